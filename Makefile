@@ -1,0 +1,43 @@
+# Jishi: `make run` serves the site with demo data; `make test` runs lint and the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench-marketplace bench-flash clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed-run $@
+
+run: $(VENV)/.installed-run
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --if-empty
+	@echo ""
+	@echo "  Jishi is starting at http://127.0.0.1:8000  (web + Celery worker + beat; Ctrl-C stops all three)"
+	@echo ""
+	$(BIN)/honcho start
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench-marketplace: $(VENV)/.installed-dev
+	$(BIN)/python bench/marketplace_http.py
+
+bench-flash: $(VENV)/.installed-dev
+	$(BIN)/python bench/flash_sale_http.py
+
+clean:
+	rm -rf $(VENV) var

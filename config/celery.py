@@ -1,0 +1,12 @@
+"""The Celery app. Tasks live in each app's ``tasks.py``; schedules live in django-celery-beat
+(seeded by a data migration, editable in admin)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("jishi")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

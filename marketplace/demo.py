@@ -1,0 +1,3 @@
+"""Demo shops, products, orders and reviews for ``seed_demo``."""
+
+STEPS = []

@@ -1,0 +1,66 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_register_then_token_then_authenticated_request(api_client):
+    # when a new user registers
+    r = api_client.post(
+        "/api/v1/auth/register/", {"username": "mei", "password": "pearl-river-88", "display_name": "Mei"}
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["token"]
+    # and exchanges the password for a token
+    r = api_client.post("/api/v1/auth/token/", {"username": "mei", "password": "pearl-river-88"})
+    assert r.status_code == 200
+    token = r.json()["token"]
+    # then an authenticated request knows who they are
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    r = api_client.get("/api/v1/me/")
+    assert r.status_code == 200
+    assert r.json()["username"] == "mei"
+
+
+def test_unauthenticated_request_gets_a_json_error(api_client):
+    r = api_client.get("/api/v1/me/")
+    assert r.status_code in (401, 403)
+    assert r.json()["error"]["message"]
+
+
+def test_register_refuses_a_weak_password_with_a_message(api_client):
+    r = api_client.post("/api/v1/auth/register/", {"username": "weak", "password": "123"})
+    assert r.status_code == 400
+    assert "too short" in r.json()["error"]["message"]
+
+
+def test_register_refuses_a_taken_username(api_client, user):
+    r = api_client.post("/api/v1/auth/register/", {"username": user.username, "password": "pearl-river-88"})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "username_taken"
+
+
+def test_bad_token_is_refused(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Token nope")
+    r = api_client.get("/api/v1/me/")
+    assert r.status_code == 401
+    assert r.json()["error"]["message"] == "Invalid token."
+
+
+def test_schema_and_docs_are_served(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/auth/register/" in schema.content
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_registration_is_throttled_with_a_json_429(api_client, monkeypatch):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"register": "2/minute"})
+    codes = [
+        api_client.post("/api/v1/auth/register/", {"username": f"t{i}", "password": "pearl-river-88"}).status_code
+        for i in range(3)
+    ]
+    assert codes == [201, 201, 429]
+    r = api_client.post("/api/v1/auth/register/", {"username": "t9", "password": "pearl-river-88"})
+    assert r.json()["error"]["code"] == "throttled"

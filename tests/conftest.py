@@ -1,0 +1,71 @@
+"""Shared fixtures and the CI rule: under CI=true any skipped test fails the run."""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def pytest_configure(config):
+    db = settings.DATABASES["default"]
+    print(
+        f"\nJishi test run: database={db['ENGINE'].rsplit('.', 1)[-1]} "
+        f"cache={settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]} "
+        f"channel_layer={settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]} "
+        f"broker={settings.CELERY_BROKER_URL.split('://', 1)[0]}"
+    )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = terminalreporter.stats.get("skipped", [])
+    if IN_CI and skipped:
+        terminalreporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; skips are failures in CI.", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if IN_CI and reporter and reporter.stats.get("skipped"):
+        session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache (throttles, cached pages)."""
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def redis_url():
+    """The real Redis of this run; skips (with the reason printed) when REDIS_URL is unset."""
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: this test needs a real Redis")
+    return settings.REDIS_URL
+
+
+@pytest.fixture
+def postgres():
+    """Skip unless the database is PostgreSQL (row-level concurrency tests need it)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("DATABASE_URL is not PostgreSQL: this concurrency test needs real row locks")
+
+
+@pytest.fixture
+def user(db):
+    from tests.community.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
