@@ -1,5 +1,16 @@
+from django.urls import path  # noqa: F401
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+from marketplace.api import catalogue, orders, sales  # noqa: F401
 
-urlpatterns = router.urls
+router = DefaultRouter()
+# --- catalogue ---
+# --- orders ---
+# --- sales ---
+
+urlpatterns = [
+    # --- catalogue ---
+    # --- orders ---
+    # --- sales ---
+    *router.urls,
+]

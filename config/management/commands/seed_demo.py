@@ -11,7 +11,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from community import demo as community_demo
-from marketplace import demo as marketplace_demo
+from marketplace import demo as marketplace_demo  # package: marketplace/demo/
 
 DEMO_PASSWORD = "jishi-demo-2026"
 

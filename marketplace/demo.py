@@ -1,3 +1,0 @@
-"""Demo shops, products, orders and reviews for ``seed_demo``."""
-
-STEPS = []

@@ -1,0 +1,3 @@
+"""Demo catalogue data."""
+
+STEPS = []

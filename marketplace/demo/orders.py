@@ -1,0 +1,3 @@
+"""Demo orders data."""
+
+STEPS = []

@@ -1,0 +1,3 @@
+"""Demo sales data."""
+
+STEPS = []

@@ -1,0 +1,1 @@
+"""Marketplace reads, split by sub-domain (pricing, catalogue, orders, sales)."""

@@ -1,0 +1,3 @@
+"""Celery tasks for catalogue."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Celery tasks for orders."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Celery tasks for sales."""
+
+__all__ = []

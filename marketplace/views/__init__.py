@@ -1,0 +1,1 @@
+"""Page views, by sub-domain (thin: validate, call a service or selector, render)."""
