@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from community import services
+from community.services import people as services
 
 
 class RegisterSerializer(serializers.Serializer):

@@ -1,9 +1,48 @@
-from celery import shared_task
+"""Community Celery tasks: each takes ids, calls one service, and is idempotent (safe to retry).
+Queues: ``notify`` for the inbox, e-mail and question routing; ``feeds`` for interest profiles."""
 
-from community import services
+from datetime import datetime, timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from community.selectors.activity import users_with_recent_activity
+from community.services import activity, notifications, people
+
+RETRY = {"autoretry_for": (ConnectionError, OSError), "retry_backoff": True, "max_retries": 5}
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def clear_expired_sessions() -> int:
     """Nightly housekeeping: drop expired sessions (idempotent)."""
-    return services.sessions_clear_expired()
+    return people.sessions_clear_expired()
+
+
+@shared_task(**RETRY)
+def notifications_email(notification_ids: list[int]) -> int:
+    """E-mail these notifications (each at most once)."""
+    return notifications.notifications_email_send(notification_ids=notification_ids)
+
+
+@shared_task(**RETRY)
+def sale_followers_notify(sale_id: int, when: str) -> int:
+    """Fan a sale's "opens soon" / "opened" notification out to the followers of its shops."""
+    return notifications.sale_followers_notify(sale_id=sale_id, when=when)
+
+
+@shared_task(**RETRY)
+def interest_profile_rebuild(user_id: int, now: str) -> int:
+    """Rebuild one user's interest profile as of ``now`` (ISO 8601, fixed by the caller so a
+    retry computes the same rows)."""
+    return len(activity.interest_profile_rebuild(user_id=user_id, now=datetime.fromisoformat(now)))
+
+
+@shared_task
+def interest_profiles_refresh(hours: int = 2) -> int:
+    """Periodic: queue a rebuild for everyone with activity in the last ``hours`` (the nightly run
+    passes the whole interest window so decay is applied to everyone). Returns how many."""
+    now = timezone.now()
+    user_ids = users_with_recent_activity(since=now - timedelta(hours=hours))
+    for user_id in user_ids:
+        interest_profile_rebuild.apply_async(args=[user_id, now.isoformat()], queue="feeds")
+    return len(user_ids)

@@ -2,8 +2,8 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
 
-from community import selectors
 from community.forms import SignUpForm
+from community.selectors import people as selectors
 
 
 def signup(request):

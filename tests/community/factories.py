@@ -20,3 +20,22 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class UserFollowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "community.UserFollow"
+
+    follower = factory.SubFactory(UserFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "community.Notification"
+
+    recipient = factory.SubFactory(UserFactory)
+    kind = "other"
+    title = factory.Sequence(lambda n: f"Notification {n}")
+    body = "Something happened."
+    url = "/"

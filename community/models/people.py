@@ -1,0 +1,70 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.urls import reverse
+
+
+class User(AbstractUser):
+    """A Jishi user. Roles come from what people do (a seller has a shop, a blogger posts), so
+    there is no role field."""
+
+    display_name = models.CharField(max_length=60, blank=True)
+    avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    bio = models.TextField(max_length=500, blank=True)
+    # Past buyers are invited to answer new questions about what they bought unless they opt out.
+    question_invites_opt_out = models.BooleanField(
+        default=False, help_text="Don't invite me to answer questions about products I bought."
+    )
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    def get_absolute_url(self):
+        return reverse("community:profile", kwargs={"username": self.username})
+
+    @property
+    def public_name(self) -> str:
+        return self.display_name or self.username
+
+
+class UserFollow(models.Model):
+    """``follower`` follows ``user``. Written only by ``community.services.people.user_follow``."""
+
+    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follower_links")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Follower list of a user, newest first (the unique index serves "following" lists).
+            models.Index(fields=["user", "-created_at"], name="userfollow_user_recent"),
+            models.Index(fields=["follower", "-created_at"], name="userfollow_follower_recent"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "user"], name="userfollow_unique"),
+            models.CheckConstraint(condition=~models.Q(follower=models.F("user")), name="userfollow_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.follower_id} follows user {self.user_id}"
+
+
+class ShopFollow(models.Model):
+    """``user`` follows ``shop``; ``Shop.follower_count`` is kept in step by the follow services."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shop_follows")
+    shop = models.ForeignKey("marketplace.Shop", on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Followers of a shop (sale notifications fan out over this), newest first.
+            models.Index(fields=["shop", "-created_at"], name="shopfollow_shop_recent"),
+            models.Index(fields=["user", "-created_at"], name="shopfollow_user_recent"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="shopfollow_unique")]
+
+    def __str__(self):
+        return f"{self.user_id} follows shop {self.shop_id}"

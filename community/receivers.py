@@ -1,0 +1,38 @@
+"""Receivers of the marketplace's domain signals (connected in ``CommunityConfig.ready``).
+Each calls one community service, or queues one community task where the work may be large."""
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from community.models import ActivityKind
+from community.services import activity
+from marketplace import signals
+
+
+@receiver(signals.sale_opening_soon, dispatch_uid="community.sale_opening_soon")
+def on_sale_opening_soon(sender, sale_id, **kwargs):
+    from community.tasks import sale_followers_notify
+
+    transaction.on_commit(lambda: sale_followers_notify.apply_async(args=[sale_id, "soon"], queue="notify"))
+
+
+@receiver(signals.sale_opened, dispatch_uid="community.sale_opened")
+def on_sale_opened(sender, sale_id, **kwargs):
+    from community.tasks import sale_followers_notify
+
+    transaction.on_commit(lambda: sale_followers_notify.apply_async(args=[sale_id, "opened"], queue="notify"))
+
+
+@receiver(signals.product_viewed, dispatch_uid="community.product_viewed")
+def on_product_viewed(sender, user_id, product_id, category_id=None, **kwargs):
+    activity.activity_record(user_id=user_id, kind=ActivityKind.VIEWED, product_id=product_id, category_id=category_id)
+
+
+@receiver(signals.order_paid, dispatch_uid="community.order_paid")
+def on_order_paid(sender, order_id, **kwargs):
+    activity.activities_record_order(order_id=order_id)
+
+
+@receiver(signals.review_posted, dispatch_uid="community.review_posted")
+def on_review_posted(sender, review_id, **kwargs):
+    activity.activity_record_review(review_id=review_id)

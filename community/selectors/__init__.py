@@ -1,0 +1,1 @@
+"""Community reads, by sub-domain: querysets ready to render."""

@@ -1,0 +1,126 @@
+"""Activity records and the interest profiles built from them."""
+
+import math
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from community.models import Activity, ActivityKind, InterestProfile, User
+from marketplace.models import Order, Product, Review
+
+#: How much each kind of activity says about a user's interest (before decay).
+KIND_WEIGHTS = {
+    ActivityKind.BOUGHT: 5.0,
+    ActivityKind.REVIEWED: 4.0,
+    ActivityKind.ASKED: 2.0,
+    ActivityKind.ANSWERED: 2.0,
+    ActivityKind.LIKED_STORY: 2.0,
+    ActivityKind.WATCHED_LIVE: 1.5,
+    ActivityKind.VOTED: 1.0,
+    ActivityKind.VIEWED: 1.0,
+}
+#: Activity older than this is ignored by interest profiles.
+INTEREST_WINDOW = timedelta(days=90)
+#: Repeated views of one product by one user within this many seconds count once.
+VIEW_DEDUPE_SECONDS = 30 * 60
+
+
+def activity_record(
+    *,
+    user_id: int,
+    kind: str,
+    product_id: int | None = None,
+    category_id: int | None = None,
+    ref: str = "",
+    at: datetime | None = None,
+) -> Activity | None:
+    """Record one activity: the only writer of ``Activity``. The product's category is filled in
+    when not given. With a ``ref`` (the source row, e.g. ``"orderline:7"``) the same event is kept
+    once; views of the same product within ``VIEW_DEDUPE_SECONDS`` count once. Returns the new row,
+    or None when nothing was recorded."""
+    if kind == ActivityKind.VIEWED and product_id is not None:
+        if not cache.add(f"community:viewed:{user_id}:{product_id}", 1, VIEW_DEDUPE_SECONDS):
+            return None
+    if product_id is not None and category_id is None:
+        category_id = Product.objects.filter(pk=product_id).values_list("category_id", flat=True).first()
+    fields = {"product_id": product_id, "category_id": category_id, "created_at": at or timezone.now()}
+    if ref:
+        activity, created = Activity.objects.get_or_create(user_id=user_id, kind=kind, ref=ref, defaults=fields)
+        return activity if created else None
+    return Activity.objects.create(user_id=user_id, kind=kind, **fields)
+
+
+@transaction.atomic
+def activities_record_order(*, order_id: int) -> int:
+    """Record a "bought" activity for each line of a paid order (idempotent by order line)."""
+    order = Order.objects.filter(pk=order_id).only("buyer_id", "paid_at").first()
+    if order is None:
+        return 0
+    recorded = 0
+    for line in order.lines.select_related("product").only("id", "product_id", "product__category_id"):
+        recorded += bool(
+            activity_record(
+                user_id=order.buyer_id,
+                kind=ActivityKind.BOUGHT,
+                product_id=line.product_id,
+                category_id=line.product.category_id,
+                ref=f"orderline:{line.pk}",
+                at=order.paid_at,
+            )
+        )
+    return recorded
+
+
+def activity_record_review(*, review_id: int) -> Activity | None:
+    review = Review.objects.filter(pk=review_id).select_related("product").first()
+    if review is None:
+        return None
+    return activity_record(
+        user_id=review.author_id,
+        kind=ActivityKind.REVIEWED,
+        product_id=review.product_id,
+        category_id=review.product.category_id,
+        ref=f"review:{review_id}",
+    )
+
+
+@transaction.atomic
+def activity_clear(*, user: User) -> int:
+    """Forget ``user``'s activity history and the interests derived from it."""
+    deleted, _ = Activity.objects.filter(user=user).delete()
+    InterestProfile.objects.filter(user=user).delete()
+    return deleted
+
+
+def _half_life_days() -> float:
+    return float(getattr(settings, "INTEREST_HALF_LIFE_DAYS", 14))
+
+
+@transaction.atomic
+def interest_profile_rebuild(*, user_id: int, now: datetime) -> dict[int, float]:
+    """Recompute ``user_id``'s interest in each category from scratch as of ``now`` and replace
+    their InterestProfile rows: each activity adds ``KIND_WEIGHTS[kind] * 0.5 ** (age / half-life)``
+    to its category. Deterministic for a given ``now``, so re-running gives the same rows.
+    Returns ``{category_id: weight}``."""
+    # Lock the user row so two concurrent rebuilds of one user take turns.
+    if not User.objects.select_for_update().filter(pk=user_id).exists():
+        return {}
+    half_life = _half_life_days()
+    weights: dict[int, float] = defaultdict(float)
+    rows = Activity.objects.filter(
+        user_id=user_id, category_id__isnull=False, created_at__gt=now - INTEREST_WINDOW, created_at__lte=now
+    ).values_list("kind", "category_id", "created_at")
+    for kind, category_id, created_at in rows:
+        age_days = (now - created_at).total_seconds() / 86400
+        weights[category_id] += KIND_WEIGHTS.get(kind, 1.0) * math.pow(0.5, age_days / half_life)
+    weights = {category_id: round(weight, 6) for category_id, weight in weights.items() if weight >= 0.001}
+    InterestProfile.objects.filter(user_id=user_id).delete()
+    InterestProfile.objects.bulk_create(
+        InterestProfile(user_id=user_id, category_id=category_id, weight=weight, computed_at=now)
+        for category_id, weight in weights.items()
+    )
+    return weights

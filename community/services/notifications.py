@@ -1,0 +1,207 @@
+"""The notification inbox: create (deduplicated), mark read, e-mail, and the sale fan-out."""
+
+import logging
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch
+from django.utils import timezone
+
+from community.models import Notification, NotificationKind, ShopFollow, User
+from community.selectors.notifications import unread_cache_key
+from community.selectors.sales import sale_shop_ids
+from marketplace.models import SaleEvent
+
+logger = logging.getLogger(__name__)
+
+#: Notifications are inserted and e-mailed in chunks of this many recipients.
+FANOUT_CHUNK = 1000
+
+
+def _unread_changed(user_ids: Iterable[int]) -> None:
+    """Forget the cached unread counts of these users once the transaction commits."""
+    keys = [unread_cache_key(user_id) for user_id in user_ids]
+    if keys:
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def _email_on_commit(notification_ids: list[int]) -> None:
+    if not notification_ids:
+        return
+    from community.tasks import notifications_email  # tasks import services: import here
+
+    transaction.on_commit(lambda: notifications_email.apply_async(args=[notification_ids], queue="notify"))
+
+
+def notification_create(
+    *,
+    recipient: User,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    dedupe_key: str = "",
+    email: bool = True,
+) -> Notification | None:
+    """Put a notification in ``recipient``'s inbox and, when they have an e-mail address and
+    ``email`` is true, e-mail it after commit. With a ``dedupe_key`` the same key never notifies
+    the same person twice: the second call returns None."""
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate key leaves the caller's transaction usable
+            notification = Notification.objects.create(
+                recipient=recipient, kind=kind, title=title[:200], body=body, url=url, dedupe_key=dedupe_key
+            )
+    except IntegrityError:
+        if dedupe_key and Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    _unread_changed([recipient.pk])
+    if email and recipient.email:
+        _email_on_commit([notification.pk])
+    return notification
+
+
+def _chunks(values: Iterable[int], size: int) -> Iterator[list[int]]:
+    iterator = iter(values)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def notifications_create_bulk(
+    *, recipient_ids: Iterable[int], kind: str, title: str, body: str = "", url: str = "", dedupe_key: str
+) -> int:
+    """The same notification for many people, FANOUT_CHUNK at a time, each chunk in its own
+    transaction (a retried job resumes where it stopped: ``dedupe_key`` skips those already
+    notified). Returns how many notifications this call created."""
+    if not dedupe_key:
+        raise ValueError("bulk notifications need a dedupe_key so that a retried job notifies once")
+    created = 0
+    for chunk in _chunks(recipient_ids, FANOUT_CHUNK):
+        with transaction.atomic():
+            done = set(
+                Notification.objects.filter(recipient_id__in=chunk, dedupe_key=dedupe_key).values_list(
+                    "recipient_id", flat=True
+                )
+            )
+            new_ids = [user_id for user_id in chunk if user_id not in done]
+            Notification.objects.bulk_create(
+                [
+                    Notification(
+                        recipient_id=user_id, kind=kind, title=title[:200], body=body, url=url, dedupe_key=dedupe_key
+                    )
+                    for user_id in new_ids
+                ],
+                ignore_conflicts=True,  # a concurrent run may have inserted some meanwhile
+            )
+            created += len(new_ids)
+            _unread_changed(new_ids)
+            email_ids = list(
+                Notification.objects.filter(recipient_id__in=new_ids, dedupe_key=dedupe_key, emailed_at__isnull=True)
+                .exclude(recipient__email="")
+                .values_list("pk", flat=True)
+            )
+            _email_on_commit(email_ids)
+    return created
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark ``user``'s unread notifications read (only those in ``notification_ids`` when given;
+    ids of other people's notifications are ignored). Returns how many changed."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=list(notification_ids))
+    changed = unread.update(read_at=timezone.now())
+    if changed:
+        _unread_changed([user.pk])
+    return changed
+
+
+def notifications_email_send(*, notification_ids: Iterable[int]) -> int:
+    """E-mail each notification once through Django's mail backend. Each one is claimed with a
+    conditional update of ``emailed_at`` first, so a retried or duplicated task never mails twice;
+    a failed send releases the claim and re-raises for the task to retry. Returns how many were sent."""
+    notifications = (
+        Notification.objects.filter(pk__in=list(notification_ids), emailed_at__isnull=True)
+        .exclude(recipient__email="")
+        .select_related("recipient")
+    )
+    sent = 0
+    connection = get_connection()
+    for notification in notifications:
+        claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+            emailed_at=timezone.now()
+        )
+        if not claimed:
+            continue
+        body = notification.body
+        if notification.url:
+            base = getattr(settings, "SITE_URL", "").rstrip("/")
+            body = f"{body}\n\n{base}{notification.url}".strip()
+        message = EmailMessage(
+            subject=notification.title,
+            body=body,
+            to=[notification.recipient.email],
+            connection=connection,
+        )
+        try:
+            message.send()
+        except Exception:
+            Notification.objects.filter(pk=notification.pk).update(emailed_at=None)
+            raise
+        sent += 1
+    return sent
+
+
+# --- sale fan-out ----------------------------------------------------------------------------
+
+SALE_NOTIFICATIONS = {
+    "soon": (
+        NotificationKind.SALE_OPENING_SOON,
+        "{name} opens soon",
+        "Shops you follow take part. It starts at {start}.",
+    ),
+    "opened": (NotificationKind.SALE_OPENED, "{name} is on now", "Shops you follow have deals in {name}."),
+}
+
+
+def _sale_url(sale: SaleEvent) -> str:
+    try:
+        return sale.get_absolute_url()
+    except NoReverseMatch:  # the sale page is not wired (yet): the inbox entry still makes sense
+        return ""
+
+
+def sale_followers_notify(*, sale_id: int, when: str) -> int:
+    """Tell every follower of a shop taking part in sale ``sale_id`` that it opens soon
+    (``when="soon"``) or opened (``when="opened"``): one inbox entry per person, however many of
+    their shops take part, and exactly once per (user, sale, kind) however often this runs.
+    Returns how many notifications this run created."""
+    kind, title, body = SALE_NOTIFICATIONS[when]
+    sale = SaleEvent.objects.filter(pk=sale_id).first()
+    if sale is None:
+        return 0
+    start = timezone.localtime(sale.starts_at).strftime("%Y-%m-%d %H:%M")
+    follower_ids = (
+        ShopFollow.objects.filter(shop_id__in=sale_shop_ids(sale_id=sale_id), user__is_active=True)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    created, last_id = 0, 0
+    # Keyset pages of followers: no cursor stays open across the per-chunk transactions.
+    while chunk := list(follower_ids.filter(user_id__gt=last_id)[:FANOUT_CHUNK]):
+        last_id = chunk[-1]
+        created += notifications_create_bulk(
+            recipient_ids=chunk,
+            kind=kind,
+            title=title.format(name=sale.name),
+            body=body.format(name=sale.name, start=start),
+            url=_sale_url(sale),
+            dedupe_key=f"sale:{sale_id}:{when}",
+        )
+    return created

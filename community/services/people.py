@@ -1,0 +1,98 @@
+"""Accounts and follows."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from community.models import NotificationKind, ShopFollow, User, UserFollow
+from community.services.notifications import notification_create
+from marketplace.errors import ApplicationError
+from marketplace.models import Shop, ShopStatus
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str, email: str = "", display_name: str = "") -> User:
+    """Create a user after Django's username and password validation."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise ApplicationError("That username is taken.", code="username_taken")
+    user = User(username=username, email=email, display_name=display_name)
+    try:
+        user.full_clean(exclude=["password"])
+        validate_password(password, user)
+    except ValidationError as exc:
+        message = " ".join(exc.messages) if hasattr(exc, "messages") else str(exc)
+        raise ApplicationError(message, code="invalid_user") from exc
+    user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_update_settings(*, user: User, question_invites_opt_out: bool) -> User:
+    user.question_invites_opt_out = question_invites_opt_out
+    user.save(update_fields=["question_invites_opt_out"])
+    return user
+
+
+def sessions_clear_expired(*, now=None) -> int:
+    """Delete expired database sessions; returns how many were deleted."""
+    deleted, _ = Session.objects.filter(expire_date__lt=now or timezone.now()).delete()
+    return deleted
+
+
+# --- follows ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_follow(*, follower: User, user: User) -> bool:
+    """``follower`` follows ``user``; True if this call created the follow (idempotent: a second
+    call, or a concurrent one, returns False). The followed user is told once per follower."""
+    if follower.pk == user.pk:
+        raise ApplicationError("You can't follow yourself.", code="self_follow")
+    if not user.is_active:
+        raise ApplicationError("No such user.", status=404, code="not_found")
+    # get_or_create retries the read after a unique-constraint race, so concurrent calls are safe.
+    _, created = UserFollow.objects.get_or_create(follower=follower, user=user)
+    if created:
+        notification_create(
+            recipient=user,
+            kind=NotificationKind.NEW_FOLLOWER,
+            title=f"{follower.public_name} follows you",
+            url=follower.get_absolute_url(),
+            dedupe_key=f"follow:{follower.pk}",
+            email=False,
+        )
+    return created
+
+
+@transaction.atomic
+def user_unfollow(*, follower: User, user: User) -> bool:
+    """True if a follow was removed (idempotent)."""
+    deleted, _ = UserFollow.objects.filter(follower=follower, user=user).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def shop_follow(*, user: User, shop: Shop) -> bool:
+    """``user`` follows ``shop`` and ``Shop.follower_count`` goes up by one — only when this call
+    created the follow, so repeated or concurrent calls count once."""
+    if shop.owner_id == user.pk:
+        raise ApplicationError("You can't follow your own shop.", code="self_follow")
+    if shop.status != ShopStatus.ACTIVE:
+        raise ApplicationError("No such shop.", status=404, code="not_found")
+    _, created = ShopFollow.objects.get_or_create(user=user, shop=shop)
+    if created:
+        Shop.objects.filter(pk=shop.pk).update(follower_count=F("follower_count") + 1)
+    return created
+
+
+@transaction.atomic
+def shop_unfollow(*, user: User, shop: Shop) -> bool:
+    """Remove the follow and count it down, once (a concurrent second DELETE deletes nothing)."""
+    deleted, _ = ShopFollow.objects.filter(user=user, shop=shop).delete()
+    if deleted:
+        Shop.objects.filter(pk=shop.pk, follower_count__gt=0).update(follower_count=F("follower_count") - 1)
+    return bool(deleted)

@@ -1,0 +1,112 @@
+"""Follows of users and shops: idempotent, no self-follow, the shop's follower count stays right."""
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connection
+
+from community.models import Notification, NotificationKind, ShopFollow, UserFollow
+from community.services.people import shop_follow, shop_unfollow, user_follow, user_unfollow
+from marketplace.errors import ApplicationError
+from tests.community.conftest import make_shop
+from tests.community.factories import UserFactory
+
+
+def follower_count(shop):
+    shop.refresh_from_db(fields=["follower_count"])
+    return shop.follower_count
+
+
+@pytest.mark.django_db
+def test_following_a_shop_twice_counts_once_and_unfollowing_counts_down(shop, user):
+    # when the user follows twice
+    assert shop_follow(user=user, shop=shop) is True
+    assert shop_follow(user=user, shop=shop) is False
+    # then there is one follow and the count is one
+    assert ShopFollow.objects.filter(user=user, shop=shop).count() == 1
+    assert follower_count(shop) == 1
+    # when they unfollow twice
+    assert shop_unfollow(user=user, shop=shop) is True
+    assert shop_unfollow(user=user, shop=shop) is False
+    # then the count is back to zero, not negative
+    assert follower_count(shop) == 0
+
+
+@pytest.mark.django_db
+def test_a_seller_cannot_follow_their_own_shop(shop):
+    with pytest.raises(ApplicationError):
+        shop_follow(user=shop.owner, shop=shop)
+    assert follower_count(shop) == 0
+
+
+@pytest.mark.django_db
+def test_following_a_user_is_idempotent_and_tells_them_once(user):
+    other = UserFactory()
+    assert user_follow(follower=user, user=other) is True
+    assert user_follow(follower=user, user=other) is False
+    user_unfollow(follower=user, user=other)
+    assert user_follow(follower=user, user=other) is True
+    assert UserFollow.objects.filter(follower=user, user=other).count() == 1
+    assert Notification.objects.filter(recipient=other, kind=NotificationKind.NEW_FOLLOWER).count() == 1
+
+
+@pytest.mark.django_db
+def test_nobody_follows_themselves(user):
+    with pytest.raises(ApplicationError):
+        user_follow(follower=user, user=user)
+    with pytest.raises(IntegrityError):
+        UserFollow.objects.create(follower=user, user=user)
+
+
+def _in_threads(n, fn):
+    barrier = threading.Barrier(n)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            fn()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_follows_by_one_user_count_once(postgres):
+    # given a shop and a user
+    shop = make_shop()
+    user = UserFactory()
+    # when eight threads follow at once
+    errors = _in_threads(8, lambda: shop_follow(user=user, shop=shop))
+    # then one follow, counted once
+    assert errors == []
+    assert ShopFollow.objects.filter(shop=shop).count() == 1
+    assert follower_count(shop) == 1
+    # when eight threads unfollow at once
+    errors = _in_threads(8, lambda: shop_unfollow(user=user, shop=shop))
+    assert errors == []
+    assert follower_count(shop) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_follows_by_many_users_all_count(postgres):
+    shop = make_shop()
+    users = [UserFactory() for _ in range(10)]
+    it = iter(users)
+    lock = threading.Lock()
+
+    def follow_next():
+        with lock:
+            u = next(it)
+        shop_follow(user=u, shop=shop)
+
+    assert _in_threads(10, follow_next) == []
+    assert follower_count(shop) == ShopFollow.objects.filter(shop=shop).count() == 10
