@@ -12,5 +12,10 @@ urlpatterns = [
     # --- catalogue ---
     # --- orders ---
     # --- sales ---
+    path("sales/", sales.SaleListView.as_view(), name="api-sale-list"),
+    path("sales/<slug:slug>/", sales.SaleDetailView.as_view(), name="api-sale"),
+    path("sales/<slug:slug>/deals/", sales.SaleDealListView.as_view(), name="api-sale-deals"),
+    path("shops/<slug:slug>/vouchers/", sales.ShopVoucherListView.as_view(), name="api-shop-vouchers"),
+    path("vouchers/<int:pk>/claim/", sales.VoucherClaimView.as_view(), name="api-voucher-claim"),
     *router.urls,
 ]

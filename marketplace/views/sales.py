@@ -1,1 +1,161 @@
-"""Page views for sales."""
+"""Page views for sales: the sale list, a sale's page (countdown, deals, leaderboards), deal
+enrolment for sellers, and shop vouchers (list, claim, offer)."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from marketplace.errors import ApplicationError
+from marketplace.models import SaleStatus
+from marketplace.selectors import sales as sale_selectors
+from marketplace.selectors.catalogue import shop_get_public
+from marketplace.services import sales as sale_services
+
+# --- Forms ----------------------------------------------------------------------------------------
+
+
+class DealEnrolForm(forms.Form):
+    product = forms.ModelChoiceField(queryset=None, help_text="One of your shop's products on sale.")
+    deal_price = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False, help_text="Either a deal price…"
+    )
+    percent_off = forms.IntegerField(min_value=1, max_value=99, required=False, help_text="…or a percentage off.")
+    flash_quantity = forms.IntegerField(
+        min_value=1, required=False, help_text="Optional: only this many sell at the deal price."
+    )
+    per_buyer_limit = forms.IntegerField(min_value=1, required=False, help_text="Optional: at most this many each.")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = sale_selectors.product_list_enrollable(user=user)
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("deal_price") is None) == (data.get("percent_off") is None):
+            raise forms.ValidationError("Give either a deal price or a percentage off.")
+        return data
+
+
+class VoucherForm(forms.Form):
+    title = forms.CharField(max_length=80, required=False, help_text="Optional, e.g. “12.12 warm-up”.")
+    min_spend = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label="Spend at least")
+    discount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label="Save")
+    total = forms.IntegerField(min_value=1, label="How many vouchers")
+    valid_from = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    valid_until = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+# --- Sales ----------------------------------------------------------------------------------------
+
+
+def _ms(instant) -> int:
+    return int(instant.timestamp() * 1000)
+
+
+def sale_list(request):
+    sales = sale_selectors.sale_list()
+    return render(request, "marketplace/sale_list.html", {"sales": sales, "now_ms": _ms(timezone.now())})
+
+
+def sale_detail(request, slug):
+    now = timezone.now()
+    sale = get_object_or_404(sale_selectors.sale_list(now=now), slug=slug)
+    params = request.GET
+    filters = {
+        "sort": params.get("sort") if params.get("sort") in sale_selectors.DEAL_SORTS else sale_selectors.DEFAULT_SORT,
+        "category": params.get("category", ""),
+        "shop": params.get("shop", ""),
+    }
+    page = params.get("page", "1")
+    cards = sale_selectors.sale_deal_cards(sale=sale, now=now, page=int(page) if page.isdigit() else 1, **filters)
+    counters = sale_selectors.deal_counters(deal_ids=[card["deal_id"] for card in cards.cards])
+    context = {
+        "sale": sale,
+        "status": sale.current_status,
+        "is_scheduled": sale.current_status == SaleStatus.SCHEDULED,
+        "is_live": sale.current_status == SaleStatus.LIVE,
+        "deals": [{**card, **counters.get(card["deal_id"], {})} for card in cards.cards],
+        "page": cards,
+        "filters": filters,
+        "sorts": [("discount", "Biggest discount"), ("popular", "Most popular"), ("price", "Lowest price")],
+        "facets": sale_selectors.sale_facets(sale=sale),
+        "rankings": sale_selectors.sale_ranking_list(sale=sale),
+        "now_ms": _ms(now),
+        "starts_ms": _ms(sale.starts_at),
+        "ends_ms": _ms(sale.ends_at),
+    }
+    return render(request, "marketplace/sale_detail.html", context)
+
+
+@login_required
+def deal_enrol(request, slug):
+    sale = get_object_or_404(sale_selectors.sale_list(), slug=slug)
+    form = DealEnrolForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            deal = sale_services.deal_enrol(
+                user=request.user,
+                sale=sale,
+                product_id=data["product"].id,
+                deal_price=data["deal_price"],
+                percent_off=data["percent_off"],
+                flash_quantity=data["flash_quantity"],
+                per_buyer_limit=data["per_buyer_limit"],
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"{deal.product} is enrolled in {sale}; a moderator will review it.")
+            return redirect("marketplace:deal_enrol", slug=sale.slug)
+    context = {"sale": sale, "form": form, "deals": sale_selectors.deal_list_for_seller(sale=sale, user=request.user)}
+    return render(request, "marketplace/deal_form.html", context)
+
+
+# --- Vouchers -------------------------------------------------------------------------------------
+
+
+def shop_vouchers(request, slug):
+    shop = shop_get_public(slug=slug)
+    vouchers = sale_selectors.voucher_list_for_shop(shop=shop, user=request.user)
+    is_owner = request.user.is_authenticated and shop.owner_id == request.user.id
+    return render(request, "marketplace/voucher_list.html", {"shop": shop, "vouchers": vouchers, "is_owner": is_owner})
+
+
+@require_POST
+@login_required
+def voucher_claim(request, pk):
+    try:
+        claim = sale_services.voucher_claim(user=request.user, voucher_id=pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Voucher claimed: {claim.voucher}. It applies at checkout.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "marketplace:sale_list"
+    return redirect(target)
+
+
+@login_required
+def voucher_create(request, slug):
+    shop = shop_get_public(slug=slug)
+    if shop.owner_id != request.user.id:
+        messages.error(request, "Only the shop's owner can offer its vouchers.")
+        return redirect("marketplace:shop_vouchers", slug=shop.slug)
+    form = VoucherForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            voucher = sale_services.voucher_create(user=request.user, shop=shop, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Voucher offered: {voucher}.")
+            return redirect("marketplace:shop_vouchers", slug=shop.slug)
+    return render(request, "marketplace/voucher_form.html", {"shop": shop, "form": form})

@@ -1,0 +1,354 @@
+"""Sale reads: sale lists and pages, a sale's deals with their prices, vouchers, leaderboards.
+
+Every price here comes from :mod:`marketplace.selectors.pricing` (``product_annotate_prices`` for
+what a buyer pays now, ``deal_price_expression`` for a deal's own price), and every read takes
+``now`` so tests can travel in time. A sale's phase is decided by the clock, never by the
+``status`` column (which Celery keeps in step for display and side effects).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.paginator import Paginator
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat, Round
+from django.utils import timezone
+
+from marketplace import caching
+from marketplace.models import (
+    Category,
+    Deal,
+    DealStatus,
+    Product,
+    ProductImage,
+    ProductStatus,
+    SaleEvent,
+    SaleRanking,
+    SaleStatus,
+    Shop,
+    ShopStatus,
+    Voucher,
+    VoucherClaim,
+)
+from marketplace.selectors.catalogue import product_next_price_change
+from marketplace.selectors.pricing import MONEY, deal_price_expression, product_annotate_prices
+
+DEALS_PER_PAGE = 24
+DEAL_SORTS = {
+    "discount": ("-percent_saved", "sale_price", "id"),
+    "popular": ("-product__sales_count", "-flash_sold", "id"),
+    "price": ("sale_price", "id"),
+}
+DEFAULT_SORT = "discount"
+
+
+def sale_status_at(sale: SaleEvent, *, now: datetime) -> str:
+    """The sale's status by the clock: scheduled before ``starts_at``, live until ``ends_at``."""
+    if now < sale.starts_at:
+        return SaleStatus.SCHEDULED
+    if now < sale.ends_at:
+        return SaleStatus.LIVE
+    return SaleStatus.ENDED
+
+
+def _status_expression(now: datetime) -> Case:
+    return Case(
+        When(starts_at__gt=now, then=Value(SaleStatus.SCHEDULED)),
+        When(ends_at__gt=now, then=Value(SaleStatus.LIVE)),
+        default=Value(SaleStatus.ENDED),
+    )
+
+
+def sale_list(*, now: datetime | None = None, status: str | None = None) -> QuerySet[SaleEvent]:
+    """Sales with ``current_status`` (by the clock) and ``deal_count`` (approved deals): live
+    ones first, then upcoming by start, then ended ones, most recent first."""
+    now = now or timezone.now()
+    sales = SaleEvent.objects.annotate(
+        current_status=_status_expression(now),
+        deal_count=Count("deals", filter=Q(deals__status=DealStatus.APPROVED)),
+        status_order=Case(
+            When(starts_at__gt=now, then=Value(1)),
+            When(ends_at__gt=now, then=Value(0)),
+            default=Value(2),
+        ),
+    )
+    if status:
+        sales = sales.filter(current_status=status)
+    return sales.order_by("status_order", "starts_at", "id")
+
+
+def sale_get(*, slug: str, now: datetime | None = None) -> SaleEvent:
+    """One sale by slug with ``current_status``; raises ``SaleEvent.DoesNotExist``."""
+    return sale_list(now=now).get(slug=slug)
+
+
+def shop_ids_in_sale(*, sale_id: int) -> list[int]:
+    """Ids of the (active) shops with at least one approved deal on an active product in the
+    sale: whose followers hear about it opening."""
+    return list(
+        Deal.objects.filter(
+            sale_id=sale_id,
+            status=DealStatus.APPROVED,
+            product__status=ProductStatus.ACTIVE,
+            product__shop__status=ShopStatus.ACTIVE,
+        )
+        .order_by("product__shop_id")
+        .values_list("product__shop_id", flat=True)
+        .distinct()
+    )
+
+
+def _category_subtree(slug: str) -> Q:
+    """Products in the category with this slug or any of its descendants, without a lookup
+    query: the category's materialised path is compared in SQL."""
+    path = Subquery(Category.objects.filter(slug=slug).values("path")[:1])
+    return Q(product__category__path=path) | Q(product__category__path__startswith=Concat(path, Value("/")))
+
+
+def sale_deal_list(
+    *,
+    sale: SaleEvent,
+    now: datetime | None = None,
+    category: str | None = None,
+    shop: str | None = None,
+    sort: str = DEFAULT_SORT,
+) -> QuerySet[Deal]:
+    """The approved deals of ``sale`` on active products of active shops, with:
+
+    - ``list_price``: the product's own price;
+    - ``sale_price``: this deal's price (shown as a teaser before the sale opens);
+    - ``percent_saved``: how much this deal takes off, in whole percent;
+    - ``effective_price`` / ``live_deal_id``: what a buyer pays at ``now`` and through which deal
+      (:func:`product_annotate_prices`: outside the sale window that is the list price, or a
+      cheaper deal of another live sale).
+
+    Filters: ``category`` (slug, includes sub-categories), ``shop`` (slug). ``sort`` is one of
+    :data:`DEAL_SORTS`. Product, shop, category and images are loaded with the deals.
+    """
+    now = now or timezone.now()
+    priced = product_annotate_prices(Product.objects.filter(pk=OuterRef("product_id")), now=now)
+    deals = (
+        Deal.objects.filter(
+            sale=sale,
+            status=DealStatus.APPROVED,
+            product__status=ProductStatus.ACTIVE,
+            product__shop__status=ShopStatus.ACTIVE,
+        )
+        .select_related("product__shop", "product__category")
+        .prefetch_related(Prefetch("product__images", queryset=ProductImage.objects.order_by("position", "id")))
+        .annotate(
+            list_price=F("product__price"),
+            sale_price=deal_price_expression(F("product__price")),
+        )
+        .annotate(
+            percent_saved=Cast(
+                Round(
+                    ExpressionWrapper(
+                        (F("list_price") - F("sale_price")) * Value(100) / F("list_price"), output_field=MONEY
+                    )
+                ),
+                IntegerField(),
+            ),
+            effective_price=Subquery(priced.values("effective_price")[:1], output_field=MONEY),
+            live_deal_id=Subquery(priced.values("deal_id")[:1]),
+        )
+    )
+    if category:
+        deals = deals.filter(_category_subtree(category))
+    if shop:
+        deals = deals.filter(product__shop__slug=shop)
+    return deals.order_by(*DEAL_SORTS.get(sort, DEAL_SORTS[DEFAULT_SORT]))
+
+
+def sale_facets(*, sale: SaleEvent) -> dict[str, list]:
+    """The categories and shops that have approved deals in the sale (for the filter menus)."""
+    in_sale = Q(
+        products__deals__sale=sale,
+        products__deals__status=DealStatus.APPROVED,
+        products__status=ProductStatus.ACTIVE,
+    )
+    categories = Category.objects.filter(in_sale).distinct().order_by("name")
+    shops = Shop.objects.filter(in_sale, status=ShopStatus.ACTIVE).distinct().order_by("name")
+    return {"categories": list(categories), "shops": list(shops)}
+
+
+# --- The sale page's deal cards (cached) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DealCardPage:
+    """One page of deal cards: plain dicts (cacheable), and the paging facts."""
+
+    cards: list[dict]
+    number: int
+    num_pages: int
+    count: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+
+def _card(deal: Deal) -> dict:
+    product = deal.product
+    image = next(iter(product.images.all()), None)
+    return {
+        "deal_id": deal.id,
+        "product_id": product.id,
+        "title": product.title,
+        "url": product.get_absolute_url(),
+        "image_url": image.thumb_url if image else "",
+        "shop_name": product.shop.name,
+        "shop_slug": product.shop.slug,
+        "category_name": product.category.name,
+        "list_price": deal.list_price,
+        "sale_price": deal.sale_price,
+        "effective_price": deal.effective_price,
+        "price_is_this_deal": deal.live_deal_id == deal.id,
+        "percent_saved": deal.percent_saved,
+        "flash_quantity": deal.flash_quantity,
+        "per_buyer_limit": deal.per_buyer_limit,
+    }
+
+
+def sale_deal_cards(
+    *,
+    sale: SaleEvent,
+    now: datetime | None = None,
+    category: str = "",
+    shop: str = "",
+    sort: str = DEFAULT_SORT,
+    page: int = 1,
+) -> DealCardPage:
+    """A page of the sale's deal cards at ``now``, read through the catalogue cache.
+
+    The key holds the sale's phase by the clock (scheduled/live/ended), so the page flips at the
+    second the sale opens even while an older entry is cached; the entry also expires at the
+    next sale boundary and is dropped by any product or deal write (catalogue cache tags). Live
+    counters are not in here: see :func:`deal_counters`.
+    """
+    now = now or timezone.now()
+    sort = sort if sort in DEAL_SORTS else DEFAULT_SORT
+    status = sale_status_at(sale, now=now)
+    key = f"sale:{sale.id}:{status}:cards:{sort}:{category}:{shop}:{page}"
+
+    def build():
+        deals = sale_deal_list(sale=sale, now=now, category=category or None, shop=shop or None, sort=sort)
+        paginator = Paginator(deals, DEALS_PER_PAGE)
+        current = paginator.get_page(page)
+        result = DealCardPage(
+            cards=[_card(deal) for deal in current.object_list],
+            number=current.number,
+            num_pages=paginator.num_pages,
+            count=paginator.count,
+        )
+        expires_at = product_next_price_change(now=now)
+        return result, expires_at.timestamp() if expires_at else None
+
+    return caching.cached(key, tags=[caching.TAG_ALL, caching.TAG_LISTS], build=build)
+
+
+def deal_counters(*, deal_ids: list[int]) -> dict[int, dict]:
+    """Fresh flash and stock counters for the given deals: ``{id: {"flash_sold", "flash_quantity",
+    "stock", "sold_out", "sold_percent"}}``. One query; never cached (a flash deal sells out in
+    seconds)."""
+    counters = {}
+    rows = Deal.objects.filter(id__in=deal_ids).values_list("id", "flash_sold", "flash_quantity", "product__stock")
+    for deal_id, sold, quantity, stock in rows:
+        flash_left = None if quantity is None else quantity - sold
+        counters[deal_id] = {
+            "flash_sold": sold,
+            "flash_quantity": quantity,
+            "stock": stock,
+            "sold_out": stock <= 0 or flash_left == 0,
+            "sold_percent": 0 if not quantity else min(100, round(sold * 100 / quantity)),
+        }
+    return counters
+
+
+# --- Leaderboards -------------------------------------------------------------------------------
+
+
+def sale_ranking_list(*, sale: SaleEvent) -> dict[str, list[SaleRanking]]:
+    """The sale's last computed leaderboards: ``{"shop": [...], "product": [...]}`` by rank."""
+    rankings = {SaleRanking.Kind.SHOP: [], SaleRanking.Kind.PRODUCT: []}
+    for row in SaleRanking.objects.filter(sale=sale).select_related("shop", "product").order_by("kind", "rank"):
+        rankings[row.kind].append(row)
+    return {"shop": rankings[SaleRanking.Kind.SHOP], "product": rankings[SaleRanking.Kind.PRODUCT]}
+
+
+# --- Seller's view of their enrolments ----------------------------------------------------------
+
+
+def deal_list_for_seller(*, sale: SaleEvent, user) -> QuerySet[Deal]:
+    """The deals the user's shop has enrolled in ``sale`` (any status), with product loaded."""
+    return (
+        Deal.objects.filter(sale=sale, product__shop__owner=user)
+        .select_related("product")
+        .annotate(sale_price=deal_price_expression(F("product__price")))
+        .order_by("product__title", "id")
+    )
+
+
+def product_list_enrollable(*, user) -> QuerySet[Product]:
+    """The user's own active products: what their shop may enrol into a sale."""
+    return Product.objects.filter(shop__owner=user, status=ProductStatus.ACTIVE).order_by("title", "id")
+
+
+# --- Vouchers -----------------------------------------------------------------------------------
+
+
+def voucher_list_for_shop(*, shop: Shop, user=None, now: datetime | None = None) -> QuerySet[Voucher]:
+    """The shop's vouchers that can still be claimed or used (``valid_until > now``), cheapest
+    threshold first, with ``remaining`` and ``claimed_by_me`` (False for anonymous users)."""
+    now = now or timezone.now()
+    mine = (
+        Exists(VoucherClaim.objects.filter(voucher=OuterRef("pk"), user=user))
+        if user is not None and user.is_authenticated
+        else Value(False)
+    )
+    return (
+        Voucher.objects.filter(shop=shop, valid_until__gt=now)
+        .select_related("shop")
+        .annotate(remaining=F("total") - F("claimed_count"), claimed_by_me=mine)
+        .order_by("min_spend", "id")
+    )
+
+
+def voucher_claim_list_usable(
+    *, user, shop_id: int, subtotal: Decimal, now: datetime | None = None
+) -> QuerySet[VoucherClaim]:
+    """The user's unused claims for the shop's vouchers that apply to ``subtotal`` at ``now``,
+    biggest saving first (what checkout offers or applies)."""
+    now = now or timezone.now()
+    return (
+        VoucherClaim.objects.filter(
+            user=user,
+            used_at__isnull=True,
+            voucher__shop_id=shop_id,
+            voucher__valid_from__lte=now,
+            voucher__valid_until__gt=now,
+            voucher__min_spend__lte=subtotal,
+        )
+        .select_related("voucher")
+        .order_by("-voucher__discount", "id")
+    )
