@@ -11,3 +11,23 @@ class SignUpForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "display_name", "email")
+
+
+class QuestionForm(forms.Form):
+    text = forms.CharField(
+        label="Your question",
+        min_length=10,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Past buyers of this product will be invited to answer.",
+    )
+
+
+class AnswerForm(forms.Form):
+    text = forms.CharField(label="Your answer", min_length=2, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class InviteSettingsForm(forms.Form):
+    question_invites_opt_out = forms.BooleanField(
+        label="Don't invite me to answer questions about products I bought", required=False
+    )

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from community.selectors.activity import users_with_recent_activity
-from community.services import activity, notifications, people
+from community.services import activity, notifications, people, qa
 
 RETRY = {"autoretry_for": (ConnectionError, OSError), "retry_backoff": True, "max_retries": 5}
 
@@ -46,3 +46,9 @@ def interest_profiles_refresh(hours: int = 2) -> int:
     for user_id in user_ids:
         interest_profile_rebuild.apply_async(args=[user_id, now.isoformat()], queue="feeds")
     return len(user_ids)
+
+
+@shared_task(**RETRY)
+def question_route(question_id: int) -> list[int]:
+    """Invite recent buyers of the product to answer a new question (tops up to N; idempotent)."""
+    return qa.question_route_to_buyers(question_id=question_id)

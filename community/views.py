@@ -1,9 +1,39 @@
+"""Community pages (thin: validate, call a service or selector, render)."""
+
 from django.contrib import messages
 from django.contrib.auth import login
-from django.shortcuts import redirect, render
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
-from community.forms import SignUpForm
-from community.selectors import people as selectors
+from community.forms import AnswerForm, InviteSettingsForm, QuestionForm, SignUpForm
+from community.selectors import activity as activity_selectors
+from community.selectors import notifications as notification_selectors
+from community.selectors import people as people_selectors
+from community.selectors import qa as qa_selectors
+from community.services import activity as activity_services
+from community.services import notifications as notification_services
+from community.services import people as people_services
+from community.services import qa as qa_services
+from marketplace.errors import ApplicationError
+from marketplace.models import Product, ProductStatus
+
+PAGE_SIZE = 20
+
+
+def _page(request, queryset, size=PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _back(request, fallback):
+    """Redirect to ``next`` when it is a safe local URL, else to ``fallback``."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
 
 
 def signup(request):
@@ -18,6 +48,264 @@ def signup(request):
     return render(request, "registration/signup.html", {"form": form})
 
 
+# --- people ----------------------------------------------------------------------------------
+
+
 def profile(request, username):
-    person = selectors.user_get_public(username=username)
-    return render(request, "community/profile.html", {"person": person})
+    person = people_selectors.user_get_profile(username=username, viewer=request.user)
+    answers = qa_selectors.answer_list_by_author(author=person)[:10]
+    context = {
+        "person": person,
+        "person_shop": people_selectors.user_public_shop(person),
+        "roles": people_selectors.user_roles(person),
+        "answers": answers,
+    }
+    return render(request, "community/profile.html", context)
+
+
+def people_list(request, username, kind):
+    """Who follows ``username`` (``kind="followers"``) or whom they follow (``"following"``)."""
+    person = people_selectors.user_get_public(username=username)
+    if kind == "followers":
+        page = _page(request, people_selectors.follower_list(user=person))
+        people = [link.follower for link in page]
+    else:
+        page = _page(request, people_selectors.following_list(user=person))
+        people = [link.user for link in page]
+    context = {"person": person, "page": page, "people": people, "kind": kind}
+    return render(request, "community/people_list.html", context)
+
+
+def _toggle_follow(request, *, follow, unfollow, name: str, fallback: str):
+    """Follow, or unfollow when the form says ``action=unfollow``; then go back."""
+    try:
+        if request.POST.get("action") == "unfollow":
+            unfollow()
+            messages.success(request, f"You no longer follow {name}.")
+        else:
+            follow()
+            messages.success(request, f"You follow {name}.")
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    return _back(request, fallback)
+
+
+@login_required
+@require_POST
+def user_follow_toggle(request, username):
+    person = people_selectors.user_get_public(username=username)
+    return _toggle_follow(
+        request,
+        follow=lambda: people_services.user_follow(follower=request.user, user=person),
+        unfollow=lambda: people_services.user_unfollow(follower=request.user, user=person),
+        name=person.public_name,
+        fallback=person.get_absolute_url(),
+    )
+
+
+@login_required
+@require_POST
+def shop_follow_toggle(request, slug):
+    shop = people_selectors.shop_get_followable(slug=slug)
+    return _toggle_follow(
+        request,
+        follow=lambda: people_services.shop_follow(user=request.user, shop=shop),
+        unfollow=lambda: people_services.shop_unfollow(user=request.user, shop=shop),
+        name=shop.name,
+        fallback=shop.get_absolute_url(),
+    )
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+@login_required
+def inbox(request):
+    page = _page(request, notification_selectors.notification_list(user=request.user))
+    return render(request, "community/inbox.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_open(request, pk):
+    notification = notification_selectors.notification_get_for_user(user=request.user, notification_id=pk)
+    notification_services.notifications_mark_read(user=request.user, notification_ids=[notification.pk])
+    return redirect(notification.url or "community:inbox")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    notification_services.notifications_mark_read(user=request.user)
+    messages.success(request, "All notifications marked as read.")
+    return redirect("community:inbox")
+
+
+# --- activity --------------------------------------------------------------------------------
+
+
+@login_required
+def my_activity(request):
+    page = _page(request, activity_selectors.activity_list(user=request.user))
+    interests = activity_selectors.interest_list(user=request.user)[:10]
+    return render(request, "community/activity.html", {"page": page, "interests": interests})
+
+
+@login_required
+@require_POST
+def my_activity_clear(request):
+    deleted = activity_services.activity_clear(user=request.user)
+    messages.success(request, f"Your activity history is cleared ({deleted} entr{'y' if deleted == 1 else 'ies'}).")
+    return redirect("community:activity")
+
+
+# --- questions and answers -------------------------------------------------------------------
+
+
+def product_questions(request, product_id):
+    """The product's Q&A section: questions with their answers (verified buyers first) and the
+    form to ask."""
+    product = get_object_or_404(Product.objects.select_related("shop"), pk=product_id, status=ProductStatus.ACTIVE)
+    form = QuestionForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.path)
+        if form.is_valid():
+            try:
+                question = qa_services.question_ask(
+                    author=request.user, product=product, text=form.cleaned_data["text"]
+                )
+            except ApplicationError as err:
+                form.add_error(None, err.message)
+            else:
+                messages.success(request, "Your question is posted. We've asked people who bought this to answer.")
+                return redirect(f"{request.path}#question-{question.pk}")
+    page = _page(request, qa_selectors.question_list(product_id=product.pk, user=request.user))
+    return render(request, "community/product_questions.html", {"product": product, "page": page, "form": form})
+
+
+def question_detail(request, pk):
+    question = qa_selectors.question_get_visible(question_id=pk, user=request.user)
+    form = AnswerForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.path)
+        if form.is_valid():
+            try:
+                answer = qa_services.answer_post(author=request.user, question=question, text=form.cleaned_data["text"])
+            except ApplicationError as err:
+                form.add_error(None, err.message)
+            else:
+                messages.success(request, "Thanks for answering!")
+                return redirect(answer.get_absolute_url())
+    return render(request, "community/question_detail.html", {"question": question, "form": form})
+
+
+def _edit(request, *, content, form_class, edit, what: str):
+    """The edit page of one's own question or answer; ``edit(text)`` calls the service."""
+    form = form_class(request.POST or None, initial={"text": content.text})
+    if request.method == "POST" and form.is_valid():
+        try:
+            edit(form.cleaned_data["text"])
+        except ApplicationError as err:
+            form.add_error(None, err.message)
+        else:
+            messages.success(request, f"Your {what} is updated.")
+            return redirect(content.get_absolute_url())
+    return render(request, "community/edit.html", {"form": form, "what": what, "back": content.get_absolute_url()})
+
+
+@login_required
+def question_edit(request, pk):
+    question = qa_selectors.question_get_for_author(user=request.user, question_id=pk)
+    return _edit(
+        request,
+        content=question,
+        form_class=QuestionForm,
+        edit=lambda text: qa_services.question_edit(user=request.user, question=question, text=text),
+        what="question",
+    )
+
+
+@login_required
+@require_POST
+def question_delete(request, pk):
+    question = qa_selectors.question_get_for_author(user=request.user, question_id=pk)
+    product_id = question.product_id
+    qa_services.question_delete(user=request.user, question=question)
+    messages.success(request, "Your question is deleted.")
+    return redirect("community:product_questions", product_id=product_id)
+
+
+@login_required
+def answer_edit(request, pk):
+    answer = qa_selectors.answer_get_for_author(user=request.user, answer_id=pk)
+    return _edit(
+        request,
+        content=answer,
+        form_class=AnswerForm,
+        edit=lambda text: qa_services.answer_edit(user=request.user, answer=answer, text=text),
+        what="answer",
+    )
+
+
+@login_required
+@require_POST
+def answer_delete(request, pk):
+    answer = qa_selectors.answer_get_for_author(user=request.user, answer_id=pk)
+    qa_services.answer_delete(user=request.user, answer=answer)
+    messages.success(request, "Your answer is deleted.")
+    return redirect(answer.question.get_absolute_url())
+
+
+@login_required
+@require_POST
+def answer_vote(request, pk):
+    answer = qa_selectors.answer_get_visible(answer_id=pk)
+    try:
+        if request.POST.get("value") == "0":
+            qa_services.answer_unvote(user=request.user, answer=answer)
+        else:
+            qa_services.answer_vote(
+                user=request.user, answer=answer, value=1 if request.POST.get("value") == "1" else -1
+            )
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    return _back(request, answer.get_absolute_url())
+
+
+@login_required
+@require_POST
+def answer_accept(request, pk):
+    answer = qa_selectors.answer_get_visible(answer_id=pk)
+    try:
+        qa_services.answer_accept(user=request.user, answer=answer)
+    except ApplicationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, "Marked as the answer that helped you.")
+    return _back(request, answer.get_absolute_url())
+
+
+def questions_home(request):
+    """ "Ask others": the personalised feed for signed-in people, popular questions otherwise."""
+    if request.user.is_authenticated:
+        feed = qa_selectors.question_feed_for_you(user=request.user)
+    else:
+        feed = qa_selectors.question_feed_popular()
+    return render(request, "community/questions_home.html", {"page": _page(request, feed)})
+
+
+@login_required
+def questions_to_answer(request):
+    form = InviteSettingsForm(
+        request.POST or None, initial={"question_invites_opt_out": request.user.question_invites_opt_out}
+    )
+    if request.method == "POST" and form.is_valid():
+        people_services.user_update_settings(
+            user=request.user, question_invites_opt_out=form.cleaned_data["question_invites_opt_out"]
+        )
+        messages.success(request, "Your invitation setting is saved.")
+        return redirect("community:to_answer")
+    page = _page(request, qa_selectors.invitation_list_open(user=request.user))
+    return render(request, "community/to_answer.html", {"page": page, "form": form})

@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
+                "community.context_processors.notifications",
             ],
         },
     },
@@ -251,6 +252,11 @@ PAYMENT_BACKEND = env("PAYMENT_BACKEND", default="marketplace.payments.Simulated
 IMAGE_MAX_UPLOAD_BYTES = env.int("IMAGE_MAX_UPLOAD_BYTES", default=8 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 QUESTION_ROUTING_INVITES = env.int("QUESTION_ROUTING_INVITES", default=5)
+# --- community ---
+QUESTION_ROUTING_WEEKLY_CAP = env.int("QUESTION_ROUTING_WEEKLY_CAP", default=3)  # invitations per person per 7 days
+COMMUNITY_EDIT_WINDOW_MINUTES = env.int("COMMUNITY_EDIT_WINDOW_MINUTES", default=15)
+INTEREST_HALF_LIFE_DAYS = env.float("INTEREST_HALF_LIFE_DAYS", default=14.0)
+QUESTION_FEED_DAYS = env.int("QUESTION_FEED_DAYS", default=180)
 
 # --- Security (production) ------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,9 +1,89 @@
-"""Community reads: querysets ready to render."""
+"""People reads: public profiles with their counts and roles, follower and following lists."""
 
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from community.models import User
+from community.models import Answer, ContentStatus, ShopFollow, User, UserFollow
+from marketplace.models import Shop, ShopStatus
+
+
+def _count_of(queryset, field: str) -> Coalesce:
+    """A correlated COUNT(*) of ``queryset`` rows whose ``field`` is the outer user."""
+    counted = queryset.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 def user_get_public(*, username: str) -> User:
     return get_object_or_404(User.objects.filter(is_active=True), username=username)
+
+
+def user_get_profile(*, username: str, viewer: User | None = None) -> User:
+    """An active user for their public page, in one query: ``follower_count``,
+    ``following_count``, ``post_count`` (visible answers — answers are their posts until
+    stories exist), ``is_followed`` (by ``viewer``) and ``shop`` (or None) already loaded."""
+    people = User.objects.filter(is_active=True).annotate(
+        follower_count=_count_of(UserFollow.objects.all(), "user"),
+        following_count=_count_of(UserFollow.objects.all(), "follower"),
+        post_count=_count_of(Answer.objects.filter(status=ContentStatus.VISIBLE), "author"),
+    )
+    if viewer is not None and viewer.is_authenticated:
+        people = people.annotate(is_followed=Exists(UserFollow.objects.filter(follower=viewer, user=OuterRef("pk"))))
+    else:
+        people = people.annotate(is_followed=Value(False))
+    return get_object_or_404(people.select_related("shop"), username=username)
+
+
+def user_public_shop(person: User) -> Shop | None:
+    """The person's shop if it is open to the public (loaded by :func:`user_get_profile`)."""
+    shop = getattr(person, "shop", None)
+    return shop if shop is not None and shop.status == ShopStatus.ACTIVE else None
+
+
+def user_roles(person: User) -> list[str]:
+    """Roles from behaviour: "seller" runs an open shop; "blogger" has followers and has posted
+    (answers count as posts until stories exist). Needs :func:`user_get_profile`'s annotations."""
+    roles = []
+    if user_public_shop(person):
+        roles.append("seller")
+    if person.follower_count > 0 and person.post_count > 0:
+        roles.append("blogger")
+    return roles
+
+
+def follower_list(*, user: User) -> QuerySet[UserFollow]:
+    """Who follows ``user``, newest first, each with ``follower`` loaded."""
+    return (
+        UserFollow.objects.filter(user=user, follower__is_active=True)
+        .select_related("follower")
+        .order_by("-created_at", "-id")
+    )
+
+
+def following_list(*, user: User) -> QuerySet[UserFollow]:
+    """Whom ``user`` follows, newest first, each with ``user`` loaded."""
+    return (
+        UserFollow.objects.filter(follower=user, user__is_active=True)
+        .select_related("user")
+        .order_by("-created_at", "-id")
+    )
+
+
+def followed_shop_list(*, user: User) -> QuerySet[ShopFollow]:
+    return (
+        ShopFollow.objects.filter(user=user, shop__status=ShopStatus.ACTIVE)
+        .select_related("shop")
+        .order_by("-created_at", "-id")
+    )
+
+
+def shop_get_followable(*, slug: str) -> Shop:
+    return get_object_or_404(Shop.objects.filter(status=ShopStatus.ACTIVE), slug=slug)
+
+
+def shop_is_followed(*, shop: Shop, user: User) -> bool:
+    return user.is_authenticated and ShopFollow.objects.filter(shop=shop, user=user).exists()
+
+
+def user_is_followed(*, user: User, viewer: User) -> bool:
+    return viewer.is_authenticated and UserFollow.objects.filter(follower=viewer, user=user).exists()

@@ -5,7 +5,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,8 +24,6 @@ KIND_WEIGHTS = {
 }
 #: Activity older than this is ignored by interest profiles.
 INTEREST_WINDOW = timedelta(days=90)
-#: Repeated views of one product by one user within this many seconds count once.
-VIEW_DEDUPE_SECONDS = 30 * 60
 
 
 def activity_record(
@@ -40,11 +37,8 @@ def activity_record(
 ) -> Activity | None:
     """Record one activity: the only writer of ``Activity``. The product's category is filled in
     when not given. With a ``ref`` (the source row, e.g. ``"orderline:7"``) the same event is kept
-    once; views of the same product within ``VIEW_DEDUPE_SECONDS`` count once. Returns the new row,
-    or None when nothing was recorded."""
-    if kind == ActivityKind.VIEWED and product_id is not None:
-        if not cache.add(f"community:viewed:{user_id}:{product_id}", 1, VIEW_DEDUPE_SECONDS):
-            return None
+    once (repeat views are already thinned by the marketplace before it sends ``product_viewed``).
+    Returns the new row, or None when nothing was recorded."""
     if product_id is not None and category_id is None:
         category_id = Product.objects.filter(pk=product_id).values_list("category_id", flat=True).first()
     fields = {"product_id": product_id, "category_id": category_id, "created_at": at or timezone.now()}
@@ -97,7 +91,7 @@ def activity_clear(*, user: User) -> int:
 
 
 def _half_life_days() -> float:
-    return float(getattr(settings, "INTEREST_HALF_LIFE_DAYS", 14))
+    return float(settings.INTEREST_HALF_LIFE_DAYS)
 
 
 @transaction.atomic

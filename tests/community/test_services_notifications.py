@@ -15,8 +15,7 @@ from community.services.notifications import (
     sale_followers_notify,
 )
 from marketplace.models import Deal, DealStatus, SaleEvent
-from tests.community.conftest import make_product, make_shop
-from tests.community.factories import NotificationFactory, UserFactory
+from tests.community.factories import NotificationFactory, UserFactory, make_product, make_shop
 
 pytestmark = pytest.mark.django_db
 

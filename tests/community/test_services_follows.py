@@ -1,15 +1,13 @@
 """Follows of users and shops: idempotent, no self-follow, the shop's follower count stays right."""
 
-import threading
-
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 
 from community.models import Notification, NotificationKind, ShopFollow, UserFollow
 from community.services.people import shop_follow, shop_unfollow, user_follow, user_unfollow
 from marketplace.errors import ApplicationError
-from tests.community.conftest import make_shop
-from tests.community.factories import UserFactory
+from tests.community.concurrency import run_in_threads
+from tests.community.factories import UserFactory, make_shop
 
 
 def follower_count(shop):
@@ -58,40 +56,19 @@ def test_nobody_follows_themselves(user):
         UserFollow.objects.create(follower=user, user=user)
 
 
-def _in_threads(n, fn):
-    barrier = threading.Barrier(n)
-    errors = []
-
-    def run():
-        try:
-            barrier.wait()
-            fn()
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_follows_by_one_user_count_once(postgres):
     # given a shop and a user
     shop = make_shop()
     user = UserFactory()
     # when eight threads follow at once
-    errors = _in_threads(8, lambda: shop_follow(user=user, shop=shop))
+    errors = run_in_threads(8, lambda i: shop_follow(user=user, shop=shop))
     # then one follow, counted once
     assert errors == []
     assert ShopFollow.objects.filter(shop=shop).count() == 1
     assert follower_count(shop) == 1
     # when eight threads unfollow at once
-    errors = _in_threads(8, lambda: shop_unfollow(user=user, shop=shop))
+    errors = run_in_threads(8, lambda i: shop_unfollow(user=user, shop=shop))
     assert errors == []
     assert follower_count(shop) == 0
 
@@ -100,13 +77,5 @@ def test_concurrent_follows_by_one_user_count_once(postgres):
 def test_concurrent_follows_by_many_users_all_count(postgres):
     shop = make_shop()
     users = [UserFactory() for _ in range(10)]
-    it = iter(users)
-    lock = threading.Lock()
-
-    def follow_next():
-        with lock:
-            u = next(it)
-        shop_follow(user=u, shop=shop)
-
-    assert _in_threads(10, follow_next) == []
+    assert run_in_threads(10, lambda i: shop_follow(user=users[i], shop=shop)) == []
     assert follower_count(shop) == ShopFollow.objects.filter(shop=shop).count() == 10

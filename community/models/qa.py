@@ -1,0 +1,116 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class ContentStatus(models.TextChoices):
+    VISIBLE = "visible", "Visible"
+    HIDDEN = "hidden", "Hidden by moderator"
+
+
+class Question(models.Model):
+    """A shopper's question about a product, answered by other people (past buyers first)."""
+
+    product = models.ForeignKey("marketplace.Product", on_delete=models.CASCADE, related_name="questions")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions")
+    text = models.TextField(max_length=1000)
+    status = models.CharField(max_length=10, choices=ContentStatus.choices, default=ContentStatus.VISIBLE)
+    accepted_answer = models.ForeignKey(
+        "community.Answer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Visible answers; kept by the answer services with F() updates (popularity in feeds).
+    answer_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["product", "status", "-created_at"], name="question_product_recent"),
+            # Feeds scan recent visible questions.
+            models.Index(fields=["status", "-created_at"], name="question_status_recent"),
+            models.Index(fields=["author", "-created_at"], name="question_author_recent"),
+        ]
+
+    def __str__(self):
+        return self.text[:60]
+
+    def get_absolute_url(self):
+        return reverse("community:question", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_answer_id is None
+
+
+class Answer(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answers")
+    text = models.TextField(max_length=4000)
+    status = models.CharField(max_length=10, choices=ContentStatus.choices, default=ContentStatus.VISIBLE)
+    # Kept by answer_vote with F() updates under the vote row's lock.
+    helpful_count = models.PositiveIntegerField(default=0)
+    not_helpful_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-helpful_count", "created_at", "id"]
+        indexes = [
+            models.Index(fields=["question", "status"], name="answer_question_status"),
+            models.Index(fields=["author", "-created_at"], name="answer_author_recent"),
+        ]
+        constraints = [
+            # One answer per person per question: they edit it rather than post a second.
+            models.UniqueConstraint(fields=["question", "author"], name="answer_one_per_author"),
+        ]
+
+    def __str__(self):
+        return self.text[:60]
+
+    def get_absolute_url(self):
+        return f"{self.question.get_absolute_url()}#answer-{self.pk}"
+
+
+class AnswerVote(models.Model):
+    """Was this answer helpful (+1) or not (-1)? One per user per answer; changeable."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answer_votes")
+    value = models.SmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "user"], name="answervote_one_per_user"),
+            models.CheckConstraint(condition=models.Q(value__in=[1, -1]), name="answervote_plus_or_minus_one"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {'+' if self.value > 0 else '-'}1 on {self.answer_id}"
+
+
+class QuestionInvitation(models.Model):
+    """A past buyer asked (by the routing job) to answer a question; open until they answer."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="invitations")
+    invitee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="question_invitations")
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # "Questions you can answer" (open ones) and the weekly cap (recent ones) per invitee.
+            models.Index(fields=["invitee", "-created_at"], name="invitation_invitee_recent"),
+            models.Index(
+                fields=["invitee", "-created_at"],
+                condition=models.Q(answered_at__isnull=True),
+                name="invitation_invitee_open",
+            ),
+        ]
+        constraints = [models.UniqueConstraint(fields=["question", "invitee"], name="invitation_once_per_question")]
+
+    def __str__(self):
+        return f"{self.invitee_id} invited to question {self.question_id}"

@@ -1,0 +1,215 @@
+"""Question and answer reads: the product's Q&A section, a question page, the "for you" feed,
+invitations, and the buyers a new question is routed to."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Ln
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from community.models import Answer, AnswerVote, ContentStatus, InterestProfile, Question, QuestionInvitation, User
+from marketplace.models import OrderLine, OrderStatus, ProductStatus
+
+#: Orders that make their buyer a verified buyer: paid and not cancelled (a cancelled or expired
+#: order never reached "paid"; one cancelled before payment never counts).
+PURCHASED_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+
+#: "For you" scoring: interest weights are ~5 for a fresh purchase in a category and ~1 for a
+#: view; owning the product adds BOUGHT_BONUS; popularity adds ln(1 + answers).
+BOUGHT_BONUS = 3.0
+OPEN_BONUS = 0.5
+
+
+def purchases(*, buyer_id, product_id) -> QuerySet[OrderLine]:
+    """Order lines of ``product_id`` in ``buyer_id``'s paid orders (either may be an OuterRef)."""
+    return OrderLine.objects.filter(
+        product_id=product_id, order__buyer_id=buyer_id, order__status__in=PURCHASED_STATUSES
+    )
+
+
+def answer_annotate(queryset: QuerySet[Answer], *, user: User | None = None) -> QuerySet[Answer]:
+    """Annotate ``is_verified_buyer`` (derived from orders at read time, so it disappears when
+    the order is cancelled before payment), ``net_helpful`` and, for a signed-in ``user``,
+    ``my_vote`` (+1, -1 or None); ordered verified buyers first, then by helpfulness."""
+    queryset = queryset.annotate(
+        is_verified_buyer=Exists(
+            purchases(buyer_id=OuterRef("author_id"), product_id=OuterRef("question__product_id"))
+        ),
+        net_helpful=F("helpful_count") - F("not_helpful_count"),
+    )
+    if user is not None and user.is_authenticated:
+        queryset = queryset.annotate(
+            my_vote=Subquery(AnswerVote.objects.filter(answer=OuterRef("pk"), user=user).values("value")[:1])
+        )
+    return queryset.order_by("-is_verified_buyer", "-net_helpful", "-helpful_count", "created_at", "id")
+
+
+def _visible_answers(user: User | None) -> Prefetch:
+    answers = answer_annotate(Answer.objects.filter(status=ContentStatus.VISIBLE).select_related("author"), user=user)
+    return Prefetch("answers", queryset=answers, to_attr="visible_answers")
+
+
+def question_list(*, product_id: int | None = None, user: User | None = None) -> QuerySet[Question]:
+    """Visible questions (of one product when given), newest first, each with
+    ``visible_answers`` (ordered as in :func:`answer_annotate`) and ``author_is_buyer``."""
+    questions = Question.objects.filter(status=ContentStatus.VISIBLE, product__status=ProductStatus.ACTIVE)
+    if product_id is not None:
+        questions = questions.filter(product_id=product_id)
+    return (
+        questions.select_related("author", "product")
+        .annotate(author_is_buyer=Exists(purchases(buyer_id=OuterRef("author_id"), product_id=OuterRef("product_id"))))
+        .prefetch_related(_visible_answers(user))
+        .order_by("-created_at", "-id")
+    )
+
+
+def question_get_visible(*, question_id: int, user: User | None = None) -> Question:
+    return get_object_or_404(question_list(user=user), pk=question_id)
+
+
+def answer_get_visible(*, answer_id: int) -> Answer:
+    return get_object_or_404(
+        Answer.objects.select_related("question", "author").filter(
+            status=ContentStatus.VISIBLE, question__status=ContentStatus.VISIBLE
+        ),
+        pk=answer_id,
+    )
+
+
+def answer_get_for_author(*, user: User, answer_id: int) -> Answer:
+    return get_object_or_404(Answer.objects.select_related("question"), pk=answer_id, author=user)
+
+
+def question_get_for_author(*, user: User, question_id: int) -> Question:
+    return get_object_or_404(Question, pk=question_id, author=user)
+
+
+def answer_list_by_author(*, author: User) -> QuerySet[Answer]:
+    """A person's visible answers, newest first (their profile)."""
+    return answer_annotate(
+        Answer.objects.filter(
+            author=author, status=ContentStatus.VISIBLE, question__status=ContentStatus.VISIBLE
+        ).select_related("question__product", "author")
+    ).order_by("-created_at", "-id")
+
+
+# --- feeds -----------------------------------------------------------------------------------
+
+
+def _feed_candidates(*, now: datetime) -> QuerySet[Question]:
+    days = settings.QUESTION_FEED_DAYS
+    return Question.objects.filter(
+        status=ContentStatus.VISIBLE,
+        product__status=ProductStatus.ACTIVE,
+        created_at__gte=now - timedelta(days=days),
+    ).select_related("product", "product__category", "author")
+
+
+def _popularity():
+    return Ln(Cast(F("answer_count"), FloatField()) + Value(1.0))
+
+
+def question_feed_popular(*, now: datetime | None = None) -> QuerySet[Question]:
+    """Recent visible questions, most answered first (what cold-start users see)."""
+    return (
+        _feed_candidates(now=now or timezone.now())
+        .annotate(score=_popularity(), reason=Value("popular"))
+        .order_by("-score", "-created_at", "-id")
+    )
+
+
+def question_feed_for_you(*, user: User, now: datetime | None = None) -> QuerySet[Question]:
+    """Questions for ``user``, in one scored query: interest in the product's category (from
+    their InterestProfile), products they bought (they can answer), popularity, and a nudge for
+    open questions — so the three sources mix and each question appears once. Their own
+    questions and ones they already answered are left out. A user with no interests and no
+    purchases gets the popular order."""
+    if not user.is_authenticated:
+        return question_feed_popular(now=now)
+    interest = Subquery(
+        InterestProfile.objects.filter(user=user, category_id=OuterRef("product__category_id")).values("weight")[:1],
+        output_field=FloatField(),
+    )
+    bought = Exists(purchases(buyer_id=user.pk, product_id=OuterRef("product_id")))
+    answered = Exists(Answer.objects.filter(question=OuterRef("pk"), author=user))
+    return (
+        _feed_candidates(now=now or timezone.now())
+        .exclude(author=user)
+        .annotate(interest=Coalesce(interest, Value(0.0)), bought=bought, answered=answered)
+        .filter(answered=False)
+        .annotate(
+            score=(
+                F("interest")
+                + Case(When(bought=True, then=Value(BOUGHT_BONUS)), default=Value(0.0), output_field=FloatField())
+                + Case(
+                    When(accepted_answer__isnull=True, then=Value(OPEN_BONUS)),
+                    default=Value(0.0),
+                    output_field=FloatField(),
+                )
+                + _popularity()
+            ),
+            reason=Case(
+                When(bought=True, then=Value("bought")),
+                When(interest__gt=0, then=Value("interest")),
+                default=Value("popular"),
+            ),
+        )
+        .order_by("-score", "-created_at", "-id")
+    )
+
+
+def invitation_list_open(*, user: User) -> QuerySet[QuestionInvitation]:
+    """Questions ``user`` was invited to answer and has not answered yet, newest first."""
+    return (
+        QuestionInvitation.objects.filter(
+            invitee=user, answered_at__isnull=True, question__status=ContentStatus.VISIBLE
+        )
+        .select_related("question__product", "question__author")
+        .order_by("-created_at", "-id")
+    )
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+
+def question_routing_candidates(*, question: Question, since: datetime, weekly_cap: int, limit: int) -> list[int]:
+    """Ids of up to ``limit`` buyers of the question's product, most recent purchase first, who
+    are active, have not opted out, are not the asker, are not yet invited to this question and
+    were invited fewer than ``weekly_cap`` times since ``since``."""
+    busy = (
+        QuestionInvitation.objects.filter(created_at__gte=since)
+        .values("invitee_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=weekly_cap)
+        .values("invitee_id")
+    )
+    rows = (
+        OrderLine.objects.filter(
+            product_id=question.product_id,
+            order__status__in=PURCHASED_STATUSES,
+            order__buyer__is_active=True,
+            order__buyer__question_invites_opt_out=False,
+        )
+        .exclude(order__buyer_id=question.author_id)
+        .exclude(order__buyer_id__in=QuestionInvitation.objects.filter(question=question).values("invitee_id"))
+        .exclude(order__buyer_id__in=busy)
+        .values("order__buyer_id")
+        .annotate(last_bought=Max("order__paid_at"))
+        .order_by(F("last_bought").desc(nulls_last=True), "order__buyer_id")
+    )
+    return [row["order__buyer_id"] for row in rows[:limit]]

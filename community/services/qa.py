@@ -1,0 +1,290 @@
+"""Questions and answers: ask, answer, vote, accept, edit/delete within a window, moderate, and
+route new questions to past buyers."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from community.models import (
+    ActivityKind,
+    Answer,
+    AnswerVote,
+    ContentStatus,
+    NotificationKind,
+    Question,
+    QuestionInvitation,
+    User,
+)
+from community.selectors.qa import question_routing_candidates
+from community.services.activity import activity_record
+from community.services.notifications import notification_create, notifications_create_bulk
+from marketplace.errors import ApplicationError
+from marketplace.models import Product, ProductStatus
+
+QUESTION_MIN_LENGTH = 10
+ANSWER_MIN_LENGTH = 2
+
+
+def _edit_window() -> timedelta:
+    return timedelta(minutes=settings.COMMUNITY_EDIT_WINDOW_MINUTES)
+
+
+def _clean_text(text: str, *, minimum: int, maximum: int, what: str) -> str:
+    text = (text or "").strip()
+    if len(text) < minimum:
+        raise ApplicationError(f"Your {what} is too short: write at least {minimum} characters.", code="too_short")
+    if len(text) > maximum:
+        raise ApplicationError(f"Your {what} is too long: at most {maximum} characters.", code="too_long")
+    return text
+
+
+def _check_can_edit(*, user: User, content: Question | Answer, what: str) -> None:
+    if content.author_id != user.pk:
+        raise ApplicationError(f"You can only edit your own {what}.", status=403, code="not_author")
+    if content.status != ContentStatus.VISIBLE:
+        raise ApplicationError(f"This {what} was hidden by a moderator.", status=403, code="hidden")
+    if timezone.now() - content.created_at > _edit_window():
+        minutes = int(_edit_window().total_seconds() // 60)
+        raise ApplicationError(
+            f"{what.capitalize()}s can only be edited in the first {minutes} minutes.", status=403, code="too_late"
+        )
+
+
+# --- questions -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def question_ask(*, author: User, product: Product, text: str) -> Question:
+    """Ask a question about ``product``. After commit a Celery task invites recent buyers."""
+    if product.status != ProductStatus.ACTIVE:
+        raise ApplicationError("This product is not on sale.", status=404, code="not_found")
+    text = _clean_text(text, minimum=QUESTION_MIN_LENGTH, maximum=1000, what="question")
+    question = Question.objects.create(product=product, author=author, text=text)
+    activity_record(
+        user_id=author.pk,
+        kind=ActivityKind.ASKED,
+        product_id=product.pk,
+        category_id=product.category_id,
+        ref=f"question:{question.pk}",
+    )
+    from community.tasks import question_route  # tasks import services: import here
+
+    transaction.on_commit(lambda: question_route.apply_async(args=[question.pk], queue="notify"))
+    return question
+
+
+def _edit_text(*, user: User, content: Question | Answer, text: str, what: str, minimum: int, maximum: int) -> None:
+    _check_can_edit(user=user, content=content, what=what)
+    content.text = _clean_text(text, minimum=minimum, maximum=maximum, what=what)
+    content.save(update_fields=["text", "updated_at"])
+
+
+@transaction.atomic
+def question_edit(*, user: User, question: Question, text: str) -> Question:
+    """The author edits their question within the edit window."""
+    _edit_text(user=user, content=question, text=text, what="question", minimum=QUESTION_MIN_LENGTH, maximum=1000)
+    return question
+
+
+@transaction.atomic
+def question_delete(*, user: User, question: Question) -> None:
+    """Authors delete their own questions (with the answers they received)."""
+    if question.author_id != user.pk:
+        raise ApplicationError("You can only delete your own question.", status=403, code="not_author")
+    question.delete()
+
+
+@transaction.atomic
+def question_set_status(*, question: Question, status: str) -> bool:
+    """Moderation: hide or restore a question. True if it changed."""
+    changed = Question.objects.filter(pk=question.pk).exclude(status=status).update(status=status)
+    question.status = status
+    return bool(changed)
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def answer_post(*, author: User, question: Question, text: str) -> Answer:
+    """Answer a visible question (once per person; edit to change it). Closes the author's
+    invitation to this question and tells the asker."""
+    if question.status != ContentStatus.VISIBLE:
+        raise ApplicationError("No such question.", status=404, code="not_found")
+    if question.author_id == author.pk:
+        raise ApplicationError("You can't answer your own question.", code="own_question")
+    text = _clean_text(text, minimum=ANSWER_MIN_LENGTH, maximum=4000, what="answer")
+    try:
+        with transaction.atomic():
+            answer = Answer.objects.create(question=question, author=author, text=text)
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "You already answered this question: edit your answer instead.", status=409, code="already_answered"
+        ) from exc
+    Question.objects.filter(pk=question.pk).update(answer_count=F("answer_count") + 1)
+    now = timezone.now()
+    QuestionInvitation.objects.filter(question=question, invitee=author, answered_at__isnull=True).update(
+        answered_at=now
+    )
+    activity_record(
+        user_id=author.pk, kind=ActivityKind.ANSWERED, product_id=question.product_id, ref=f"answer:{answer.pk}"
+    )
+    notification_create(
+        recipient=question.author,
+        kind=NotificationKind.QUESTION_ANSWERED,
+        title=f"{author.public_name} answered your question",
+        body=text[:300],
+        url=answer.get_absolute_url(),
+        dedupe_key=f"answer:{answer.pk}",
+    )
+    return answer
+
+
+@transaction.atomic
+def answer_edit(*, user: User, answer: Answer, text: str) -> Answer:
+    """The author edits their answer within the edit window."""
+    _edit_text(user=user, content=answer, text=text, what="answer", minimum=ANSWER_MIN_LENGTH, maximum=4000)
+    return answer
+
+
+@transaction.atomic
+def answer_delete(*, user: User, answer: Answer) -> None:
+    if answer.author_id != user.pk:
+        raise ApplicationError("You can only delete your own answer.", status=403, code="not_author")
+    # Lock the row so the answer count goes down exactly once even if deleted twice at once.
+    locked = Answer.objects.select_for_update().filter(pk=answer.pk).values_list("status", flat=True).first()
+    if locked is None:
+        return
+    Answer.objects.filter(pk=answer.pk).delete()
+    if locked == ContentStatus.VISIBLE:
+        Question.objects.filter(pk=answer.question_id, answer_count__gt=0).update(answer_count=F("answer_count") - 1)
+
+
+@transaction.atomic
+def answer_set_status(*, answer: Answer, status: str) -> bool:
+    """Moderation: hide or restore an answer, keeping the question's answer count right. The
+    conditional update makes a double click change the count once."""
+    changed = Answer.objects.filter(pk=answer.pk).exclude(status=status).update(status=status)
+    if changed:
+        delta = 1 if status == ContentStatus.VISIBLE else -1
+        counted = Question.objects.filter(pk=answer.question_id)
+        if delta < 0:
+            counted = counted.filter(answer_count__gt=0)
+        counted.update(answer_count=F("answer_count") + delta)
+    answer.status = status
+    return bool(changed)
+
+
+@transaction.atomic
+def answer_accept(*, user: User, answer: Answer) -> Question:
+    """The asker marks the answer that helped (they may change their mind later)."""
+    question = answer.question
+    if question.author_id != user.pk:
+        raise ApplicationError(
+            "Only the person who asked can mark the answer that helped.", status=403, code="not_asker"
+        )
+    if answer.status != ContentStatus.VISIBLE:
+        raise ApplicationError("No such answer.", status=404, code="not_found")
+    if question.accepted_answer_id != answer.pk:
+        question.accepted_answer = answer
+        question.save(update_fields=["accepted_answer", "updated_at"])
+        notification_create(
+            recipient=answer.author,
+            kind=NotificationKind.ANSWER_ACCEPTED,
+            title=f"{user.public_name} marked your answer as the one that helped",
+            url=answer.get_absolute_url(),
+            dedupe_key=f"accepted:{answer.pk}",
+        )
+    return question
+
+
+def _count_vote(answer_id: int, value: int, delta: int) -> None:
+    field = "helpful_count" if value > 0 else "not_helpful_count"
+    rows = Answer.objects.filter(pk=answer_id)
+    if delta < 0:
+        rows = rows.filter(**{f"{field}__gt": 0})
+    rows.update(**{field: F(field) + delta})
+
+
+@transaction.atomic
+def answer_vote(*, user: User, answer: Answer, value: int) -> AnswerVote:
+    """Vote an answer helpful (+1) or not (-1); voting again changes the vote. One vote per
+    person, and the counts move once however many requests race: the insert is guarded by the
+    unique constraint, a change happens under the vote row's lock."""
+    if value not in (1, -1):
+        raise ApplicationError("A vote is +1 (helpful) or -1 (not helpful).", code="invalid_vote")
+    if answer.author_id == user.pk:
+        raise ApplicationError("You can't vote on your own answer.", code="own_answer")
+    if answer.status != ContentStatus.VISIBLE:
+        raise ApplicationError("No such answer.", status=404, code="not_found")
+    try:
+        with transaction.atomic():
+            vote = AnswerVote.objects.create(answer=answer, user=user, value=value)
+    except IntegrityError:
+        vote = AnswerVote.objects.select_for_update().get(answer=answer, user=user)
+        if vote.value != value:
+            _count_vote(answer.pk, vote.value, -1)
+            _count_vote(answer.pk, value, +1)
+            vote.value = value
+            vote.save(update_fields=["value", "updated_at"])
+        return vote
+    _count_vote(answer.pk, value, +1)
+    activity_record(
+        user_id=user.pk, kind=ActivityKind.VOTED, product_id=answer.question.product_id, ref=f"vote:{answer.pk}"
+    )
+    return vote
+
+
+@transaction.atomic
+def answer_unvote(*, user: User, answer: Answer) -> bool:
+    vote = AnswerVote.objects.select_for_update().filter(answer=answer, user=user).first()
+    if vote is None:
+        return False
+    vote.delete()
+    _count_vote(answer.pk, vote.value, -1)
+    return True
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def question_route_to_buyers(*, question_id: int, now: datetime | None = None) -> list[int]:
+    """Invite up to ``settings.QUESTION_ROUTING_INVITES`` recent buyers of the question's product
+    to answer it, and put the invitation in their inbox. Never the asker, nobody who opted out,
+    nobody invited ``QUESTION_ROUTING_WEEKLY_CAP`` times in the last 7 days, nobody twice for one
+    question. Idempotent: a re-run only tops up to N. Returns the ids of the newly invited."""
+    now = now or timezone.now()
+    # The question's row lock makes concurrent runs for one question take turns, so N holds.
+    question = (
+        Question.objects.select_for_update(of=("self",))
+        .select_related("product")
+        .filter(pk=question_id, status=ContentStatus.VISIBLE)
+        .first()
+    )
+    if question is None:
+        return []
+    room = settings.QUESTION_ROUTING_INVITES - question.invitations.count()
+    if room <= 0:
+        return []
+    invitee_ids = question_routing_candidates(
+        question=question,
+        since=now - timedelta(days=7),
+        weekly_cap=settings.QUESTION_ROUTING_WEEKLY_CAP,
+        limit=room,
+    )
+    QuestionInvitation.objects.bulk_create(
+        [QuestionInvitation(question=question, invitee_id=user_id) for user_id in invitee_ids], ignore_conflicts=True
+    )
+    notifications_create_bulk(
+        recipient_ids=invitee_ids,
+        kind=NotificationKind.QUESTION_INVITE,
+        title=f"You bought {question.product.title}: can you answer a question about it?",
+        body=question.text[:300],
+        url=question.get_absolute_url(),
+        dedupe_key=f"invite:{question.pk}",
+    )
+    return invitee_ids

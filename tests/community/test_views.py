@@ -1,0 +1,263 @@
+"""Community pages: what a visitor sees and can do, and pinned query counts for every list."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from community.models import Answer, AnswerVote, Notification, Question, ShopFollow, UserFollow
+from community.services.activity import interest_profile_rebuild
+from tests.community.factories import (
+    ActivityFactory,
+    AnswerFactory,
+    NotificationFactory,
+    QuestionFactory,
+    QuestionInvitationFactory,
+    UserFactory,
+    UserFollowFactory,
+    make_order,
+    make_product,
+    make_shop,
+)
+
+pytestmark = pytest.mark.django_db
+
+SIZES = [5, 50]
+
+
+def html(response):
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+def test_profile_shows_counts_shop_answers_and_roles(client, user):
+    # given a seller with a follower and one answer
+    seller = UserFactory(display_name="Meimei", bio="Pearls from Zhuji.")
+    shop = make_shop(owner=seller, name="Pearl House")
+    UserFollowFactory(user=seller, follower=user)
+    AnswerFactory(author=seller, text="Freshwater pearls, hand-knotted.")
+    # when a visitor opens the profile
+    page = html(client.get(f"/u/{seller.username}/"))
+    # then name, bio, counts, shop, answers and roles are shown
+    assert "Meimei" in page and "Pearls from Zhuji." in page
+    assert "<strong data-follower-count>1</strong> follower" in page
+    assert shop.name in page
+    assert "Freshwater pearls, hand-knotted." in page
+    assert ">Seller</span>" in page and ">Blogger</span>" in page
+
+
+def test_no_blogger_badge_without_followers(client):
+    person = UserFactory()
+    AnswerFactory(author=person)
+    assert ">Blogger</span>" not in html(client.get(f"/u/{person.username}/"))
+
+
+def test_follow_and_unfollow_a_user_from_their_profile(client, user):
+    other = UserFactory()
+    client.force_login(user)
+    r = client.post(f"/u/{other.username}/follow/")
+    assert r.status_code == 302
+    assert UserFollow.objects.filter(follower=user, user=other).exists()
+    assert "unfollow" in html(client.get(f"/u/{other.username}/"))
+    client.post(f"/u/{other.username}/follow/", {"action": "unfollow"})
+    assert not UserFollow.objects.filter(follower=user, user=other).exists()
+
+
+def test_follow_a_shop_counts_and_redirects_back(client, user):
+    shop = make_shop()
+    client.force_login(user)
+    r = client.post(f"/shops/{shop.slug}/follow/", {"next": "/somewhere/"})
+    assert r.status_code == 302 and r.url == "/somewhere/"
+    shop.refresh_from_db()
+    assert shop.follower_count == 1
+    assert ShopFollow.objects.filter(user=user, shop=shop).exists()
+
+
+def test_following_needs_login(client):
+    shop = make_shop()
+    r = client.post(f"/shops/{shop.slug}/follow/")
+    assert r.status_code == 302 and "/accounts/login/" in r.url
+
+
+def test_shop_follow_button_tag_renders_state(rf, user):
+    from django.template import Context, Template
+
+    shop = make_shop()
+    request = rf.get("/shops/x/")
+    request.user = user
+    tpl = Template("{% load community_tags %}{% shop_follow_button shop %}")
+    assert "Follow " + shop.name in tpl.render(Context({"request": request, "shop": shop}))
+    ShopFollow.objects.create(user=user, shop=shop)
+    assert "unfollow" in tpl.render(Context({"request": request, "shop": shop}))
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("kind", ["followers", "following"])
+def test_follower_lists_query_count(client, django_assert_num_queries, n, kind):
+    person = UserFactory()
+    for _ in range(n):
+        if kind == "followers":
+            UserFollowFactory(user=person)
+        else:
+            UserFollowFactory(follower=person)
+    with django_assert_num_queries(3):  # person, count, page
+        page = html(client.get(f"/u/{person.username}/{kind}/"))
+    assert page.count('class="muted">@user') == min(n, 20)
+
+
+# --- inbox -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_inbox_query_count_and_badge(client, user, django_assert_num_queries, n):
+    NotificationFactory.create_batch(n, recipient=user, title="Sale opens")
+    client.force_login(user)
+    # session, user, unread badge, count, page
+    with django_assert_num_queries(5):
+        page = html(client.get("/notifications/"))
+    assert page.count("Sale opens") == min(n, 20)
+    assert f'aria-label="{n} unread"' in page
+
+
+def test_opening_a_notification_marks_it_read_and_follows_its_link(client, user):
+    n = NotificationFactory(recipient=user, url="/questions/")
+    client.force_login(user)
+    r = client.post(f"/notifications/{n.pk}/open/")
+    assert r.status_code == 302 and r.url == "/questions/"
+    n.refresh_from_db()
+    assert n.read_at is not None
+
+
+def test_someone_elses_notification_is_404(client, user):
+    n = NotificationFactory()
+    client.force_login(user)
+    assert client.post(f"/notifications/{n.pk}/open/").status_code == 404
+    n.refresh_from_db()
+    assert n.read_at is None
+
+
+def test_read_all(client, user):
+    NotificationFactory.create_batch(3, recipient=user)
+    client.force_login(user)
+    client.post("/notifications/read-all/")
+    assert not Notification.objects.filter(recipient=user, read_at__isnull=True).exists()
+
+
+# --- activity --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_activity_page_query_count_and_clear(client, user, django_assert_num_queries, n):
+    product = make_product(title="Jade bangle")
+    ActivityFactory.create_batch(n, user=user, product=product, category=product.category)
+    ActivityFactory(product=product)  # someone else's
+    client.force_login(user)
+    with django_assert_num_queries(6):  # session, user, badge, interests, count, page
+        page = html(client.get("/me/activity/"))
+    assert page.count("Jade bangle") == min(n, 20)
+    client.post("/me/activity/clear/")
+    assert not user.activities.exists()
+    assert ActivityFactory._meta.model.objects.count() == 1
+
+
+# --- questions and answers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_product_questions_query_count(client, user, django_assert_num_queries, n):
+    # given n questions, each with two answers (one from a buyer) and a vote by the viewer
+    product = make_product()
+    for _ in range(n):
+        question = QuestionFactory(product=product)
+        buyer = UserFactory()
+        make_order(buyer, product)
+        answer = AnswerFactory(question=question, author=buyer)
+        AnswerFactory(question=question)
+        AnswerVote.objects.create(answer=answer, user=user, value=1)
+    client.force_login(user)
+    # session, user, badge, product, count, questions, answers (with verified + my vote)
+    with django_assert_num_queries(7):
+        page = html(client.get(f"/products/{product.pk}/questions/"))
+    assert page.count('class="badge badge-ok" title="Bought this product">Verified buyer') == min(n, 20)
+    assert page.count('aria-pressed="true">Helpful') == min(n, 20)
+
+
+def test_anonymous_sees_questions_and_is_asked_to_log_in(client):
+    question = QuestionFactory(text="Is the chain real silver?")
+    page = html(client.get(f"/products/{question.product_id}/questions/"))
+    assert "Is the chain real silver?" in page
+    assert "to ask a question" in page
+
+
+def test_asking_on_the_product_page(client, user, product):
+    client.force_login(user)
+    r = client.post(f"/products/{product.pk}/questions/", {"text": "How long is the chain?"})
+    assert r.status_code == 302
+    assert Question.objects.filter(product=product, author=user, text="How long is the chain?").exists()
+
+
+def test_asking_errors_are_shown(client, user, product):
+    client.force_login(user)
+    page = html(client.post(f"/products/{product.pk}/questions/", {"text": "short"}))
+    assert "at least 10 characters" in page
+    assert not Question.objects.exists()
+
+
+def test_answer_vote_and_accept_through_pages(client):
+    question = QuestionFactory()
+    answerer, voter = UserFactory(), UserFactory()
+    client.force_login(answerer)
+    client.post(f"/questions/{question.pk}/", {"text": "Around 45 cm."})
+    answer = Answer.objects.get(question=question, author=answerer)
+    client.force_login(voter)
+    client.post(f"/answers/{answer.pk}/vote/", {"value": "1"})
+    answer.refresh_from_db()
+    assert answer.helpful_count == 1
+    client.force_login(question.author)
+    client.post(f"/answers/{answer.pk}/accept/")
+    question.refresh_from_db()
+    assert question.accepted_answer_id == answer.pk
+    assert "Helped the asker" in html(client.get(f"/questions/{question.pk}/"))
+
+
+def test_answers_list_verified_buyers_first_then_helpfulness(client):
+    product = make_product()
+    question = QuestionFactory(product=product)
+    popular = AnswerFactory(question=question, text="Popular opinion", helpful_count=9)
+    buyer = UserFactory()
+    make_order(buyer, product)
+    AnswerFactory(question=question, author=buyer, text="Buyer says", helpful_count=1)
+    AnswerFactory(question=question, text="Least helpful", helpful_count=0)
+    page = html(client.get(f"/questions/{question.pk}/"))
+    assert page.index("Buyer says") < page.index("Popular opinion") < page.index("Least helpful")
+    assert popular.pk
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_for_you_page_query_count(client, user, django_assert_num_queries, n):
+    product = make_product()
+    QuestionFactory.create_batch(n, product=product, text="Does it tarnish?")
+    ActivityFactory(user=user, product=product, category=product.category)
+    interest_profile_rebuild(user_id=user.pk, now=timezone.now())
+    client.force_login(user)
+    with django_assert_num_queries(5):  # session, user, badge, count, page
+        page = html(client.get("/questions/"))
+    assert page.count("Does it tarnish?") == min(n, 20)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_to_answer_page_query_count(client, user, django_assert_num_queries, n):
+    QuestionInvitationFactory.create_batch(n, invitee=user, question__text="Is it heavy?")
+    client.force_login(user)
+    with django_assert_num_queries(5):  # session, user, badge, count, page
+        page = html(client.get("/questions/to-answer/"))
+    assert page.count("Is it heavy?") == min(n, 20)
+
+
+def test_opting_out_of_invitations(client, user):
+    client.force_login(user)
+    client.post(reverse("community:to_answer"), {"question_invites_opt_out": "on"})
+    user.refresh_from_db()
+    assert user.question_invites_opt_out is True
