@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from community.models import Notification, NotificationKind, ShopFollow, User
 from community.selectors.notifications import unread_cache_key
-from community.selectors.sales import sale_shop_ids
 from marketplace.models import SaleEvent
+from marketplace.selectors.sales import shop_ids_in_sale
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def sale_followers_notify(*, sale_id: int, when: str) -> int:
         return 0
     start = timezone.localtime(sale.starts_at).strftime("%Y-%m-%d %H:%M")
     follower_ids = (
-        ShopFollow.objects.filter(shop_id__in=sale_shop_ids(sale_id=sale_id), user__is_active=True)
+        ShopFollow.objects.filter(shop_id__in=shop_ids_in_sale(sale_id=sale_id), user__is_active=True)
         .order_by("user_id")
         .values_list("user_id", flat=True)
         .distinct()

@@ -2,14 +2,14 @@
 
 import pytest
 
-from tests.community.factories import make_product, make_shop
+from tests.marketplace.factories import ProductFactory, ShopFactory
 
 
 @pytest.fixture
 def shop(db):
-    return make_shop()
+    return ShopFactory()
 
 
 @pytest.fixture
 def product(db):
-    return make_product()
+    return ProductFactory()

@@ -1,13 +1,11 @@
 import functools
-from decimal import Decimal
-from itertools import count
 
 import factory
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from community.models import User
-from marketplace.models import Category, Order, OrderLine, OrderStatus, Product, ProductStatus, Shop
+from marketplace.models import OrderStatus
 
 PASSWORD = "a-Strong-pass-123"
 
@@ -55,7 +53,7 @@ class ShopFollowFactory(factory.django.DjangoModelFactory):
         model = "community.ShopFollow"
 
     user = factory.SubFactory(UserFactory)
-    shop = factory.LazyFunction(lambda: make_shop())
+    shop = factory.SubFactory("tests.marketplace.factories.ShopFactory")
 
 
 class ActivityFactory(factory.django.DjangoModelFactory):
@@ -64,7 +62,7 @@ class ActivityFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     kind = "viewed"
-    product = factory.LazyFunction(lambda: make_product())
+    product = factory.SubFactory("tests.marketplace.factories.ProductFactory")
     category = factory.LazyAttribute(lambda a: a.product.category if a.product else None)
     created_at = factory.LazyFunction(timezone.now)
 
@@ -74,7 +72,7 @@ class InterestProfileFactory(factory.django.DjangoModelFactory):
         model = "community.InterestProfile"
 
     user = factory.SubFactory(UserFactory)
-    category = factory.LazyFunction(lambda: make_category())
+    category = factory.SubFactory("tests.marketplace.factories.CategoryFactory")
     weight = 1.0
     computed_at = factory.LazyFunction(timezone.now)
 
@@ -83,7 +81,7 @@ class QuestionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "community.Question"
 
-    product = factory.LazyFunction(lambda: make_product())
+    product = factory.SubFactory("tests.marketplace.factories.ProductFactory")
     author = factory.SubFactory(UserFactory)
     text = factory.Sequence(lambda n: f"Is this item number {n} true to size?")
 
@@ -115,47 +113,19 @@ class QuestionInvitationFactory(factory.django.DjangoModelFactory):
 
 
 # --- marketplace rows the community tests stand on --------------------------------------------
-_seq = count(1)
+# The marketplace factories import UserFactory from here, so they are imported lazily.
 
 
-def make_category(name="Jewellery", slug=None):
-    slug = slug or f"{name.lower()}-{next(_seq)}"
-    return Category.objects.create(name=name, slug=slug)
+def make_purchase(buyer, product, *, status=OrderStatus.PAID, paid_at=None):
+    """An order of ``product`` by ``buyer`` in ``status`` (paid ``paid_at``, default now)."""
+    from tests.marketplace.factories import OrderLineFactory
 
-
-def make_shop(owner=None, name=None):
-    n = next(_seq)
-    return Shop.objects.create(owner=owner or UserFactory(), name=name or f"Shop {n}", slug=f"shop-{n}")
-
-
-def make_product(shop=None, category=None, title=None, price="99.00"):
-    n = next(_seq)
-    return Product.objects.create(
-        shop=shop or make_shop(),
-        category=category or make_category(),
-        title=title or f"Product {n}",
-        price=Decimal(price),
-        stock=10,
-        status=ProductStatus.ACTIVE,
-    )
-
-
-def make_order(buyer, product, status=OrderStatus.PAID, paid_at=None):
     paid = status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED, OrderStatus.EXPIRED)
-    order = Order.objects.create(
-        buyer=buyer,
-        shop=product.shop,
-        status=status,
-        subtotal=product.price,
-        total=product.price,
-        paid_at=(paid_at or timezone.now()) if paid else None,
-    )
-    OrderLine.objects.create(
-        order=order,
+    line = OrderLineFactory(
         product=product,
-        title=product.title,
-        unit_price=product.price,
-        list_price=product.price,
-        quantity=1,
+        order__buyer=buyer,
+        order__shop=product.shop,
+        order__status=status,
+        order__paid_at=(paid_at or timezone.now()) if paid else None,
     )
-    return order
+    return line.order

@@ -7,7 +7,8 @@ from community.models import Notification, NotificationKind, ShopFollow, UserFol
 from community.services.people import shop_follow, shop_unfollow, user_follow, user_unfollow
 from marketplace.errors import ApplicationError
 from tests.community.concurrency import run_in_threads
-from tests.community.factories import UserFactory, make_shop
+from tests.community.factories import UserFactory
+from tests.marketplace.factories import ShopFactory
 
 
 def follower_count(shop):
@@ -59,7 +60,7 @@ def test_nobody_follows_themselves(user):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_follows_by_one_user_count_once(postgres):
     # given a shop and a user
-    shop = make_shop()
+    shop = ShopFactory()
     user = UserFactory()
     # when eight threads follow at once
     errors = run_in_threads(8, lambda i: shop_follow(user=user, shop=shop))
@@ -75,7 +76,7 @@ def test_concurrent_follows_by_one_user_count_once(postgres):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_follows_by_many_users_all_count(postgres):
-    shop = make_shop()
+    shop = ShopFactory()
     users = [UserFactory() for _ in range(10)]
     assert run_in_threads(10, lambda i: shop_follow(user=users[i], shop=shop)) == []
     assert follower_count(shop) == ShopFollow.objects.filter(shop=shop).count() == 10

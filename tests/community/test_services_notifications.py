@@ -1,10 +1,7 @@
 """The inbox: deduplicated notifications, mark read, e-mail once, sale fan-out to shop followers."""
 
-from datetime import timedelta
-
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from community.models import Notification, NotificationKind, ShopFollow
 from community.selectors.notifications import notification_unread_count
@@ -14,8 +11,8 @@ from community.services.notifications import (
     notifications_mark_read,
     sale_followers_notify,
 )
-from marketplace.models import Deal, DealStatus, SaleEvent
-from tests.community.factories import NotificationFactory, UserFactory, make_product, make_shop
+from tests.community.factories import NotificationFactory, UserFactory
+from tests.marketplace.factories import DealFactory, SaleEventFactory, ShopFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,18 +68,15 @@ def test_mark_read_touches_only_your_own_and_the_badge_follows(user, django_capt
 
 
 def _sale_with_shops(*shops):
-    now = timezone.now()
-    sale = SaleEvent.objects.create(
-        name="12.12", slug=f"s{now.timestamp()}", starts_at=now + timedelta(hours=1), ends_at=now + timedelta(days=1)
-    )
+    sale = SaleEventFactory()
     for shop in shops:
-        Deal.objects.create(sale=sale, product=make_product(shop=shop), percent_off=20, status=DealStatus.APPROVED)
+        DealFactory(sale=sale, product__shop=shop)
     return sale
 
 
 def test_sale_notifies_followers_of_participating_shops_once_each():
     # given two shops in a sale, one shop not in it, and followers
-    a, b, outside = make_shop(), make_shop(), make_shop()
+    a, b, outside = ShopFactory(), ShopFactory(), ShopFactory()
     sale = _sale_with_shops(a, b)
     both, only_a, only_outside = UserFactory(), UserFactory(), UserFactory()
     for user, shop in [(both, a), (both, b), (only_a, a), (only_outside, outside)]:
@@ -102,7 +96,7 @@ def test_sale_fanout_works_in_chunks(monkeypatch):
     from community.services import notifications
 
     monkeypatch.setattr(notifications, "FANOUT_CHUNK", 3)
-    shop = make_shop()
+    shop = ShopFactory()
     sale = _sale_with_shops(shop)
     users = UserFactory.create_batch(7)
     ShopFollow.objects.bulk_create(ShopFollow(user=u, shop=shop) for u in users)

@@ -34,9 +34,9 @@ from tests.community.factories import (
     QuestionFactory,
     QuestionInvitationFactory,
     UserFactory,
-    make_order,
-    make_product,
+    make_purchase,
 )
+from tests.marketplace.factories import ProductFactory
 
 
 def counts(answer):
@@ -196,19 +196,19 @@ def test_deleting_and_hiding_answers_keep_the_answer_count_right():
 @pytest.mark.django_db
 def test_routing_invites_only_recent_buyers_at_most_n_never_the_asker(settings):
     settings.QUESTION_ROUTING_INVITES = 3
-    product = make_product()
-    other_product = make_product()
+    product = ProductFactory()
+    other_product = ProductFactory()
     now = timezone.now()
     asker = UserFactory()
-    make_order(asker, product)  # the asker bought it too
+    make_purchase(asker, product)  # the asker bought it too
     buyers = [UserFactory() for _ in range(5)]
     for days_ago, buyer in enumerate(buyers):
-        make_order(buyer, product, paid_at=now - timedelta(days=days_ago))
+        make_purchase(buyer, product, paid_at=now - timedelta(days=days_ago))
     unpaid = UserFactory()
-    make_order(unpaid, product, status=OrderStatus.PENDING_PAYMENT)
+    make_purchase(unpaid, product, status=OrderStatus.PENDING_PAYMENT)
     opted_out = UserFactory(question_invites_opt_out=True)
-    make_order(opted_out, product, paid_at=now)
-    make_order(UserFactory(), other_product)
+    make_purchase(opted_out, product, paid_at=now)
+    make_purchase(UserFactory(), other_product)
     question = QuestionFactory(product=product, author=asker)
 
     invited = question_route_to_buyers(question_id=question.pk, now=now)
@@ -228,13 +228,13 @@ def test_routing_invites_only_recent_buyers_at_most_n_never_the_asker(settings):
 @pytest.mark.django_db
 def test_routing_tops_up_without_inviting_anyone_twice(settings):
     settings.QUESTION_ROUTING_INVITES = 5
-    product = make_product()
+    product = ProductFactory()
     first = UserFactory()
-    make_order(first, product)
+    make_purchase(first, product)
     question = QuestionFactory(product=product)
     assert question_route_to_buyers(question_id=question.pk) == [first.pk]
     second = UserFactory()
-    make_order(second, product)
+    make_purchase(second, product)
     assert question_route_to_buyers(question_id=question.pk) == [second.pk]
     assert QuestionInvitation.objects.filter(question=question).count() == 2
 
@@ -242,10 +242,10 @@ def test_routing_tops_up_without_inviting_anyone_twice(settings):
 @pytest.mark.django_db
 def test_routing_skips_buyers_invited_too_often_this_week(settings):
     settings.QUESTION_ROUTING_WEEKLY_CAP = 2
-    product = make_product()
+    product = ProductFactory()
     busy, free = UserFactory(), UserFactory()
-    make_order(busy, product)
-    make_order(free, product, paid_at=timezone.now() - timedelta(days=3))
+    make_purchase(busy, product)
+    make_purchase(free, product, paid_at=timezone.now() - timedelta(days=3))
     QuestionInvitationFactory.create_batch(2, invitee=busy)
     # an old invitation does not count against the cap
     old = QuestionInvitationFactory(invitee=free)

@@ -14,10 +14,9 @@ from tests.community.factories import (
     QuestionInvitationFactory,
     UserFactory,
     UserFollowFactory,
-    make_order,
-    make_product,
-    make_shop,
+    make_purchase,
 )
+from tests.marketplace.factories import ProductFactory, ShopFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ def html(response):
 def test_profile_shows_counts_shop_answers_and_roles(client, user):
     # given a seller with a follower and one answer
     seller = UserFactory(display_name="Meimei", bio="Pearls from Zhuji.")
-    shop = make_shop(owner=seller, name="Pearl House")
+    shop = ShopFactory(owner=seller, name="Pearl House")
     UserFollowFactory(user=seller, follower=user)
     AnswerFactory(author=seller, text="Freshwater pearls, hand-knotted.")
     # when a visitor opens the profile
@@ -66,7 +65,7 @@ def test_follow_and_unfollow_a_user_from_their_profile(client, user):
 
 
 def test_follow_a_shop_counts_and_redirects_back(client, user):
-    shop = make_shop()
+    shop = ShopFactory()
     client.force_login(user)
     r = client.post(f"/shops/{shop.slug}/follow/", {"next": "/somewhere/"})
     assert r.status_code == 302 and r.url == "/somewhere/"
@@ -76,7 +75,7 @@ def test_follow_a_shop_counts_and_redirects_back(client, user):
 
 
 def test_following_needs_login(client):
-    shop = make_shop()
+    shop = ShopFactory()
     r = client.post(f"/shops/{shop.slug}/follow/")
     assert r.status_code == 302 and "/accounts/login/" in r.url
 
@@ -84,7 +83,7 @@ def test_following_needs_login(client):
 def test_shop_follow_button_tag_renders_state(rf, user):
     from django.template import Context, Template
 
-    shop = make_shop()
+    shop = ShopFactory()
     request = rf.get("/shops/x/")
     request.user = user
     tpl = Template("{% load community_tags %}{% shop_follow_button shop %}")
@@ -150,7 +149,7 @@ def test_read_all(client, user):
 
 @pytest.mark.parametrize("n", SIZES)
 def test_activity_page_query_count_and_clear(client, user, django_assert_num_queries, n):
-    product = make_product(title="Jade bangle")
+    product = ProductFactory(title="Jade bangle")
     ActivityFactory.create_batch(n, user=user, product=product, category=product.category)
     ActivityFactory(product=product)  # someone else's
     client.force_login(user)
@@ -168,11 +167,11 @@ def test_activity_page_query_count_and_clear(client, user, django_assert_num_que
 @pytest.mark.parametrize("n", SIZES)
 def test_product_questions_query_count(client, user, django_assert_num_queries, n):
     # given n questions, each with two answers (one from a buyer) and a vote by the viewer
-    product = make_product()
+    product = ProductFactory()
     for _ in range(n):
         question = QuestionFactory(product=product)
         buyer = UserFactory()
-        make_order(buyer, product)
+        make_purchase(buyer, product)
         answer = AnswerFactory(question=question, author=buyer)
         AnswerFactory(question=question)
         AnswerVote.objects.create(answer=answer, user=user, value=1)
@@ -223,11 +222,11 @@ def test_answer_vote_and_accept_through_pages(client):
 
 
 def test_answers_list_verified_buyers_first_then_helpfulness(client):
-    product = make_product()
+    product = ProductFactory()
     question = QuestionFactory(product=product)
     popular = AnswerFactory(question=question, text="Popular opinion", helpful_count=9)
     buyer = UserFactory()
-    make_order(buyer, product)
+    make_purchase(buyer, product)
     AnswerFactory(question=question, author=buyer, text="Buyer says", helpful_count=1)
     AnswerFactory(question=question, text="Least helpful", helpful_count=0)
     page = html(client.get(f"/questions/{question.pk}/"))
@@ -237,7 +236,7 @@ def test_answers_list_verified_buyers_first_then_helpfulness(client):
 
 @pytest.mark.parametrize("n", SIZES)
 def test_for_you_page_query_count(client, user, django_assert_num_queries, n):
-    product = make_product()
+    product = ProductFactory()
     QuestionFactory.create_batch(n, product=product, text="Does it tarnish?")
     ActivityFactory(user=user, product=product, category=product.category)
     interest_profile_rebuild(user_id=user.pk, now=timezone.now())
