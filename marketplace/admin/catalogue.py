@@ -1,1 +1,132 @@
-"""Admin for catalogue."""
+"""Admin for catalogue: moderators find shops, categories and products (with image previews),
+and hide or restore products and shops. Hiding and restoring go through the services (so caches
+are invalidated) and every action is written to the admin log."""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from marketplace.models import Category, Product, ProductImage, ProductStatus, Shop, ShopStatus
+from marketplace.services import catalogue as services
+
+
+def _preview(url: str, alt: str, size: int = 64) -> str:
+    return format_html('<img src="{}" alt="{}" width="{}" height="{}" style="object-fit:cover">', url, alt, size, size)
+
+
+@admin.register(Shop)
+class ShopAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "owner", "status", "follower_count", "rating_avg", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "slug", "owner__username"]
+    list_select_related = ["owner"]
+    readonly_fields = ["owner", "slug", "status", "follower_count", "rating_avg", "rating_count", "created_at"]
+    actions = ["hide_shops", "restore_shops"]
+
+    def has_add_permission(self, request):
+        return False  # users open their own shops
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.shop_cache_bump(shop=obj)
+
+    def _set_status(self, request, queryset, status, verb):
+        done = 0
+        for shop in queryset.exclude(status=status):
+            services.shop_set_status(shop=shop, status=status)
+            self.log_change(request, shop, f"{verb} shop")
+            done += 1
+        self.message_user(request, f"{done} shop(s) {verb.lower()}.", messages.SUCCESS)
+
+    @admin.action(description="Hide selected shops (and their products)")
+    def hide_shops(self, request, queryset):
+        self._set_status(request, queryset, ShopStatus.HIDDEN, "Hid")
+
+    @admin.action(description="Restore selected shops")
+    def restore_shops(self, request, queryset):
+        self._set_status(request, queryset, ShopStatus.ACTIVE, "Restored")
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "path", "position"]
+    search_fields = ["name", "slug"]
+    list_select_related = ["parent"]
+    ordering = ["path"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_readonly_fields(self, request, obj=None):
+        # Children's paths are built from the parent's: slug and parent are fixed once saved.
+        return ["slug", "parent", "path"] if obj else ["path"]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if obj else self.prepopulated_fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.catalogue_cache_bump_all()
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 0
+    fields = ["preview", "width", "height", "position", "sizes_ready"]
+    readonly_fields = ["preview", "width", "height", "sizes_ready"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # uploads go through the validating image service (pages and API)
+
+    @admin.display(description="Image")
+    def preview(self, obj):
+        return _preview(obj.thumb_url, f"Image {obj.pk}", 96)
+
+    @admin.display(boolean=True, description="320/960 px made")
+    def sizes_ready(self, obj):
+        return bool(obj.image_320 and obj.image_960)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["cover", "title", "shop", "category", "price", "stock", "status", "sales_count", "created_at"]
+    list_display_links = ["cover", "title"]
+    list_filter = ["status", "category", "shop__status"]
+    search_fields = ["=id", "title", "shop__name", "shop__slug"]
+    list_select_related = ["shop", "category"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["shop", "status", "sales_count", "rating_avg", "rating_count", "created_at", "updated_at"]
+    inlines = [ProductImageInline]
+    actions = ["hide_products", "restore_products"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("images")
+
+    def has_add_permission(self, request):
+        return False  # sellers add products to their own shops
+
+    @admin.display(description="Image")
+    def cover(self, obj):
+        images = list(obj.images.all())
+        return _preview(images[0].thumb_url, obj.title) if images else "—"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.product_cache_bump(obj.pk)
+
+    def _moderate(self, request, queryset, service, message: str) -> int:
+        done = 0
+        for product in queryset:
+            service(product=product)
+            self.log_change(request, product, message)
+            done += 1
+        return done
+
+    @admin.action(description="Hide selected products (moderation)")
+    def hide_products(self, request, queryset):
+        queryset = queryset.exclude(status=ProductStatus.HIDDEN)
+        done = self._moderate(request, queryset, services.product_hide, "Hid product (moderation)")
+        self.message_user(request, f"{done} product(s) hidden.", messages.SUCCESS)
+
+    @admin.action(description="Restore selected hidden products")
+    def restore_products(self, request, queryset):
+        queryset = queryset.filter(status=ProductStatus.HIDDEN)
+        done = self._moderate(request, queryset, services.product_restore, "Restored product (moderation)")
+        self.message_user(request, f"{done} product(s) restored.", messages.SUCCESS)

@@ -1,1 +1,312 @@
-"""API for catalogue."""
+"""API for catalogue: shops, categories, products and product images.
+
+Thin: parse with a serializer, call a selector or service, render. Permissions are the rules of
+``marketplace.permissions``; domain errors are ApplicationError (rendered by config.api).
+The public product list is cached as serialized data (see ``marketplace/caching.py``).
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from marketplace.caching import TAG_ALL, TAG_LISTS, cached
+from marketplace.errors import ApplicationError
+from marketplace.filters import ProductFilter
+from marketplace.models import Category, Product, ProductImage, ProductStatus, Shop
+from marketplace.permissions import IsShopOwnerOrReadOnly
+from marketplace.selectors import catalogue as selectors
+from marketplace.services import catalogue as services
+from marketplace.services import images as image_services
+
+# --- serializers -------------------------------------------------------------------------------
+
+
+class ShopBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Shop
+        fields = ["id", "slug", "name"]
+
+
+class ShopSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Shop
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "logo",
+            "url",
+            "owner",
+            "status",
+            "follower_count",
+            "rating_avg",
+            "rating_count",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ShopCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    slug = serializers.SlugField(max_length=80, required=False, allow_blank=True, default="")
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    logo = serializers.FileField(required=False, help_text="JPEG, PNG or WebP.")
+
+
+class ShopUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80, required=False)
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    logo = serializers.FileField(required=False, help_text="JPEG, PNG or WebP.")
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name", "parent", "path", "position"]
+
+
+class CategoryBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name"]
+
+
+class ProductImageSerializer(serializers.ModelSerializer):
+    image = serializers.ImageField(read_only=True, help_text="The cleaned original.")
+    image_320 = serializers.ImageField(read_only=True, allow_null=True, help_text="320 px WebP, once made.")
+    image_960 = serializers.ImageField(read_only=True, allow_null=True, help_text="960 px WebP, once made.")
+
+    class Meta:
+        model = ProductImage
+        fields = ["id", "image", "image_320", "image_960", "width", "height", "position"]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    shop = ShopBriefSerializer(read_only=True)
+    category = CategoryBriefSerializer(read_only=True)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, help_text="List price.")
+    effective_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, read_only=True, help_text="What a buyer pays now (a live deal, else price)."
+    )
+    deal_id = serializers.IntegerField(read_only=True, allow_null=True, help_text="The live deal, if any.")
+    currency = serializers.SerializerMethodField()
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+    images = ProductImageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "url",
+            "title",
+            "description",
+            "price",
+            "effective_price",
+            "deal_id",
+            "currency",
+            "stock",
+            "status",
+            "sales_count",
+            "rating_avg",
+            "rating_count",
+            "shop",
+            "category",
+            "images",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_currency(self, obj) -> str:
+        return settings.CURRENCY
+
+
+class ProductWriteSerializer(serializers.Serializer):
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    stock = serializers.IntegerField(min_value=0, required=False)
+    status = serializers.ChoiceField(
+        choices=[(s.value, s.label) for s in services.SELLER_STATUSES],
+        required=False,
+        help_text="draft or active when creating; draft, active or removed when editing.",
+    )
+
+
+class ImageUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="A JPEG, PNG or WebP file.")
+
+
+# --- views -------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    create=extend_schema(request=ShopCreateSerializer, responses={201: ShopSerializer}),
+    update=extend_schema(request=ShopUpdateSerializer, responses=ShopSerializer),
+    partial_update=extend_schema(request=ShopUpdateSerializer, responses=ShopSerializer),
+)
+class ShopViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Shops. Any signed-in user without a shop may open one; owners (and staff) edit it."""
+
+    serializer_class = ShopSerializer
+    permission_classes = [IsShopOwnerOrReadOnly]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    lookup_field = "slug"
+    filter_backends = []
+
+    def get_queryset(self):
+        if self.request.method in ("PUT", "PATCH"):
+            return Shop.objects.all()
+        return selectors.shop_list_public()
+
+    def create(self, request):
+        data = ShopCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        shop = services.shop_create(owner=request.user, **data.validated_data)
+        return Response(ShopSerializer(shop, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, slug=None, partial=False):
+        shop = self.get_object()
+        data = ShopUpdateSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        shop = services.shop_update(shop=shop, **data.validated_data)
+        return Response(ShopSerializer(shop, context={"request": request}).data)
+
+    def partial_update(self, request, slug=None):
+        return self.update(request, slug=slug, partial=True)
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The category tree, flat in tree order (``path``: ``parent-slug/child-slug``)."""
+
+    serializer_class = CategorySerializer
+    queryset = Category.objects.select_related("parent").order_by("path")
+    lookup_field = "slug"
+    pagination_class = None
+    filter_backends = []
+
+
+def _with_images(queryset):
+    return queryset.prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
+
+
+@extend_schema_view(
+    create=extend_schema(request=ProductWriteSerializer, responses={201: ProductSerializer}),
+    update=extend_schema(request=ProductWriteSerializer, responses=ProductSerializer),
+    partial_update=extend_schema(request=ProductWriteSerializer, responses=ProductSerializer),
+)
+class ProductViewSet(viewsets.ModelViewSet):
+    """Products. The list shows public products (active, of active shops), filtered and
+    ordered by the query parameters; owners and staff see a shop's other products by id."""
+
+    serializer_class = ProductSerializer
+    permission_classes = [IsShopOwnerOrReadOnly]
+    filterset_class = ProductFilter
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return _with_images(selectors.product_list_public(now=getattr(self, "now", None)))
+
+    def list(self, request, *args, **kwargs):
+        key = "cat:api:products:" + hashlib.sha1(request.build_absolute_uri().encode()).hexdigest()
+
+        def build():
+            self.now = timezone.now()
+            data = super(ProductViewSet, self).list(request, *args, **kwargs).data
+            boundary = selectors.product_next_price_change(now=self.now)
+            return data, boundary.timestamp() if boundary else None
+
+        return Response(cached(key, tags=(TAG_ALL, TAG_LISTS), build=build))
+
+    def retrieve(self, request, pk=None):
+        product = selectors.product_get_visible(product_id=pk, user=request.user)
+        return Response(self.get_serializer(product).data)
+
+    def _writable(self, pk) -> Product:
+        product = selectors.product_get_for_update(product_id=pk)
+        self.check_object_permissions(self.request, product)
+        return product
+
+    def _respond(self, product: Product, code=status.HTTP_200_OK) -> Response:
+        fresh = selectors.product_get_visible(product_id=product.pk, user=self.request.user)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+    def create(self, request):
+        shop = selectors.shop_get_for_owner(user=request.user)
+        if shop is None:
+            raise ApplicationError("Open a shop before adding products.", status=403, code="no_shop")
+        data = ProductWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = services.product_create(shop=shop, **data.validated_data)
+        return self._respond(product, status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial=False):
+        product = self._writable(pk)
+        data = ProductWriteSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        product = services.product_update(product=product, **data.validated_data)
+        return self._respond(product)
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        """The owner removes the product (kept for past orders); staff hide it."""
+        services.product_remove(product=self._writable(pk), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"], request=None, responses=ProductImageSerializer(many=True), filters=False, parameters=[]
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": ImageUploadSerializer},
+        responses={201: ProductImageSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="images",
+        parser_classes=[MultiPartParser, FormParser],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def images(self, request, pk=None):
+        """List a product's images, or upload one (multipart ``image``; owner only). The
+        320/960 px WebP sizes appear a moment later (``image_320``/``image_960`` null until then)."""
+        if request.method == "GET":
+            product = selectors.product_get_visible(product_id=pk, user=request.user)
+            return Response(ProductImageSerializer(product.images.all(), many=True, context={"request": request}).data)
+        product = self._writable(pk)
+        if product.status == ProductStatus.REMOVED:
+            raise ApplicationError("This product was removed.", status=409, code="removed")
+        data = ImageUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        image = image_services.product_image_add(product=product, upload=data.validated_data["image"])
+        return Response(ProductImageSerializer(image, context={"request": request}).data, status=201)
+
+    @extend_schema(request=None, responses={204: None}, filters=False)
+    @action(detail=True, methods=["delete"], url_path=r"images/(?P<image_id>\d+)", filter_backends=[])
+    def image_delete(self, request, pk=None, image_id=None):
+        """Delete one image of a product (owner only)."""
+        product = self._writable(pk)
+        image_services.product_image_delete(image=selectors.product_image_get(product=product, image_id=image_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

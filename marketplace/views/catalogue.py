@@ -1,1 +1,318 @@
-"""Page views for catalogue."""
+"""Page views for catalogue: browsing (product list, category, search, shop, product page) and
+the seller's pages (dashboard, shop and product editing, images).
+
+Browsing pages render their main content once into the versioned cache (``marketplace/caching.py``)
+and serve it to everyone until a product write or sale boundary invalidates it; an anonymous
+request then touches neither the session store nor the database.
+"""
+
+import hashlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, QueryDict
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from marketplace.caching import TAG_ALL, TAG_LISTS, cached, product_tag
+from marketplace.charts import bar_chart
+from marketplace.errors import ApplicationError
+from marketplace.filters import ProductFilter, list_params
+from marketplace.forms import ImageUploadForm, ProductForm, ShopForm
+from marketplace.permissions import user_can_manage
+from marketplace.selectors import catalogue as selectors
+from marketplace.selectors import dashboard as dashboard_selectors
+from marketplace.services import catalogue as services
+from marketplace.services import images as image_services
+
+PAGE_SIZE = 24
+#: Stands for the CSRF token inside cached HTML; replaced per request.
+CSRF_PLACEHOLDER = "__JISHI_CSRF_TOKEN__"
+
+
+def _page(request, *, title: str, body: str, template="marketplace/page.html", **context):
+    return render(request, template, {"title": title, "body": mark_safe(body), **context})
+
+
+def _timestamp(instant) -> float | None:
+    return instant.timestamp() if instant else None
+
+
+def _key(prefix: str, params: str) -> str:
+    return f"{prefix}:{hashlib.sha1(params.encode()).hexdigest()}"
+
+
+# --- browsing ----------------------------------------------------------------------------------
+
+
+def _results(query: QueryDict, *, forced: dict, now) -> dict:
+    """Filter, order and paginate public products for ``query`` (``forced`` wins)."""
+    data = QueryDict(list_params(query), mutable=True)
+    data.update(forced)
+    filterset = ProductFilter(data, queryset=selectors.product_list_public(now=now))
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(data.get("page"))
+    links = data.copy()
+    links.pop("page", None)
+    return {"filterset": filterset, "page": page, "links": links, "searching": bool(data.get("search"))}
+
+
+def _list_page(request, *, category_slug: str | None = None):
+    def build():
+        now = timezone.now()
+        category = selectors.category_get(slug=category_slug) if category_slug else None
+        forced = {"category": category.slug} if category else {}
+        context = _results(request.GET, forced=forced, now=now)
+        search = context["filterset"].form.cleaned_data.get("search") if context["filterset"].is_valid() else ""
+        if category:
+            title = category.name
+        elif search:
+            title = f"Results for “{search}”"
+        else:
+            title = "Market"
+        html = render_to_string(
+            "marketplace/_product_list.html",
+            {
+                **context,
+                "title": title,
+                "category": category,
+                "ancestors": selectors.category_ancestors(category=category) if category else [],
+                "tree": selectors.category_tree(),
+            },
+        )
+        return {"title": title, "html": html}, _timestamp(selectors.product_next_price_change(now=now))
+
+    key = _key(f"cat:page:list:{category_slug or '-'}", list_params(request.GET))
+    value = cached(key, tags=(TAG_ALL, TAG_LISTS), build=build)
+    return _page(request, title=value["title"], body=value["html"])
+
+
+def product_list(request):
+    """All public products; also the search page (``?search=``) with filters and sorting."""
+    return _list_page(request)
+
+
+def category_detail(request, slug):
+    """A category's products, including those of its sub-categories."""
+    return _list_page(request, category_slug=slug)
+
+
+def shop_detail(request, slug):
+    """A shop: its header (live: follower count and rating change often) and its products."""
+    shop = selectors.shop_get_public(slug=slug)
+
+    def build():
+        now = timezone.now()
+        context = _results(request.GET, forced={"shop": shop.slug}, now=now)
+        html = render_to_string("marketplace/_shop_products.html", {**context, "shop": shop})
+        return html, _timestamp(selectors.product_next_price_change(now=now))
+
+    key = _key(f"cat:page:shop:{shop.id}", list_params(request.GET))
+    body = cached(key, tags=(TAG_ALL, TAG_LISTS), build=build)
+    return _page(request, title=shop.name, body=body, template="marketplace/shop.html", shop=shop)
+
+
+def _render_product(product, *, now, preview: bool = False) -> dict:
+    html = render_to_string(
+        "marketplace/_product_detail.html",
+        {
+            "product": product,
+            "images": list(product.images.all()),
+            "deal": selectors.product_deal_live(product=product),
+            "reviews": selectors.product_reviews_recent(product=product),
+            "csrf_token": CSRF_PLACEHOLDER,
+            # The cart form (orders' template) reads request.get_full_path for its "next".
+            "request": {"get_full_path": product.get_absolute_url()},
+            "preview": preview,
+        },
+    )
+    return {"title": product.title, "html": html, "category_id": product.category_id}
+
+
+def product_detail(request, pk: int):
+    """The product page. Anonymous visitors get cached HTML (no session, no database); signed-in
+    visitors get the same HTML and their view is recorded. Owners can preview drafts."""
+
+    def build():
+        now = timezone.now()
+        product = selectors.product_get_public(product_id=pk, now=now)
+        value = _render_product(product, now=now)
+        return value, _timestamp(selectors.product_next_price_change(product_id=pk, now=now))
+
+    try:
+        value = cached(f"cat:page:product:{pk}", tags=(TAG_ALL, product_tag(pk)), build=build)
+    except Http404:
+        if not request.user.is_authenticated:
+            raise
+        product = selectors.product_get_visible(product_id=pk, user=request.user)
+        value = _render_product(product, now=timezone.now(), preview=True)
+    else:
+        if request.user.is_authenticated:
+            services.product_view_record(user=request.user, product_id=pk, category_id=value["category_id"])
+    body = value["html"]
+    if CSRF_PLACEHOLDER in body:
+        body = body.replace(CSRF_PLACEHOLDER, get_token(request))
+    return _page(request, title=value["title"], body=body)
+
+
+# --- seller pages ------------------------------------------------------------------------------
+
+
+def _form_error(form, exc: ApplicationError) -> None:
+    field = next(iter(exc.extra.get("fields", {})), None)
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
+def _own_shop(request):
+    """The user's shop, or None with a message asking them to open one."""
+    shop = selectors.shop_get_for_owner(user=request.user)
+    if shop is None:
+        messages.info(request, "Open your shop first.")
+    return shop
+
+
+def _managed_product(request, pk):
+    product = selectors.product_get_for_update(product_id=pk)
+    if not user_can_manage(request.user, product):
+        raise PermissionDenied("Only the shop's owner may change this product.")
+    return product
+
+
+@login_required
+def seller_dashboard(request):
+    """The seller's products, recent orders and a 30-day revenue chart (SVG, server-rendered)."""
+    shop = selectors.shop_get_for_owner(user=request.user)
+    if shop is None:
+        return render(request, "marketplace/seller_no_shop.html")
+    revenue = dashboard_selectors.shop_revenue_by_day(shop=shop, days=30)
+    return render(
+        request,
+        "marketplace/seller_dashboard.html",
+        {
+            "shop": shop,
+            "products": selectors.product_list_for_shop_owner(shop=shop),
+            "orders": dashboard_selectors.order_list_for_shop(shop=shop),
+            "chart": bar_chart(revenue),
+        },
+    )
+
+
+@login_required
+def shop_create(request):
+    if selectors.shop_get_for_owner(user=request.user):
+        return redirect("marketplace:seller_dashboard")
+    form = ShopForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            shop = services.shop_create(owner=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Your shop “{shop.name}” is open. Add your first product!")
+            return redirect("marketplace:seller_dashboard")
+    return render(request, "marketplace/shop_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def shop_edit(request):
+    shop = _own_shop(request)
+    if shop is None:
+        return redirect("marketplace:shop_create")
+    initial = {"name": shop.name, "description": shop.description}
+    form = ShopForm(request.POST or None, request.FILES or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.shop_update(shop=shop, **form.cleaned_data)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Shop saved.")
+            return redirect("marketplace:seller_dashboard")
+    return render(request, "marketplace/shop_form.html", {"form": form, "shop": shop, "creating": False})
+
+
+@login_required
+def product_create(request):
+    shop = _own_shop(request)
+    if shop is None:
+        return redirect("marketplace:shop_create")
+    form = ProductForm(request.POST or None, creating=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = services.product_create(shop=shop, **form.cleaned_data)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Product saved. Add some photos.")
+            return redirect("marketplace:product_edit", pk=product.pk)
+    return render(request, "marketplace/product_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def product_edit(request, pk: int):
+    product = _managed_product(request, pk)
+    initial = {k: getattr(product, k) for k in ("title", "category", "description", "price", "stock", "status")}
+    form = ProductForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.product_update(product=product, **form.cleaned_data)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Product saved.")
+            return redirect("marketplace:product_edit", pk=product.pk)
+    return render(
+        request,
+        "marketplace/product_form.html",
+        {
+            "form": form,
+            "product": product,
+            "images": product.images.order_by("position", "id"),
+            "image_form": ImageUploadForm(),
+            "creating": False,
+        },
+    )
+
+
+@login_required
+@require_POST
+def product_remove(request, pk: int):
+    product = _managed_product(request, pk)
+    try:
+        services.product_remove(product=product, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"“{product.title}” was removed from your shop.")
+    return redirect("marketplace:seller_dashboard")
+
+
+@login_required
+def product_image_upload(request, pk: int):
+    """Upload one product image (POST multipart); errors are shown on the product's edit page."""
+    product = _managed_product(request, pk)
+    form = ImageUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            image_services.product_image_add(product=product, upload=form.cleaned_data["image"])
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Image added; its display sizes are being made.")
+            return redirect("marketplace:product_edit", pk=product.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "marketplace/image_upload.html", {"form": form, "product": product}, status=status)
+
+
+@login_required
+@require_POST
+def product_image_delete(request, pk: int, image_id: int):
+    product = _managed_product(request, pk)
+    image_services.product_image_delete(image=selectors.product_image_get(product=product, image_id=image_id))
+    messages.success(request, "Image deleted.")
+    return redirect("marketplace:product_edit", pk=product.pk)

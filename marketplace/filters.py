@@ -1,0 +1,73 @@
+"""Product browsing parameters, parsed once for the pages and the API (django-filter).
+
+The FilterSet only parses and validates; the filtering itself is the selector
+:func:`marketplace.selectors.catalogue.product_filter`.
+"""
+
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import django_filters
+from django import forms
+
+from marketplace.models import Category, Product
+from marketplace.selectors.catalogue import ORDERINGS, product_filter
+
+#: Query parameters that change a product list (cache keys are built from these only).
+PARAMS = ("search", "category", "shop", "min_price", "max_price", "in_stock", "ordering", "page")
+
+
+class StockCheckbox(forms.CheckboxInput):
+    """A checkbox that also reads ``in_stock=true|false|1|0`` from API query strings."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        return isinstance(value, str) and value.lower() in ("on", "true", "1", "yes")
+
+
+class ProductFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        label="Search", max_length=100, help_text="Words in the title or description (Chinese or English)."
+    )
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.order_by("path"),
+        to_field_name="slug",
+        empty_label="All categories",
+        help_text="A category slug; includes its sub-categories.",
+    )
+    shop = django_filters.CharFilter(label="Shop", max_length=80, help_text="A shop slug.")
+    min_price = django_filters.NumberFilter(
+        label="Min price", min_value=Decimal("0"), help_text="On the effective (sale) price."
+    )
+    max_price = django_filters.NumberFilter(
+        label="Max price", min_value=Decimal("0"), help_text="On the effective (sale) price."
+    )
+    in_stock = django_filters.BooleanFilter(label="In stock only", widget=StockCheckbox)
+    ordering = django_filters.ChoiceFilter(
+        label="Sort by",
+        choices=list(ORDERINGS.items()),
+        empty_label=None,
+        help_text="relevance (with a search; otherwise newest), newest, price, -price, best_selling.",
+    )
+
+    class Meta:
+        model = Product
+        fields = []
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        return product_filter(
+            queryset,
+            search=data.get("search") or "",
+            category=data.get("category"),
+            shop=data.get("shop") or "",
+            min_price=data.get("min_price"),
+            max_price=data.get("max_price"),
+            in_stock=data.get("in_stock"),
+            ordering=data.get("ordering") or "",
+        )
+
+
+def list_params(query) -> str:
+    """A canonical query string of the browsing parameters in ``query`` (a QueryDict)."""
+    return urlencode(sorted((key, query.get(key, "")) for key in PARAMS if query.get(key, "") != ""))

@@ -1,0 +1,231 @@
+"""Catalogue reads: shops, categories, products (always with effective prices), search.
+
+Public means: an ACTIVE product of an ACTIVE shop. Every product queryset that shows a price
+goes through :func:`product_annotate_prices`.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Case, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from marketplace.models import (
+    Category,
+    Deal,
+    DealStatus,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Review,
+    SaleEvent,
+    Shop,
+    ShopStatus,
+    Visibility,
+)
+from marketplace.selectors.pricing import product_annotate_prices
+
+ORDERINGS = {
+    "relevance": "Relevance",
+    "newest": "Newest",
+    "price": "Price: low to high",
+    "-price": "Price: high to low",
+    "best_selling": "Best-selling",
+}
+_ORDER_BY = {
+    "newest": ("-created_at", "-id"),
+    "price": ("effective_price", "id"),
+    "-price": ("-effective_price", "-id"),
+    "best_selling": ("-sales_count", "-id"),
+    "relevance": ("-relevance", "-sales_count", "-id"),
+}
+#: At most this many words of a query are matched (each must occur in title or description).
+SEARCH_MAX_TERMS = 5
+
+
+# --- shops -------------------------------------------------------------------------------------
+
+
+def shop_get_public(*, slug: str) -> Shop:
+    return get_object_or_404(Shop.objects.select_related("owner").filter(status=ShopStatus.ACTIVE), slug=slug)
+
+
+def shop_list_public() -> QuerySet[Shop]:
+    return Shop.objects.filter(status=ShopStatus.ACTIVE).order_by("name", "id")
+
+
+def shop_get_for_owner(*, user) -> Shop | None:
+    """The signed-in user's own shop (any status), or None."""
+    if not user.is_authenticated:
+        return None
+    return Shop.objects.filter(owner=user).first()
+
+
+# --- categories --------------------------------------------------------------------------------
+
+
+def category_list() -> QuerySet[Category]:
+    """All categories in tree order (a parent right before its children)."""
+    return Category.objects.order_by("path")
+
+
+def category_get(*, slug: str) -> Category:
+    return get_object_or_404(Category, slug=slug)
+
+
+def category_ancestors(*, category: Category) -> list[Category]:
+    """The category's ancestors, root first (one query; none for a top-level category)."""
+    slugs = category.path.split("/")[:-1]
+    found = {c.slug: c for c in Category.objects.filter(slug__in=slugs)} if slugs else {}
+    return [found[slug] for slug in slugs if slug in found]
+
+
+def category_tree() -> list[dict]:
+    """Top-level categories with their children: ``[{"category": c, "children": [...]}]``."""
+    nodes: dict[int, dict] = {}
+    roots = []
+    for category in Category.objects.order_by("path"):
+        node = {"category": category, "children": []}
+        nodes[category.id] = node
+        parent = nodes.get(category.parent_id)
+        (parent["children"] if parent else roots).append(node)
+    for node in nodes.values():
+        node["children"].sort(key=lambda n: (n["category"].position, n["category"].name))
+    return sorted(roots, key=lambda n: (n["category"].position, n["category"].name))
+
+
+# --- products ----------------------------------------------------------------------------------
+
+
+def _public(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    return queryset.filter(status=ProductStatus.ACTIVE, shop__status=ShopStatus.ACTIVE)
+
+
+def product_annotate_cover(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """Annotate ``cover`` and ``cover_320`` (storage names of the first image) without a
+    per-row query; cards use ``cover_320`` when the display size exists."""
+    first = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
+    return queryset.annotate(
+        cover=Subquery(first.values("image")[:1]), cover_320=Subquery(first.values("image_320")[:1])
+    )
+
+
+def product_list_public(*, now: datetime | None = None) -> QuerySet[Product]:
+    """Public products for cards and lists: prices, shop and cover annotated."""
+    queryset = _public(Product.objects.select_related("shop", "category"))
+    return product_annotate_cover(product_annotate_prices(queryset, now=now))
+
+
+def product_filter(
+    queryset: QuerySet[Product],
+    *,
+    search: str = "",
+    category: Category | None = None,
+    shop: str = "",
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    in_stock: bool | None = None,
+    ordering: str = "",
+) -> QuerySet[Product]:
+    """Filter and order an annotated product queryset.
+
+    ``search`` matches every word (up to :data:`SEARCH_MAX_TERMS`) as a case-insensitive
+    substring of title or description, so Chinese works without word segmentation (珍珠 finds
+    淡水珍珠项链); on PostgreSQL trigram GIN indexes serve it. Relevance: a word in the title
+    counts 2, in the description 1. ``category`` includes its descendants; prices filter on the
+    *effective* price.
+    """
+    terms = search.split()[:SEARCH_MAX_TERMS]
+    if terms:
+        relevance = Value(0)
+        for term in terms:
+            queryset = queryset.filter(Q(title__icontains=term) | Q(description__icontains=term))
+            relevance = (
+                relevance
+                + Case(When(title__icontains=term, then=Value(2)), default=Value(0))
+                + Case(When(description__icontains=term, then=Value(1)), default=Value(0))
+            )
+        queryset = queryset.annotate(relevance=Coalesce(relevance, 0, output_field=IntegerField()))
+    if category is not None:
+        queryset = queryset.filter(Q(category__path=category.path) | Q(category__path__startswith=f"{category.path}/"))
+    if shop:
+        queryset = queryset.filter(shop__slug=shop)
+    if min_price is not None:
+        queryset = queryset.filter(effective_price__gte=min_price)
+    if max_price is not None:
+        queryset = queryset.filter(effective_price__lte=max_price)
+    if in_stock:
+        queryset = queryset.filter(stock__gt=0)
+    if ordering not in _ORDER_BY or (ordering == "relevance" and not terms):
+        ordering = "relevance" if terms else "newest"
+    return queryset.order_by(*_ORDER_BY[ordering])
+
+
+def product_list_for_shop_owner(*, shop: Shop) -> QuerySet[Product]:
+    """All of a shop's products in any status (seller dashboard), with prices and covers."""
+    queryset = Product.objects.filter(shop=shop).select_related("category").order_by("-created_at", "-id")
+    return product_annotate_cover(product_annotate_prices(queryset))
+
+
+def product_get_public(*, product_id: int, now: datetime | None = None) -> Product:
+    """A public product with prices, shop, category and images (two queries)."""
+    queryset = _public(Product.objects.select_related("shop", "category")).prefetch_related(
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+    )
+    return get_object_or_404(product_annotate_prices(queryset, now=now), pk=product_id)
+
+
+def product_get_visible(*, product_id: int, user) -> Product:
+    """A product the user may see: public ones, or any of their own shop's (staff: any)."""
+    queryset = Product.objects.select_related("shop", "category").prefetch_related(
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+    )
+    if not (user.is_authenticated and user.is_staff):
+        visible = Q(status=ProductStatus.ACTIVE, shop__status=ShopStatus.ACTIVE)
+        if user.is_authenticated:
+            visible |= Q(shop__owner=user) & ~Q(status=ProductStatus.REMOVED)
+        queryset = queryset.filter(visible)
+    return get_object_or_404(product_annotate_prices(queryset), pk=product_id)
+
+
+def product_get_for_update(*, product_id: int) -> Product:
+    """Any product with its shop, for write endpoints (permissions decide 403 vs 404)."""
+    return get_object_or_404(Product.objects.select_related("shop"), pk=product_id)
+
+
+def product_image_get(*, product: Product, image_id: int) -> ProductImage:
+    return get_object_or_404(ProductImage.objects.select_related("product__shop"), product=product, pk=image_id)
+
+
+def product_deal_live(*, product: Product) -> Deal | None:
+    """The live deal behind a product's effective price (with its sale), if any."""
+    if not getattr(product, "deal_id", None):
+        return None
+    return Deal.objects.select_related("sale").filter(pk=product.deal_id).first()
+
+
+def product_reviews_recent(*, product: Product, limit: int = 5) -> list[Review]:
+    return list(
+        Review.objects.filter(product=product, status=Visibility.VISIBLE)
+        .select_related("author")
+        .prefetch_related("images")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def product_next_price_change(*, product_id: int | None = None, now: datetime | None = None) -> datetime | None:
+    """The next instant a sale starts or ends that could change an effective price (of one
+    product, or of any product when ``product_id`` is None). Caches of prices expire then."""
+    now = now or timezone.now()
+    sales = SaleEvent.objects.filter(ends_at__gt=now)
+    if product_id is not None:
+        sales = sales.filter(deals__product_id=product_id, deals__status=DealStatus.APPROVED)
+    boundaries = [
+        instant
+        for starts_at, ends_at in sales.values_list("starts_at", "ends_at")
+        for instant in (starts_at, ends_at)
+        if instant > now
+    ]
+    return min(boundaries, default=None)

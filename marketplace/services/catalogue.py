@@ -1,0 +1,229 @@
+"""Catalogue writes: shops, products, moderation, product views, and cache invalidation.
+
+Every write that changes what a product page or list shows ends with a cache bump, scheduled
+on commit (see ``marketplace/caching.py``). Other sub-domains call :func:`product_cache_bump`
+after changing a product's stock, sales count, rating or deals.
+"""
+
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from marketplace import signals
+from marketplace.caching import TAG_ALL, TAG_LISTS, bump_on_commit, product_tag
+from marketplace.errors import ApplicationError
+from marketplace.models import Category, Product, ProductStatus, ProductView, Shop, ShopStatus
+from marketplace.services.images import image_clean
+
+#: Statuses a seller may choose; HIDDEN is only set and lifted by moderators.
+SELLER_STATUSES = (ProductStatus.DRAFT, ProductStatus.ACTIVE, ProductStatus.REMOVED)
+#: A signed-in user's repeated views of one product within this many seconds count once.
+PRODUCT_VIEW_DEDUPE_SECONDS = 600
+
+
+# --- cache invalidation (public: other sub-domains call these) -----------------------------------
+
+
+def product_cache_bump(product_id: int) -> None:
+    """Invalidate the cached page of one product and every cached list, on commit.
+
+    Call after any write that changes what the product shows: stock, sales count, rating,
+    reviews, a deal of it created/approved/edited. Safe to call inside a transaction.
+    """
+    bump_on_commit(TAG_LISTS, product_tag(product_id))
+
+
+def product_cache_bump_many(product_ids) -> None:
+    bump_on_commit(TAG_LISTS, *(product_tag(pk) for pk in set(product_ids)))
+
+
+def shop_cache_bump(*, shop: Shop) -> None:
+    """Invalidate the cached pages of all of a shop's products and every list, on commit (the
+    shop's name and status show on them). The shop page header itself is never cached."""
+    product_cache_bump_many(Product.objects.filter(shop=shop).values_list("id", flat=True))
+
+
+def catalogue_cache_bump_all() -> None:
+    """Invalidate every cached catalogue page and API list, on commit. Call when a sale's
+    start/end time changes or a sale is created or deleted (prices are cached until the next
+    sale boundary known at build time), or when categories change."""
+    bump_on_commit(TAG_ALL, TAG_LISTS)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _full_clean(instance, *, exclude=None) -> None:
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False)
+    except ValidationError as exc:
+        fields = exc.message_dict
+        field, messages = next(iter(fields.items()))
+        message = messages[0] if field == "__all__" else f"{field}: {messages[0]}"
+        raise ApplicationError(message, code="invalid", extra={"fields": fields}) from exc
+
+
+# --- shops -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def shop_create(*, owner, name: str, slug: str = "", description: str = "", logo=None) -> Shop:
+    """Open the user's one shop. ``slug`` defaults to one made from the name."""
+    if Shop.objects.filter(owner=owner).exists():
+        raise ApplicationError("You already have a shop.", status=409, code="shop_exists")
+    slug = (slug or slugify(name) or "").strip().lower()
+    if not slug:
+        raise ApplicationError(
+            "Choose a web address for the shop (letters, digits and hyphens).", code="invalid", extra={}
+        )
+    if Shop.objects.filter(slug=slug).exists():
+        raise ApplicationError("That shop address is taken; choose another.", status=409, code="slug_taken")
+    shop = Shop(owner=owner, name=name.strip(), slug=slug, description=description.strip())
+    _full_clean(shop, exclude=["logo", "owner"])
+    if logo is not None:
+        clean = image_clean(upload=logo)
+        shop.logo.save(clean.content.name, clean.content, save=False)
+    shop.save()
+    bump_on_commit(TAG_LISTS)
+    return shop
+
+
+@transaction.atomic
+def shop_update(*, shop: Shop, name: str | None = None, description: str | None = None, logo=None) -> Shop:
+    """Change a shop's name, description or logo. The slug (its address) does not change."""
+    fields = []
+    if name is not None and name.strip() != shop.name:
+        shop.name, fields = name.strip(), [*fields, "name"]
+    if description is not None and description.strip() != shop.description:
+        shop.description, fields = description.strip(), [*fields, "description"]
+    _full_clean(shop, exclude=["logo", "owner"])
+    if logo is not None:
+        clean = image_clean(upload=logo)
+        shop.logo.save(clean.content.name, clean.content, save=False)
+        fields.append("logo")
+    if fields:
+        shop.save(update_fields=fields)
+        shop_cache_bump(shop=shop)
+    return shop
+
+
+@transaction.atomic
+def shop_set_status(*, shop: Shop, status: ShopStatus) -> Shop:
+    """Moderators hide a shop (and with it all its products) or restore it."""
+    if shop.status != status:
+        shop.status = status
+        shop.save(update_fields=["status"])
+        shop_cache_bump(shop=shop)
+    return shop
+
+
+# --- products ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def product_create(
+    *,
+    shop: Shop,
+    category: Category,
+    title: str,
+    price: Decimal,
+    description: str = "",
+    stock: int = 0,
+    status: str = ProductStatus.DRAFT,
+) -> Product:
+    if status not in (ProductStatus.DRAFT, ProductStatus.ACTIVE):
+        raise ApplicationError("A new product is either a draft or active.", code="invalid_status")
+    product = Product(
+        shop=shop,
+        category=category,
+        title=title.strip(),
+        description=description.strip(),
+        price=price,
+        stock=stock,
+        status=status,
+    )
+    _full_clean(product)
+    product.save()
+    product_cache_bump(product.id)
+    return product
+
+
+PRODUCT_EDITABLE = ("category", "title", "description", "price", "stock", "status")
+
+
+@transaction.atomic
+def product_update(*, product: Product, **changes) -> Product:
+    """Change some of a product's fields (``PRODUCT_EDITABLE``). Only the fields that change
+    are written, so an edit never overwrites stock a concurrent checkout just took."""
+    unknown = set(changes) - set(PRODUCT_EDITABLE)
+    if unknown:
+        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", code="invalid")
+    status = changes.get("status")
+    if status is not None and status != product.status:
+        if product.status == ProductStatus.HIDDEN:
+            raise ApplicationError(
+                "A moderator hid this product; only a moderator can restore it.", status=403, code="hidden"
+            )
+        if status not in SELLER_STATUSES:
+            raise ApplicationError("Choose draft, active or removed.", code="invalid_status")
+    for key in ("title", "description"):
+        if key in changes and changes[key] is not None:
+            changes[key] = changes[key].strip()
+    fields = [key for key, value in changes.items() if value is not None and getattr(product, key) != value]
+    for key in fields:
+        setattr(product, key, changes[key])
+    _full_clean(product)
+    if fields:
+        product.save(update_fields=[*fields, "updated_at"])
+        product_cache_bump(product.id)
+    return product
+
+
+@transaction.atomic
+def product_remove(*, product: Product, by) -> Product:
+    """The seller removes a product (it stays for past orders). A moderator who is not the
+    owner hides it instead."""
+    is_owner = product.shop.owner_id == by.id
+    target = ProductStatus.REMOVED if is_owner else ProductStatus.HIDDEN
+    if is_owner and product.status == ProductStatus.HIDDEN:
+        raise ApplicationError("A moderator hid this product.", status=403, code="hidden")
+    return _product_set_status(product=product, status=target)
+
+
+def product_hide(*, product: Product) -> Product:
+    """Moderation: hide a product from everyone but its seller."""
+    return _product_set_status(product=product, status=ProductStatus.HIDDEN)
+
+
+def product_restore(*, product: Product) -> Product:
+    """Moderation: make a hidden product active again."""
+    if product.status != ProductStatus.HIDDEN:
+        return product
+    return _product_set_status(product=product, status=ProductStatus.ACTIVE)
+
+
+@transaction.atomic
+def _product_set_status(*, product: Product, status: str) -> Product:
+    if product.status != status:
+        product.status = status
+        product.save(update_fields=["status", "updated_at"])
+        product_cache_bump(product.id)
+    return product
+
+
+def product_view_record(*, user, product_id: int, category_id: int) -> bool:
+    """Record that a signed-in user viewed a product (for interest profiles) and tell upper
+    apps (``product_viewed``, on commit). Repeat views within a few minutes count once."""
+    if not cache.add(f"pview:{user.id}:{product_id}", 1, timeout=PRODUCT_VIEW_DEDUPE_SECONDS):
+        return False
+    with transaction.atomic():
+        ProductView.objects.create(user=user, product_id=product_id)
+        transaction.on_commit(
+            lambda: signals.product_viewed.send(
+                sender=Product, user_id=user.id, product_id=product_id, category_id=category_id
+            )
+        )
+    return True

@@ -1,0 +1,169 @@
+"""Image uploads: validation with Pillow, cleaning, and display sizes.
+
+Nothing about an upload is trusted: the size is checked before decoding, the format is detected
+from the bytes (never the name or content type), the pixel count is checked before the pixels
+are decoded (decompression bombs), EXIF orientation is applied and the image is re-encoded
+without metadata under a name we generate.
+"""
+
+import uuid
+from dataclasses import dataclass
+from io import BytesIO
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Count, F, Max
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from marketplace.caching import TAG_LISTS, bump_on_commit, product_tag
+from marketplace.errors import ApplicationError
+from marketplace.models import Product, ProductImage
+
+#: Formats accepted, with the extension we give the cleaned file.
+FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+#: Display sizes (longest side, px), generated as WebP by a Celery task.
+DISPLAY_SIZES = (320, 960)
+MAX_IMAGES_PER_PRODUCT = 9
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    content: ContentFile  # named "<random>.<ext>"
+    format: str
+    width: int
+    height: int
+
+
+def _refuse(message: str, code: str) -> ApplicationError:
+    return ApplicationError(message, status=400, code=code)
+
+
+def _too_many_pixels(width: int, height: int) -> ApplicationError:
+    return _refuse(
+        f"The image is {width}×{height} pixels; at most {settings.IMAGE_MAX_PIXELS:,} pixels are accepted.",
+        "image_too_many_pixels",
+    )
+
+
+def image_clean(*, upload) -> CleanImage:
+    """Validate an uploaded file and return it cleaned, or raise ApplicationError (400)."""
+    size = getattr(upload, "size", None)
+    if size is None or size > settings.IMAGE_MAX_UPLOAD_BYTES:
+        limit_mb = settings.IMAGE_MAX_UPLOAD_BYTES / (1024 * 1024)
+        raise _refuse(f"The file is too large: images may be at most {limit_mb:g} MB.", "image_too_large")
+    if size == 0:
+        raise _refuse("The file is empty.", "image_invalid")
+    # Pillow refuses (DecompressionBombError) past twice this and warns past it; the explicit
+    # check below refuses the warning band too, with the same message.
+    Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
+    upload.seek(0)
+    try:
+        with Image.open(upload) as probe:
+            width, height, fmt = probe.width, probe.height, probe.format
+            if fmt not in FORMATS:
+                raise _refuse("Only JPEG, PNG and WebP images are accepted.", "image_format")
+            if width * height > settings.IMAGE_MAX_PIXELS:
+                raise _too_many_pixels(width, height)
+            probe.load()
+            image = ImageOps.exif_transpose(probe)
+    except Image.DecompressionBombError as exc:
+        raise _refuse(
+            f"The image has too many pixels; at most {settings.IMAGE_MAX_PIXELS:,} are accepted.",
+            "image_too_many_pixels",
+        ) from exc
+    except ApplicationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise _refuse("The file is not a JPEG, PNG or WebP image, or it is damaged.", "image_invalid") from exc
+    return CleanImage(
+        content=ContentFile(_encode(image, fmt), name=f"{uuid.uuid4().hex}.{FORMATS[fmt]}"),
+        format=fmt,
+        width=image.width,
+        height=image.height,
+    )
+
+
+def _encode(image: Image.Image, fmt: str) -> bytes:
+    """Re-encode without EXIF/ICC/XMP (nothing is passed through but the pixels)."""
+    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    elif fmt in ("PNG", "WEBP") and image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA")
+    out = BytesIO()
+    options = {"JPEG": {"quality": 90, "optimize": True}, "PNG": {"optimize": True}, "WEBP": {"quality": 90}}
+    image.save(out, format=fmt, **options[fmt])
+    return out.getvalue()
+
+
+def image_display_size(*, source, longest_side: int) -> bytes:
+    """A WebP of ``source`` (a file of a cleaned image) fitting ``longest_side``; never upscaled."""
+    source.seek(0)
+    with Image.open(source) as image:
+        image.load()
+        image.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
+        if image.mode not in ("RGB", "RGBA"):
+            image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        out = BytesIO()
+        image.save(out, format="WEBP", quality=80, method=4)
+        return out.getvalue()
+
+
+@transaction.atomic
+def product_image_add(*, product: Product, upload) -> ProductImage:
+    """Attach a validated, cleaned image to ``product``; display sizes follow (Celery, on commit)."""
+    from marketplace.tasks.catalogue import generate_product_image_sizes
+
+    clean = image_clean(upload=upload)
+    # Lock the product row so concurrent uploads count and position images consistently.
+    Product.objects.select_for_update().filter(pk=product.pk).first()
+    existing = ProductImage.objects.filter(product=product).aggregate(n=Max("position"), count=Count("id"))
+    if existing["count"] >= MAX_IMAGES_PER_PRODUCT:
+        raise ApplicationError(
+            f"A product can have at most {MAX_IMAGES_PER_PRODUCT} images.", status=400, code="too_many_images"
+        )
+    image = ProductImage(
+        product=product,
+        width=clean.width,
+        height=clean.height,
+        position=(existing["n"] + 1) if existing["n"] is not None else 0,
+    )
+    image.image.save(clean.content.name, clean.content, save=False)
+    image.save()
+    transaction.on_commit(lambda: generate_product_image_sizes.delay(image.id))
+    bump_on_commit(TAG_LISTS, product_tag(product.id))
+    return image
+
+
+@transaction.atomic
+def product_image_delete(*, image: ProductImage) -> None:
+    files = [f.name for f in (image.image, image.image_320, image.image_960) if f]
+    product_id = image.product_id
+    ProductImage.objects.filter(pk=image.pk).delete()
+    ProductImage.objects.filter(product_id=product_id, position__gt=image.position).update(position=F("position") - 1)
+    storage = image.image.storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+    bump_on_commit(TAG_LISTS, product_tag(product_id))
+
+
+def product_image_generate_sizes(*, image_id: int) -> bool:
+    """Create the 320 px and 960 px WebP display sizes of one image. Idempotent: returns False
+    (and does nothing) when the image is gone or its sizes already exist."""
+    image = ProductImage.objects.filter(pk=image_id).first()
+    if image is None or (image.image_320 and image.image_960):
+        return False
+    stem = uuid.uuid4().hex
+    with image.image.open("rb") as source:
+        for side in DISPLAY_SIZES:
+            data = image_display_size(source=source, longest_side=side)
+            getattr(image, f"image_{side}").save(f"{stem}-{side}.webp", ContentFile(data), save=False)
+    # Only fill fields still empty: a concurrent run of the same task cannot overwrite.
+    updated = ProductImage.objects.filter(pk=image_id, image_320="").update(
+        image_320=image.image_320.name, image_960=image.image_960.name
+    )
+    if not updated:
+        for field in (image.image_320, image.image_960):
+            field.storage.delete(field.name)
+        return False
+    bump_on_commit(TAG_LISTS, product_tag(image.product_id))
+    return True
