@@ -5,6 +5,9 @@ from marketplace.api import catalogue, orders, sales  # noqa: F401
 
 router = DefaultRouter()
 # --- catalogue ---
+router.register("shops", catalogue.ShopViewSet, basename="api-shop")
+router.register("categories", catalogue.CategoryViewSet, basename="api-category")
+router.register("products", catalogue.ProductViewSet, basename="api-product")
 # --- orders ---
 # --- sales ---
 

@@ -6,6 +6,23 @@ app_name = "marketplace"
 
 urlpatterns = [
     # --- catalogue: products, categories, search, shops, seller dashboard ---
+    path("products/", catalogue.product_list, name="products"),
+    path("search/", catalogue.product_list, name="search"),
+    path("products/<int:pk>/", catalogue.product_detail, name="product"),
+    path("categories/<slug:slug>/", catalogue.category_detail, name="category"),
+    path("shops/<slug:slug>/", catalogue.shop_detail, name="shop"),
+    path("sell/", catalogue.seller_dashboard, name="seller_dashboard"),
+    path("sell/shop/new/", catalogue.shop_create, name="shop_create"),
+    path("sell/shop/", catalogue.shop_edit, name="shop_edit"),
+    path("sell/products/new/", catalogue.product_create, name="product_create"),
+    path("sell/products/<int:pk>/", catalogue.product_edit, name="product_edit"),
+    path("sell/products/<int:pk>/remove/", catalogue.product_remove, name="product_remove"),
+    path("sell/products/<int:pk>/images/", catalogue.product_image_upload, name="product_image_upload"),
+    path(
+        "sell/products/<int:pk>/images/<int:image_id>/delete/",
+        catalogue.product_image_delete,
+        name="product_image_delete",
+    ),
     # --- orders: cart, checkout, orders, reviews ---
     # --- sales: sale events, deals, vouchers ---
     path("sales/", sales.sale_list, name="sale_list"),
