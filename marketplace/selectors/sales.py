@@ -8,7 +8,6 @@ what a buyer pays now, ``deal_price_expression`` for a deal's own price), and ev
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -333,22 +332,3 @@ def voucher_list_for_shop(*, shop: Shop, user=None, now: datetime | None = None)
         .order_by("min_spend", "id")
     )
 
-
-def voucher_claim_list_usable(
-    *, user, shop_id: int, subtotal: Decimal, now: datetime | None = None
-) -> QuerySet[VoucherClaim]:
-    """The user's unused claims for the shop's vouchers that apply to ``subtotal`` at ``now``,
-    biggest saving first (what checkout offers or applies)."""
-    now = now or timezone.now()
-    return (
-        VoucherClaim.objects.filter(
-            user=user,
-            used_at__isnull=True,
-            voucher__shop_id=shop_id,
-            voucher__valid_from__lte=now,
-            voucher__valid_until__gt=now,
-            voucher__min_spend__lte=subtotal,
-        )
-        .select_related("voucher")
-        .order_by("-voucher__discount", "id")
-    )

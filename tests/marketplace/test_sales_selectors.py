@@ -199,18 +199,3 @@ def test_voucher_list_shows_current_vouchers_with_what_is_left_and_mine(user):
     assert (vouchers[0].remaining, vouchers[0].claimed_by_me) == (2, True)
     assert vouchers[1].claimed_by_me is False
 
-
-def test_usable_voucher_claims_match_shop_spend_and_validity(user):
-    shop = ShopFactory()
-    now = timezone.now()
-    small = VoucherClaimFactory(user=user, voucher=VoucherFactory(shop=shop, min_spend=Decimal("100"), discount=5))
-    big = VoucherClaimFactory(user=user, voucher=VoucherFactory(shop=shop, min_spend=Decimal("100"), discount=20))
-    VoucherClaimFactory(user=user, voucher=VoucherFactory(shop=shop, min_spend=Decimal("500")))
-    VoucherClaimFactory(user=user, voucher=VoucherFactory(shop=shop), used_at=now)
-    VoucherClaimFactory(user=user, voucher=VoucherFactory(min_spend=Decimal("20")))  # another shop
-
-    usable = list(
-        sale_selectors.voucher_claim_list_usable(user=user, shop_id=shop.id, subtotal=Decimal("150"), now=now)
-    )
-
-    assert usable == [big, small]
