@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     Exists,
@@ -44,11 +45,16 @@ def purchases(*, buyer_id, product_id) -> QuerySet[OrderLine]:
 
 def answer_annotate(queryset: QuerySet[Answer], *, user: User | None = None) -> QuerySet[Answer]:
     """Annotate ``is_verified_buyer`` (derived from orders at read time, so it disappears when
-    the order is cancelled before payment), ``net_helpful`` and, for a signed-in ``user``,
+    the order is cancelled before payment), ``is_accepted``, ``net_helpful`` and, for a signed-in ``user``,
     ``my_vote`` (+1, -1 or None); ordered verified buyers first, then by helpfulness."""
     queryset = queryset.annotate(
         is_verified_buyer=Exists(
             purchases(buyer_id=OuterRef("author_id"), product_id=OuterRef("question__product_id"))
+        ),
+        is_accepted=Case(
+            When(question__accepted_answer_id=F("pk"), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
         ),
         net_helpful=F("helpful_count") - F("not_helpful_count"),
     )
@@ -59,27 +65,35 @@ def answer_annotate(queryset: QuerySet[Answer], *, user: User | None = None) -> 
     return queryset.order_by("-is_verified_buyer", "-net_helpful", "-helpful_count", "created_at", "id")
 
 
-def _visible_answers(user: User | None) -> Prefetch:
-    answers = answer_annotate(Answer.objects.filter(status=ContentStatus.VISIBLE).select_related("author"), user=user)
-    return Prefetch("answers", queryset=answers, to_attr="visible_answers")
+def _visible_answers(user: User | None) -> QuerySet[Answer]:
+    return answer_annotate(Answer.objects.filter(status=ContentStatus.VISIBLE).select_related("author"), user=user)
 
 
-def question_list(*, product_id: int | None = None, user: User | None = None) -> QuerySet[Question]:
-    """Visible questions (of one product when given), newest first, each with
-    ``visible_answers`` (ordered as in :func:`answer_annotate`) and ``author_is_buyer``."""
+def answer_list(*, question: Question, user: User | None = None) -> QuerySet[Answer]:
+    """A question's visible answers, ordered and annotated as in :func:`answer_annotate`."""
+    return _visible_answers(user).filter(question=question)
+
+
+def question_list(
+    *, product_id: int | None = None, user: User | None = None, with_answers: bool = True
+) -> QuerySet[Question]:
+    """Visible questions (of one product when given), newest first, with ``author_is_buyer`` and,
+    ``with_answers``, ``visible_answers`` (ordered as in :func:`answer_annotate`; one more query)."""
     questions = Question.objects.filter(status=ContentStatus.VISIBLE, product__status=ProductStatus.ACTIVE)
     if product_id is not None:
         questions = questions.filter(product_id=product_id)
-    return (
+    questions = (
         questions.select_related("author", "product")
         .annotate(author_is_buyer=Exists(purchases(buyer_id=OuterRef("author_id"), product_id=OuterRef("product_id"))))
-        .prefetch_related(_visible_answers(user))
         .order_by("-created_at", "-id")
     )
+    if with_answers:
+        questions = questions.prefetch_related(Prefetch("answers", _visible_answers(user), to_attr="visible_answers"))
+    return questions
 
 
-def question_get_visible(*, question_id: int, user: User | None = None) -> Question:
-    return get_object_or_404(question_list(user=user), pk=question_id)
+def question_get_visible(*, question_id: int, user: User | None = None, with_answers: bool = True) -> Question:
+    return get_object_or_404(question_list(user=user, with_answers=with_answers), pk=question_id)
 
 
 def answer_get_visible(*, answer_id: int) -> Answer:
