@@ -9,11 +9,17 @@ router.register("shops", catalogue.ShopViewSet, basename="api-shop")
 router.register("categories", catalogue.CategoryViewSet, basename="api-category")
 router.register("products", catalogue.ProductViewSet, basename="api-product")
 # --- orders ---
+router.register("orders", orders.OrderViewSet, basename="api-order")
+router.register("reviews", orders.ReviewViewSet, basename="api-review")
 # --- sales ---
 
 urlpatterns = [
     # --- catalogue ---
     # --- orders ---
+    path("cart/", orders.CartView.as_view(), name="api-cart"),
+    path("cart/items/", orders.CartItemsView.as_view(), name="api-cart-items"),
+    path("cart/items/<int:product_id>/", orders.CartItemView.as_view(), name="api-cart-item"),
+    path("checkout/", orders.CheckoutView.as_view(), name="api-checkout"),
     # --- sales ---
     path("sales/", sales.SaleListView.as_view(), name="api-sale-list"),
     path("sales/<slug:slug>/", sales.SaleDetailView.as_view(), name="api-sale"),

@@ -5,3 +5,11 @@ class MarketplaceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "marketplace"
     verbose_name = "Marketplace"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from marketplace.views.orders import merge_session_cart_on_login
+
+        # The anonymous session cart joins the user's cart at login.
+        user_logged_in.connect(merge_session_cart_on_login, dispatch_uid="marketplace_merge_session_cart")

@@ -1,1 +1,277 @@
-"""API for orders."""
+"""API for the cart, checkout, orders and reviews. Thin: validate → service/selector → respond.
+
+Money is sent as strings with two decimals; errors are ``{"error": {"code", "message", ...}}``.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marketplace.errors import ApplicationError
+from marketplace.selectors import orders as selectors
+from marketplace.services import cart as cart_services
+from marketplace.services import orders as order_services
+from marketplace.services import reviews as review_services
+
+# --- serializers ----------------------------------------------------------------------------
+
+
+class CartItemAddSerializer(serializers.Serializer):
+    product = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1, max_value=999, default=1)
+
+
+class CartItemQuantitySerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=0, max_value=999, help_text="0 removes the line.")
+
+
+class CartLineSerializer(serializers.Serializer):
+    product = serializers.IntegerField(source="product.pk")
+    title = serializers.CharField(source="product.title")
+    url = serializers.CharField(source="product.get_absolute_url")
+    image = serializers.CharField(source="thumb_url")
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    list_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    deal = serializers.IntegerField(source="product.deal_id", allow_null=True)
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    problem = serializers.CharField(help_text="Why this quantity cannot be bought now; empty if it can.")
+
+
+class CartShopSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="shop.pk")
+    name = serializers.CharField(source="shop.name")
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    lines = CartLineSerializer(many=True)
+
+
+class CartSerializer(serializers.Serializer):
+    shops = CartShopSerializer(many=True)
+    count = serializers.IntegerField()
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class CheckoutSerializer(serializers.Serializer):
+    vouchers = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, help_text="Voucher claim ids, one per shop."
+    )
+
+
+class OrderLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = serializers.IntegerField(source="product_id")
+    title = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    list_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    deal = serializers.IntegerField(source="deal_id", allow_null=True)
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    review = serializers.SerializerMethodField()
+
+    def get_review(self, line) -> int | None:
+        review = getattr(line, "review", None)
+        return review.pk if review else None
+
+
+class OrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    shop = serializers.SerializerMethodField()
+    buyer = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    currency = serializers.CharField()
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    lines = OrderLineSerializer(many=True)
+
+    def get_shop(self, order) -> dict:
+        return {"id": order.shop_id, "name": order.shop.name, "slug": order.shop.slug}
+
+    def get_buyer(self, order) -> dict:
+        return {"id": order.buyer_id, "username": order.buyer.username}
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    order_line = serializers.IntegerField(source="order_line_id", help_text="The order line being reviewed.")
+    product = serializers.IntegerField(source="product_id", read_only=True)
+    shop = serializers.IntegerField(source="shop_id", read_only=True)
+    author = serializers.SerializerMethodField()
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    text = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    images = serializers.SerializerMethodField()
+    uploaded_images = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, write_only=True, help_text="JPEG, PNG or WebP."
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def get_author(self, review) -> dict:
+        return {"id": review.author_id, "username": review.author.username, "name": review.author.public_name}
+
+    def get_images(self, review) -> list[str]:
+        return [image.image.url for image in review.images.all()]
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+def _cart_response(user, *, status_code=status.HTTP_200_OK) -> Response:
+    return Response(CartSerializer(selectors.cart_get(user=user)).data, status=status_code)
+
+
+class CartView(APIView):
+    """The signed-in user's cart, grouped by shop, at today's effective prices."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=CartSerializer)
+    def get(self, request):
+        return _cart_response(request.user)
+
+
+class CartItemsView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=CartItemAddSerializer, responses={201: CartSerializer})
+    def post(self, request):
+        """Add units of a product (on top of what is in the cart). 409 when stock, the sale's
+        flash units or the per-buyer limit do not allow it."""
+        data = CartItemAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart_services.cart_item_add(user=request.user, product_id=data.validated_data["product"],
+                                    quantity=data.validated_data["quantity"])  # fmt: skip
+        return _cart_response(request.user, status_code=status.HTTP_201_CREATED)
+
+
+class CartItemView(APIView):
+    """One cart line, addressed by its product id."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=CartItemQuantitySerializer, responses=CartSerializer)
+    def patch(self, request, product_id: int):
+        data = CartItemQuantitySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart_services.cart_item_set_quantity(
+            user=request.user, product_id=product_id, quantity=data.validated_data["quantity"]
+        )
+        return _cart_response(request.user)
+
+    @extend_schema(responses=CartSerializer)
+    def delete(self, request, product_id: int):
+        cart_services.cart_item_remove(user=request.user, product_id=product_id)
+        return _cart_response(request.user)
+
+
+class CheckoutView(APIView):
+    """Turn the cart into one order per shop (awaiting payment until ``expires_at``).
+
+    Send an ``Idempotency-Key`` header (any unique string, e.g. a UUID) to make retries safe: a
+    retry with the same key answers exactly as the first request did (``Idempotent-Replayed:
+    true``) and places nothing; the same key with a different cart or vouchers is refused (422).
+    """
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=CheckoutSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        responses={201: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT, 422: OpenApiTypes.OBJECT},
+    )
+    def post(self, request):
+        data = CheckoutSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = order_services.checkout_submit(
+            buyer=request.user,
+            voucher_claim_ids=data.validated_data["vouchers"],
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+        return Response(outcome.body, status=outcome.status, headers=headers)
+
+
+@extend_schema(parameters=[OpenApiParameter("as", str, enum=["buyer", "seller"], description="Default: buyer")])
+class OrderViewSet(viewsets.ReadOnlyModelViewSet):
+    """Your orders as a buyer, or with ``?as=seller`` the orders placed with your shop."""
+
+    serializer_class = OrderSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        if self.request.query_params.get("as") == "seller":
+            return selectors.order_list_for_seller(
+                user=self.request.user, status=self.request.query_params.get("status")
+            )
+        return selectors.order_list_for_buyer(user=self.request.user)
+
+    def get_object(self):
+        return selectors.order_get_for_user(user=self.request.user, order_id=int(self.kwargs["pk"]))
+
+    def _act(self, service, **kwargs) -> Response:
+        order = self.get_object()
+        service(order=order, **kwargs)
+        return Response(OrderSerializer(selectors.order_get_for_user(user=self.request.user, order_id=order.pk)).data)
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def pay(self, request, pk=None):
+        """Pay (buyer) through the configured payment backend — in the demo, simulated."""
+        return self._act(order_services.order_pay, buyer=request.user)
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def ship(self, request, pk=None):
+        """Mark shipped (seller)."""
+        return self._act(order_services.order_ship, seller=request.user)
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """Confirm delivery (buyer)."""
+        return self._act(order_services.order_confirm_delivery, buyer=request.user)
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel an unpaid order (buyer); its items go back on sale."""
+        return self._act(order_services.order_cancel, buyer=request.user)
+
+
+@extend_schema(parameters=[OpenApiParameter("product", int, required=True)])
+class ReviewViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Visible reviews of a product (``?product=<id>``); buyers post one review per delivered
+    order line (JSON, or multipart with ``uploaded_images``)."""
+
+    serializer_class = ReviewSerializer
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        product = self.request.query_params.get("product", "")
+        if not product.isdigit():
+            raise ApplicationError("Say which product: ?product=<id>.", code="product_required")
+        return selectors.review_list_for_product(product_id=int(product))
+
+    def create(self, request, *args, **kwargs):
+        data = ReviewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = review_services.review_create(
+            author=request.user,
+            order_line_id=data.validated_data["order_line_id"],
+            rating=data.validated_data["rating"],
+            text=data.validated_data["text"],
+            images=data.validated_data["uploaded_images"],
+        )
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)

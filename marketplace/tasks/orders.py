@@ -1,3 +1,15 @@
-"""Celery tasks for orders."""
+"""Celery tasks for orders. Expiry of unpaid orders is ``orders_expire_overdue`` in
+``tasks/sales.py`` (the sale clock's beat schedule); it calls ``order_expire_overdue``."""
 
-__all__ = []
+from celery import shared_task
+from django.db import OperationalError
+
+from marketplace.services import orders as order_services
+
+__all__ = ["orders_complete_overdue"]
+
+
+@shared_task(autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
+def orders_complete_overdue() -> int:
+    """Complete orders delivered more than ORDER_AUTO_COMPLETE_DAYS ago (idempotent; hourly)."""
+    return order_services.order_complete_overdue()

@@ -7,12 +7,18 @@ import factory
 from django.utils import timezone
 
 from marketplace.models import (
+    Cart,
+    CartItem,
     Category,
     Deal,
     DealStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
     Product,
     ProductImage,
     ProductStatus,
+    Review,
     SaleEvent,
     Shop,
     Voucher,
@@ -67,7 +73,7 @@ class ProductImageFactory(factory.django.DjangoModelFactory):
         model = ProductImage
 
     product = factory.SubFactory(ProductFactory)
-    image = factory.django.ImageField(width=64, height=48, color="red", format="PNG")
+    image = factory.django.ImageField(filename="photo.png", width=64, height=48, color="red", format="PNG")
     width = 64
     height = 48
     position = factory.Sequence(lambda n: n)
@@ -122,3 +128,99 @@ class VoucherClaimFactory(factory.django.DjangoModelFactory):
 
     voucher = factory.SubFactory(VoucherFactory)
     user = factory.SubFactory(UserFactory)
+
+
+# --- orders: carts, orders, reviews (helper 2) ------------------------------------------------
+
+
+class CartFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cart
+        django_get_or_create = ("user",)
+
+    user = factory.SubFactory(UserFactory)
+
+
+class CartItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CartItem
+
+    cart = factory.SubFactory(CartFactory)
+    product = factory.SubFactory(ProductFactory)
+    quantity = 1
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """An order in any status; its money is not derived from lines (set what a test needs)."""
+
+    class Meta:
+        model = Order
+
+    buyer = factory.SubFactory(UserFactory)
+    shop = factory.SubFactory(ShopFactory)
+    status = OrderStatus.PENDING_PAYMENT
+    subtotal = Decimal("100.00")
+    discount = Decimal("0.00")
+    total = factory.LazyAttribute(lambda o: o.subtotal - o.discount)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=30))
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    product = factory.SubFactory(ProductFactory, shop=factory.SelfAttribute("..order.shop"))
+    title = factory.LazyAttribute(lambda line: line.product.title)
+    unit_price = factory.LazyAttribute(lambda line: line.product.price)
+    list_price = factory.LazyAttribute(lambda line: line.product.price)
+    quantity = 1
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Review
+
+    order_line = factory.SubFactory(OrderLineFactory, order__status=OrderStatus.DELIVERED)
+    product = factory.SelfAttribute("order_line.product")
+    shop = factory.SelfAttribute("order_line.order.shop")
+    author = factory.SelfAttribute("order_line.order.buyer")
+    rating = 5
+    text = factory.Faker("sentence")
+
+
+def make_product(**kwargs) -> Product:
+    """An active product with stock 10 at 200.00 unless told otherwise."""
+    kwargs.setdefault("price", Decimal("200.00"))
+    kwargs.setdefault("stock", 10)
+    kwargs.setdefault("status", ProductStatus.ACTIVE)
+    return ProductFactory(**kwargs)
+
+
+def make_live_deal(product: Product, **kwargs) -> Deal:
+    """An approved deal (25% off unless told otherwise) in a sale live for the next hour."""
+    now = timezone.now()
+    sale = SaleEventFactory(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1))
+    kwargs.setdefault("percent_off", 25 if kwargs.get("deal_price") is None else None)
+    kwargs.setdefault("deal_price", None)
+    return DealFactory(sale=sale, product=product, status=DealStatus.APPROVED, **kwargs)
+
+
+def make_voucher_claim(user, shop, *, min_spend="100.00", discount="20.00", **kwargs) -> VoucherClaim:
+    """``user``'s claim of a "spend min_spend, save discount" voucher of ``shop``, valid now."""
+    now = timezone.now()
+    voucher = VoucherFactory(
+        shop=shop,
+        min_spend=Decimal(min_spend),
+        discount=Decimal(discount),
+        total=100,
+        valid_from=kwargs.pop("valid_from", now - timedelta(days=1)),
+        valid_until=kwargs.pop("valid_until", now + timedelta(days=1)),
+    )
+    return VoucherClaimFactory(voucher=voucher, user=user, **kwargs)
+
+
+def fill_cart(user, *pairs) -> None:
+    """Put ``(product, quantity)`` pairs in ``user``'s cart."""
+    for product, quantity in pairs:
+        CartItemFactory(cart__user=user, product=product, quantity=quantity)

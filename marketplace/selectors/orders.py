@@ -1,0 +1,234 @@
+"""Reads for carts, checkout, orders and reviews. Every list here runs a fixed number of queries
+whatever its length (pinned by query-count tests)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from marketplace.errors import ApplicationError
+from marketplace.models import (
+    CartItem,
+    Deal,
+    DealPurchase,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Review,
+    Shop,
+    ShopStatus,
+    Visibility,
+    VoucherClaim,
+)
+from marketplace.selectors.pricing import product_annotate_prices
+
+REVIEWABLE_STATUSES = (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+#: Most units of one product in one cart line.
+MAX_LINE_QUANTITY = 99
+
+
+@dataclass(frozen=True)
+class QuantityLimit:
+    """How many units of a product a buyer may have in the cart now, and why not more."""
+
+    allowed: int
+    reason: str
+
+
+def product_quantity_limit(*, product: Product, deal: Deal | None, bought: int = 0) -> QuantityLimit:
+    """The most units of ``product`` (annotated by ``product_annotate_prices``) one buyer may order
+    now. ``deal`` is its live deal, if any; ``bought`` the units of that deal the buyer already
+    holds in unpaid or paid orders."""
+    title = product.title
+    if product.status != ProductStatus.ACTIVE or product.shop.status != ShopStatus.ACTIVE:
+        return QuantityLimit(0, f"“{title}” is no longer available.")
+    limit = QuantityLimit(min(product.stock, MAX_LINE_QUANTITY), f"Only {product.stock} of “{title}” left.")
+    if product.stock == 0:
+        limit = QuantityLimit(0, f"“{title}” is sold out.")
+    if deal is not None:
+        if deal.flash_quantity is not None:
+            flash_left = max(deal.flash_quantity - deal.flash_sold, 0)
+            if flash_left < limit.allowed:
+                reason = f"Only {flash_left} of “{title}” left at the sale price."
+                if flash_left == 0:
+                    reason = f"“{title}” is sold out in this sale."
+                limit = QuantityLimit(flash_left, reason)
+        if deal.per_buyer_limit is not None:
+            mine = max(deal.per_buyer_limit - bought, 0)
+            if mine < limit.allowed:
+                reason = f"You can buy at most {deal.per_buyer_limit} of “{title}” in this sale"
+                reason += f" (you already have {bought})." if bought else "."
+                limit = QuantityLimit(mine, reason)
+    if limit.allowed == MAX_LINE_QUANTITY:
+        limit = QuantityLimit(MAX_LINE_QUANTITY, f"At most {MAX_LINE_QUANTITY} of one product per order.")
+    return limit
+
+
+@dataclass
+class CartLine:
+    product: Product  # annotated with effective_price and deal_id; images prefetched
+    quantity: int
+    #: Set when the quantity is more than can be bought now (stock, flash units or limit fell).
+    problem: str = ""
+
+    @property
+    def unit_price(self) -> Decimal:
+        return self.product.effective_price
+
+    @property
+    def list_price(self) -> Decimal:
+        return self.product.price
+
+    @property
+    def on_sale(self) -> bool:
+        return self.product.effective_price < self.product.price
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+    @property
+    def thumb_url(self) -> str:
+        images = self.product.images.all()
+        return images[0].thumb_url if images else ""
+
+
+@dataclass
+class CartShop:
+    shop: Shop
+    lines: list[CartLine] = field(default_factory=list)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), Decimal("0.00"))
+
+
+@dataclass
+class CartView:
+    shops: list[CartShop]
+
+    @property
+    def lines(self) -> list[CartLine]:
+        return [line for shop in self.shops for line in shop.lines]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((shop.subtotal for shop in self.shops), Decimal("0.00"))
+
+    @property
+    def count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def has_problems(self) -> bool:
+        return any(line.problem for line in self.lines)
+
+
+def _cart_view(quantities: Mapping[int, int], *, user=None, now: datetime | None = None) -> CartView:
+    products = (
+        product_annotate_prices(Product.objects.select_related("shop"), now=now)
+        .filter(pk__in=list(quantities))
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
+    )
+    products = {p.pk: p for p in products}
+    deals = Deal.objects.in_bulk([p.deal_id for p in products.values() if p.deal_id])
+    bought = {}
+    if user is not None and deals:
+        bought = dict(DealPurchase.objects.filter(buyer=user, deal__in=list(deals)).values_list("deal_id", "quantity"))
+    shops: dict[int, CartShop] = {}
+    for product_id, quantity in quantities.items():
+        product = products.get(product_id)
+        if product is None:
+            continue
+        limit = product_quantity_limit(
+            product=product, deal=deals.get(product.deal_id), bought=bought.get(product.deal_id, 0)
+        )
+        line = CartLine(product=product, quantity=quantity, problem=limit.reason if quantity > limit.allowed else "")
+        shops.setdefault(product.shop_id, CartShop(shop=product.shop)).lines.append(line)
+    return CartView(shops=list(shops.values()))
+
+
+def cart_get(*, user) -> CartView:
+    """The signed-in user's cart at today's effective prices, grouped by shop."""
+    items = CartItem.objects.filter(cart__user=user).order_by("added_at", "id").values_list("product_id", "quantity")
+    return _cart_view(dict(items), user=user)
+
+
+def session_cart_get(*, items: Mapping[int, int]) -> CartView:
+    """An anonymous visitor's session cart (``{product_id: quantity}``), like :func:`cart_get`."""
+    return _cart_view(items)
+
+
+def voucher_claim_list_usable(*, user, shop_ids, now: datetime | None = None) -> QuerySet[VoucherClaim]:
+    """The user's claimed, unused vouchers valid now for the given shops (for the checkout page)."""
+    now = now or timezone.now()
+    return (
+        VoucherClaim.objects.select_related("voucher__shop")
+        .filter(
+            user=user,
+            used_at__isnull=True,
+            voucher__shop__in=list(shop_ids),
+            voucher__valid_from__lte=now,
+            voucher__valid_until__gt=now,
+        )
+        .order_by("voucher__shop_id", "-voucher__discount")
+    )
+
+
+def _with_lines(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    return queryset.select_related("shop", "buyer", "voucher_claim__voucher").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.select_related("review").order_by("id"))
+    )
+
+
+def order_list_for_buyer(*, user) -> QuerySet[Order]:
+    """The user's orders as a buyer, newest first, with shop and lines."""
+    return _with_lines(Order.objects.filter(buyer=user)).order_by("-created_at", "-id")
+
+
+def order_list_for_seller(*, user, status: str | None = None) -> QuerySet[Order]:
+    """Orders placed with the user's shop, newest first (optionally of one status)."""
+    orders = Order.objects.filter(shop__owner=user)
+    if status:
+        orders = orders.filter(status=status)
+    return _with_lines(orders).order_by("-created_at", "-id")
+
+
+def order_get_for_user(*, user, order_id: int) -> Order:
+    """An order its buyer, its seller or staff may see; 404 for anyone else."""
+    orders = Order.objects.all()
+    if not user.is_staff:
+        orders = orders.filter(Q(buyer=user) | Q(shop__owner=user))
+    order = _with_lines(orders).filter(pk=order_id).first()
+    if order is None:
+        raise ApplicationError("Order not found.", status=404, code="not_found")
+    return order
+
+
+def order_line_get_reviewable(*, user, line_id: int) -> OrderLine:
+    """One of the user's order lines that can be reviewed now (delivered or completed, not yet
+    reviewed), else an error saying why."""
+    line = OrderLine.objects.select_related("order", "product", "review").filter(pk=line_id).first()
+    if line is None or line.order.buyer_id != user.pk:
+        raise ApplicationError("You can only review things you bought.", status=403, code="not_buyer")
+    if line.order.status not in REVIEWABLE_STATUSES:
+        raise ApplicationError("You can review this once the order is delivered.", status=409, code="not_delivered")
+    if hasattr(line, "review"):
+        raise ApplicationError("You already reviewed this purchase.", status=409, code="already_reviewed")
+    return line
+
+
+def review_list_for_product(*, product_id: int) -> QuerySet[Review]:
+    """Visible reviews of a product, newest first, with author and images."""
+    return (
+        Review.objects.filter(product_id=product_id, status=Visibility.VISIBLE)
+        .select_related("author")
+        .prefetch_related("images")
+        .order_by("-created_at", "-id")
+    )

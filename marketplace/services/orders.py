@@ -1,0 +1,494 @@
+"""Checkout and the order lifecycle.
+
+Checkout (:func:`checkout_submit` → :func:`cart_checkout` → :func:`order_place`) turns the cart into
+one order per shop in one transaction. Every scarce thing is taken with a conditional UPDATE whose
+WHERE clause is the invariant, so no interleaving can oversell:
+
+* product stock: ``stock = stock - q WHERE stock >= q``;
+* a deal's flash cap: ``flash_sold = flash_sold + q WHERE flash_quantity IS NULL OR flash_sold + q
+  <= flash_quantity`` (``flash_sold`` counts every unit sold at the deal price);
+* the per-buyer limit: a ``DealPurchase`` row is inserted if missing (``ON CONFLICT DO NOTHING``),
+  then ``quantity = quantity + q WHERE quantity + q <= per_buyer_limit``;
+* a voucher claim: ``used_at = now WHERE used_at IS NULL``.
+
+Rows are always taken in the same order — deals by id (each with its purchase row), then
+products by id, then voucher claims — and releasing follows that order too, so concurrent
+checkouts and expiries cannot deadlock.
+
+Lifecycle: ``pending_payment → paid → shipped → delivered → completed`` and ``pending_payment →
+cancelled | expired``. Each step is ``UPDATE ... SET status = <to> WHERE id = ... AND status =
+<from>``: the one row that flips is the guard, so cancel/expire give stock, flash units, per-buyer
+units and the voucher back exactly once, and payment racing expiry ends in exactly one of the two.
+"""
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from marketplace.caching import bump_on_commit, product_tag
+from marketplace.errors import ApplicationError
+from marketplace.models import (
+    Cart,
+    CartItem,
+    CheckoutRequest,
+    Deal,
+    DealPurchase,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    ProductStatus,
+    ShopStatus,
+    VoucherClaim,
+)
+from marketplace.payments import PaymentBackend, get_payment_backend
+from marketplace.selectors.pricing import product_annotate_prices
+from marketplace.signals import order_paid
+
+#: Days after delivery when an order completes by itself (if the buyer did not review it sooner).
+ORDER_AUTO_COMPLETE_DAYS = getattr(settings, "ORDER_AUTO_COMPLETE_DAYS", 7)
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+
+def _sold_out(product: Product, left: int, *, in_sale: bool) -> ApplicationError:
+    title = product.title
+    if left <= 0:
+        message = f"“{title}” is sold out in this sale." if in_sale else f"“{title}” is sold out."
+        code = "sold_out"
+    else:
+        where = " at the sale price" if in_sale else ""
+        message = f"Only {left} of “{title}” left{where}."
+        code = "quantity_unavailable"
+    return ApplicationError(message, status=409, code=code, extra={"product": product.pk, "available": max(left, 0)})
+
+
+def _take_deal(*, deal: Deal, product: Product, buyer, quantity: int) -> None:
+    """Count ``quantity`` units against the deal's flash cap and the buyer's limit, or raise."""
+    under_cap = Q(flash_quantity__isnull=True) | Q(flash_sold__lte=F("flash_quantity") - quantity)
+    if not Deal.objects.filter(under_cap, pk=deal.pk).update(flash_sold=F("flash_sold") + quantity):
+        row = Deal.objects.values("flash_quantity", "flash_sold").get(pk=deal.pk)
+        raise _sold_out(product, row["flash_quantity"] - row["flash_sold"], in_sale=True)
+    DealPurchase.objects.bulk_create([DealPurchase(deal=deal, buyer=buyer, quantity=0)], ignore_conflicts=True)
+    within = Q() if deal.per_buyer_limit is None else Q(quantity__lte=deal.per_buyer_limit - quantity)
+    if not DealPurchase.objects.filter(within, deal=deal, buyer=buyer).update(quantity=F("quantity") + quantity):
+        bought = DealPurchase.objects.values_list("quantity", flat=True).get(deal=deal, buyer=buyer)
+        message = f"You can buy at most {deal.per_buyer_limit} of “{product.title}” in this sale"
+        message += f" (you already have {bought})." if bought else "."
+        raise ApplicationError(
+            message, status=409, code="limit_reached", extra={"product": product.pk, "limit": deal.per_buyer_limit}
+        )
+
+
+def _take_stock(*, product: Product, quantity: int, in_sale: bool) -> None:
+    if not Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity):
+        left = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
+        raise _sold_out(product, left, in_sale=in_sale)
+
+
+def _claims_by_shop(*, buyer, claim_ids: Sequence[int], shop_ids: set[int], now: datetime) -> dict:
+    """Validate the buyer's chosen voucher claims: theirs, unused, valid now, one per shop in
+    the cart. Returns ``{shop_id: claim}``."""
+    claims = list(VoucherClaim.objects.select_related("voucher__shop").filter(pk__in=claim_ids, user=buyer))
+    if len(claims) != len(set(claim_ids)):
+        raise ApplicationError("That voucher is not one of yours.", code="invalid_voucher")
+    by_shop = {}
+    for claim in claims:
+        voucher = claim.voucher
+        if claim.used_at is not None:
+            raise ApplicationError(f"Voucher “{voucher}” was already used.", status=409, code="voucher_used")
+        if not voucher.valid_from <= now < voucher.valid_until:
+            raise ApplicationError(f"Voucher “{voucher}” is not valid now.", code="voucher_not_valid")
+        if voucher.shop_id not in shop_ids:
+            raise ApplicationError(
+                f"Voucher “{voucher}” is for {voucher.shop}, which has nothing in your cart.", code="voucher_wrong_shop"
+            )
+        if voucher.shop_id in by_shop:
+            raise ApplicationError(f"Only one voucher per shop ({voucher.shop}).", code="voucher_one_per_shop")
+        by_shop[voucher.shop_id] = claim
+    return by_shop
+
+
+def _use_claim(*, claim: VoucherClaim, subtotal: Decimal, now: datetime) -> Decimal:
+    voucher = claim.voucher
+    if subtotal < voucher.min_spend:
+        raise ApplicationError(
+            f"Voucher “{voucher}” needs a spend of at least {voucher.min_spend} at {voucher.shop} "
+            f"(your items there come to {subtotal}).",
+            code="voucher_min_spend",
+        )
+    if not VoucherClaim.objects.filter(pk=claim.pk, used_at__isnull=True).update(used_at=now):
+        raise ApplicationError(f"Voucher “{voucher}” was already used.", status=409, code="voucher_used")
+    return voucher.discount
+
+
+@transaction.atomic
+def order_place(
+    *,
+    buyer,
+    items: Sequence[tuple[int, int]],
+    voucher_claim_ids: Sequence[int] = (),
+    checkout: CheckoutRequest | None = None,
+    now: datetime | None = None,
+) -> list[Order]:
+    """Place one order per shop for ``items`` (``(product_id, quantity)`` pairs) at the effective
+    prices of ``now``, taking stock, flash units, per-buyer units and vouchers. All or nothing:
+    any refusal raises ``ApplicationError`` (409 ``sold_out`` naming the product, ...) and
+    nothing is written."""
+    now = now or timezone.now()
+    quantities: dict[int, int] = defaultdict(int)
+    for product_id, quantity in items:
+        if quantity < 1:
+            raise ApplicationError("Quantity must be at least 1.", code="invalid_quantity")
+        quantities[product_id] += quantity
+    if not quantities:
+        raise ApplicationError("Your cart is empty.", code="cart_empty")
+
+    annotated = product_annotate_prices(Product.objects.select_related("shop"), now=now)
+    products = {p.pk: p for p in annotated.filter(pk__in=quantities)}
+    for product_id in sorted(quantities):
+        product = products.get(product_id)
+        if product is None or product.status != ProductStatus.ACTIVE or product.shop.status != ShopStatus.ACTIVE:
+            title = f"“{product.title}”" if product else "A product in your cart"
+            raise ApplicationError(
+                f"{title} is no longer available.", status=409, code="unavailable", extra={"product": product_id}
+            )
+        if product.shop.owner_id == buyer.pk:
+            raise ApplicationError("You cannot buy from your own shop.", status=403, code="own_shop")
+
+    deals = Deal.objects.in_bulk([p.deal_id for p in products.values() if p.deal_id])
+    for product in sorted(products.values(), key=lambda p: p.deal_id or 0):
+        if product.deal_id:
+            _take_deal(deal=deals[product.deal_id], product=product, buyer=buyer, quantity=quantities[product.pk])
+    for product_id in sorted(quantities):
+        product = products[product_id]
+        _take_stock(product=product, quantity=quantities[product_id], in_sale=product.deal_id is not None)
+    bump_on_commit(*(product_tag(product_id) for product_id in quantities))
+
+    by_shop: dict[int, list[Product]] = defaultdict(list)
+    for product_id in sorted(quantities):
+        by_shop[products[product_id].shop_id].append(products[product_id])
+    claims = _claims_by_shop(buyer=buyer, claim_ids=voucher_claim_ids, shop_ids=set(by_shop), now=now)
+    expires_at = now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
+
+    orders = []
+    for shop_id in sorted(by_shop):
+        lines = by_shop[shop_id]
+        subtotal = sum((p.effective_price * quantities[p.pk] for p in lines), Decimal("0.00"))
+        claim = claims.get(shop_id)
+        discount = _use_claim(claim=claim, subtotal=subtotal, now=now) if claim else Decimal("0.00")
+        order = Order.objects.create(
+            buyer=buyer,
+            shop=lines[0].shop,
+            checkout=checkout,
+            voucher_claim=claim,
+            currency=settings.CURRENCY,
+            subtotal=subtotal,
+            discount=discount,
+            total=subtotal - discount,
+            expires_at=expires_at,
+        )
+        order.lines_placed = OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                product=p,
+                deal_id=p.deal_id,
+                title=p.title,
+                unit_price=p.effective_price,
+                list_price=p.price,
+                quantity=quantities[p.pk],
+            )
+            for p in lines
+        )
+        orders.append(order)
+    return orders
+
+
+@transaction.atomic
+def cart_checkout(
+    *, buyer, voucher_claim_ids: Sequence[int] = (), checkout: CheckoutRequest | None = None
+) -> list[Order]:
+    """Place the buyer's cart (see :func:`order_place`) and empty it. The cart row is locked, so
+    two checkouts of one cart run one after the other and the second finds it empty."""
+    cart = Cart.objects.select_for_update().filter(user=buyer).first()
+    items = list(CartItem.objects.filter(cart=cart).values_list("product_id", "quantity")) if cart else []
+    orders = order_place(buyer=buyer, items=items, voucher_claim_ids=voucher_claim_ids, checkout=checkout)
+    CartItem.objects.filter(cart=cart).delete()
+    return orders
+
+
+@dataclass(frozen=True)
+class CheckoutOutcome:
+    """What a checkout answered: an HTTP status and a JSON body (the receipt or the error), and
+    whether it is a replay of an earlier request with the same Idempotency-Key."""
+
+    status: int
+    body: dict
+    replayed: bool = False
+
+    @property
+    def order_ids(self) -> list[int]:
+        return [order["id"] for order in self.body.get("orders", [])]
+
+
+def order_receipt(orders: Sequence[Order]) -> dict:
+    """The JSON body of a successful checkout (stored for replays)."""
+    return {
+        "orders": [
+            {
+                "id": order.pk,
+                "shop": {"id": order.shop_id, "name": order.shop.name},
+                "status": order.status,
+                "currency": order.currency,
+                "subtotal": str(order.subtotal),
+                "discount": str(order.discount),
+                "total": str(order.total),
+                "expires_at": order.expires_at.isoformat(),
+                "lines": [
+                    {
+                        "product": line.product_id,
+                        "title": line.title,
+                        "quantity": line.quantity,
+                        "unit_price": str(line.unit_price),
+                        "list_price": str(line.list_price),
+                        "deal": line.deal_id,
+                    }
+                    for line in order.lines_placed
+                ],
+            }
+            for order in orders
+        ]
+    }
+
+
+def _checkout_attempt(*, buyer, voucher_claim_ids: Sequence[int], record: CheckoutRequest | None) -> CheckoutOutcome:
+    try:
+        with transaction.atomic():
+            orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, checkout=record)
+    except ApplicationError as error:
+        return CheckoutOutcome(error.status, {"error": {"code": error.code, "message": error.message, **error.extra}})
+    return CheckoutOutcome(201, order_receipt(orders))
+
+
+def _checkout_fingerprint(*, buyer, voucher_claim_ids: Sequence[int]) -> tuple[str, bool]:
+    """``request_hash`` for an Idempotency-Key: 32 hex digits of the chosen vouchers followed by 32
+    of the cart contents (kept apart because a successful checkout empties the cart, so its own
+    retry sees an empty cart). Also returns whether the cart is empty now."""
+    items = sorted(CartItem.objects.filter(cart__user=buyer).values_list("product_id", "quantity"))
+    vouchers = hashlib.sha256(json.dumps(sorted(voucher_claim_ids)).encode()).hexdigest()[:32]
+    cart = hashlib.sha256(json.dumps(items).encode()).hexdigest()[:32]
+    return vouchers + cart, not items
+
+
+def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: bool) -> CheckoutOutcome:
+    if record.response_status is None:
+        raise ApplicationError(
+            "A checkout with this Idempotency-Key is still in progress; retry in a moment.",
+            status=409,
+            code="idempotency_in_progress",
+        )
+    same_vouchers = record.request_hash[:32] == fingerprint[:32]
+    # After a successful checkout the cart is empty: that is this request's own doing.
+    same_cart = record.request_hash[32:] == fingerprint[32:] or (cart_empty and record.response_status == 201)
+    if not (same_vouchers and same_cart):
+        raise ApplicationError(
+            "This Idempotency-Key was already used for a different checkout (the cart or vouchers "
+            "changed). Use a new key for a new request.",
+            status=422,
+            code="idempotency_key_reused",
+        )
+    return CheckoutOutcome(record.response_status, record.response_body, replayed=True)
+
+
+def checkout_submit(
+    *, buyer, voucher_claim_ids: Sequence[int] = (), idempotency_key: str | None = None
+) -> CheckoutOutcome:
+    """Check out the buyer's cart, at most once per ``idempotency_key``.
+
+    The first request with a key stores its answer — success (201 + receipt) or refusal (e.g.
+    409 sold out) — in a :class:`CheckoutRequest`, in the same transaction as the orders. A retry
+    with the same key gets that answer back (``replayed=True``) and places nothing. A concurrent
+    duplicate blocks on the unique (user, key) index until the first commits, then replays it.
+    Reusing a key for a different cart or vouchers raises 422 ``idempotency_key_reused``.
+    Without a key every call is a new checkout."""
+    voucher_claim_ids = sorted(set(voucher_claim_ids))
+    if not idempotency_key:
+        return _checkout_attempt(buyer=buyer, voucher_claim_ids=voucher_claim_ids, record=None)
+    if len(idempotency_key) > 255:
+        raise ApplicationError("Idempotency-Key is longer than 255 characters.", code="invalid_idempotency_key")
+    fingerprint, cart_empty = _checkout_fingerprint(buyer=buyer, voucher_claim_ids=voucher_claim_ids)
+    record = CheckoutRequest.objects.filter(user=buyer, key=idempotency_key).first()
+    if record is None:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = CheckoutRequest.objects.create(user=buyer, key=idempotency_key, request_hash=fingerprint)
+            except IntegrityError:
+                record = None  # a concurrent duplicate committed first: replay it below
+            if record is not None:
+                outcome = _checkout_attempt(buyer=buyer, voucher_claim_ids=voucher_claim_ids, record=record)
+                record.response_status, record.response_body = outcome.status, outcome.body
+                record.save(update_fields=["response_status", "response_body"])
+                return outcome
+        record = CheckoutRequest.objects.get(user=buyer, key=idempotency_key)
+    return _checkout_replay(record, fingerprint=fingerprint, cart_empty=cart_empty)
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+
+
+def _flip(order: Order, *, to: str, frm: str, also: Q | None = None, **fields) -> bool:
+    """``UPDATE order SET status = to WHERE id = order.id AND status = frm``: True if it flipped."""
+    condition = also if also is not None else Q()
+    flipped = Order.objects.filter(condition, pk=order.pk, status=frm).update(status=to, **fields) == 1
+    order.refresh_from_db()
+    return flipped
+
+
+def _refused(order: Order, action: str) -> ApplicationError:
+    return ApplicationError(
+        f"Order #{order.pk} is {order.get_status_display().lower()}, so it cannot be {action}.",
+        status=409,
+        code="invalid_transition",
+        extra={"status": order.status},
+    )
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ApplicationError(message, status=403, code="permission_denied")
+
+
+def _release(order: Order) -> None:
+    """Give back what the order took. Call only in the transaction whose status flip closed it."""
+    lines = list(OrderLine.objects.filter(order=order).values_list("product_id", "deal_id", "quantity"))
+    for _, deal_id, quantity in sorted((line for line in lines if line[1]), key=lambda line: line[1]):
+        Deal.objects.filter(pk=deal_id, flash_sold__gte=quantity).update(flash_sold=F("flash_sold") - quantity)
+        DealPurchase.objects.filter(deal_id=deal_id, buyer_id=order.buyer_id, quantity__gte=quantity).update(
+            quantity=F("quantity") - quantity
+        )
+    for product_id, _, quantity in sorted(lines):
+        Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+    bump_on_commit(*(product_tag(product_id) for product_id, _, _ in lines))
+    if order.voucher_claim_id:
+        VoucherClaim.objects.filter(pk=order.voucher_claim_id, used_at__isnull=False).update(used_at=None)
+
+
+@transaction.atomic
+def order_expire(*, order: Order, now: datetime | None = None) -> bool:
+    """Expire an unpaid order past its deadline and give its stock back. False (and nothing
+    done) if it was paid, cancelled or expired already, or is not due yet."""
+    now = now or timezone.now()
+    if not _flip(
+        order, to=OrderStatus.EXPIRED, frm=OrderStatus.PENDING_PAYMENT, also=Q(expires_at__lte=now), closed_at=now
+    ):
+        return False
+    _release(order)
+    return True
+
+
+def order_expire_overdue(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Expire every unpaid order whose deadline has passed (each in its own transaction).
+    Returns how many expired. Safe to run twice or concurrently (the Celery beat job)."""
+    now = now or timezone.now()
+    due = Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, expires_at__lte=now).order_by("expires_at")
+    return sum(order_expire(order=order, now=now) for order in due[:batch_size])
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, buyer) -> Order:
+    """The buyer cancels an unpaid order; its stock goes back on sale."""
+    _require(order.buyer_id == buyer.pk, "Only the buyer can cancel this order.")
+    if not _flip(order, to=OrderStatus.CANCELLED, frm=OrderStatus.PENDING_PAYMENT, closed_at=timezone.now()):
+        raise _refused(order, "cancelled")
+    _release(order)
+    return order
+
+
+def _expired(order: Order) -> ApplicationError:
+    """Expire an overdue unpaid order now (stock back) and say so."""
+    order_expire(order=order)
+    return ApplicationError(
+        f"Order #{order.pk} was not paid in time and has expired; its items went back on sale.",
+        status=409,
+        code="order_expired",
+    )
+
+
+def order_pay(*, order: Order, buyer, backend: PaymentBackend | None = None) -> Order:
+    """Charge the buyer through the payment backend and mark the order paid.
+
+    The charge happens outside any transaction; the flip to paid then requires the order to be
+    still unpaid and not past its deadline. If it lost a race with expiry the charge is refunded
+    and the payment refused. An order found overdue is expired on the spot (stock back)."""
+    _require(order.buyer_id == buyer.pk, "Only the buyer can pay for this order.")
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise _refused(order, "paid")
+    if order.expires_at and order.expires_at <= timezone.now():
+        raise _expired(order)
+    backend = backend or get_payment_backend()
+    result = backend.charge(order_id=order.pk, amount=order.total, currency=order.currency, buyer_id=buyer.pk)
+    if not result.ok:
+        raise ApplicationError(result.message or "The payment was declined.", status=402, code="payment_failed")
+    with transaction.atomic():
+        now = timezone.now()
+        in_time = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        paid = _flip(
+            order, to=OrderStatus.PAID, frm=OrderStatus.PENDING_PAYMENT, also=in_time,
+            paid_at=now, payment_reference=result.reference,
+        )  # fmt: skip
+        if paid:
+            lines = OrderLine.objects.filter(order=order).order_by("product_id").values_list("product_id", "quantity")
+            for product_id, quantity in lines:
+                Product.objects.filter(pk=product_id).update(sales_count=F("sales_count") + quantity)
+                bump_on_commit(product_tag(product_id))
+            order_id, buyer_id = order.pk, order.buyer_id
+            transaction.on_commit(lambda: order_paid.send(sender=Order, order_id=order_id, buyer_id=buyer_id))
+    if not paid:
+        backend.refund(reference=result.reference, amount=order.total, currency=order.currency)
+        raise _expired(order) if order.status == OrderStatus.PENDING_PAYMENT else _refused(order, "paid")
+    return order
+
+
+@transaction.atomic
+def order_ship(*, order: Order, seller) -> Order:
+    """The seller marks a paid order shipped."""
+    _require(order.shop.owner_id == seller.pk, "Only the seller can ship this order.")
+    if not _flip(order, to=OrderStatus.SHIPPED, frm=OrderStatus.PAID, shipped_at=timezone.now()):
+        raise _refused(order, "shipped")
+    return order
+
+
+@transaction.atomic
+def order_confirm_delivery(*, order: Order, buyer) -> Order:
+    """The buyer confirms the parcel arrived."""
+    _require(order.buyer_id == buyer.pk, "Only the buyer can confirm delivery.")
+    if not _flip(order, to=OrderStatus.DELIVERED, frm=OrderStatus.SHIPPED, delivered_at=timezone.now()):
+        raise _refused(order, "confirmed as delivered")
+    return order
+
+
+@transaction.atomic
+def order_complete(*, order: Order) -> Order:
+    """Close a delivered order (on the buyer's review, by a moderator, or automatically)."""
+    if not _flip(order, to=OrderStatus.COMPLETED, frm=OrderStatus.DELIVERED, completed_at=timezone.now()):
+        raise _refused(order, "completed")
+    return order
+
+
+def order_complete_overdue(*, now: datetime | None = None, after_days: int = ORDER_AUTO_COMPLETE_DAYS) -> int:
+    """Complete orders delivered more than ``after_days`` ago. Returns how many. Idempotent."""
+    now = now or timezone.now()
+    return Order.objects.filter(
+        status=OrderStatus.DELIVERED, delivered_at__lte=now - timedelta(days=after_days)
+    ).update(status=OrderStatus.COMPLETED, completed_at=now)

@@ -1,0 +1,100 @@
+"""Reviews by verified buyers, and the rating aggregates they feed.
+
+A product's and a shop's ``rating_avg``/``rating_count`` are recomputed from their visible
+reviews in the transaction that changes a review, with the product and shop rows locked
+(``SELECT ... FOR UPDATE``, product then shop): two reviews posted at once are counted one
+after the other, so the aggregates always match the visible reviews.
+"""
+
+from collections.abc import Sequence
+from contextlib import suppress
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count
+
+from marketplace.caching import TAG_LISTS, bump_on_commit, product_tag
+from marketplace.errors import ApplicationError
+from marketplace.models import OrderStatus, Product, Review, ReviewImage, Shop, Visibility
+from marketplace.selectors.orders import order_line_get_reviewable
+from marketplace.services.images import image_clean
+from marketplace.services.orders import order_complete
+from marketplace.signals import review_posted
+
+MAX_IMAGES_PER_REVIEW = 6
+
+
+def _average(rows) -> tuple[Decimal, int]:
+    aggregate = rows.filter(status=Visibility.VISIBLE).aggregate(avg=Avg("rating"), n=Count("id"))
+    avg = Decimal(str(aggregate["avg"] or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return avg, aggregate["n"]
+
+
+def _ratings_recompute(*, product_id: int, shop_id: int) -> None:
+    """Call with the product and shop rows locked."""
+    avg, count = _average(Review.objects.filter(product_id=product_id))
+    Product.objects.filter(pk=product_id).update(rating_avg=avg, rating_count=count)
+    avg, count = _average(Review.objects.filter(shop_id=shop_id))
+    Shop.objects.filter(pk=shop_id).update(rating_avg=avg, rating_count=count)
+    bump_on_commit(TAG_LISTS, product_tag(product_id))
+
+
+def _lock(*, product_id: int, shop_id: int) -> None:
+    Product.objects.select_for_update().filter(pk=product_id).first()
+    Shop.objects.select_for_update().filter(pk=shop_id).first()
+
+
+@transaction.atomic
+def review_create(*, author, order_line_id: int, rating: int, text: str = "", images: Sequence = ()) -> Review:
+    """The buyer reviews one line of a delivered (or completed) order, once. Images are validated
+    and cleaned like product images. Reviewing a delivered order completes it."""
+    line = order_line_get_reviewable(user=author, line_id=order_line_id)
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ApplicationError("The rating must be a whole number from 1 to 5.", code="invalid_rating")
+    text = text.strip()
+    if len(text) > 4000:
+        raise ApplicationError("Reviews are at most 4000 characters.", code="text_too_long")
+    if len(images) > MAX_IMAGES_PER_REVIEW:
+        raise ApplicationError(f"At most {MAX_IMAGES_PER_REVIEW} images per review.", code="too_many_images")
+    cleaned = [image_clean(upload=upload) for upload in images]
+    order = line.order
+    _lock(product_id=line.product_id, shop_id=order.shop_id)
+    try:
+        with transaction.atomic():
+            review = Review.objects.create(
+                order_line=line,
+                product_id=line.product_id,
+                shop_id=order.shop_id,
+                author=author,
+                rating=rating,
+                text=text,
+            )
+    except IntegrityError as exc:  # a concurrent request reviewed the same line first
+        raise ApplicationError("You already reviewed this purchase.", status=409, code="already_reviewed") from exc
+    for clean in cleaned:
+        image = ReviewImage(review=review)
+        image.image.save(clean.content.name, clean.content, save=False)
+        image.save()
+    _ratings_recompute(product_id=line.product_id, shop_id=order.shop_id)
+    if order.status == OrderStatus.DELIVERED:
+        with suppress(ApplicationError):  # completed meanwhile (the daily job): nothing to do
+            order_complete(order=order)
+    review_id, product_id = review.pk, review.product_id
+    transaction.on_commit(
+        lambda: review_posted.send(sender=Review, review_id=review_id, author_id=author.pk, product_id=product_id)
+    )
+    return review
+
+
+@transaction.atomic
+def review_set_visibility(*, review: Review, status: str) -> bool:
+    """Hide or restore a review (moderators). Returns False if it already had that status.
+    Hidden reviews leave the product's and shop's ratings."""
+    if status not in Visibility.values:
+        raise ApplicationError("Unknown visibility.", code="invalid_status")
+    _lock(product_id=review.product_id, shop_id=review.shop_id)
+    changed = Review.objects.filter(pk=review.pk).exclude(status=status).update(status=status)
+    if changed:
+        _ratings_recompute(product_id=review.product_id, shop_id=review.shop_id)
+    review.status = status
+    return bool(changed)

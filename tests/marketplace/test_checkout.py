@@ -1,0 +1,310 @@
+"""Checkout: cart → one order per shop in one transaction, with price snapshots, stock, flash
+units, per-buyer limits and vouchers taken all-or-nothing; Idempotency-Key replays (sequential;
+the concurrent cases are in test_orders_concurrency.py); the API and the page."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from marketplace.errors import ApplicationError
+from marketplace.models import CartItem, CheckoutRequest, Deal, DealPurchase, Order, OrderStatus, Product
+from marketplace.services.orders import checkout_submit, order_place
+from tests.community.factories import UserFactory
+from tests.marketplace.factories import ShopFactory, fill_cart, make_live_deal, make_product, make_voucher_claim
+
+pytestmark = pytest.mark.django_db
+
+
+def test_checkout_places_one_order_per_shop_with_snapshots(user, settings):
+    # given a cart with a deal product from one shop and two products from another
+    settings.ORDER_PAYMENT_TIMEOUT_MINUTES = 15
+    pearls = make_product(title="Pearls", price=Decimal("200.00"), stock=10)
+    deal = make_live_deal(pearls, percent_off=25, flash_quantity=5, per_buyer_limit=2)
+    tea_shop = ShopFactory()
+    tea = make_product(shop=tea_shop, title="Tea", price=Decimal("30.00"), stock=10)
+    cups = make_product(shop=tea_shop, title="Cups", price=Decimal("12.50"), stock=10)
+    fill_cart(user, (pearls, 2), (tea, 1), (cups, 4))
+
+    # when the buyer checks out
+    before = timezone.now()
+    outcome = checkout_submit(buyer=user)
+
+    # then there is one order per shop, awaiting payment, with snapshots at the deal price
+    assert outcome.status == 201
+    orders = {o.shop_id: o for o in Order.objects.prefetch_related("lines")}
+    assert set(orders) == {pearls.shop_id, tea_shop.pk}
+    pearl_order = orders[pearls.shop_id]
+    line = pearl_order.lines.get()
+    assert (line.title, line.unit_price, line.list_price, line.deal_id, line.quantity) == (
+        "Pearls", Decimal("150.00"), Decimal("200.00"), deal.pk, 2
+    )  # fmt: skip
+    assert pearl_order.total == Decimal("300.00")
+    assert orders[tea_shop.pk].total == Decimal("80.00")
+    assert all(o.status == OrderStatus.PENDING_PAYMENT for o in orders.values())
+    assert before + timedelta(minutes=15) <= pearl_order.expires_at <= timezone.now() + timedelta(minutes=15)
+    # and stock, flash units and the buyer's deal units are taken; the cart is empty
+    assert dict(Product.objects.values_list("title", "stock")) == {"Pearls": 8, "Tea": 9, "Cups": 6}
+    assert Deal.objects.get().flash_sold == 2
+    assert DealPurchase.objects.get(buyer=user).quantity == 2
+    assert not CartItem.objects.exists()
+    # and the answer is a receipt naming the orders
+    assert sorted(outcome.order_ids) == sorted(o.pk for o in orders.values())
+
+
+def test_a_sold_out_product_fails_the_whole_checkout_and_writes_nothing(user):
+    plenty = make_product(title="Plenty", stock=10)
+    last = make_product(title="Last one", stock=1)
+    fill_cart(user, (plenty, 2), (last, 2))
+
+    outcome = checkout_submit(buyer=user)
+
+    assert outcome.status == 409
+    assert outcome.body["error"] == {
+        "code": "quantity_unavailable",
+        "message": "Only 1 of “Last one” left.",
+        "product": last.pk,
+        "available": 1,
+    }
+    assert not Order.objects.exists()
+    assert Product.objects.get(pk=plenty.pk).stock == 10
+    assert CartItem.objects.count() == 2
+
+
+def test_sold_out_is_a_409_naming_the_product(user):
+    product = make_product(title="Jade ring", stock=0)
+
+    with pytest.raises(ApplicationError) as info:
+        order_place(buyer=user, items=[(product.pk, 1)])
+
+    assert (info.value.status, info.value.code, info.value.message) == (409, "sold_out", "“Jade ring” is sold out.")
+
+
+def test_an_exhausted_flash_deal_is_sold_out_during_the_sale_though_stock_remains(user):
+    product = make_product(title="Pearls", stock=100)
+    make_live_deal(product, flash_quantity=3, flash_sold=3)
+
+    with pytest.raises(ApplicationError) as info:
+        order_place(buyer=user, items=[(product.pk, 1)])
+
+    assert (info.value.code, info.value.message) == ("sold_out", "“Pearls” is sold out in this sale.")
+    assert Product.objects.get(pk=product.pk).stock == 100
+
+
+def test_the_per_buyer_limit_holds_across_orders(user):
+    product = make_product(title="Pearls", stock=100)
+    make_live_deal(product, per_buyer_limit=2)
+    order_place(buyer=user, items=[(product.pk, 2)])
+
+    with pytest.raises(ApplicationError) as info:
+        order_place(buyer=user, items=[(product.pk, 1)])
+
+    assert info.value.code == "limit_reached"
+    assert info.value.message == "You can buy at most 2 of “Pearls” in this sale (you already have 2)."
+    assert Product.objects.get(pk=product.pk).stock == 98
+
+
+def test_an_empty_cart_and_own_products_are_refused(user):
+    assert checkout_submit(buyer=user).body["error"]["code"] == "cart_empty"
+    mine = make_product(shop=ShopFactory(owner=user))
+    with pytest.raises(ApplicationError) as info:
+        order_place(buyer=user, items=[(mine.pk, 1)])
+    assert info.value.code == "own_shop"
+
+
+# --- vouchers -------------------------------------------------------------------------------
+
+
+def test_a_voucher_applies_when_the_shop_subtotal_reaches_the_minimum_spend(user):
+    product = make_product(price=Decimal("60.00"))
+    chosen = make_voucher_claim(user, product.shop, min_spend="100.00", discount="20.00")
+    fill_cart(user, (product, 2))
+
+    outcome = checkout_submit(buyer=user, voucher_claim_ids=[chosen.pk])
+
+    order = Order.objects.get()
+    assert outcome.status == 201
+    assert (order.subtotal, order.discount, order.total) == (Decimal("120.00"), Decimal("20.00"), Decimal("100.00"))
+    assert order.voucher_claim_id == chosen.pk
+    chosen.refresh_from_db()
+    assert chosen.used_at is not None
+
+
+def test_a_voucher_below_its_minimum_spend_is_refused_and_nothing_is_written(user):
+    product = make_product(title="Tea", price=Decimal("60.00"))
+    chosen = make_voucher_claim(user, product.shop, min_spend="100.00", discount="20.00")
+    fill_cart(user, (product, 1))
+
+    outcome = checkout_submit(buyer=user, voucher_claim_ids=[chosen.pk])
+
+    assert (outcome.status, outcome.body["error"]["code"]) == (400, "voucher_min_spend")
+    assert "at least 100.00" in outcome.body["error"]["message"]
+    assert not Order.objects.exists()
+    assert Product.objects.get(pk=product.pk).stock == 10
+
+
+@pytest.mark.parametrize(
+    "case,code",
+    [
+        ("someone_elses", "invalid_voucher"),
+        ("used", "voucher_used"),
+        ("expired", "voucher_not_valid"),
+        ("other_shop", "voucher_wrong_shop"),
+        ("two_for_one_shop", "voucher_one_per_shop"),
+    ],
+)
+def test_unusable_vouchers_are_refused(user, case, code):
+    product = make_product(price=Decimal("500.00"))
+    fill_cart(user, (product, 1))
+    now = timezone.now()
+    claims = {
+        "someone_elses": lambda: [make_voucher_claim(UserFactory(), product.shop)],
+        "used": lambda: [make_voucher_claim(user, product.shop, used_at=now)],
+        "expired": lambda: [
+            make_voucher_claim(user, product.shop, valid_from=now - timedelta(days=2), valid_until=now)
+        ],
+        "other_shop": lambda: [make_voucher_claim(user, ShopFactory())],
+        "two_for_one_shop": lambda: [
+            make_voucher_claim(user, product.shop),
+            make_voucher_claim(user, product.shop, min_spend="50.00"),
+        ],
+    }[case]()
+
+    outcome = checkout_submit(buyer=user, voucher_claim_ids=[c.pk for c in claims])
+
+    assert outcome.body["error"]["code"] == code
+    assert not Order.objects.exists()
+
+
+# --- idempotency (sequential) ---------------------------------------------------------------
+
+
+def test_a_retry_with_the_same_key_replays_the_first_answer(user):
+    product = make_product(stock=10)
+    fill_cart(user, (product, 2))
+
+    first = checkout_submit(buyer=user, idempotency_key="k-1")
+    again = checkout_submit(buyer=user, idempotency_key="k-1")
+
+    assert (again.status, again.body) == (first.status, first.body)
+    assert again.replayed and not first.replayed
+    assert Order.objects.count() == 1
+    assert Product.objects.get(pk=product.pk).stock == 8
+    assert CheckoutRequest.objects.get().response_status == 201
+
+
+def test_a_refusal_is_replayed_too(user):
+    product = make_product(title="Rare", stock=0)
+    fill_cart(user, (product, 1))
+    first = checkout_submit(buyer=user, idempotency_key="k-1")
+    Product.objects.filter(pk=product.pk).update(stock=5)  # restocked meanwhile
+
+    again = checkout_submit(buyer=user, idempotency_key="k-1")
+
+    assert (again.status, again.body) == (first.status, first.body) == (409, again.body)
+    assert again.body["error"]["code"] == "sold_out"
+    assert not Order.objects.exists()
+
+
+def test_the_same_key_with_a_different_request_is_refused(user):
+    product, other = make_product(), make_product()
+    fill_cart(user, (product, 1))
+    checkout_submit(buyer=user, idempotency_key="k-1")
+    fill_cart(user, (other, 1))
+
+    with pytest.raises(ApplicationError) as info:
+        checkout_submit(buyer=user, idempotency_key="k-1")
+    assert (info.value.status, info.value.code) == (422, "idempotency_key_reused")
+
+    with pytest.raises(ApplicationError):
+        checkout_submit(
+            buyer=user, idempotency_key="k-1", voucher_claim_ids=[make_voucher_claim(user, product.shop).pk]
+        )
+    assert Order.objects.count() == 1
+
+
+def test_keys_are_per_user_and_no_key_means_a_new_checkout(user):
+    product = make_product(stock=10)
+    other = UserFactory()
+    fill_cart(user, (product, 1))
+    fill_cart(other, (product, 1))
+
+    assert checkout_submit(buyer=user, idempotency_key="same").status == 201
+    assert checkout_submit(buyer=other, idempotency_key="same").status == 201
+    fill_cart(user, (product, 1))
+    assert checkout_submit(buyer=user).status == 201
+    fill_cart(user, (product, 1))
+    assert checkout_submit(buyer=user).status == 201
+
+    assert Order.objects.count() == 4
+
+
+# --- API and page ---------------------------------------------------------------------------
+
+
+def test_checkout_api_replays_with_the_same_status_and_body(api_client, user):
+    product = make_product(stock=5, price=Decimal("10.00"))
+    fill_cart(user, (product, 2))
+    api_client.force_authenticate(user)
+
+    first = api_client.post("/api/v1/checkout/", {}, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+    again = api_client.post("/api/v1/checkout/", {}, format="json", HTTP_IDEMPOTENCY_KEY="abc")
+
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert first.json()["orders"][0]["total"] == "20.00"
+    assert Order.objects.count() == 1
+
+
+def test_checkout_api_sold_out_and_key_reuse_errors(api_client, user):
+    gone = make_product(title="Jade ring", stock=0)
+    fill_cart(user, (gone, 1))
+    api_client.force_authenticate(user)
+
+    r = api_client.post("/api/v1/checkout/", {"vouchers": []}, format="json", HTTP_IDEMPOTENCY_KEY="x")
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "sold_out"
+    assert "Jade ring" in r.json()["error"]["message"]
+
+    r = api_client.post("/api/v1/checkout/", {"vouchers": [123]}, format="json", HTTP_IDEMPOTENCY_KEY="x")
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_checkout_api_needs_a_signed_in_user(api_client):
+    assert api_client.post("/api/v1/checkout/", {}, format="json").status_code == 401
+
+
+def test_checkout_page_places_orders_once_even_if_submitted_twice(client, user):
+    product = make_product(title="Tea", price=Decimal("60.00"), stock=5)
+    chosen = make_voucher_claim(user, product.shop, min_spend="100.00", discount="20.00")
+    fill_cart(user, (product, 2))
+    client.force_login(user)
+
+    page = client.get("/checkout/").content.decode()
+    assert 'name="idempotency_key"' in page
+    assert f"Voucher for {product.shop.name}" in page
+
+    data = {"idempotency_key": "form-key-1", f"voucher_{product.shop_id}": str(chosen.pk)}
+    first = client.post("/checkout/", data)
+    second = client.post("/checkout/", data)
+
+    order = Order.objects.get()
+    assert first["Location"] == second["Location"] == f"/orders/{order.pk}/"
+    assert order.total == Decimal("100.00")
+    detail = client.get(first["Location"]).content.decode()
+    assert "Simulated payment (demo)" in detail
+
+
+def test_checkout_page_shows_a_sold_out_refusal(client, user):
+    product = make_product(title="Jade ring", stock=1)
+    fill_cart(user, (product, 1))
+    Product.objects.filter(pk=product.pk).update(stock=0)
+    client.force_login(user)
+
+    r = client.post("/checkout/", {"idempotency_key": "k"}, follow=True)
+
+    assert "“Jade ring” is sold out." in r.content.decode()
+    assert not Order.objects.exists()
