@@ -7,8 +7,18 @@ goes through :func:`product_annotate_prices`.
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -134,7 +144,7 @@ def product_filter(
     ``search`` matches every word (up to :data:`SEARCH_MAX_TERMS`) as a case-insensitive
     substring of title or description, so Chinese works without word segmentation (珍珠 finds
     淡水珍珠项链); on PostgreSQL trigram GIN indexes serve it. Relevance: a word in the title
-    counts 2, in the description 1. ``category`` includes its descendants; prices filter on the
+    counts 3, in the description 1 (then best-selling). ``category`` includes its descendants; prices filter on the
     *effective* price.
     """
     terms = search.split()[:SEARCH_MAX_TERMS]
@@ -144,10 +154,10 @@ def product_filter(
             queryset = queryset.filter(Q(title__icontains=term) | Q(description__icontains=term))
             relevance = (
                 relevance
-                + Case(When(title__icontains=term, then=Value(2)), default=Value(0))
+                + Case(When(title__icontains=term, then=Value(3)), default=Value(0))
                 + Case(When(description__icontains=term, then=Value(1)), default=Value(0))
             )
-        queryset = queryset.annotate(relevance=Coalesce(relevance, 0, output_field=IntegerField()))
+        queryset = queryset.annotate(relevance=ExpressionWrapper(relevance, output_field=IntegerField()))
     if category is not None:
         queryset = queryset.filter(Q(category__path=category.path) | Q(category__path__startswith=f"{category.path}/"))
     if shop:

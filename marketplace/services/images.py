@@ -7,6 +7,7 @@ without metadata under a name we generate.
 """
 
 import uuid
+import warnings
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -39,9 +40,9 @@ def _refuse(message: str, code: str) -> ApplicationError:
     return ApplicationError(message, status=400, code=code)
 
 
-def _too_many_pixels(width: int, height: int) -> ApplicationError:
+def _too_many_pixels(size: str = "") -> ApplicationError:
     return _refuse(
-        f"The image is {width}×{height} pixels; at most {settings.IMAGE_MAX_PIXELS:,} pixels are accepted.",
+        f"The image has too many pixels{size}; at most {settings.IMAGE_MAX_PIXELS:,} pixels are accepted.",
         "image_too_many_pixels",
     )
 
@@ -54,24 +55,24 @@ def image_clean(*, upload) -> CleanImage:
         raise _refuse(f"The file is too large: images may be at most {limit_mb:g} MB.", "image_too_large")
     if size == 0:
         raise _refuse("The file is empty.", "image_invalid")
-    # Pillow refuses (DecompressionBombError) past twice this and warns past it; the explicit
-    # check below refuses the warning band too, with the same message.
+    # Pillow refuses (DecompressionBombError) past twice this and warns past it: the warning is
+    # turned into an error, and the explicit check below is a second guard.
     Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
     upload.seek(0)
     try:
-        with Image.open(upload) as probe:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(upload)
+        with probe:
             width, height, fmt = probe.width, probe.height, probe.format
             if fmt not in FORMATS:
                 raise _refuse("Only JPEG, PNG and WebP images are accepted.", "image_format")
             if width * height > settings.IMAGE_MAX_PIXELS:
-                raise _too_many_pixels(width, height)
+                raise _too_many_pixels(f" ({width}×{height})")
             probe.load()
             image = ImageOps.exif_transpose(probe)
-    except Image.DecompressionBombError as exc:
-        raise _refuse(
-            f"The image has too many pixels; at most {settings.IMAGE_MAX_PIXELS:,} are accepted.",
-            "image_too_many_pixels",
-        ) from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels() from exc
     except ApplicationError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
@@ -90,6 +91,7 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
         image = image.convert("RGB")
     elif fmt in ("PNG", "WEBP") and image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA")
+    image.info = {}  # PNG would otherwise carry text chunks and the ICC profile over
     out = BytesIO()
     options = {"JPEG": {"quality": 90, "optimize": True}, "PNG": {"optimize": True}, "WEBP": {"quality": 90}}
     image.save(out, format=fmt, **options[fmt])

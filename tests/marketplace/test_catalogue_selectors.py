@@ -1,0 +1,121 @@
+"""Catalogue reads: what is public, search (English and Chinese), relevance, filters on the
+effective price, category descendants, ordering, and the next price change."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from marketplace.models import Category, ProductStatus, ShopStatus
+from marketplace.selectors import catalogue as selectors
+from tests.marketplace.catalogue_support import live_deal
+from tests.marketplace.factories import ProductFactory, ShopFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(queryset) -> list[str]:
+    return [p.title for p in queryset]
+
+
+def search(text: str, **filters) -> list[str]:
+    return titles(selectors.product_filter(selectors.product_list_public(), search=text, **filters))
+
+
+@pytest.fixture
+def shop():
+    return ShopFactory()
+
+
+def test_only_active_products_of_active_shops_are_public(shop):
+    ProductFactory(shop=shop, title="Active")
+    for status in (ProductStatus.DRAFT, ProductStatus.REMOVED, ProductStatus.HIDDEN):
+        ProductFactory(shop=shop, title=status, status=status)
+    ProductFactory(shop=ShopFactory(status=ShopStatus.HIDDEN), title="In a hidden shop")
+
+    assert titles(selectors.product_list_public()) == ["Active"]
+
+
+def test_search_matches_chinese_substrings_in_title_and_description(shop):
+    ProductFactory(shop=shop, title="淡水珍珠项链")
+    ProductFactory(shop=shop, title="Studs", description="天然珍珠耳钉")
+    ProductFactory(shop=shop, title="项链盒")
+
+    assert sorted(search("珍珠")) == sorted(["淡水珍珠项链", "Studs"])
+    assert search("珍珠项链") == ["淡水珍珠项链"]
+    assert sorted(search("项链")) == sorted(["淡水珍珠项链", "项链盒"])
+
+
+def test_search_is_case_insensitive_and_needs_every_word(shop):
+    ProductFactory(shop=shop, title="Freshwater Pearl Necklace")
+    ProductFactory(shop=shop, title="Pearl studs")
+
+    assert search("PEARL necklace") == ["Freshwater Pearl Necklace"]
+    assert sorted(search("pearl")) == ["Freshwater Pearl Necklace", "Pearl studs"]
+
+
+def test_relevance_puts_title_matches_first_then_best_sellers(shop):
+    ProductFactory(shop=shop, title="Tea bowl", description="for pearl tea", sales_count=900)
+    ProductFactory(shop=shop, title="Pearl tea", sales_count=1)
+    ProductFactory(shop=shop, title="Pearl milk tea", sales_count=50)
+
+    assert search("pearl tea", ordering="relevance") == ["Pearl milk tea", "Pearl tea", "Tea bowl"]
+
+
+def test_price_filters_and_sort_use_the_effective_price(shop):
+    ProductFactory(shop=shop, title="A", price=Decimal("100.00"))
+    discounted = ProductFactory(shop=shop, title="B", price=Decimal("300.00"))
+    ProductFactory(shop=shop, title="C", price=Decimal("200.00"))
+    live_deal(discounted, percent_off=80)  # 60.00
+
+    public = selectors.product_list_public()
+    assert titles(selectors.product_filter(public, ordering="price")) == ["B", "A", "C"]
+    assert titles(selectors.product_filter(public, max_price=Decimal("100"), ordering="-price")) == ["A", "B"]
+    assert titles(selectors.product_filter(public, min_price=Decimal("150"))) == ["C"]
+
+
+def test_category_filter_includes_descendants_but_not_lookalike_slugs(shop):
+    home = Category.objects.get(slug="home")
+    lookalike = Category.objects.create(name="Homeware", slug="homeware")  # path "homeware"
+    ProductFactory(shop=shop, title="Kitchen", category=Category.objects.get(slug="kitchen"))
+    ProductFactory(shop=shop, title="Home", category=home)
+    ProductFactory(shop=shop, title="Homeware", category=lookalike)
+
+    assert sorted(titles(selectors.product_filter(selectors.product_list_public(), category=home))) == [
+        "Home",
+        "Kitchen",
+    ]
+
+
+def test_orderings_newest_best_selling_and_stock_filter(shop):
+    old = ProductFactory(shop=shop, title="Old", sales_count=10, stock=0)
+    ProductFactory(shop=shop, title="New", sales_count=5)
+    old.created_at = timezone.now() - timedelta(days=3)
+    old.save(update_fields=["created_at"])
+    public = selectors.product_list_public()
+
+    assert titles(selectors.product_filter(public, ordering="newest")) == ["New", "Old"]
+    assert titles(selectors.product_filter(public, ordering="best_selling")) == ["Old", "New"]
+    assert titles(selectors.product_filter(public, in_stock=True)) == ["New"]
+    assert titles(selectors.product_filter(public, ordering="relevance")) == ["New", "Old"]  # no search: newest
+
+
+def test_next_price_change_is_the_nearest_sale_boundary(shop):
+    product = ProductFactory(shop=shop)
+    now = timezone.now()
+    live_deal(product, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=2), slug="a")
+    later = ProductFactory(shop=shop)
+    live_deal(later, starts_at=now + timedelta(minutes=30), ends_at=now + timedelta(hours=5), slug="b")
+
+    assert selectors.product_next_price_change(product_id=product.id, now=now) == now + timedelta(hours=2)
+    assert selectors.product_next_price_change(now=now) == now + timedelta(minutes=30)
+    assert selectors.product_next_price_change(product_id=ProductFactory(shop=shop).id, now=now) is None
+
+
+def test_category_tree_nests_children_in_position_order():
+    tree = selectors.category_tree()
+
+    assert [n["category"].slug for n in tree][:3] == ["apparel", "jewellery", "food-produce"]
+    jewellery = next(n for n in tree if n["category"].slug == "jewellery")
+    assert [c["category"].slug for c in jewellery["children"]] == ["necklaces", "earrings", "bracelets"]
