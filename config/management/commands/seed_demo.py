@@ -26,7 +26,7 @@ class Command(BaseCommand):
         if if_empty and community_demo.demo_data_exists():
             self.stdout.write("Demo data already present; skipping seed_demo.")
         else:
-            steps = [*community_demo.STEPS, *marketplace_demo.STEPS]
+            steps = [*community_demo.STEPS, *marketplace_demo.STEPS, *community_demo.LATE_STEPS]
             ctx = {"password": DEMO_PASSWORD}
             for label, step in tqdm(steps, desc="Seeding demo data", unit="step", disable=options["verbosity"] == 0):
                 with transaction.atomic():

@@ -1,0 +1,163 @@
+"""Moderator tools: hide/restore questions and answers (logged in the admin log), read-only
+lists of notifications, follows, invitations and activity (their counters are kept by services,
+so they are not edited here)."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from community.models import (
+    Activity,
+    Answer,
+    ContentStatus,
+    InterestProfile,
+    Notification,
+    Question,
+    QuestionInvitation,
+    ShopFollow,
+    User,
+    UserFollow,
+)
+from community.services import qa as qa_services
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "display_name", "email", "is_staff", "is_active", "date_joined"]
+    search_fields = ["username", "display_name", "email"]
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets,
+        ("Jishi profile", {"fields": ["display_name", "avatar", "bio", "question_invites_opt_out"]}),
+    ]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A list moderators may look at; rows change only through the services."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _moderate(modeladmin, request, queryset, *, set_status, status: str, verb: str):
+    """Hide or restore each selected row through its service, and log each change."""
+    changed = 0
+    for obj in queryset:
+        if set_status(obj, status):
+            modeladmin.log_change(request, obj, f"{verb} by moderator")
+            changed += 1
+    modeladmin.message_user(request, f"{changed} {verb.lower()}.", messages.SUCCESS)
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    fields = ["author", "text", "status", "helpful_count", "not_helpful_count", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["text", "product", "author", "status", "answer_count", "created_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["text", "author__username", "product__title"]
+    list_select_related = ["product", "author"]
+    readonly_fields = ["product", "author", "text", "status", "accepted_answer", "answer_count", "created_at"]
+    date_hierarchy = "created_at"
+    actions = ["hide", "restore"]
+    inlines = [AnswerInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Hide selected questions")
+    def hide(self, request, queryset):
+        _moderate(self, request, queryset, set_status=_set_question, status=ContentStatus.HIDDEN, verb="Hidden")
+
+    @admin.action(description="Restore selected questions")
+    def restore(self, request, queryset):
+        _moderate(self, request, queryset, set_status=_set_question, status=ContentStatus.VISIBLE, verb="Restored")
+
+
+@admin.register(Answer)
+class AnswerAdmin(admin.ModelAdmin):
+    list_display = ["text", "question", "author", "status", "helpful_count", "not_helpful_count", "created_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["text", "author__username", "question__text"]
+    list_select_related = ["question", "author"]
+    readonly_fields = ["question", "author", "text", "status", "helpful_count", "not_helpful_count", "created_at"]
+    date_hierarchy = "created_at"
+    actions = ["hide", "restore"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Hide selected answers")
+    def hide(self, request, queryset):
+        _moderate(self, request, queryset, set_status=_set_answer, status=ContentStatus.HIDDEN, verb="Hidden")
+
+    @admin.action(description="Restore selected answers")
+    def restore(self, request, queryset):
+        _moderate(self, request, queryset, set_status=_set_answer, status=ContentStatus.VISIBLE, verb="Restored")
+
+
+def _set_question(question, status):
+    return qa_services.question_set_status(question=question, status=status)
+
+
+def _set_answer(answer, status):
+    return qa_services.answer_set_status(answer=answer, status=status)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "kind", "title", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["recipient__username", "title", "dedupe_key"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(UserFollow)
+class UserFollowAdmin(ReadOnlyAdmin):
+    list_display = ["follower", "user", "created_at"]
+    search_fields = ["follower__username", "user__username"]
+    list_select_related = ["follower", "user"]
+
+
+@admin.register(ShopFollow)
+class ShopFollowAdmin(ReadOnlyAdmin):
+    list_display = ["user", "shop", "created_at"]
+    search_fields = ["user__username", "shop__name", "shop__slug"]
+    list_select_related = ["user", "shop"]
+
+
+@admin.register(QuestionInvitation)
+class QuestionInvitationAdmin(ReadOnlyAdmin):
+    list_display = ["invitee", "question", "created_at", "answered_at"]
+    search_fields = ["invitee__username", "question__text"]
+    list_select_related = ["invitee", "question"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(ReadOnlyAdmin):
+    list_display = ["user", "kind", "product", "category", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__username"]
+    list_select_related = ["user", "product", "category"]
+
+
+@admin.register(InterestProfile)
+class InterestProfileAdmin(ReadOnlyAdmin):
+    list_display = ["user", "category", "weight", "computed_at"]
+    search_fields = ["user__username", "category__name"]
+    list_select_related = ["user", "category"]
