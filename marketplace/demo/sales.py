@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from marketplace.models import Deal, Product, ProductStatus, SaleEvent, Shop, Voucher
+from marketplace.models import Deal, DealStatus, Product, ProductStatus, SaleEvent, Shop, Voucher
 from marketplace.services import sales as sale_services
 
 SALE_SLUG = "double-12"
@@ -68,3 +68,69 @@ def seed_vouchers(ctx):
 
 
 STEPS = [("12.12 sale with deals", seed_sale), ("shop vouchers", seed_vouchers)]
+
+
+# --- Data for bench/flash_sale_http.py (run through ``manage.py shell``) -------------------------
+
+
+def bench_flash_sale(*, run: str, buyers: int, flash_quantity: int, stock: int) -> dict:
+    """A live sale with one flash deal (half price, ``flash_quantity`` units, one per buyer) on a
+    product with ``stock`` units, and ``buyers`` users with API tokens and that product in their
+    carts. Names carry ``run`` so repeated runs do not collide. Returns ids and tokens."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from marketplace.models import Cart, CartItem, Category
+
+    User = get_user_model()
+    now = timezone.now()
+    seller = User.objects.create(username=f"flash-seller-{run}")
+    shop = Shop.objects.create(owner=seller, name=f"Flash shop {run}", slug=f"flash-shop-{run}")
+    category = Category.objects.order_by("id").first() or Category.objects.create(name="Bench", slug="bench")
+    product = Product.objects.create(
+        shop=shop,
+        category=category,
+        title="Flash kettle",
+        price=Decimal("100.00"),
+        stock=stock,
+        status=ProductStatus.ACTIVE,
+    )
+    sale = sale_services.sale_create(
+        name=f"Flash bench {run}",
+        slug=f"flash-bench-{run}",
+        starts_at=now - timedelta(seconds=1),
+        ends_at=now + timedelta(hours=1),
+    )
+    deal = Deal.objects.create(
+        sale=sale,
+        product=product,
+        percent_off=50,
+        flash_quantity=flash_quantity,
+        per_buyer_limit=1,
+        status=DealStatus.APPROVED,
+    )
+    users = User.objects.bulk_create(
+        [User(username=f"flash-{run}-{i}", password="!") for i in range(buyers)], batch_size=1000
+    )
+    tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users], batch_size=1000)
+    carts = Cart.objects.bulk_create([Cart(user=u) for u in users], batch_size=1000)
+    CartItem.objects.bulk_create([CartItem(cart=c, product=product, quantity=1) for c in carts], batch_size=1000)
+    return {"deal": deal.id, "product": product.id, "tokens": [t.key for t in tokens]}
+
+
+def bench_flash_sale_result(*, deal_id: int) -> dict:
+    """What a flash run left behind: units counted against the deal, units in orders through it,
+    the product's stock."""
+    from django.db.models import Sum
+
+    from marketplace.models import OrderLine, OrderStatus
+
+    deal = Deal.objects.select_related("product").get(id=deal_id)
+    lines = OrderLine.objects.filter(deal=deal).exclude(order__status__in=[OrderStatus.EXPIRED, OrderStatus.CANCELLED])
+    return {
+        "flash_quantity": deal.flash_quantity,
+        "flash_sold": deal.flash_sold,
+        "units_in_orders": lines.aggregate(units=Sum("quantity"))["units"] or 0,
+        "orders": lines.values("order_id").distinct().count(),
+        "stock_left": deal.product.stock,
+    }

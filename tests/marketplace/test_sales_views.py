@@ -175,3 +175,16 @@ def test_enrolment_needs_a_login(client):
 
     assert response.status_code == 302
     assert "/accounts/login/" in response.url
+
+
+def test_the_home_page_shows_live_and_upcoming_sales_with_countdowns(client):
+    live = sale_at(-timedelta(minutes=1), timedelta(hours=1), name="Flash hour")
+    upcoming = sale_at(timedelta(minutes=3), timedelta(days=1), name="12.12")
+    sale_at(-timedelta(days=2), -timedelta(days=1), name="11.11")
+
+    html = client.get(reverse("home")).content.decode()
+
+    assert "Flash hour" in html and "12.12" in html and "11.11" not in html
+    assert f'data-target-ms="{int(live.ends_at.timestamp() * 1000)}"' in html
+    assert f'data-target-ms="{int(upcoming.starts_at.timestamp() * 1000)}"' in html
+    assert "countdown.js" in html
