@@ -260,3 +260,22 @@ def test_opting_out_of_invitations(client, user):
     client.post(reverse("community:to_answer"), {"question_invites_opt_out": "on"})
     user.refresh_from_db()
     assert user.question_invites_opt_out is True
+
+
+# --- what community adds to marketplace pages ------------------------------------------------
+
+
+def test_product_page_links_to_its_questions(client):
+    product = ProductFactory()
+    page = html(client.get(f"/products/{product.pk}/"))
+    assert f'href="/products/{product.pk}/questions/"' in page
+
+
+def test_shop_page_has_the_follow_button(client, user):
+    shop = ShopFactory()
+    assert "Log in to follow" in html(client.get(f"/shops/{shop.slug}/"))
+    client.force_login(user)
+    assert f"Follow {shop.name}" in html(client.get(f"/shops/{shop.slug}/"))
+    client.post(f"/shops/{shop.slug}/follow/")
+    # (the header's follower count may be cached by the shop page for a short while)
+    assert "unfollow" in html(client.get(f"/shops/{shop.slug}/"))
