@@ -36,7 +36,7 @@ urlpatterns = [
     path("orders/<int:pk>/confirm/", orders.order_confirm, name="order_confirm"),
     path("orders/<int:pk>/ship/", orders.order_ship, name="order_ship"),
     path("orders/lines/<int:line_id>/review/", orders.review_create, name="review_create"),
-    path("seller/orders/", orders.seller_order_list, name="seller_orders"),
+    path("sell/orders/", orders.seller_order_list, name="seller_orders"),
     # --- sales: sale events, deals, vouchers ---
     path("sales/", sales.sale_list, name="sale_list"),
     path("sales/<slug:slug>/", sales.sale_detail, name="sale"),

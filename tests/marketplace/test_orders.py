@@ -226,12 +226,16 @@ def test_delivered_orders_complete_after_the_configured_days():
     assert Order.objects.get(pk=recent.pk).status == S.DELIVERED
 
 
-def test_the_completion_task_calls_the_service():
+def test_the_completion_task_calls_the_service_and_is_scheduled_hourly():
+    from django_celery_beat.models import PeriodicTask
+
     from marketplace.tasks.orders import orders_complete_overdue
 
     OrderFactory(status=S.DELIVERED, delivered_at=timezone.now() - timedelta(days=30))
 
     assert orders_complete_overdue.apply().get() == 1
+    schedule = PeriodicTask.objects.get(task="marketplace.tasks.orders.orders_complete_overdue")
+    assert (schedule.interval.every, schedule.interval.period, schedule.enabled) == (1, "hours", True)
 
 
 # --- API --------------------------------------------------------------------------------------
@@ -331,7 +335,7 @@ def test_order_list_api_query_count(api_client, django_assert_num_queries, rows,
 
 
 @pytest.mark.parametrize("rows", [5, 50])
-@pytest.mark.parametrize("who,url", [("buyer", "/orders/"), ("seller", "/seller/orders/?status=pending_payment")])
+@pytest.mark.parametrize("who,url", [("buyer", "/orders/"), ("seller", "/sell/orders/?status=pending_payment")])
 def test_order_list_pages_query_count(client, django_assert_num_queries, rows, who, url):
     client.force_login(orders_for(rows)[who])
 
@@ -352,9 +356,9 @@ def test_buyer_pays_seller_ships_buyer_confirms_on_the_pages(client, user):
     assert f"Order #{order.pk} is paid." in r.content.decode()
 
     client.force_login(order.shop.owner)
-    page = client.get("/seller/orders/").content.decode()
+    page = client.get("/sell/orders/").content.decode()
     assert "Mark shipped" in page
-    client.post(f"/orders/{order.pk}/ship/", {"next": "/seller/orders/"})
+    client.post(f"/orders/{order.pk}/ship/", {"next": "/sell/orders/"})
     assert Order.objects.get(pk=order.pk).status == S.SHIPPED
 
     client.force_login(user)
@@ -387,3 +391,25 @@ def test_admin_lists_filters_and_completes_orders(client):
         "/admin/marketplace/order/", {"action": "complete_orders", "_selected_action": [delivered.pk]}, follow=True
     )
     assert Order.objects.get(pk=delivered.pk).status == S.COMPLETED
+
+
+# --- demo data ------------------------------------------------------------------------------------
+
+
+def test_demo_orders_cover_every_state_and_give_products_ratings():
+    from django.core.management import call_command
+
+    from marketplace.models import Review
+
+    call_command("seed_demo", verbosity=0)
+    counts = (Order.objects.count(), Review.objects.count())
+    call_command("seed_demo", verbosity=0)
+
+    assert (Order.objects.count(), Review.objects.count()) == counts
+    demo = Order.objects.filter(checkout__key__startswith="demo-order-")
+    assert set(demo.values_list("status", flat=True)) == {
+        S.PENDING_PAYMENT, S.PAID, S.SHIPPED, S.DELIVERED, S.COMPLETED, S.CANCELLED
+    }  # fmt: skip
+    rated = Product.objects.filter(rating_count__gt=0)
+    assert rated.count() >= 3
+    assert all(p.rating_count == p.reviews.count() for p in rated)
