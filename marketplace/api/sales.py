@@ -212,6 +212,7 @@ class SaleDealListView(generics.ListCreateAPIView):
     POST (sellers): enrol one of your products; a moderator approves it."""
 
     serializer_class = DealSerializer
+    queryset = Deal.objects.none()  # for the schema; requests use get_queryset
 
     def get_sale(self) -> SaleEvent:
         return get_object_or_404(SaleEvent, slug=self.kwargs["slug"])
@@ -241,6 +242,7 @@ class ShopVoucherListView(generics.ListCreateAPIView):
     POST (the shop's owner): offer a new voucher."""
 
     serializer_class = VoucherSerializer
+    queryset = Voucher.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self):
         shop = shop_get_public(slug=self.kwargs["slug"])

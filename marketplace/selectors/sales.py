@@ -6,6 +6,7 @@ what a buyer pays now, ``deal_price_expression`` for a deal's own price), and ev
 ``status`` column (which Celery keeps in step for display and side effects).
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -248,7 +249,9 @@ def sale_deal_cards(
     now = now or timezone.now()
     sort = sort if sort in DEAL_SORTS else DEFAULT_SORT
     status = sale_status_at(sale, now=now)
-    key = f"sale:{sale.id}:{status}:cards:{sort}:{category}:{shop}:{page}"
+    # Filters come from the query string: hash them into a key that is always valid and short.
+    filters = hashlib.sha1(f"{sort}|{category}|{shop}|{page}".encode()).hexdigest()[:16]
+    key = f"sale:{sale.id}:{status}:cards:{filters}"
 
     def build():
         deals = sale_deal_list(sale=sale, now=now, category=category or None, shop=shop or None, sort=sort)
