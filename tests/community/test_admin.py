@@ -19,9 +19,7 @@ def moderator(client):
 def test_hiding_an_answer_keeps_the_count_and_is_logged(client, moderator):
     answer = AnswerFactory()
     Question.objects.filter(pk=answer.question_id).update(answer_count=1)
-    r = client.post(
-        "/admin/community/answer/", {"action": "hide", "_selected_action": [answer.pk]}, follow=True
-    )
+    r = client.post("/admin/community/answer/", {"action": "hide", "_selected_action": [answer.pk]}, follow=True)
     assert r.status_code == 200
     answer.refresh_from_db()
     assert answer.status == ContentStatus.HIDDEN

@@ -253,3 +253,19 @@ def test_routing_skips_buyers_invited_too_often_this_week(settings):
     QuestionInvitationFactory(invitee=free)
     question = QuestionFactory(product=product)
     assert question_route_to_buyers(question_id=question.pk) == [free.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_routing_runs_never_exceed_n(postgres, settings):
+    # given a product with eight buyers and a question about it
+    settings.QUESTION_ROUTING_INVITES = 3
+    product = ProductFactory()
+    for buyer in UserFactory.create_batch(8):
+        make_purchase(buyer, product)
+    question = QuestionFactory(product=product)
+    # when the routing job runs six times at once (retries, duplicate deliveries)
+    errors = run_in_threads(6, lambda i: question_route_to_buyers(question_id=question.pk))
+    # then three people are invited, each notified once
+    assert errors == []
+    assert QuestionInvitation.objects.filter(question=question).count() == 3
+    assert Notification.objects.filter(kind=NotificationKind.QUESTION_INVITE).count() == 3

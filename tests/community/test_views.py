@@ -279,3 +279,27 @@ def test_shop_page_has_the_follow_button(client, user):
     client.post(f"/shops/{shop.slug}/follow/")
     # (the header's follower count may be cached by the shop page for a short while)
     assert "unfollow" in html(client.get(f"/shops/{shop.slug}/"))
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_profile_page_query_count(client, user, django_assert_num_queries, n):
+    person = UserFactory()
+    UserFollowFactory.create_batch(n, user=person)
+    for answer in AnswerFactory.create_batch(n, author=person):
+        make_purchase(person, answer.question.product)
+    client.force_login(user)
+    # session, user, badge, person (with counts and shop), answers
+    with django_assert_num_queries(5):
+        page = html(client.get(f"/u/{person.username}/"))
+    assert f"<strong data-follower-count>{n}</strong>" in page
+    assert page.count("Verified buyer") == min(n, 10)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_question_page_query_count(client, user, django_assert_num_queries, n):
+    question = QuestionFactory()
+    AnswerFactory.create_batch(n, question=question, text="Fits well")
+    client.force_login(user)
+    with django_assert_num_queries(5):  # session, user, badge, question, answers
+        page = html(client.get(f"/questions/{question.pk}/"))
+    assert page.count("Fits well") == n
