@@ -6,14 +6,17 @@ The public product list is cached as serialized data (see ``marketplace/caching.
 """
 
 import hashlib
+import json
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from marketplace.caching import TAG_ALL, TAG_LISTS, cached
@@ -24,6 +27,7 @@ from marketplace.permissions import IsShopOwnerOrReadOnly
 from marketplace.selectors import catalogue as selectors
 from marketplace.services import catalogue as services
 from marketplace.services import images as image_services
+from marketplace.throttles import THROTTLES
 
 # --- serializers -------------------------------------------------------------------------------
 
@@ -168,6 +172,7 @@ class ShopViewSet(
 
     serializer_class = ShopSerializer
     permission_classes = [IsShopOwnerOrReadOnly]
+    throttle_classes = THROTTLES
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     lookup_field = "slug"
     filter_backends = []
@@ -198,6 +203,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """The category tree, flat in tree order (``path``: ``parent-slug/child-slug``)."""
 
     serializer_class = CategorySerializer
+    throttle_classes = THROTTLES
     queryset = Category.objects.select_related("parent").order_by("path")
     lookup_field = "slug"
     pagination_class = None
@@ -219,6 +225,7 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     serializer_class = ProductSerializer
     permission_classes = [IsShopOwnerOrReadOnly]
+    throttle_classes = THROTTLES
     filterset_class = ProductFilter
     lookup_value_regex = r"\d+"
 
@@ -226,15 +233,19 @@ class ProductViewSet(viewsets.ModelViewSet):
         return _with_images(selectors.product_list_public(now=getattr(self, "now", None)))
 
     def list(self, request, *args, **kwargs):
+        """Served from the versioned cache as ready JSON (see ``marketplace/caching.py``)."""
         key = "cat:api:products:" + hashlib.sha1(request.build_absolute_uri().encode()).hexdigest()
 
         def build():
             self.now = timezone.now()
             data = super(ProductViewSet, self).list(request, *args, **kwargs).data
             boundary = selectors.product_next_price_change(now=self.now)
-            return data, boundary.timestamp() if boundary else None
+            return JSONRenderer().render(data), boundary.timestamp() if boundary else None
 
-        return Response(cached(key, tags=(TAG_ALL, TAG_LISTS), build=build))
+        body = cached(key, tags=(TAG_ALL, TAG_LISTS), build=build)
+        if isinstance(request.accepted_renderer, JSONRenderer):
+            return HttpResponse(body, content_type="application/json")
+        return Response(json.loads(body))  # the browsable API
 
     def retrieve(self, request, pk=None):
         product = selectors.product_get_visible(product_id=pk, user=request.user)

@@ -8,15 +8,17 @@ request then touches neither the session store nor the database.
 
 import hashlib
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -34,10 +36,8 @@ from marketplace.services import images as image_services
 PAGE_SIZE = 24
 #: Stands for the CSRF token inside cached HTML; replaced per request.
 CSRF_PLACEHOLDER = "__JISHI_CSRF_TOKEN__"
-
-
-def _page(request, *, title: str, body: str, template="marketplace/page.html", **context):
-    return render(request, template, {"title": title, "body": mark_safe(body), **context})
+#: The shop page shows live-ish counters (followers, rating): cached at most this long.
+SHOP_PAGE_TTL = 30
 
 
 def _timestamp(instant) -> float | None:
@@ -46,6 +46,47 @@ def _timestamp(instant) -> float | None:
 
 def _key(prefix: str, params: str) -> str:
     return f"{prefix}:{hashlib.sha1(params.encode()).hexdigest()}"
+
+
+def _pristine(request) -> bool:
+    """No session and no messages: an anonymous visitor whose page is everyone's page."""
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES
+
+
+def _render(request, value: dict, template: str):
+    """``value`` is a cached main part: ``title``, ``html`` and any template context."""
+    return render(request, template, {**value, "body": mark_safe(value["html"])})
+
+
+def _with_csrf(request, response):
+    placeholder = CSRF_PLACEHOLDER.encode()
+    if placeholder in response.content:
+        response.content = response.content.replace(placeholder, get_token(request).encode())
+    return response
+
+
+def _serve(request, *, key: str, tags: tuple, build, template: str = "marketplace/page.html"):
+    """Serve a browsing page whose main part ``build() -> (value, expires_at)`` makes.
+
+    Pristine anonymous requests get the whole page from the cache: one cache round trip, no
+    session, no database, no template. Everyone else gets the cached main part inside a freshly
+    rendered ``base.html`` (their name, messages, badges)."""
+    if not _pristine(request):
+        return _with_csrf(request, _render(request, cached(key, tags=tags, build=build), template))
+
+    def build_page():
+        value, expires_at = build()
+        flagged = request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)
+        content = _render(request, value, template).content
+        # A page that used a real CSRF token (get_token flags this) belongs to this visitor.
+        personal = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        if flagged:
+            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = flagged
+        return content, (0 if personal else expires_at)
+
+    response = HttpResponse(cached(f"{key}:anon", tags=tags, build=build_page))
+    patch_vary_headers(response, ["Cookie"])
+    return _with_csrf(request, response)
 
 
 # --- browsing ----------------------------------------------------------------------------------
@@ -88,8 +129,7 @@ def _list_page(request, *, category_slug: str | None = None):
         return {"title": title, "html": html}, _timestamp(selectors.product_next_price_change(now=now))
 
     key = _key(f"cat:page:list:{category_slug or '-'}", list_params(request.GET))
-    value = cached(key, tags=(TAG_ALL, TAG_LISTS), build=build)
-    return _page(request, title=value["title"], body=value["html"])
+    return _serve(request, key=key, tags=(TAG_ALL, TAG_LISTS), build=build)
 
 
 def product_list(request):
@@ -103,21 +143,22 @@ def category_detail(request, slug):
 
 
 def shop_detail(request, slug):
-    """A shop: its header (live: follower count and rating change often) and its products."""
-    shop = selectors.shop_get_public(slug=slug)
+    """A shop: its header (rating, followers: cached at most SHOP_PAGE_TTL s) and products."""
 
     def build():
         now = timezone.now()
+        shop = selectors.shop_get_public(slug=slug)
         context = _results(request.GET, forced={"shop": shop.slug}, now=now)
         html = render_to_string("marketplace/_shop_products.html", {**context, "shop": shop})
-        return html, _timestamp(selectors.product_next_price_change(now=now))
+        boundary = _timestamp(selectors.product_next_price_change(now=now))
+        expires_at = min(boundary or float("inf"), now.timestamp() + SHOP_PAGE_TTL)
+        return {"title": shop.name, "html": html, "shop": shop}, expires_at
 
-    key = _key(f"cat:page:shop:{shop.id}", list_params(request.GET))
-    body = cached(key, tags=(TAG_ALL, TAG_LISTS), build=build)
-    return _page(request, title=shop.name, body=body, template="marketplace/shop.html", shop=shop)
+    key = _key(f"cat:page:shop:{slug}", list_params(request.GET))
+    return _serve(request, key=key, tags=(TAG_ALL, TAG_LISTS), build=build, template="marketplace/shop.html")
 
 
-def _render_product(product, *, now, preview: bool = False) -> dict:
+def _product_value(product, *, preview: bool = False) -> dict:
     html = render_to_string(
         "marketplace/_product_detail.html",
         {
@@ -136,28 +177,23 @@ def _render_product(product, *, now, preview: bool = False) -> dict:
 
 def product_detail(request, pk: int):
     """The product page. Anonymous visitors get cached HTML (no session, no database); signed-in
-    visitors get the same HTML and their view is recorded. Owners can preview drafts."""
+    visitors get the same main part and their view is recorded. Owners can preview drafts."""
 
     def build():
         now = timezone.now()
         product = selectors.product_get_public(product_id=pk, now=now)
-        value = _render_product(product, now=now)
-        return value, _timestamp(selectors.product_next_price_change(product_id=pk, now=now))
+        return _product_value(product), _timestamp(selectors.product_next_price_change(product_id=pk, now=now))
 
+    key, tags = f"cat:page:product:{pk}", (TAG_ALL, product_tag(pk))
+    if _pristine(request) or not request.user.is_authenticated:
+        return _serve(request, key=key, tags=tags, build=build)
     try:
-        value = cached(f"cat:page:product:{pk}", tags=(TAG_ALL, product_tag(pk)), build=build)
+        value = cached(key, tags=tags, build=build)
     except Http404:
-        if not request.user.is_authenticated:
-            raise
-        product = selectors.product_get_visible(product_id=pk, user=request.user)
-        value = _render_product(product, now=timezone.now(), preview=True)
+        value = _product_value(selectors.product_get_visible(product_id=pk, user=request.user), preview=True)
     else:
-        if request.user.is_authenticated:
-            services.product_view_record(user=request.user, product_id=pk, category_id=value["category_id"])
-    body = value["html"]
-    if CSRF_PLACEHOLDER in body:
-        body = body.replace(CSRF_PLACEHOLDER, get_token(request))
-    return _page(request, title=value["title"], body=body)
+        services.product_view_record(user=request.user, product_id=pk, category_id=value["category_id"])
+    return _with_csrf(request, _render(request, value, "marketplace/page.html"))
 
 
 # --- seller pages ------------------------------------------------------------------------------

@@ -312,3 +312,19 @@ def test_permission_matrix(actors, media_root, endpoint, who, expected):
         assert Shop.objects.get(slug="pearls").description == "Changed"
     if endpoint == "product update" and expected == 200:
         assert Product.objects.get(pk=actors["product"].pk).stock == 3
+
+
+# --- rate limits -------------------------------------------------------------------------------
+
+
+def test_api_rate_limit_answers_429_with_retry_after(api_client, monkeypatch):
+    from marketplace.throttles import AnonWindowThrottle
+
+    monkeypatch.setattr(AnonWindowThrottle, "THROTTLE_RATES", {"anon": "3/minute", "user": "3/minute"})
+
+    codes = [api_client.get("/api/v1/categories/").status_code for _ in range(4)]
+
+    assert codes == [200, 200, 200, 429]
+    limited = api_client.get("/api/v1/categories/")
+    assert limited.json()["error"]["code"] == "throttled"
+    assert 0 < int(limited["Retry-After"]) <= 60

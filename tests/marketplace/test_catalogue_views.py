@@ -2,11 +2,14 @@
 anonymous visits), the shop page, the seller's dashboard and editing pages; query counts pinned
 at 5 and 50 products."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.middleware.csrf import _unmask_cipher_token
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -211,6 +214,18 @@ def test_product_page_shows_sale_price_stock_and_cart_form_with_a_real_csrf_toke
     assert "3 left" in html
     assert 'name="csrfmiddlewaretoken"' in html and "__JISHI_CSRF_TOKEN__" not in html
     assert f'name="next" value="{product.get_absolute_url()}"' in html
+
+
+def test_cached_product_page_gives_each_visitor_their_own_csrf_token():
+    product = ProductFactory()
+    first, second = Client(), Client()
+
+    pages = [c.get(product.get_absolute_url()) for c in (first, second)]
+
+    tokens = [re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html_of(p)).group(1) for p in pages]
+    assert tokens[0] != tokens[1]
+    for page, token in zip(pages, tokens, strict=True):
+        assert _unmask_cipher_token(token) == page.cookies["csrftoken"].value
 
 
 def test_product_page_price_changes_at_the_sale_boundary_despite_the_cache(client):
