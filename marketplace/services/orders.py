@@ -96,9 +96,9 @@ def _take_stock(*, product: Product, quantity: int, in_sale: bool) -> None:
         raise _sold_out(product, left, in_sale=in_sale)
 
 
-def _claims_by_shop(*, buyer, claim_ids: Sequence[int], shop_ids: set[int], now: datetime) -> dict:
+def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Decimal], now: datetime) -> dict:
     """Validate the buyer's chosen voucher claims: theirs, unused, valid now, one per shop in
-    the cart. Returns ``{shop_id: claim}``."""
+    the cart, whose order subtotal reaches the minimum spend. Returns ``{shop_id: claim}``."""
     claims = list(VoucherClaim.objects.select_related("voucher__shop").filter(pk__in=claim_ids, user=buyer))
     if len(claims) != len(set(claim_ids)):
         raise ApplicationError("That voucher is not one of yours.", code="invalid_voucher")
@@ -109,24 +109,25 @@ def _claims_by_shop(*, buyer, claim_ids: Sequence[int], shop_ids: set[int], now:
             raise ApplicationError(f"Voucher “{voucher}” was already used.", status=409, code="voucher_used")
         if not voucher.valid_from <= now < voucher.valid_until:
             raise ApplicationError(f"Voucher “{voucher}” is not valid now.", code="voucher_not_valid")
-        if voucher.shop_id not in shop_ids:
+        if voucher.shop_id not in subtotals:
             raise ApplicationError(
                 f"Voucher “{voucher}” is for {voucher.shop}, which has nothing in your cart.", code="voucher_wrong_shop"
             )
         if voucher.shop_id in by_shop:
             raise ApplicationError(f"Only one voucher per shop ({voucher.shop}).", code="voucher_one_per_shop")
+        subtotal = subtotals[voucher.shop_id]
+        if subtotal < voucher.min_spend:
+            raise ApplicationError(
+                f"Voucher “{voucher}” needs a spend of at least {voucher.min_spend} at {voucher.shop} "
+                f"(your items there come to {subtotal}).",
+                code="voucher_min_spend",
+            )
         by_shop[voucher.shop_id] = claim
     return by_shop
 
 
-def _use_claim(*, claim: VoucherClaim, subtotal: Decimal, now: datetime) -> Decimal:
+def _use_claim(*, claim: VoucherClaim, now: datetime) -> Decimal:
     voucher = claim.voucher
-    if subtotal < voucher.min_spend:
-        raise ApplicationError(
-            f"Voucher “{voucher}” needs a spend of at least {voucher.min_spend} at {voucher.shop} "
-            f"(your items there come to {subtotal}).",
-            code="voucher_min_spend",
-        )
     if not VoucherClaim.objects.filter(pk=claim.pk, used_at__isnull=True).update(used_at=now):
         raise ApplicationError(f"Voucher “{voucher}” was already used.", status=409, code="voucher_used")
     return voucher.discount
@@ -166,6 +167,16 @@ def order_place(
         if product.shop.owner_id == buyer.pk:
             raise ApplicationError("You cannot buy from your own shop.", status=403, code="own_shop")
 
+    by_shop: dict[int, list[Product]] = defaultdict(list)
+    for product_id in sorted(quantities):
+        by_shop[products[product_id].shop_id].append(products[product_id])
+    subtotals = {
+        shop_id: sum((p.effective_price * quantities[p.pk] for p in lines), Decimal("0.00"))
+        for shop_id, lines in by_shop.items()
+    }
+    # Vouchers are checked before any row is locked; each is marked used with its order below.
+    claims = _claims_by_shop(buyer=buyer, claim_ids=voucher_claim_ids, subtotals=subtotals, now=now)
+
     deals = Deal.objects.in_bulk([p.deal_id for p in products.values() if p.deal_id])
     for product in sorted(products.values(), key=lambda p: p.deal_id or 0):
         if product.deal_id:
@@ -175,18 +186,12 @@ def order_place(
         _take_stock(product=product, quantity=quantities[product_id], in_sale=product.deal_id is not None)
     bump_on_commit(*(product_tag(product_id) for product_id in quantities))
 
-    by_shop: dict[int, list[Product]] = defaultdict(list)
-    for product_id in sorted(quantities):
-        by_shop[products[product_id].shop_id].append(products[product_id])
-    claims = _claims_by_shop(buyer=buyer, claim_ids=voucher_claim_ids, shop_ids=set(by_shop), now=now)
     expires_at = now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
 
     orders = []
     for shop_id in sorted(by_shop):
-        lines = by_shop[shop_id]
-        subtotal = sum((p.effective_price * quantities[p.pk] for p in lines), Decimal("0.00"))
-        claim = claims.get(shop_id)
-        discount = _use_claim(claim=claim, subtotal=subtotal, now=now) if claim else Decimal("0.00")
+        lines, subtotal, claim = by_shop[shop_id], subtotals[shop_id], claims.get(shop_id)
+        discount = _use_claim(claim=claim, now=now) if claim else Decimal("0.00")
         order = Order.objects.create(
             buyer=buyer,
             shop=lines[0].shop,

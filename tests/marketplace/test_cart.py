@@ -193,6 +193,24 @@ def test_cart_api_needs_a_signed_in_user(api_client, method, url):
     assert r.status_code == 401
 
 
+@pytest.mark.parametrize("who,expected", [("owner", 200), ("other", 404), ("staff", 404)])
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_cart_item_writes_reach_only_the_callers_own_cart(api_client, user, method, who, expected):
+    # given the owner's cart holds a product
+    product = make_product()
+    CartItemFactory(cart__user=user, product=product, quantity=1)
+    actor = {"owner": user, "other": UserFactory(), "staff": UserFactory(is_staff=True)}[who]
+    api_client.force_authenticate(actor)
+
+    # when someone changes "that" line
+    r = getattr(api_client, method)(f"/api/v1/cart/items/{product.pk}/", {"quantity": 2}, format="json")
+
+    # then only the owner's request touches the owner's cart; others find nothing in theirs
+    assert r.status_code == expected, r.content
+    owner_line = CartItem.objects.filter(cart__user=user).values_list("quantity", flat=True).first()
+    assert owner_line == ({"patch": 2, "delete": None}[method] if who == "owner" else 1)
+
+
 @pytest.mark.parametrize("rows", [5, 50])
 def test_cart_api_query_count_does_not_grow_with_lines(api_client, django_assert_num_queries, rows):
     buyer = UserFactory()

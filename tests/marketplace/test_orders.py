@@ -294,10 +294,14 @@ def test_order_api_lists_mine_as_buyer_or_seller(api_client, actors):
     assert r.json()["results"][0]["buyer"]["username"] == buyer.username
 
 
-@pytest.mark.parametrize("who,status", [("buyer", 200), ("seller", 200), ("staff", 200), ("other", 404)])
+@pytest.mark.parametrize(
+    "who,status", [("buyer", 200), ("seller", 200), ("staff", 200), ("other", 404), ("anonymous", 401)]
+)
 def test_order_api_detail_visibility(api_client, actors, who, status):
-    api_client.force_authenticate(actors[who])
+    if who != "anonymous":
+        api_client.force_authenticate(actors[who])
     assert api_client.get(f"/api/v1/orders/{actors['order'].pk}/").status_code == status
+    assert api_client.get("/api/v1/orders/nope/").status_code == 404
 
 
 def test_order_api_pay_answers_with_the_paid_order(api_client, user):
