@@ -243,6 +243,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" field with different choices: name each enum explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "ShopStatusEnum": "marketplace.models.ShopStatus",
+        "ProductStatusEnum": "marketplace.models.ProductStatus",
+        "OrderStatusEnum": "marketplace.models.OrderStatus",
+        "VisibilityEnum": "marketplace.models.Visibility",
+        "SaleStatusEnum": "marketplace.models.SaleStatus",
+        "DealStatusEnum": "marketplace.models.DealStatus",
+        "ContentStatusEnum": "community.models.ContentStatus",
+    },
 }
 
 # --- Marketplace ----------------------------------------------------------------------------

@@ -76,3 +76,26 @@ def _fast_password_hasher(settings):
     """Hash test passwords with a fast hasher (PBKDF2 takes ~0.5 s a user here); production
     settings are unchanged."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+CELERY_QUEUES = ["default", "sales", "notify", "feeds"]
+
+
+@pytest.fixture(scope="module")
+def celery_worker():
+    """A real Celery worker (in a thread) on the configured broker — Redis in CI — consuming every
+    queue. Messages left in the broker by earlier tests (on_commit tasks of transactional tests
+    with no worker running) are purged first, so a test waits only for its own tasks."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        for queue in CELERY_QUEUES:
+            try:
+                channel.queue_purge(queue)
+            except Exception:  # noqa: BLE001 - a queue that was never declared has nothing to purge
+                pass
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=CELERY_QUEUES):
+        yield

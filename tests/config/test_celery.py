@@ -3,23 +3,15 @@
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from community.tasks import clear_expired_sessions
-from config.celery import app
 from tests.conftest import IN_CI
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def celery_worker():
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        yield
 
 
 def test_broker_is_redis_in_ci():

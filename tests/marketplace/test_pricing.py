@@ -6,26 +6,16 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from community.models import User
-from marketplace.models import Category, Deal, DealStatus, Product, ProductStatus, SaleEvent, Shop
+from marketplace.models import Deal, DealStatus, Product, ProductStatus, SaleEvent
 from marketplace.selectors.pricing import product_annotate_prices
+from tests.marketplace.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def product():
-    seller = User.objects.create(username="seller")
-    shop = Shop.objects.create(owner=seller, name="Pearls", slug="pearls")
-    category = Category.objects.create(name="Jewellery", slug="jewellery")
-    return Product.objects.create(
-        shop=shop,
-        category=category,
-        title="Pearl necklace",
-        price=Decimal("200.00"),
-        stock=5,
-        status=ProductStatus.ACTIVE,
-    )
+    return ProductFactory(price=Decimal("200.00"), stock=5, status=ProductStatus.ACTIVE)
 
 
 def price_at(product, now):
