@@ -119,3 +119,20 @@ def test_category_tree_nests_children_in_position_order():
     assert [n["category"].slug for n in tree][:3] == ["apparel", "jewellery", "food-produce"]
     jewellery = next(n for n in tree if n["category"].slug == "jewellery")
     assert [c["category"].slug for c in jewellery["children"]] == ["necklaces", "earrings", "bracelets"]
+
+
+def test_postgres_search_can_use_the_trigram_indexes_for_chinese_and_english(postgres, shop):
+    # The indexes are on the exact expressions Django's icontains produces (UPPER(col::text)).
+    from django.db import connection
+    from django.db.models import Q
+
+    from marketplace.models import Product
+
+    ProductFactory(shop=shop, title="淡水珍珠项链")
+    ProductFactory(shop=shop, title="Freshwater pearl necklace")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: make the planner show its options
+        for text in ("珍珠项", "pearl"):
+            plan = Product.objects.filter(Q(title__icontains=text) | Q(description__icontains=text)).explain()
+            assert "product_title_trgm" in plan and "product_description_trgm" in plan
+            assert len(selectors.product_filter(selectors.product_list_public(), search=text)) == 1
