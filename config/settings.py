@@ -251,7 +251,6 @@ SPECTACULAR_SETTINGS = {
         "VisibilityEnum": "marketplace.models.Visibility",
         "SaleStatusEnum": "marketplace.models.SaleStatus",
         "DealStatusEnum": "marketplace.models.DealStatus",
-        "ContentStatusEnum": "community.models.ContentStatus",
     },
 }
 
