@@ -47,8 +47,8 @@ def shell(env: dict, code: str) -> dict:
     return json.loads(manage(env, "shell", "-c", code).strip().splitlines()[-1])
 
 
-def checkout(port: int, token: str) -> tuple[int, float]:
-    """One buyer's checkout: (HTTP status, seconds)."""
+def checkout(port: int, token: str) -> tuple[int, float, float]:
+    """One buyer's checkout: (HTTP status, seconds taken, perf_counter when it finished)."""
     started = time.perf_counter()
     connection = HTTPConnection("127.0.0.1", port, timeout=60)
     try:
@@ -60,15 +60,18 @@ def checkout(port: int, token: str) -> tuple[int, float]:
         connection.request("POST", "/api/v1/checkout/", body="{}", headers=headers)
         response = connection.getresponse()
         response.read()
-        return response.status, time.perf_counter() - started
+        finished = time.perf_counter()
+        return response.status, finished - started, finished
     except OSError:
-        return 0, time.perf_counter() - started
+        finished = time.perf_counter()
+        return 0, finished - started, finished
     finally:
         connection.close()
 
 
-def fire(port: int, tokens: list[str], *, concurrency: int, time_limit: float) -> tuple[list, float]:
-    """All checkouts from ``concurrency`` threads; tokens not started by ``time_limit`` are skipped."""
+def fire(port: int, tokens: list[str], *, concurrency: int, time_limit: float) -> tuple[list, float, float]:
+    """All checkouts from ``concurrency`` threads; tokens not started by ``time_limit`` are skipped.
+    Returns the results, the seconds they took in all, and when (perf_counter) firing began."""
     deadline = time.monotonic() + time_limit
     start = threading.Barrier(min(concurrency, len(tokens)))
 
@@ -87,7 +90,7 @@ def fire(port: int, tokens: list[str], *, concurrency: int, time_limit: float) -
         futures = [pool.submit(first_wave, t) for t in tokens[:wave]]
         futures += [pool.submit(one, t) for t in tokens[wave:]]
         results = [f.result() for f in futures]
-    return [r for r in results if r is not None], time.perf_counter() - began
+    return [r for r in results if r is not None], time.perf_counter() - began, began
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -143,21 +146,22 @@ def main() -> None:
             f"load average before: {os.getloadavg()[0]:.1f}\n",
             flush=True,
         )
-        results, elapsed = fire(port, data["tokens"], concurrency=args.concurrency, time_limit=args.time_limit)
+        results, elapsed, began = fire(port, data["tokens"], concurrency=args.concurrency, time_limit=args.time_limit)
     finally:
         server.terminate()
         server.wait(timeout=10)
 
     after = shell(env, RESULT.format(deal=data["deal"]))
     by_status: dict[int, int] = {}
-    for status, _ in results:
+    for status, *_ in results:
         by_status[status] = by_status.get(status, 0) + 1
-    latencies = [seconds * 1000 for _, seconds in results]
+    latencies = [seconds * 1000 for _, seconds, _ in results]
+    sold_out_after = max((done - began for status, _, done in results if status == 201), default=elapsed)
     orders = by_status.get(201, 0)
     oversold = max(0, after["flash_sold"] - after["flash_quantity"], after["units_in_orders"] - after["flash_quantity"])
     print(f"checkouts sent     {len(results)} of {args.buyers} in {elapsed:.2f} s ({len(results) / elapsed:.0f}/s)")
     print(f"answers            {', '.join(f'{k}: {v}' for k, v in sorted(by_status.items()))}")
-    print(f"orders placed      {orders} ({orders / elapsed:.0f} orders/s while the deal lasted and after)")
+    print(f"orders placed      {orders} in the first {sold_out_after:.2f} s: {orders / sold_out_after:.0f} orders/s")
     print(f"latency            p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
           f"mean {statistics.fmean(latencies):.1f} ms")  # fmt: skip
     print(

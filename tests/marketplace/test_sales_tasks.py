@@ -7,28 +7,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 from django.utils import timezone
 
 from community.models import Notification, NotificationKind
 from community.services.people import shop_follow
-from config.celery import app
 from marketplace.models import Order, OrderStatus, SaleEvent, SaleStatus
 from marketplace.tasks.sales import orders_expire_overdue, sale_clock_tick, sale_rankings_recompute
 from tests.community.factories import UserFactory
 from tests.marketplace.factories import DealFactory, ProductFactory, SaleEventFactory, ShopFactory
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def celery_worker():
-    if not settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set: the sale clock's integration test runs on a real Redis broker")
-    queues = ["default", "sales", "notify", "feeds"]
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=queues):
-        yield
 
 
 def tick() -> dict:
