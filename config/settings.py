@@ -20,6 +20,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-jishi-key-change-me-in-production-0123456789")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+#: Absolute base URL for links in e-mails (e.g. https://jishi.example).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 #: True inside the ASGI server process (set by config/asgi.py before settings load).
 RUNNING_ASGI = env.bool("JISHI_ASGI", default=False)
@@ -257,6 +259,7 @@ SPECTACULAR_SETTINGS = {
 # --- Marketplace ----------------------------------------------------------------------------
 CURRENCY = env("CURRENCY", default="CNY")
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
+ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
 PAYMENT_BACKEND = env("PAYMENT_BACKEND", default="marketplace.payments.SimulatedPaymentBackend")
 IMAGE_MAX_UPLOAD_BYTES = env.int("IMAGE_MAX_UPLOAD_BYTES", default=8 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)

@@ -140,7 +140,7 @@ def notifications_email_send(*, notification_ids: Iterable[int]) -> int:
             continue
         body = notification.body
         if notification.url:
-            base = getattr(settings, "SITE_URL", "").rstrip("/")
+            base = settings.SITE_URL.rstrip("/")
             body = f"{body}\n\n{base}{notification.url}".strip()
         message = EmailMessage(
             subject=notification.title,

@@ -55,7 +55,7 @@ from marketplace.selectors.pricing import product_annotate_prices
 from marketplace.signals import order_paid
 
 #: Days after delivery when an order completes by itself (if the buyer did not review it sooner).
-ORDER_AUTO_COMPLETE_DAYS = getattr(settings, "ORDER_AUTO_COMPLETE_DAYS", 7)
+ORDER_AUTO_COMPLETE_DAYS = settings.ORDER_AUTO_COMPLETE_DAYS
 
 
 # --- checkout ---------------------------------------------------------------------------------
