@@ -40,7 +40,9 @@ def bar_chart(series: list[tuple[date, Decimal]], *, width: int = 640, height: i
             Bar(x=left + i * slot + slot * 0.15, y=top + plot_h - h, width=slot * 0.7, height=h, day=day, value=value)
         )
     ticks = [{"y": top + plot_h - plot_h * f, "value": ceiling * Decimal(str(f))} for f in (0, 0.5, 1)]
-    labels = [b for i, b in enumerate(bars) if i % 7 == 0 or i == len(bars) - 1]
+    last = len(bars) - 1
+    # A date label every week, and the last day's, never crowding it.
+    labels = [b for i, b in enumerate(bars) if (i % 7 == 0 and last - i >= 4) or i == last]
     return {
         "width": width,
         "height": height,

@@ -413,3 +413,20 @@ def test_dashboard_query_count(client, seller, django_assert_num_queries, rows):
     # session, user, unread-notification badge (base.html), shop, revenue, products, orders, lines
     with django_assert_num_queries(8):
         client.get(reverse("marketplace:seller_dashboard"))
+
+
+def test_bar_chart_scales_to_a_round_maximum_and_labels_weeks():
+    from datetime import date
+
+    from marketplace.charts import bar_chart
+
+    series = [(date(2026, 1, 1) + timedelta(days=i), Decimal("0.00")) for i in range(30)]
+    series[-1] = (series[-1][0], Decimal("388.00"))
+
+    chart = bar_chart(series)
+
+    assert chart["ticks"][-1]["value"] == Decimal("500")
+    assert [b.day.day for b in chart["labels"]] == [1, 8, 15, 22, 30]
+    tallest = chart["bars"][-1]
+    assert tallest.height == pytest.approx((chart["baseline"] - 10) * 388 / 500)
+    assert all(b.height == 0 for b in chart["bars"][:-1])
