@@ -43,14 +43,33 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def _moderate(modeladmin, request, queryset, *, set_status, status: str, verb: str):
-    """Hide or restore each selected row through its service, and log each change."""
-    changed = 0
-    for obj in queryset:
-        if set_status(obj, status):
-            modeladmin.log_change(request, obj, f"{verb} by moderator")
-            changed += 1
-    modeladmin.message_user(request, f"{changed} {verb.lower()}.", messages.SUCCESS)
+class ModeratedAdmin(admin.ModelAdmin):
+    """Hide/restore actions that go through the app's moderation service (``set_status``) so
+    counters stay right; each change is written to the admin log."""
+
+    actions = ["hide", "restore"]
+
+    def set_status(self, obj, status: str) -> bool:
+        raise NotImplementedError
+
+    def has_add_permission(self, request):
+        return False
+
+    def _moderate(self, request, queryset, *, status: str, verb: str):
+        changed = 0
+        for obj in queryset:
+            if self.set_status(obj, status):
+                self.log_change(request, obj, f"{verb} by moderator")
+                changed += 1
+        self.message_user(request, f"{changed} {verb.lower()}.", messages.SUCCESS)
+
+    @admin.action(description="Hide selected items")
+    def hide(self, request, queryset):
+        self._moderate(request, queryset, status=ContentStatus.HIDDEN, verb="Hidden")
+
+    @admin.action(description="Restore selected items")
+    def restore(self, request, queryset):
+        self._moderate(request, queryset, status=ContentStatus.VISIBLE, verb="Restored")
 
 
 class AnswerInline(admin.TabularInline):
@@ -66,56 +85,30 @@ class AnswerInline(admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(ModeratedAdmin):
     list_display = ["text", "product", "author", "status", "answer_count", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["text", "author__username", "product__title"]
     list_select_related = ["product", "author"]
     readonly_fields = ["product", "author", "text", "status", "accepted_answer", "answer_count", "created_at"]
     date_hierarchy = "created_at"
-    actions = ["hide", "restore"]
     inlines = [AnswerInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description="Hide selected questions")
-    def hide(self, request, queryset):
-        _moderate(self, request, queryset, set_status=_set_question, status=ContentStatus.HIDDEN, verb="Hidden")
-
-    @admin.action(description="Restore selected questions")
-    def restore(self, request, queryset):
-        _moderate(self, request, queryset, set_status=_set_question, status=ContentStatus.VISIBLE, verb="Restored")
+    def set_status(self, obj, status):
+        return qa_services.question_set_status(question=obj, status=status)
 
 
 @admin.register(Answer)
-class AnswerAdmin(admin.ModelAdmin):
+class AnswerAdmin(ModeratedAdmin):
     list_display = ["text", "question", "author", "status", "helpful_count", "not_helpful_count", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["text", "author__username", "question__text"]
     list_select_related = ["question", "author"]
     readonly_fields = ["question", "author", "text", "status", "helpful_count", "not_helpful_count", "created_at"]
     date_hierarchy = "created_at"
-    actions = ["hide", "restore"]
 
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description="Hide selected answers")
-    def hide(self, request, queryset):
-        _moderate(self, request, queryset, set_status=_set_answer, status=ContentStatus.HIDDEN, verb="Hidden")
-
-    @admin.action(description="Restore selected answers")
-    def restore(self, request, queryset):
-        _moderate(self, request, queryset, set_status=_set_answer, status=ContentStatus.VISIBLE, verb="Restored")
-
-
-def _set_question(question, status):
-    return qa_services.question_set_status(question=question, status=status)
-
-
-def _set_answer(answer, status):
-    return qa_services.answer_set_status(answer=answer, status=status)
+    def set_status(self, obj, status):
+        return qa_services.answer_set_status(answer=obj, status=status)
 
 
 @admin.register(Notification)
