@@ -334,4 +334,3 @@ def voucher_list_for_shop(*, shop: Shop, user=None, now: datetime | None = None)
         .annotate(remaining=F("total") - F("claimed_count"), claimed_by_me=mine)
         .order_by("min_spend", "id")
     )
-

@@ -198,4 +198,3 @@ def test_voucher_list_shows_current_vouchers_with_what_is_left_and_mine(user):
     assert vouchers == [mine, other]
     assert (vouchers[0].remaining, vouchers[0].claimed_by_me) == (2, True)
     assert vouchers[1].claimed_by_me is False
-
