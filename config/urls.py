@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("community.auth_urls")),
     path("", include("marketplace.urls")),
     path("", include("community.urls")),
+    path("", include("livestream.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

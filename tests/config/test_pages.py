@@ -9,8 +9,19 @@ def test_home_has_landmarks_and_navigation(client):
     assert r.status_code == 200
     for landmark in ("<header", '<main id="main"', "<footer", 'aria-label="Main"', 'class="skip-link"'):
         assert landmark in html
-    for area in ("Headline", "Market", "Ask others", "Live"):
+    for area in ("Headline", "Market", "Sales", "Ask others", "Live"):
         assert f">{area}</a>" in html
+
+
+def test_every_main_navigation_link_works(client):
+    import re
+
+    html = client.get("/").content.decode()
+    nav = html.split('aria-label="Main"', 1)[1].split("</nav>", 1)[0]
+    links = re.findall(r'href="([^"]+)"', nav)
+    assert len(links) == 5
+    for link in links:
+        assert client.get(link).status_code == 200, link
 
 
 def test_unknown_page_is_a_friendly_404(client, settings):
