@@ -5,6 +5,7 @@ images only for products that have none.
 """
 
 import hashlib
+import importlib
 from decimal import Decimal
 from io import BytesIO
 
@@ -191,8 +192,17 @@ def draw_product_image(title: str, category_slug: str, *, size: int = 800) -> by
     return out.getvalue()
 
 
+def seed_categories() -> dict[str, Category]:
+    """The seeded category tree (made by a data migration; remade here if a test run or an
+    admin removed it), by slug."""
+    from django.apps import apps
+
+    importlib.import_module("marketplace.migrations.0002_catalogue_seed_categories").forwards(apps, None)
+    return {c.slug: c for c in Category.objects.all()}
+
+
 def seed_catalogue(ctx):
-    categories = {c.slug: c for c in Category.objects.all()}
+    categories = seed_categories()
     shops, products = ctx.setdefault("shops", {}), ctx.setdefault("products", {})
     for username, name, slug, description, items in SHOPS:
         owner = _seller(ctx, username)

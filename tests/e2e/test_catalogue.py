@@ -6,13 +6,14 @@ from playwright.sync_api import expect
 
 from tests.community.factories import PASSWORD, UserFactory
 from tests.e2e.conftest import login
-from tests.marketplace.catalogue_support import image_bytes
+from tests.marketplace.catalogue_support import image_bytes, seed_categories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_seller_lists_a_product_and_a_visitor_finds_it(page, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    seed_categories()
     # given a signed-in user without a shop
     UserFactory(username="meimei")
     login(page, "meimei", PASSWORD)

@@ -19,3 +19,11 @@ def celery_eager():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def seeded_categories(db):
+    """The category tree of the data migration, whatever ran before this test."""
+    from tests.marketplace.catalogue_support import seed_categories
+
+    seed_categories()

@@ -9,7 +9,7 @@ from marketplace.models import ProductStatus, ShopStatus
 from tests.community.factories import UserFactory
 from tests.marketplace.factories import ProductFactory, ProductImageFactory, ShopFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_categories")]
 
 
 @pytest.fixture

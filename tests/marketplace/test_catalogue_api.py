@@ -12,7 +12,7 @@ from tests.community.factories import UserFactory
 from tests.marketplace.catalogue_support import image_bytes, live_deal, png_header_only, upload
 from tests.marketplace.factories import ProductFactory, ProductImageFactory, ShopFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_categories")]
 
 PRODUCTS = "/api/v1/products/"
 
@@ -328,3 +328,12 @@ def test_api_rate_limit_answers_429_with_retry_after(api_client, monkeypatch):
     limited = api_client.get("/api/v1/categories/")
     assert limited.json()["error"]["code"] == "throttled"
     assert 0 < int(limited["Retry-After"]) <= 60
+
+
+def test_signed_in_users_are_limited_at_the_user_rate(monkeypatch):
+    from marketplace.throttles import UserWindowThrottle
+
+    monkeypatch.setattr(UserWindowThrottle, "THROTTLE_RATES", {"anon": "1/minute", "user": "2/minute"})
+    client = client_for(UserFactory())
+
+    assert [client.get("/api/v1/categories/").status_code for _ in range(3)] == [200, 200, 429]

@@ -6,7 +6,7 @@ from community import demo as community_demo
 from marketplace.demo import catalogue as demo
 from marketplace.models import Product, ProductImage, Shop
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_categories")]
 
 
 def run_steps(ctx):

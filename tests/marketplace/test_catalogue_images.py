@@ -13,7 +13,7 @@ from marketplace.tasks.catalogue import generate_product_image_sizes
 from tests.marketplace.catalogue_support import image_bytes, png_header_only, upload
 from tests.marketplace.factories import ProductFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_categories")]
 
 
 def refused(data: bytes) -> ApplicationError:

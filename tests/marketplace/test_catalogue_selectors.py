@@ -12,7 +12,7 @@ from marketplace.selectors import catalogue as selectors
 from tests.marketplace.catalogue_support import live_deal
 from tests.marketplace.factories import ProductFactory, ShopFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_categories")]
 
 
 def titles(queryset) -> list[str]:

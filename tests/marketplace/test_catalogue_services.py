@@ -15,7 +15,7 @@ from tests.community.factories import UserFactory
 from tests.marketplace.catalogue_support import image_bytes, upload
 from tests.marketplace.factories import ProductFactory, ShopFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_categories")]
 
 
 def refused(fn, **kwargs) -> ApplicationError:

@@ -20,7 +20,7 @@ from tests.community.factories import PASSWORD, UserFactory
 from tests.marketplace.catalogue_support import image_bytes, live_deal, upload
 from tests.marketplace.factories import ProductFactory, ProductImageFactory, ShopFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_categories")]
 
 
 def html_of(response) -> str:
