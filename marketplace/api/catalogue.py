@@ -27,7 +27,6 @@ from marketplace.permissions import IsShopOwnerOrReadOnly
 from marketplace.selectors import catalogue as selectors
 from marketplace.services import catalogue as services
 from marketplace.services import images as image_services
-from marketplace.throttles import THROTTLES
 
 # --- serializers -------------------------------------------------------------------------------
 
@@ -172,7 +171,6 @@ class ShopViewSet(
 
     serializer_class = ShopSerializer
     permission_classes = [IsShopOwnerOrReadOnly]
-    throttle_classes = THROTTLES
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     lookup_field = "slug"
     filter_backends = []
@@ -203,7 +201,6 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """The category tree, flat in tree order (``path``: ``parent-slug/child-slug``)."""
 
     serializer_class = CategorySerializer
-    throttle_classes = THROTTLES
     queryset = Category.objects.select_related("parent").order_by("path")
     lookup_field = "slug"
     pagination_class = None
@@ -225,7 +222,6 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     serializer_class = ProductSerializer
     permission_classes = [IsShopOwnerOrReadOnly]
-    throttle_classes = THROTTLES
     filterset_class = ProductFilter
     lookup_value_regex = r"\d+"
 
