@@ -11,9 +11,16 @@ WHERE clause is the invariant, so no interleaving can oversell:
   then ``quantity = quantity + q WHERE quantity + q <= per_buyer_limit``;
 * a voucher claim: ``used_at = now WHERE used_at IS NULL``.
 
-Rows are always taken in the same order — deals by id (each with its purchase row), then
-products by id, then voucher claims — and releasing follows that order too, so concurrent
-checkouts and expiries cannot deadlock.
+Rows are always taken in one global order, so concurrent checkouts, cancellations and expiries
+cannot deadlock: first the buyer's own rows (cart, Idempotency-Key record, per-buyer purchase rows
+by deal id, voucher claims), then the shared *hot* rows — deals by id, then products by id. The
+hot rows come last in the checkout transaction, after the order and its lines are inserted, so
+each is locked only from its UPDATE to the commit: during a flash sale every buyer queues on the
+same deal and product rows, and that queue moves only as fast as the lock is released. Refusals
+that can be seen on the rows just read (sold out, too few left) are raised before anything is
+written; the conditional UPDATEs remain the guard. Foreign keys are checked at commit
+(PostgreSQL: ``DEFERRABLE INITIALLY DEFERRED``), so inserting the lines first takes no lock on the
+hot rows.
 
 Lifecycle: ``pending_payment → paid → shipped → delivered → completed`` and ``pending_payment →
 cancelled | expired``. Each step is ``UPDATE ... SET status = <to> WHERE id = ... AND status =
@@ -73,12 +80,14 @@ def _sold_out(product: Product, left: int, *, in_sale: bool) -> ApplicationError
     return ApplicationError(message, status=409, code=code, extra={"product": product.pk, "available": max(left, 0)})
 
 
-def _take_deal(*, deal: Deal, product: Product, buyer, quantity: int) -> None:
-    """Count ``quantity`` units against the deal's flash cap and the buyer's limit, or raise."""
-    under_cap = Q(flash_quantity__isnull=True) | Q(flash_sold__lte=F("flash_quantity") - quantity)
-    if not Deal.objects.filter(under_cap, pk=deal.pk).update(flash_sold=F("flash_sold") + quantity):
-        row = Deal.objects.values("flash_quantity", "flash_sold").get(pk=deal.pk)
-        raise _sold_out(product, row["flash_quantity"] - row["flash_sold"], in_sale=True)
+def _check_flash_left(*, deal: Deal, product: Product, quantity: int) -> None:
+    """Refuse at once if the deal row just read has too few flash units (the UPDATE is the guard)."""
+    if deal.flash_quantity is not None and deal.flash_sold + quantity > deal.flash_quantity:
+        raise _sold_out(product, deal.flash_quantity - deal.flash_sold, in_sale=True)
+
+
+def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int) -> None:
+    """Count ``quantity`` units against the buyer's limit for the deal, or raise."""
     DealPurchase.objects.bulk_create([DealPurchase(deal=deal, buyer=buyer, quantity=0)], ignore_conflicts=True)
     within = Q() if deal.per_buyer_limit is None else Q(quantity__lte=deal.per_buyer_limit - quantity)
     if not DealPurchase.objects.filter(within, deal=deal, buyer=buyer).update(quantity=F("quantity") + quantity):
@@ -90,7 +99,16 @@ def _take_deal(*, deal: Deal, product: Product, buyer, quantity: int) -> None:
         )
 
 
+def _take_flash_units(*, deal: Deal, product: Product, quantity: int) -> None:
+    """Count ``quantity`` units against the deal's flash cap, or raise. Locks the deal row."""
+    under_cap = Q(flash_quantity__isnull=True) | Q(flash_sold__lte=F("flash_quantity") - quantity)
+    if not Deal.objects.filter(under_cap, pk=deal.pk).update(flash_sold=F("flash_sold") + quantity):
+        row = Deal.objects.values("flash_quantity", "flash_sold").get(pk=deal.pk)
+        raise _sold_out(product, row["flash_quantity"] - row["flash_sold"], in_sale=True)
+
+
 def _take_stock(*, product: Product, quantity: int, in_sale: bool) -> None:
+    """Take ``quantity`` units of stock, or raise. Locks the product row."""
     if not Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity):
         left = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
         raise _sold_out(product, left, in_sale=in_sale)
@@ -146,7 +164,21 @@ def order_place(
     prices of ``now``, taking stock, flash units, per-buyer units and vouchers. All or nothing:
     any refusal raises ``ApplicationError`` (409 ``sold_out`` naming the product, ...) and
     nothing is written."""
-    now = now or timezone.now()
+    return _order_place(
+        buyer=buyer, items=items, voucher_claim_ids=voucher_claim_ids, checkout=checkout, now=now or timezone.now()
+    )
+
+
+def _order_place(
+    *,
+    buyer,
+    items: Sequence[tuple[int, int]],
+    voucher_claim_ids: Sequence[int],
+    checkout: CheckoutRequest | None,
+    now: datetime,
+) -> list[Order]:
+    """:func:`order_place` without its own savepoint: call inside a transaction that is rolled
+    back (to a savepoint at least) when this raises."""
     quantities: dict[int, int] = defaultdict(int)
     for product_id, quantity in items:
         if quantity < 1:
@@ -155,6 +187,7 @@ def order_place(
     if not quantities:
         raise ApplicationError("Your cart is empty.", code="cart_empty")
 
+    # 1. Read and validate; nothing is locked yet.
     annotated = product_annotate_prices(Product.objects.select_related("shop"), now=now)
     products = {p.pk: p for p in annotated.filter(pk__in=quantities)}
     for product_id in sorted(quantities):
@@ -174,48 +207,64 @@ def order_place(
         shop_id: sum((p.effective_price * quantities[p.pk] for p in lines), Decimal("0.00"))
         for shop_id, lines in by_shop.items()
     }
-    # Vouchers are checked before any row is locked; each is marked used with its order below.
-    claims = _claims_by_shop(buyer=buyer, claim_ids=voucher_claim_ids, subtotals=subtotals, now=now)
+    claims = (
+        _claims_by_shop(buyer=buyer, claim_ids=voucher_claim_ids, subtotals=subtotals, now=now)
+        if voucher_claim_ids
+        else {}
+    )
+    in_deals = sorted((p for p in products.values() if p.deal_id), key=lambda p: p.deal_id)
+    deals = Deal.objects.in_bulk([p.deal_id for p in in_deals]) if in_deals else {}
 
-    deals = Deal.objects.in_bulk([p.deal_id for p in products.values() if p.deal_id])
-    for product in sorted(products.values(), key=lambda p: p.deal_id or 0):
-        if product.deal_id:
-            _take_deal(deal=deals[product.deal_id], product=product, buyer=buyer, quantity=quantities[product.pk])
+    # 2. The buyer's own rows (no one else queues on them), refusing early what the rows just read
+    #    already show as gone, in the order the conditional UPDATEs below would refuse it.
+    for product in in_deals:
+        _check_flash_left(deal=deals[product.deal_id], product=product, quantity=quantities[product.pk])
+        _take_buyer_units(deal=deals[product.deal_id], product=product, buyer=buyer, quantity=quantities[product.pk])
+    for product_id in sorted(quantities):
+        product = products[product_id]
+        if product.stock < quantities[product_id]:
+            raise _sold_out(product, product.stock, in_sale=product.deal_id is not None)
+    discounts = {shop_id: _use_claim(claim=claim, now=now) for shop_id, claim in sorted(claims.items())}
+
+    # 3. The orders and their lines.
+    expires_at = now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
+    orders = Order.objects.bulk_create(
+        Order(
+            buyer=buyer,
+            shop=by_shop[shop_id][0].shop,
+            checkout=checkout,
+            voucher_claim=claims.get(shop_id),
+            currency=settings.CURRENCY,
+            subtotal=subtotals[shop_id],
+            discount=discounts.get(shop_id, Decimal("0.00")),
+            total=subtotals[shop_id] - discounts.get(shop_id, Decimal("0.00")),
+            expires_at=expires_at,
+        )
+        for shop_id in sorted(by_shop)
+    )
+    placed = OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product=p,
+            deal_id=p.deal_id,
+            title=p.title,
+            unit_price=p.effective_price,
+            list_price=p.price,
+            quantity=quantities[p.pk],
+        )
+        for order in orders
+        for p in by_shop[order.shop_id]
+    )
+    for order in orders:
+        order.lines_placed = [line for line in placed if line.order_id == order.pk]
+
+    # 4. The hot rows, last: deals by id, then products by id; each stays locked until commit.
+    for product in in_deals:
+        _take_flash_units(deal=deals[product.deal_id], product=product, quantity=quantities[product.pk])
     for product_id in sorted(quantities):
         product = products[product_id]
         _take_stock(product=product, quantity=quantities[product_id], in_sale=product.deal_id is not None)
     bump_on_commit(*(product_tag(product_id) for product_id in quantities))
-
-    expires_at = now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
-
-    orders = []
-    for shop_id in sorted(by_shop):
-        lines, subtotal, claim = by_shop[shop_id], subtotals[shop_id], claims.get(shop_id)
-        discount = _use_claim(claim=claim, now=now) if claim else Decimal("0.00")
-        order = Order.objects.create(
-            buyer=buyer,
-            shop=lines[0].shop,
-            checkout=checkout,
-            voucher_claim=claim,
-            currency=settings.CURRENCY,
-            subtotal=subtotal,
-            discount=discount,
-            total=subtotal - discount,
-            expires_at=expires_at,
-        )
-        order.lines_placed = OrderLine.objects.bulk_create(
-            OrderLine(
-                order=order,
-                product=p,
-                deal_id=p.deal_id,
-                title=p.title,
-                unit_price=p.effective_price,
-                list_price=p.price,
-                quantity=quantities[p.pk],
-            )
-            for p in lines
-        )
-        orders.append(order)
     return orders
 
 
@@ -227,9 +276,11 @@ def cart_checkout(
     two checkouts of one cart run one after the other and the second finds it empty."""
     cart = Cart.objects.select_for_update().filter(user=buyer).first()
     items = list(CartItem.objects.filter(cart=cart).values_list("product_id", "quantity")) if cart else []
-    orders = order_place(buyer=buyer, items=items, voucher_claim_ids=voucher_claim_ids, checkout=checkout)
-    CartItem.objects.filter(cart=cart).delete()
-    return orders
+    if items:  # emptied first, so nothing but the commit follows the hot rows' UPDATEs
+        CartItem.objects.filter(cart=cart).delete()
+    return _order_place(
+        buyer=buyer, items=items, voucher_claim_ids=voucher_claim_ids, checkout=checkout, now=timezone.now()
+    )
 
 
 @dataclass(frozen=True)
@@ -277,9 +328,8 @@ def order_receipt(orders: Sequence[Order]) -> dict:
 
 
 def _checkout_attempt(*, buyer, voucher_claim_ids: Sequence[int], record: CheckoutRequest | None) -> CheckoutOutcome:
-    try:
-        with transaction.atomic():
-            orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, checkout=record)
+    try:  # cart_checkout is atomic: a refusal rolls back everything it wrote (not the record)
+        orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, checkout=record)
     except ApplicationError as error:
         return CheckoutOutcome(error.status, {"error": {"code": error.code, "message": error.message, **error.extra}})
     return CheckoutOutcome(201, order_receipt(orders))
@@ -375,18 +425,21 @@ def _require(condition: bool, message: str) -> None:
 
 
 def _release(order: Order) -> None:
-    """Give back what the order took. Call only in the transaction whose status flip closed it."""
-    lines = list(OrderLine.objects.filter(order=order).values_list("product_id", "deal_id", "quantity"))
-    for _, deal_id, quantity in sorted((line for line in lines if line[1]), key=lambda line: line[1]):
-        Deal.objects.filter(pk=deal_id, flash_sold__gte=quantity).update(flash_sold=F("flash_sold") - quantity)
+    """Give back what the order took, in checkout's lock order (the buyer's rows, then deals by
+    id, then products by id). Call only in the transaction whose status flip closed it."""
+    lines = sorted(OrderLine.objects.filter(order=order).values_list("product_id", "deal_id", "quantity"))
+    dealt = sorted((line for line in lines if line[1]), key=lambda line: line[1])
+    for _, deal_id, quantity in dealt:
         DealPurchase.objects.filter(deal_id=deal_id, buyer_id=order.buyer_id, quantity__gte=quantity).update(
             quantity=F("quantity") - quantity
         )
-    for product_id, _, quantity in sorted(lines):
-        Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
-    bump_on_commit(*(product_tag(product_id) for product_id, _, _ in lines))
     if order.voucher_claim_id:
         VoucherClaim.objects.filter(pk=order.voucher_claim_id, used_at__isnull=False).update(used_at=None)
+    for _, deal_id, quantity in dealt:
+        Deal.objects.filter(pk=deal_id, flash_sold__gte=quantity).update(flash_sold=F("flash_sold") - quantity)
+    for product_id, _, quantity in lines:
+        Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+    bump_on_commit(*(product_tag(product_id) for product_id, _, _ in lines))
 
 
 @transaction.atomic

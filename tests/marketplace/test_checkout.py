@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from marketplace.errors import ApplicationError
@@ -111,6 +113,43 @@ def test_an_empty_cart_and_own_products_are_refused(user):
     with pytest.raises(ApplicationError) as info:
         order_place(buyer=user, items=[(mine.pk, 1)])
     assert info.value.code == "own_shop"
+
+
+# --- cost -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shops", [1, 3])
+def test_checkout_queries_do_not_grow_with_the_number_of_shops(user, django_assert_num_queries, shops):
+    # given three products (one in a flash deal) from one shop or from three
+    shop_list = [ShopFactory() for _ in range(shops)]
+    products = [make_product(shop=shop_list[i % shops], stock=10) for i in range(3)]
+    make_live_deal(products[0], flash_quantity=5, per_buyer_limit=2)
+    fill_cart(user, *((p, 1) for p in products))
+
+    # when the buyer checks out with an Idempotency-Key, then the statements are the same: the
+    # key (fingerprint, lookup, insert, update), 3 savepoints and their releases (outside a test
+    # the outermost pair is BEGIN/COMMIT), the cart (lock, read, empty), products with prices,
+    # deals, the buyer's deal units (2), all orders in one INSERT and all lines in one, then flash
+    # units (1 per deal) and stock (1 per product) — never a statement per shop
+    with django_assert_num_queries(23):
+        outcome = checkout_submit(buyer=user, idempotency_key="k")
+    assert outcome.status == 201
+    assert Order.objects.count() == shops
+
+
+def test_a_flash_deal_seen_sold_out_is_refused_before_anything_is_written(user):
+    # given a flash deal whose last unit has gone
+    product = make_product(title="Pearls", stock=100)
+    make_live_deal(product, flash_quantity=3, flash_sold=3)
+
+    # when a buyer tries to place an order
+    with CaptureQueriesContext(connection) as queries, pytest.raises(ApplicationError) as info:
+        order_place(buyer=user, items=[(product.pk, 1)])
+
+    # then it is refused from what was read, without an INSERT, UPDATE or DELETE
+    assert info.value.code == "sold_out"
+    writes = [q["sql"] for q in queries if q["sql"].split()[0] in {"INSERT", "UPDATE", "DELETE"}]
+    assert writes == []
 
 
 # --- vouchers -------------------------------------------------------------------------------

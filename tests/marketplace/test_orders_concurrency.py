@@ -260,3 +260,42 @@ def test_concurrent_reviews_keep_the_ratings_exact(postgres):
     product.shop.refresh_from_db()
     assert (product.rating_count, product.rating_avg) == (30, Decimal("3.00"))
     assert (product.shop.rating_count, product.shop.rating_avg) == (30, Decimal("3.00"))
+
+
+def test_checkouts_racing_cancellations_and_reviews_of_one_flash_product_keep_every_count(postgres):
+    # given a flash deal of 45 (two per buyer) on a product with 100 in stock; 15 buyers already
+    # hold an unpaid order of one unit and have one more in their carts; 15 new buyers too; and
+    # 10 delivered orders of the product waiting for reviews
+    product = make_product(title="Pearls", stock=100)
+    deal = make_live_deal(product, flash_quantity=45, per_buyer_limit=2)
+    holders = UserFactory.create_batch(15)
+    held = []
+    for buyer in holders:
+        fill_cart(buyer, (product, 1))
+        held.append(Order.objects.get(pk=services.checkout_submit(buyer=buyer).order_ids[0]))
+        fill_cart(buyer, (product, 1))
+    newcomers = UserFactory.create_batch(15)
+    for buyer in newcomers:
+        fill_cart(buyer, (product, 1))
+    delivered = [OrderLineFactory(order__status=OrderStatus.DELIVERED, order__shop=product.shop, product=product)
+                 for _ in range(10)]  # fmt: skip
+
+    # when the holders cancel their orders while they and the newcomers check out and the
+    # reviews come in, all at once (cancel takes the buyer's rows, then the deal, then the
+    # product: the order checkout takes them in, so nothing deadlocks)
+    calls = [lambda o=order: services.order_cancel(order=Order.objects.get(pk=o.pk), buyer=o.buyer) for order in held]
+    calls += [api_checkout(buyer, key="again") for buyer in holders + newcomers]
+    calls += [lambda line=line: review_create(author=line.order.buyer, order_line_id=line.pk, rating=5)
+              for line in delivered]  # fmt: skip
+    results = run_concurrently(calls)
+
+    # then nothing failed but for a stated reason, and every count matches the live orders
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert {status for status, _ in results[15:45]} == {201}
+    live = OrderLine.objects.filter(product=product, order__status=OrderStatus.PENDING_PAYMENT)
+    assert live.aggregate(n=Sum("quantity"))["n"] == 30
+    assert Deal.objects.get(pk=deal.pk).flash_sold == 30
+    assert Product.objects.get(pk=product.pk).stock == 100 - 30
+    bought = dict(DealPurchase.objects.values_list("buyer_id", "quantity"))
+    assert bought == {buyer.pk: 1 for buyer in holders + newcomers}
+    assert Product.objects.get(pk=product.pk).rating_count == 10
