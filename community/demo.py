@@ -7,6 +7,7 @@ from community.models import Answer, Question, User
 from community.selectors.qa import purchases
 from community.services import qa
 from community.services.activity import interest_profile_rebuild
+from community.services.feeds import question_feed_rebuild
 from community.services.people import shop_follow, user_follow
 from marketplace.models import Product, Shop
 from marketplace.services.orders import order_pay, order_place
@@ -146,6 +147,7 @@ def seed_interests(ctx):
     now = timezone.now()
     for user in ctx["users"].values():
         interest_profile_rebuild(user_id=user.pk, now=now)
+        question_feed_rebuild(user_id=user.pk, now=now)
 
 
 #: Steps that need the marketplace's shops, products and orders: seed_demo runs them last.
@@ -153,5 +155,5 @@ LATE_STEPS = [
     ("community: follows", seed_follows),
     ("community: purchases by demo shoppers", seed_purchases),
     ("community: questions and answers", seed_questions),
-    ("community: interest profiles", seed_interests),
+    ("community: interest profiles and question feeds", seed_interests),
 ]

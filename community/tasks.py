@@ -1,5 +1,6 @@
 """Community Celery tasks: each takes ids, calls one service, and is idempotent (safe to retry).
-Queues: ``notify`` for the inbox, e-mail and question routing; ``feeds`` for interest profiles."""
+Queues: ``notify`` for the inbox, e-mail and question routing; ``feeds`` for interest profiles
+and the precomputed question feed."""
 
 from datetime import datetime, timedelta
 
@@ -7,7 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from community.selectors.activity import users_with_recent_activity
-from community.services import activity, notifications, people, qa
+from community.services import activity, feeds, notifications, people, qa
 
 RETRY = {"autoretry_for": (ConnectionError, OSError), "retry_backoff": True, "max_retries": 5}
 
@@ -30,17 +31,33 @@ def sale_followers_notify(sale_id: int, when: str) -> int:
     return notifications.sale_followers_notify(sale_id=sale_id, when=when)
 
 
+def _as_of(now: str | None) -> datetime:
+    return datetime.fromisoformat(now) if now else timezone.now()
+
+
 @shared_task(**RETRY)
-def interest_profile_rebuild(user_id: int, now: str) -> int:
+def interest_profile_rebuild(user_id: int, now: str | None = None) -> int:
     """Rebuild one user's interest profile as of ``now`` (ISO 8601, fixed by the caller so a
-    retry computes the same rows)."""
-    return len(activity.interest_profile_rebuild(user_id=user_id, now=datetime.fromisoformat(now)))
+    retry computes the same rows; None: when the task runs), then queue the rebuild of their
+    "for you" feed as of the same moment, so the feed always follows the interests."""
+    as_of = _as_of(now)
+    weights = activity.interest_profile_rebuild(user_id=user_id, now=as_of)
+    question_feed_rebuild.apply_async(args=[user_id, as_of.isoformat()], queue="feeds")
+    return len(weights)
+
+
+@shared_task(**RETRY)
+def question_feed_rebuild(user_id: int, now: str | None = None) -> int:
+    """Replace one user's precomputed "for you" entries as of ``now`` (ISO 8601; None: when the
+    task runs). Idempotent for a given ``now``. Returns how many entries they have."""
+    return len(feeds.question_feed_rebuild(user_id=user_id, now=_as_of(now)))
 
 
 @shared_task
 def interest_profiles_refresh(hours: int = 2) -> int:
-    """Periodic: queue a rebuild for everyone with activity in the last ``hours`` (the nightly run
-    passes the whole interest window so decay is applied to everyone). Returns how many."""
+    """Periodic: queue a rebuild (interests, then feed) for everyone with activity in the last
+    ``hours`` (the nightly run passes the whole interest window so decay is applied to
+    everyone). Returns how many."""
     now = timezone.now()
     user_ids = users_with_recent_activity(since=now - timedelta(hours=hours))
     for user_id in user_ids:

@@ -272,6 +272,9 @@ QUESTION_ROUTING_WEEKLY_CAP = env.int("QUESTION_ROUTING_WEEKLY_CAP", default=3) 
 COMMUNITY_EDIT_WINDOW_MINUTES = env.int("COMMUNITY_EDIT_WINDOW_MINUTES", default=15)
 INTEREST_HALF_LIFE_DAYS = env.float("INTEREST_HALF_LIFE_DAYS", default=14.0)
 QUESTION_FEED_DAYS = env.int("QUESTION_FEED_DAYS", default=180)
+QUESTION_FEED_SIZE = env.int("QUESTION_FEED_SIZE", default=100)  # precomputed "for you" entries per user
+# A buy, question or answer rebuilds that user's feed this long after the first of a burst (one rebuild per burst).
+QUESTION_FEED_REBUILD_DELAY_SECONDS = env.int("QUESTION_FEED_REBUILD_DELAY_SECONDS", default=30)
 
 # --- Security (production) ------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

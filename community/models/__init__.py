@@ -1,10 +1,10 @@
 """Community models, split by sub-domain: people (users, follows), notifications (the inbox),
-activity (activity records, interest profiles) and qa (questions, answers, votes, invitations)."""
+activity (activity records, interest profiles) and qa (questions, answers, votes, invitations, feed entries)."""
 
 from .activity import Activity, ActivityKind, InterestProfile
 from .notifications import Notification, NotificationKind
 from .people import ShopFollow, User, UserFollow
-from .qa import Answer, AnswerVote, ContentStatus, Question, QuestionInvitation
+from .qa import Answer, AnswerVote, ContentStatus, FeedReason, Question, QuestionFeedEntry, QuestionInvitation
 
 __all__ = [
     "Activity",
@@ -12,10 +12,12 @@ __all__ = [
     "Answer",
     "AnswerVote",
     "ContentStatus",
+    "FeedReason",
     "InterestProfile",
     "Notification",
     "NotificationKind",
     "Question",
+    "QuestionFeedEntry",
     "QuestionInvitation",
     "ShopFollow",
     "User",

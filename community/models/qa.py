@@ -30,6 +30,12 @@ class Question(models.Model):
             # Feeds scan recent visible questions.
             models.Index(fields=["status", "-created_at"], name="question_status_recent"),
             models.Index(fields=["author", "-created_at"], name="question_author_recent"),
+            # The popular feed: visible questions most answered first, walked until enough are recent.
+            models.Index(
+                fields=["-answer_count", "-created_at", "-id"],
+                condition=models.Q(status=ContentStatus.VISIBLE),
+                name="question_popular",
+            ),
         ]
 
     def __str__(self):
@@ -114,3 +120,34 @@ class QuestionInvitation(models.Model):
 
     def __str__(self):
         return f"{self.invitee_id} invited to question {self.question_id}"
+
+
+class FeedReason(models.TextChoices):
+    BOUGHT = "bought", "You bought this"
+    INTEREST = "interest", "In a category you follow"
+    POPULAR = "popular", "Popular"
+
+
+class QuestionFeedEntry(models.Model):
+    """One question in a user's precomputed "for you" feed: written only by
+    ``community.services.feeds.question_feed_rebuild``, which replaces a user's rows at once."""
+
+    # No index of its own: both the feed index and the unique constraint start with the user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="question_feed", db_index=False
+    )
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="feed_entries")
+    score = models.FloatField()
+    reason = models.CharField(max_length=10, choices=FeedReason.choices)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "question feed entries"
+        indexes = [
+            # The feed read: one user's rows in feed order, straight off the index.
+            models.Index(fields=["user", "-score", "-question"], name="questionfeed_user_score"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["user", "question"], name="questionfeed_once_per_user")]
+
+    def __str__(self):
+        return f"{self.user_id} ← question {self.question_id} ({self.score:.2f}, {self.reason})"

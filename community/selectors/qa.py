@@ -4,16 +4,19 @@ invitations, and the buyers a new question is routed to."""
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Case,
     Count,
     Exists,
     F,
+    FilteredRelation,
     FloatField,
     Max,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -23,7 +26,17 @@ from django.db.models.functions import Cast, Coalesce, Ln
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from community.models import Answer, AnswerVote, ContentStatus, InterestProfile, Question, QuestionInvitation, User
+from community.models import (
+    Answer,
+    AnswerVote,
+    ContentStatus,
+    FeedReason,
+    InterestProfile,
+    Question,
+    QuestionFeedEntry,
+    QuestionInvitation,
+    User,
+)
 from marketplace.models import OrderLine, OrderStatus, ProductStatus
 
 #: Orders that make their buyer a verified buyer: paid and not cancelled (a cancelled or expired
@@ -131,41 +144,70 @@ def _feed_candidates(*, now: datetime) -> QuerySet[Question]:
         status=ContentStatus.VISIBLE,
         product__status=ProductStatus.ACTIVE,
         created_at__gte=now - timedelta(days=days),
-    ).select_related("product", "product__category", "author")
+    )
+
+
+def _feed_rows(questions: QuerySet[Question]) -> QuerySet[Question]:
+    return questions.select_related("product", "product__category", "author")
+
+
+def _not_answered_by(user: User) -> Exists:
+    return ~Exists(Answer.objects.filter(question=OuterRef("pk"), author=user))
 
 
 def _popularity():
     return Ln(Cast(F("answer_count"), FloatField()) + Value(1.0))
 
 
-def question_feed_popular(*, now: datetime | None = None) -> QuerySet[Question]:
-    """Recent visible questions, most answered first (what cold-start users see)."""
+#: Most answered first; the partial index ``question_popular`` serves this order.
+POPULAR_ORDER = ("-answer_count", "-created_at", "-id")
+POPULAR_CACHE_SECONDS = 60
+
+
+def _popular_ids(*, now: datetime) -> list[int]:
+    size = settings.QUESTION_FEED_SIZE
+    return list(_feed_candidates(now=now).order_by(*POPULAR_ORDER).values_list("pk", flat=True)[:size])
+
+
+def question_feed_popular(*, user: User | None = None, now: datetime | None = None) -> QuerySet[Question]:
+    """The ``QUESTION_FEED_SIZE`` most answered recent visible questions (what anonymous visitors
+    and cold-start users see). The ranking (ids only) is cached for a minute, so a read is a
+    lookup of at most that many questions by primary key; hidden ones drop out at once. For a
+    signed-in ``user``, their own questions and those they answered are left out. Pass ``now``
+    to rank afresh as of that moment (tests, jobs)."""
+    if now is None:
+        ids = cache.get_or_set(
+            "community:questions:popular", lambda: _popular_ids(now=timezone.now()), POPULAR_CACHE_SECONDS
+        )
+    else:
+        ids = _popular_ids(now=now)
+    questions = Question.objects.filter(pk__in=ids, status=ContentStatus.VISIBLE, product__status=ProductStatus.ACTIVE)
+    if user is not None and user.is_authenticated:
+        questions = questions.exclude(author=user).filter(_not_answered_by(user))
     return (
-        _feed_candidates(now=now or timezone.now())
-        .annotate(score=_popularity(), reason=Value("popular"))
-        .order_by("-score", "-created_at", "-id")
+        _feed_rows(questions).annotate(score=_popularity(), reason=Value(FeedReason.POPULAR)).order_by(*POPULAR_ORDER)
     )
 
 
-def question_feed_for_you(*, user: User, now: datetime | None = None) -> QuerySet[Question]:
-    """Questions for ``user``, in one scored query: interest in the product's category (from
-    their InterestProfile), products they bought (they can answer), popularity, and a nudge for
-    open questions — so the three sources mix and each question appears once. Their own
-    questions and ones they already answered are left out. A user with no interests and no
-    purchases gets the popular order."""
-    if not user.is_authenticated:
-        return question_feed_popular(now=now)
+def question_feed_score(*, user: User, now: datetime) -> QuerySet[Question]:
+    """The "for you" scoring — the one place it lives; ``services.feeds.question_feed_rebuild``
+    stores its top rows. One scored query over visible questions of the last
+    ``QUESTION_FEED_DAYS`` on active products: interest in the product's category (the user's
+    InterestProfile), products they bought (they can answer), popularity, and a nudge for open
+    questions — so the three sources mix and each question appears once, with ``score`` and
+    ``reason``. Their own questions and ones they already answered are left out. A user with no
+    interests and no purchases gets the popular order. It scores every candidate: run it in
+    the background job, never on a page read."""
     interest = Subquery(
         InterestProfile.objects.filter(user=user, category_id=OuterRef("product__category_id")).values("weight")[:1],
         output_field=FloatField(),
     )
     bought = Exists(purchases(buyer_id=user.pk, product_id=OuterRef("product_id")))
-    answered = Exists(Answer.objects.filter(question=OuterRef("pk"), author=user))
     return (
-        _feed_candidates(now=now or timezone.now())
+        _feed_candidates(now=now)
         .exclude(author=user)
-        .annotate(interest=Coalesce(interest, Value(0.0)), bought=bought, answered=answered)
-        .filter(answered=False)
+        .filter(_not_answered_by(user))
+        .annotate(interest=Coalesce(interest, Value(0.0)), bought=bought)
         .annotate(
             score=(
                 F("interest")
@@ -178,12 +220,35 @@ def question_feed_for_you(*, user: User, now: datetime | None = None) -> QuerySe
                 + _popularity()
             ),
             reason=Case(
-                When(bought=True, then=Value("bought")),
-                When(interest__gt=0, then=Value("interest")),
-                default=Value("popular"),
+                When(bought=True, then=Value(FeedReason.BOUGHT)),
+                When(interest__gt=0, then=Value(FeedReason.INTEREST)),
+                default=Value(FeedReason.POPULAR),
             ),
         )
         .order_by("-score", "-created_at", "-id")
+    )
+
+
+def question_feed_for_you(*, user: User) -> QuerySet[Question]:
+    """``user``'s "for you" questions, read from their precomputed ``QuestionFeedEntry`` rows (see
+    :func:`question_feed_score`): one query that walks the ``(user, -score)`` index and joins the
+    question, its product, category and author — at most ``QUESTION_FEED_SIZE`` rows whatever
+    the size of the question table. Questions hidden, taken off sale or answered by the user
+    since the rebuild drop out at once. Someone without entries (never rebuilt: a cold start)
+    gets :func:`question_feed_popular`, as do anonymous visitors."""
+    if not user.is_authenticated or not QuestionFeedEntry.objects.filter(user=user).exists():
+        return question_feed_popular(user=user)
+    entry = FilteredRelation("feed_entries", condition=Q(feed_entries__user=user))
+    return (
+        _feed_rows(Question.objects.annotate(entry=entry))
+        .filter(
+            entry__isnull=False,
+            status=ContentStatus.VISIBLE,
+            product__status=ProductStatus.ACTIVE,
+        )
+        .filter(_not_answered_by(user))
+        .annotate(score=F("entry__score"), reason=F("entry__reason"))
+        .order_by("-score", "-id")
     )
 
 

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from community.models import Activity, ActivityKind, InterestProfile, User
+from community.models import Activity, ActivityKind, InterestProfile, QuestionFeedEntry, User
+from community.services.feeds import question_feed_rebuild_soon
 from marketplace.models import Order, Product, Review
 
 #: How much each kind of activity says about a user's interest (before decay).
@@ -50,7 +51,8 @@ def activity_record(
 
 @transaction.atomic
 def activities_record_order(*, order_id: int) -> int:
-    """Record a "bought" activity for each line of a paid order (idempotent by order line)."""
+    """Record a "bought" activity for each line of a paid order (idempotent by order line); when
+    something new was recorded, the buyer's interests and feed are rebuilt soon after commit."""
     order = Order.objects.filter(pk=order_id).only("buyer_id", "paid_at").first()
     if order is None:
         return 0
@@ -66,6 +68,8 @@ def activities_record_order(*, order_id: int) -> int:
                 at=order.paid_at,
             )
         )
+    if recorded:
+        question_feed_rebuild_soon(user_id=order.buyer_id)
     return recorded
 
 
@@ -84,9 +88,11 @@ def activity_record_review(*, review_id: int) -> Activity | None:
 
 @transaction.atomic
 def activity_clear(*, user: User) -> int:
-    """Forget ``user``'s activity history and the interests derived from it."""
+    """Forget ``user``'s activity history and what was derived from it: interests and the
+    precomputed feed (they see popular questions until they do something again)."""
     deleted, _ = Activity.objects.filter(user=user).delete()
     InterestProfile.objects.filter(user=user).delete()
+    QuestionFeedEntry.objects.filter(user=user).delete()
     return deleted
 
 

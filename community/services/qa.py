@@ -20,6 +20,7 @@ from community.models import (
 )
 from community.selectors.qa import question_routing_candidates
 from community.services.activity import activity_record
+from community.services.feeds import question_feed_rebuild_soon
 from community.services.notifications import notification_create, notifications_create_bulk
 from marketplace.errors import ApplicationError
 from marketplace.models import Product, ProductStatus
@@ -58,7 +59,8 @@ def _check_can_edit(*, user: User, content: Question | Answer, what: str) -> Non
 
 @transaction.atomic
 def question_ask(*, author: User, product: Product, text: str) -> Question:
-    """Ask a question about ``product``. After commit a Celery task invites recent buyers."""
+    """Ask a question about ``product``. After commit Celery invites recent buyers and (soon)
+    rebuilds the asker's interests and feed."""
     if product.status != ProductStatus.ACTIVE:
         raise ApplicationError("This product is not on sale.", status=404, code="not_found")
     text = _clean_text(text, minimum=QUESTION_MIN_LENGTH, maximum=1000, what="question")
@@ -73,6 +75,7 @@ def question_ask(*, author: User, product: Product, text: str) -> Question:
     from community.tasks import question_route  # tasks import services: import here
 
     transaction.on_commit(lambda: question_route.apply_async(args=[question.pk], queue="notify"))
+    question_feed_rebuild_soon(user_id=author.pk)
     return question
 
 
@@ -111,7 +114,8 @@ def question_set_status(*, question: Question, status: str) -> bool:
 @transaction.atomic
 def answer_post(*, author: User, question: Question, text: str) -> Answer:
     """Answer a visible question (once per person; edit to change it). Closes the author's
-    invitation to this question and tells the asker."""
+    invitation to this question, tells the asker, and (soon after commit) rebuilds the
+    answerer's interests and feed."""
     if question.status != ContentStatus.VISIBLE:
         raise ApplicationError("No such question.", status=404, code="not_found")
     if question.author_id == author.pk:
@@ -140,6 +144,7 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
         url=answer.get_absolute_url(),
         dedupe_key=f"answer:{answer.pk}",
     )
+    question_feed_rebuild_soon(user_id=author.pk)
     return answer
 
 

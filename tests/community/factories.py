@@ -112,6 +112,17 @@ class QuestionInvitationFactory(factory.django.DjangoModelFactory):
     invitee = factory.SubFactory(UserFactory)
 
 
+class QuestionFeedEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "community.QuestionFeedEntry"
+
+    user = factory.SubFactory(UserFactory)
+    question = factory.SubFactory(QuestionFactory)
+    score = 1.0
+    reason = "interest"
+    computed_at = factory.LazyFunction(timezone.now)
+
+
 # --- marketplace rows the community tests stand on --------------------------------------------
 # The marketplace factories import UserFactory from here, so they are imported lazily.
 

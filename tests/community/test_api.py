@@ -1,9 +1,11 @@
 """The community API: contracts (status, body, rows afterwards) and pinned query counts."""
 
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from community.models import Activity, Answer, AnswerVote, Notification, Question, ShopFollow, UserFollow
+from community.services.feeds import question_feed_rebuild
 from tests.community.factories import (
     ActivityFactory,
     AnswerFactory,
@@ -240,11 +242,29 @@ def test_answer_list_query_count(authed, user, django_assert_num_queries, n):
 
 @pytest.mark.parametrize("n", SIZES)
 def test_for_you_query_count(authed, user, django_assert_num_queries, n):
+    # given n questions about a product the user bought, and their rebuilt feed
+    product = ProductFactory()
+    make_purchase(user, product)
+    QuestionFactory.create_batch(n, product=product)
+    QuestionFactory.create_batch(n)  # more questions in the table do not change the read
+    question_feed_rebuild(user_id=user.pk, now=timezone.now())
+    # token, has entries, count, page (entries joined to visible questions)
+    with django_assert_num_queries(4):
+        r = authed.get("/api/v1/questions/for-you/")
+    assert r.json()["count"] == 2 * n
+    assert [q["reason"] for q in r.json()["results"][:n]] == ["bought"] * min(n, 20)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_for_you_query_count_on_a_cold_start(authed, user, django_assert_num_queries, n):
     QuestionFactory.create_batch(n)
-    with django_assert_num_queries(3):  # token, count, page
+    # token, has entries (none), popular ranking (cached afterwards), count, page
+    with django_assert_num_queries(5):
         r = authed.get("/api/v1/questions/for-you/")
     assert r.json()["count"] == n
     assert {q["reason"] for q in r.json()["results"]} == {"popular"}
+    with django_assert_num_queries(4):
+        authed.get("/api/v1/questions/for-you/")
 
 
 @pytest.mark.parametrize("n", SIZES)

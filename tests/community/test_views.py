@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from community.models import Answer, AnswerVote, Notification, Question, ShopFollow, UserFollow
 from community.services.activity import interest_profile_rebuild
+from community.services.feeds import question_feed_rebuild
 from tests.community.factories import (
     ActivityFactory,
     AnswerFactory,
@@ -238,12 +239,28 @@ def test_answers_list_verified_buyers_first_then_helpfulness(client):
 def test_for_you_page_query_count(client, user, django_assert_num_queries, n):
     product = ProductFactory()
     QuestionFactory.create_batch(n, product=product, text="Does it tarnish?")
+    QuestionFactory.create_batch(n)  # other categories: more rows in the table, same read
     ActivityFactory(user=user, product=product, category=product.category)
-    interest_profile_rebuild(user_id=user.pk, now=timezone.now())
+    now = timezone.now()
+    interest_profile_rebuild(user_id=user.pk, now=now)
+    question_feed_rebuild(user_id=user.pk, now=now)
     client.force_login(user)
-    with django_assert_num_queries(5):  # session, user, badge, count, page
+    # session, user, badge, has entries, count, page (entries joined to visible questions)
+    with django_assert_num_queries(6):
         page = html(client.get("/questions/"))
     assert page.count("Does it tarnish?") == min(n, 20)
+    assert "For you" in page
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_popular_questions_page_query_count(client, django_assert_num_queries, n):
+    QuestionFactory.create_batch(n, text="Is it waterproof?")
+    with django_assert_num_queries(3):  # popular ranking (then cached a minute), count, page
+        page = html(client.get("/questions/"))
+    assert page.count("Is it waterproof?") == min(n, 20)
+    assert "Popular questions" in page
+    with django_assert_num_queries(2):
+        html(client.get("/questions/"))
 
 
 @pytest.mark.parametrize("n", SIZES)
