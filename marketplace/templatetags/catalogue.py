@@ -5,8 +5,9 @@ from decimal import Decimal
 from django import template
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from marketplace.caching import TAG_ALL, TAG_LISTS, cached
 from marketplace.selectors.catalogue import product_filter, product_list_public, product_next_price_change
@@ -50,3 +51,15 @@ def catalogue_home_section() -> str:
         return html, boundary.timestamp() if boundary else None
 
     return cached("cat:page:home", tags=(TAG_ALL, TAG_LISTS), build=build)
+
+
+@register.simple_tag(takes_context=True)
+def page_extensions(context, slot: str) -> str:
+    """Render the templates that upper apps contribute to ``slot`` of a marketplace page.
+
+    ``settings.MARKETPLACE_PAGE_EXTENSIONS`` (wired in config) names them, so marketplace
+    templates never name another app (the layering of docs/architecture.md). Each template is
+    rendered with the page's context."""
+    names = settings.MARKETPLACE_PAGE_EXTENSIONS.get(slot, ())
+    flat = context.flatten()
+    return mark_safe("".join(get_template(name).render(flat) for name in names))
