@@ -2,10 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from marketplace.models import Visibility
 
-class ContentStatus(models.TextChoices):
-    VISIBLE = "visible", "Visible"
-    HIDDEN = "hidden", "Hidden by moderator"
+#: Questions and answers use the marketplace's visibility states (one choice set for all content).
+ContentStatus = Visibility
 
 
 class Question(models.Model):
