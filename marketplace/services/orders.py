@@ -550,3 +550,13 @@ def order_complete_overdue(*, now: datetime | None = None, after_days: int = ORD
     return Order.objects.filter(
         status=OrderStatus.DELIVERED, delivered_at__lte=now - timedelta(days=after_days)
     ).update(status=OrderStatus.COMPLETED, completed_at=now)
+
+
+def checkout_requests_prune(*, now: datetime | None = None, keep_hours: int | None = None) -> int:
+    """Delete ``Idempotency-Key`` records older than ``keep_hours`` (Stripe keeps keys for 24 h):
+    a retry after that is a new checkout. Orders keep existing (their ``checkout`` link is set
+    null). Returns how many records were deleted. Idempotent."""
+    now = now or timezone.now()
+    keep = timedelta(hours=keep_hours or settings.IDEMPOTENCY_KEY_HOURS)
+    deleted, _ = CheckoutRequest.objects.filter(created_at__lt=now - keep).delete()
+    return deleted

@@ -6,10 +6,16 @@ from django.db import OperationalError
 
 from marketplace.services import orders as order_services
 
-__all__ = ["orders_complete_overdue"]
+__all__ = ["checkout_requests_prune", "orders_complete_overdue"]
 
 
 @shared_task(autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
 def orders_complete_overdue() -> int:
     """Complete orders delivered more than ORDER_AUTO_COMPLETE_DAYS ago (idempotent; hourly)."""
     return order_services.order_complete_overdue()
+
+
+@shared_task(autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
+def checkout_requests_prune() -> int:
+    """Forget Idempotency-Key records older than IDEMPOTENCY_KEY_HOURS (idempotent; daily)."""
+    return order_services.checkout_requests_prune()

@@ -347,3 +347,27 @@ def test_checkout_page_shows_a_sold_out_refusal(client, user):
 
     assert "“Jade ring” is sold out." in r.content.decode()
     assert not Order.objects.exists()
+
+
+def test_idempotency_keys_are_forgotten_after_their_window_and_orders_stay(user, settings):
+    # given a 12-hour key window, a checkout made with a key 13 hours ago, and one made just now
+    settings.IDEMPOTENCY_KEY_HOURS = 12
+    product = make_product(stock=10)
+    fill_cart(user, (product, 1))
+    checkout_submit(buyer=user, idempotency_key="old")
+    CheckoutRequest.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=13))
+    fill_cart(user, (product, 1))
+    checkout_submit(buyer=user, idempotency_key="new")
+
+    # when old records are pruned (twice: the job is idempotent)
+    from marketplace.tasks.orders import checkout_requests_prune
+
+    assert checkout_requests_prune() == 1
+    assert checkout_requests_prune() == 0
+
+    # then only the recent key is remembered, both orders remain, and the old key is usable again
+    assert list(CheckoutRequest.objects.values_list("key", flat=True)) == ["new"]
+    assert Order.objects.count() == 2
+    fill_cart(user, (product, 1))
+    assert checkout_submit(buyer=user, idempotency_key="old").replayed is False
+    assert Order.objects.count() == 3
