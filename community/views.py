@@ -18,7 +18,7 @@ from community.services import activity as activity_services
 from community.services import notifications as notification_services
 from community.services import people as people_services
 from community.services import qa as qa_services
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Product, ProductStatus
 
 PAGE_SIZE = 20

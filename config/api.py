@@ -8,7 +8,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class Pagination(PageNumberPagination):

@@ -53,4 +53,3 @@ class UserWindowThrottle(_FixedWindow, UserRateThrottle):
 
     def get_cache_key(self, request, view):
         return super().get_cache_key(request, view) if request.user and request.user.is_authenticated else None
-

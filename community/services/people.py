@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from community.models import NotificationKind, ShopFollow, User, UserFollow
 from community.services.notifications import notification_create
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Shop, ShopStatus
 
 

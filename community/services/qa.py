@@ -22,7 +22,7 @@ from community.selectors.qa import question_routing_candidates
 from community.services.activity import activity_record
 from community.services.feeds import question_feed_rebuild_soon
 from community.services.notifications import notification_create, notifications_create_bulk
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Product, ProductStatus
 
 QUESTION_MIN_LENGTH = 10

@@ -4,7 +4,7 @@ through the services (so stock and ratings stay right) and is logged in the admi
 
 from django.contrib import admin, messages
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Order, OrderLine, OrderStatus, Review, ReviewImage, Visibility
 from marketplace.services import orders as order_services
 from marketplace.services import reviews as review_services

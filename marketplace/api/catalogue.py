@@ -19,8 +19,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, cached
-from marketplace.errors import ApplicationError
 from marketplace.filters import ProductFilter
 from marketplace.models import Category, Product, ProductImage, ProductStatus, Shop
 from marketplace.permissions import IsShopOwnerOrReadOnly

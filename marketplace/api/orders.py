@@ -11,7 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Order, Review
 from marketplace.selectors import orders as selectors
 from marketplace.services import cart as cart_services

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import (
     CartItem,
     Deal,

@@ -11,7 +11,7 @@ from collections.abc import MutableMapping
 
 from django.db import transaction
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Cart, CartItem, Deal, DealPurchase, Product
 from marketplace.selectors.orders import product_quantity_limit
 from marketplace.selectors.pricing import product_annotate_prices

@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from core.errors import ApplicationError
 from marketplace import signals
 from marketplace.caching import TAG_ALL, TAG_LISTS, bump_on_commit, product_tag
-from marketplace.errors import ApplicationError
 from marketplace.models import Category, Product, ProductStatus, ProductView, Shop, ShopStatus
 from marketplace.services.images import image_clean
 

@@ -41,8 +41,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from marketplace.caching import bump_on_commit, product_tag
-from marketplace.errors import ApplicationError
 from marketplace.models import (
     Cart,
     CartItem,

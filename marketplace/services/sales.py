@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from marketplace import caching
-from marketplace.errors import ApplicationError
 from marketplace.models import (
     Deal,
     DealStatus,

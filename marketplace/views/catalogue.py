@@ -22,9 +22,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, cached, product_tag
 from marketplace.charts import bar_chart
-from marketplace.errors import ApplicationError
 from marketplace.filters import ProductFilter, list_params
 from marketplace.forms import ImageUploadForm, ProductForm, ShopForm
 from marketplace.permissions import user_can_manage

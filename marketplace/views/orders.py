@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.forms_orders import CartAddForm, CartQuantityForm, CheckoutForm, ReviewForm
 from marketplace.models import OrderStatus
 from marketplace.payments import get_payment_backend

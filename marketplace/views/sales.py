@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import SaleStatus
 from marketplace.selectors import sales as sale_selectors
 from marketplace.selectors.catalogue import shop_get_public

@@ -5,7 +5,7 @@ from django.db import IntegrityError
 
 from community.models import Notification, NotificationKind, ShopFollow, UserFollow
 from community.services.people import shop_follow, shop_unfollow, user_follow, user_unfollow
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from tests.community.concurrency import run_in_threads
 from tests.community.factories import UserFactory
 from tests.marketplace.factories import ShopFactory

@@ -26,7 +26,7 @@ from community.services.qa import (
     question_edit,
     question_route_to_buyers,
 )
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import OrderStatus
 from tests.community.concurrency import run_in_threads
 from tests.community.factories import (

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import CartItem, DealPurchase, ProductStatus
 from marketplace.selectors.orders import cart_get
 from marketplace.services import cart as cart_services

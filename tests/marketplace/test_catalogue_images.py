@@ -6,7 +6,7 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import ProductImage
 from marketplace.services import images as image_services
 from marketplace.tasks.catalogue import generate_product_image_sizes

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import CartItem, CheckoutRequest, Deal, DealPurchase, Order, OrderStatus, Product
 from marketplace.services.orders import checkout_submit, order_place
 from tests.community.factories import UserFactory

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Deal, DealPurchase, Order, OrderStatus, Product, VoucherClaim
 from marketplace.payments import PaymentResult, SimulatedPaymentBackend
 from marketplace.services import orders as services

@@ -20,7 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import CheckoutRequest, Deal, DealPurchase, Order, OrderLine, OrderStatus, Product
 from marketplace.payments import SimulatedPaymentBackend
 from marketplace.services import orders as services

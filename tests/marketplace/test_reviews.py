@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Order, OrderStatus, Product, Review, Shop, Visibility
 from marketplace.services.reviews import review_create, review_set_visibility
 from marketplace.signals import review_posted

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import (
     Deal,
     DealStatus,

@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.errors import ApplicationError
+from core.errors import ApplicationError
 from marketplace.models import Voucher, VoucherClaim
 from marketplace.services import sales as sale_services
 from tests.community.factories import PASSWORD, UserFactory
