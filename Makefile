@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench-marketplace bench-flash clean
+.PHONY: run test lint messages translations bench-marketplace bench-flash clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,16 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed-run $@
 
-run: $(VENV)/.installed-run
+# Compile the translation catalogues (.po -> .mo, pure Python; the .mo files are not committed).
+translations: $(VENV)/.installed-run
+	$(BIN)/python manage.py translations compile
+
+# After marking strings: re-extract them into every catalogue (needs GNU gettext), translate the
+# empty entries, then `make test` (tests/config/test_translations.py checks the catalogues).
+messages: $(VENV)/.installed-dev
+	$(BIN)/python manage.py translations update
+
+run: $(VENV)/.installed-run translations
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
 	@echo ""
@@ -30,7 +39,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: lint
+test: lint translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench-marketplace: $(VENV)/.installed-dev

@@ -55,6 +55,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common: the language follows the set_language cookie, else
+    # Accept-Language, else LANGUAGE_CODE (and responses get "Vary: Accept-Language").
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -179,7 +182,13 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 # --- I18n, time -----------------------------------------------------------------------------
-LANGUAGE_CODE = "en"
+# Shoppers' browsers send Accept-Language (zh-CN → 简体中文); LANGUAGE_CODE is only the fallback
+# for clients that send none (API scripts, crawlers, the test client): English, the language of
+# the source strings. Catalogues and how to update them: docs/architecture.md, "Translations".
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # the project catalogue; apps keep theirs in <app>/locale/
+FORMAT_MODULE_PATH = ["config.formats"]  # our date formats per language (12月12日 / Dec 12)
 TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -17,6 +17,7 @@ urlpatterns = [
     path("ping", views.ping, name="ping"),
     path("admin/", admin.site.urls),
     path("accounts/", include("community.auth_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the footer's language switcher
     path("", include("marketplace.urls")),
     path("", include("community.urls")),
     path("", include("livestream.urls")),

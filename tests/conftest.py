@@ -12,6 +12,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def pytest_configure(config):
+    from core.i18n import compile_all
+
+    compile_all()  # tests never run against a stale .mo (compiling takes a few milliseconds)
     db = settings.DATABASES["default"]
     print(
         f"\nJishi test run: database={db['ENGINE'].rsplit('.', 1)[-1]} "

@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from marketplace.caching import TAG_ALL, TAG_LISTS, cached
 from marketplace.selectors.catalogue import product_filter, product_list_public, product_next_price_change
@@ -50,7 +51,7 @@ def catalogue_home_section() -> str:
         boundary = product_next_price_change(now=now)
         return html, boundary.timestamp() if boundary else None
 
-    return cached("cat:page:home", tags=(TAG_ALL, TAG_LISTS), build=build)
+    return cached(f"cat:page:home:{get_language()}", tags=(TAG_ALL, TAG_LISTS), build=build)
 
 
 @register.simple_tag(takes_context=True)

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
@@ -45,7 +46,8 @@ def _timestamp(instant) -> float | None:
 
 
 def _key(prefix: str, params: str) -> str:
-    return f"{prefix}:{hashlib.sha1(params.encode()).hexdigest()}"
+    """A page's cache key: its parameters and the active language (the HTML is translated)."""
+    return f"{prefix}:{get_language()}:{hashlib.sha1(params.encode()).hexdigest()}"
 
 
 def _pristine(request) -> bool:
@@ -77,7 +79,8 @@ def _serve(request, *, key: str, tags: tuple, build, template: str = "marketplac
     def build_page():
         value, expires_at = build()
         flagged = request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)
-        content = _render(request, value, template).content
+        # The footer's language form (base.html) gets the placeholder too, replaced per request.
+        content = _render(request, {**value, "csrf_token": CSRF_PLACEHOLDER}, template).content
         # A page that used a real CSRF token (get_token flags this) belongs to this visitor.
         personal = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         if flagged:
@@ -184,7 +187,7 @@ def product_detail(request, pk: int):
         product = selectors.product_get_public(product_id=pk, now=now)
         return _product_value(product), _timestamp(selectors.product_next_price_change(product_id=pk, now=now))
 
-    key, tags = f"cat:page:product:{pk}", (TAG_ALL, product_tag(pk))
+    key, tags = f"cat:page:product:{pk}:{get_language()}", (TAG_ALL, product_tag(pk))
     if _pristine(request) or not request.user.is_authenticated:
         return _serve(request, key=key, tags=tags, build=build)
     try:
