@@ -5,11 +5,11 @@ import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 
 from config.celery import app as celery_app
+from core.cache import cache_check
 
 
 def _check_database():
@@ -17,15 +17,6 @@ def _check_database():
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return connection.vendor
-
-
-def _check_cache():
-    key = f"healthz:{uuid.uuid4().hex}"
-    cache.set(key, "1", 10)
-    if cache.get(key) != "1":
-        raise RuntimeError("cache did not return the value just written")
-    cache.delete(key)
-    return cache.__class__.__name__
 
 
 def _check_channel_layer():
@@ -45,7 +36,7 @@ def _check_broker():
 
 CHECKS = {
     "database": _check_database,
-    "cache": _check_cache,
+    "cache": cache_check,
     "channel_layer": _check_channel_layer,
     "broker": _check_broker,
 }

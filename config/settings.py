@@ -117,14 +117,19 @@ AUTH_USER_MODEL = "community.User"
 
 # --- Redis: cache, channel layer, Celery ------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+#: Seconds the cache waits to connect to Redis or for an answer before it serves uncached.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
 
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache on one kept client, failing open when Redis is unreachable
+            # (pages and API keep serving, uncached and unthrottled): core/cache.py.
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="jishi"),
             "TIMEOUT": 300,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }
     }
     # Pub/sub layer: the list-based RedisChannelLayer silently dropped ~half of a 200-message
@@ -231,14 +236,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Fixed-window counters: one cache round trip per request (DRF's stock throttles rewrite a
     # list of every request in the window on each call).
     "DEFAULT_THROTTLE_CLASSES": [
-        "marketplace.throttles.AnonWindowThrottle",
-        "marketplace.throttles.UserWindowThrottle",
+        "core.throttles.AnonWindowThrottle",
+        "core.throttles.UserWindowThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="600/minute"),
@@ -246,7 +251,7 @@ REST_FRAMEWORK = {
         "register": env("API_THROTTLE_REGISTER", default="30/minute"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -1,5 +1,5 @@
 """The one domain error type. Services raise it; the API turns it into a JSON 4xx
-(config.api.exception_handler) and page views into a form error or message."""
+(core.api.exception_handler) and page views into a form error or message."""
 
 
 class ApplicationError(Exception):

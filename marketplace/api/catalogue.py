@@ -1,8 +1,8 @@
 """API for catalogue: shops, categories, products and product images.
 
 Thin: parse with a serializer, call a selector or service, render. Permissions are the rules of
-``marketplace.permissions``; domain errors are ApplicationError (rendered by config.api).
-The public product list is cached as serialized data (see ``marketplace/caching.py``).
+``marketplace.permissions``; domain errors are ApplicationError (rendered by core.api).
+The public product list is cached as serialized data (see ``core/cache.py``).
 """
 
 import hashlib
@@ -19,8 +19,9 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from core.cache import cached
 from core.errors import ApplicationError
-from marketplace.caching import TAG_ALL, TAG_LISTS, cached
+from marketplace.caching import TAG_ALL, TAG_LISTS
 from marketplace.filters import ProductFilter
 from marketplace.models import Category, Product, ProductImage, ProductStatus, Shop
 from marketplace.permissions import IsShopOwnerOrReadOnly
@@ -229,7 +230,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         return _with_images(selectors.product_list_public(now=getattr(self, "now", None)))
 
     def list(self, request, *args, **kwargs):
-        """Served from the versioned cache as ready JSON (see ``marketplace/caching.py``)."""
+        """Served from the versioned cache as ready JSON (see ``core/cache.py``)."""
         key = "cat:api:products:" + hashlib.sha1(request.build_absolute_uri().encode()).hexdigest()
 
         def build():

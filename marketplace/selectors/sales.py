@@ -29,7 +29,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat, Round
 from django.utils import timezone
 
-from marketplace import caching
+from core.cache import cached
+from marketplace.caching import TAG_ALL, TAG_LISTS
 from marketplace.models import (
     Category,
     Deal,
@@ -266,7 +267,7 @@ def sale_deal_cards(
         expires_at = product_next_price_change(now=now)
         return result, expires_at.timestamp() if expires_at else None
 
-    return caching.cached(key, tags=[caching.TAG_ALL, caching.TAG_LISTS], build=build)
+    return cached(key, tags=[TAG_ALL, TAG_LISTS], build=build)
 
 
 def deal_counters(*, deal_ids: list[int]) -> dict[int, dict]:

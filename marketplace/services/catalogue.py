@@ -1,8 +1,8 @@
 """Catalogue writes: shops, products, moderation, product views, and cache invalidation.
 
 Every write that changes what a product page or list shows ends with a cache bump, scheduled
-on commit (see ``marketplace/caching.py``). Other sub-domains call :func:`product_cache_bump`
-after changing a product's stock, sales count, rating or deals.
+on commit (``core/cache.py``; the tags are in ``marketplace/caching.py``). Other sub-domains
+call :func:`product_cache_bump` after changing a product's stock, sales count, rating or deals.
 """
 
 from decimal import Decimal
@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from marketplace import signals
-from marketplace.caching import TAG_ALL, TAG_LISTS, bump_on_commit, product_tag
+from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.models import Category, Product, ProductStatus, ProductView, Shop, ShopStatus
 from marketplace.services.images import image_clean
 

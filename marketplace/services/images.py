@@ -17,8 +17,9 @@ from django.db import transaction
 from django.db.models import Count, F, Max
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from marketplace.caching import TAG_LISTS, bump_on_commit, product_tag
+from marketplace.caching import TAG_LISTS, product_tag
 from marketplace.models import Product, ProductImage
 
 #: Formats accepted, with the extension we give the cleaned file.

@@ -41,8 +41,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from marketplace.caching import bump_on_commit, product_tag
+from marketplace.caching import product_tag
 from marketplace.models import (
     Cart,
     CartItem,

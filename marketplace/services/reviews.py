@@ -13,8 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 
+from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from marketplace.caching import TAG_LISTS, bump_on_commit, product_tag
+from marketplace.caching import TAG_LISTS, product_tag
 from marketplace.models import OrderStatus, Product, Review, ReviewImage, Shop, Visibility
 from marketplace.selectors.orders import order_line_get_reviewable
 from marketplace.services.images import image_clean

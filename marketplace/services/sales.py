@@ -16,8 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from marketplace import caching
+from marketplace.caching import TAG_ALL
 from marketplace.models import (
     Deal,
     DealStatus,
@@ -82,7 +83,7 @@ def sale_save(*, sale: SaleEvent) -> SaleEvent:
     and page is dropped after commit. The clock's ``*_at`` marks are not touched here."""
     sale.full_clean()
     sale.save()
-    caching.bump_on_commit(caching.TAG_ALL)
+    bump_on_commit(TAG_ALL)
     return sale
 
 
@@ -250,7 +251,7 @@ def deal_moderate(*, deal_ids: list[int], approve: bool) -> list[int]:
     )
     Deal.objects.filter(id__in=[deal_id for deal_id, _ in changed]).update(status=target)
     if changed:
-        caching.bump_on_commit(caching.TAG_ALL)
+        bump_on_commit(TAG_ALL)
     return [deal_id for deal_id, _ in changed]
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from marketplace.caching import TAG_ALL, TAG_LISTS, cached
+from core.cache import cached
+from marketplace.caching import TAG_ALL, TAG_LISTS
 from marketplace.selectors.catalogue import product_filter, product_list_public, product_next_price_change
 
 register = template.Library()

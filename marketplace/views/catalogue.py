@@ -1,7 +1,7 @@
 """Page views for catalogue: browsing (product list, category, search, shop, product page) and
 the seller's pages (dashboard, shop and product editing, images).
 
-Browsing pages render their main content once into the versioned cache (``marketplace/caching.py``)
+Browsing pages render their main content once into the versioned cache (``core/cache.py``)
 and serve it to everyone until a product write or sale boundary invalidates it; an anonymous
 request then touches neither the session store nor the database.
 """
@@ -23,8 +23,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
+from core.cache import cached
 from core.errors import ApplicationError
-from marketplace.caching import TAG_ALL, TAG_LISTS, cached, product_tag
+from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.charts import bar_chart
 from marketplace.filters import ProductFilter, list_params
 from marketplace.forms import ImageUploadForm, ProductForm, ShopForm

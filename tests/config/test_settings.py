@@ -61,7 +61,7 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis(tmp_path):
     assert s["db"] == "django.db.backends.postgresql"
     assert s["name"] == "jishi"
     assert s["max_age"] == 60  # persistent connections under gunicorn
-    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["cache"] == "core.cache.RedisCache"  # Django's RedisCache, failing open
     assert s["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert s["layer_hosts"] == [{"address": "redis://cache.example:6379/2", "socket_timeout": None}]
     assert s["broker"] == "redis://cache.example:6379/2"

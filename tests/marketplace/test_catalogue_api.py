@@ -318,7 +318,7 @@ def test_permission_matrix(actors, media_root, endpoint, who, expected):
 
 
 def test_api_rate_limit_answers_429_with_retry_after(api_client, monkeypatch):
-    from marketplace.throttles import AnonWindowThrottle
+    from core.throttles import AnonWindowThrottle
 
     monkeypatch.setattr(AnonWindowThrottle, "THROTTLE_RATES", {"anon": "3/minute", "user": "3/minute"})
 
@@ -331,7 +331,7 @@ def test_api_rate_limit_answers_429_with_retry_after(api_client, monkeypatch):
 
 
 def test_signed_in_users_are_limited_at_the_user_rate(monkeypatch):
-    from marketplace.throttles import UserWindowThrottle
+    from core.throttles import UserWindowThrottle
 
     monkeypatch.setattr(UserWindowThrottle, "THROTTLE_RATES", {"anon": "1/minute", "user": "2/minute"})
     client = client_for(UserFactory())

@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 from django.db.models import F
 
+from core.cache import cached
 from core.errors import ApplicationError
 from marketplace import signals
-from marketplace.caching import TAG_LISTS, cached, product_tag
+from marketplace.caching import TAG_LISTS, product_tag
 from marketplace.models import Category, Product, ProductStatus, ProductView, ShopStatus
 from marketplace.services import catalogue as services
 from tests.community.factories import UserFactory

@@ -1,18 +1,19 @@
-"""O(1) API rate limits: a fixed-window counter, one cache round trip per request.
+"""O(1) API rate limits: a fixed-window counter, one cache round trip per request
+(``REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]`` points here).
 
 DRF's stock ``AnonRateThrottle``/``UserRateThrottle`` keep every request time of the window in
 one cache value and rewrite it on each request (two round trips, and work that grows with the
 rate). These use the same scopes and rates (``DEFAULT_THROTTLE_RATES["anon"|"user"]``) with an
 ``INCR`` per window instead. A burst at a window's edge can reach twice the rate, the usual
-fixed-window trade-off.
+fixed-window trade-off. While the cache is unreachable every request is let through (fail open,
+see ``core/cache.py``).
 """
 
 import time
 
-from django.core.cache import cache
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from marketplace.caching import redis_client
+from core.cache import counter_incr
 
 
 class _FixedWindow:
@@ -25,21 +26,11 @@ class _FixedWindow:
         now = time.time()
         window = int(now // self.duration)
         self.window_ends = (window + 1) * self.duration
-        count = _incr(f"{key}:w{window}", ttl=self.duration + 1)
-        return count <= self.num_requests
+        count = counter_incr(f"{key}:w{window}", ttl=self.duration + 1)
+        return count is None or count <= self.num_requests
 
     def wait(self):
         return max(0.0, self.window_ends - time.time())
-
-
-def _incr(key: str, *, ttl: int) -> int:
-    client = redis_client()
-    if client is None:
-        cache.add(key, 0, timeout=ttl)
-        return cache.incr(key)
-    real_key = cache.make_key(key)
-    count, _ = client.pipeline(transaction=False).incr(real_key).expire(real_key, ttl).execute()
-    return count
 
 
 class AnonWindowThrottle(_FixedWindow, AnonRateThrottle):

@@ -1,0 +1,71 @@
+"""API plumbing shared by every app's api.py: the one JSON error body, the DRF exception handler
+that renders every API error with it, and pagination. ``config.settings`` wires them into
+``REST_FRAMEWORK``; anything else that answers an API error by hand (a stored Idempotency-Key
+replay, a service that records its refusal) builds the body with :func:`error_body`.
+
+The body is ``{"error": {"code": str, "message": str, "fields"?: {field: [messages]}, ...extra}}``
+(docs/api.md)."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import ApplicationError
+
+
+class Pagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def error_body(*, code: str, message: str, fields: dict | None = None, **extra: Any) -> dict:
+    """The one API error body. ``fields`` maps a field name to its messages (validation errors);
+    ``extra`` adds machine-readable details next to ``code`` (e.g. ``product=12``)."""
+    body = {"code": code, "message": message, **extra}
+    if fields is not None:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def application_error_body(error: ApplicationError) -> dict:
+    """The error body for a domain refusal (its HTTP status is ``error.status``)."""
+    return error_body(code=error.code, message=error.message, **error.extra)
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            msg = _first_message(value)
+            return msg if key in ("detail", "non_field_errors") else f"{key}: {msg}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    """DRF's ``EXCEPTION_HANDLER``: every API error answers with :func:`error_body`."""
+    if isinstance(exc, ApplicationError):
+        return Response(application_error_body(exc), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data
+    fields = detail if isinstance(exc, exceptions.ValidationError) and isinstance(detail, dict) else None
+    response.data = error_body(
+        code=getattr(exc, "default_code", "error"), message=_first_message(detail), fields=fields
+    )
+    return response

@@ -1,0 +1,339 @@
+"""The cache: a Redis backend that fails open, and versioned entries (tags with tokens).
+
+**The backend** (:class:`RedisCache`, ``CACHES["default"]["BACKEND"]`` when ``REDIS_URL`` is
+set) is Django's ``RedisCache`` with two changes that matter on the request path:
+
+* One redis-py client per process serves every call. Django's backend builds a new
+  ``redis.Redis`` object for every call, which costs more than the round trip itself (~0.1 ms on
+  the 2-core machine) — too much for the hottest path of the site (a cached product page, one
+  ``MGET``). Same keys and same serializer as Django's backend, so the two can share a database.
+* It fails open. When Redis cannot be reached within ``socket_connect_timeout`` /
+  ``socket_timeout`` (``REDIS_TIMEOUT``), every call answers as an empty cache would — ``get``
+  the default, ``get_many`` ``{}``, ``add`` False (so once-per-window work such as the product
+  view dedupe is skipped, not repeated), writes nothing — and the site keeps serving, uncached and
+  unthrottled. For ``outage_retry_seconds`` after a failure no call touches the network; then the
+  next call tries again, so service resumes without a restart. A warning is logged at most once
+  per ``outage_warn_seconds`` per process, and once when Redis is back. ``/healthz`` asks
+  :func:`cache_check`, which does not fail open.
+
+**Versioned entries** (:func:`cached`, :func:`bump`, :func:`bump_on_commit`): an entry is stored
+with the *tags* it depends on: each tag is a cache key holding a random version token. A reader
+fetches the entry and its tags in ONE cache round trip (``get_many``) and uses the entry only if
+every tag still holds the token the entry was built under and the entry's ``expires_at`` (e.g.
+the next sale boundary that could change a price in it) has not passed.
+
+Writers never delete entries; they replace tag tokens *after their transaction commits*
+(:func:`bump_on_commit`). Because a reader reads the tokens *before* it reads the database, an
+entry built from data older than a bump always carries an outdated token and is never served.
+A token that was evicted is recreated with a fresh random value, so eviction can only cause a
+miss, never a stale hit. Apps name their own tags (e.g. ``marketplace/caching.py``).
+"""
+
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+from django.core.cache import cache, caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisSerializer
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+#: Upper bound on any versioned entry's life: a missed invalidation heals within this many seconds.
+MAX_TTL = 300
+
+#: What "Redis is unreachable" looks like to redis-py (refused, reset, timed out, DNS, loading).
+UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+# --- the backend ---------------------------------------------------------------------------------
+
+
+class Outage:
+    """Whether one Redis server is known to be unreachable, shared by a process's threads.
+
+    After a failure, :meth:`skip` is true for ``retry_seconds`` (calls answer at once without
+    the network); the first call after that tries Redis again. Races between threads only cost
+    an extra try or an extra log line."""
+
+    def __init__(self, name: str, *, retry_seconds: float, warn_seconds: float):
+        self.name = name
+        self.retry_seconds = retry_seconds
+        self.warn_seconds = warn_seconds
+        self.down_since: float | None = None
+        self.retry_at = 0.0
+        self.warned_at = -math.inf
+
+    def skip(self) -> bool:
+        return self.down_since is not None and time.monotonic() < self.retry_at
+
+    def failed(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if self.down_since is None:
+            self.down_since = now
+        self.retry_at = now + self.retry_seconds
+        if now - self.warned_at >= self.warn_seconds:
+            self.warned_at = now
+            logger.warning(
+                "Redis cache at %s is unreachable (%s: %s): serving uncached and unthrottled; retrying every %ss",
+                self.name,
+                exc.__class__.__name__,
+                exc,
+                self.retry_seconds,
+            )
+
+    def recovered(self) -> None:
+        if self.down_since is not None:
+            logger.warning("Redis cache at %s is back after %.0f s", self.name, time.monotonic() - self.down_since)
+            self.down_since = None
+            self.warned_at = -math.inf
+
+
+def _display_name(url: str) -> str:
+    """``host:port/db`` of a Redis URL, for logs (never the password)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
+
+
+_shared_lock = threading.Lock()
+_pools: dict[tuple, redis.ConnectionPool] = {}
+_outages: dict[tuple, Outage] = {}
+
+
+class RedisCache(DjangoRedisCache):
+    """Django's ``RedisCache`` on one kept redis-py client per process, failing open when Redis
+    is unreachable (see the module docstring).
+
+    ``LOCATION`` is one Redis URL. ``OPTIONS`` are redis-py connection-pool options (e.g.
+    ``socket_connect_timeout``, ``socket_timeout``), plus ``serializer`` (as in Django) and
+    ``outage_retry_seconds`` (default 5) / ``outage_warn_seconds`` (default 60). Keys are not
+    checked for memcached portability (this backend is Redis).
+    """
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        options = dict(params.get("OPTIONS") or {})
+        serializer = options.pop("serializer", None)
+        if isinstance(serializer, str):
+            serializer = import_string(serializer)
+        self.serializer = serializer() if callable(serializer) else serializer or RedisSerializer()
+        retry_seconds = float(options.pop("outage_retry_seconds", 5))
+        warn_seconds = float(options.pop("outage_warn_seconds", 60))
+        self.location = server if isinstance(server, str) else server[0]
+        shared_key = (self.location, tuple(sorted(options.items())))
+        with _shared_lock:
+            if shared_key not in _pools:
+                _pools[shared_key] = redis.ConnectionPool.from_url(self.location, **options)
+                _outages[shared_key] = Outage(
+                    _display_name(self.location), retry_seconds=retry_seconds, warn_seconds=warn_seconds
+                )
+        self.client = redis.Redis(connection_pool=_pools[shared_key])
+        self.outage = _outages[shared_key]
+
+    def _call(self, fallback, command: Callable[[], Any]):
+        """Run ``command`` against Redis, or answer ``fallback`` while Redis is unreachable."""
+        if self.outage.skip():
+            return fallback
+        try:
+            result = command()
+        except UNREACHABLE as exc:
+            self.outage.failed(exc)
+            return fallback
+        self.outage.recovered()
+        return result
+
+    def _dumps(self, value):
+        return self.serializer.dumps(value)
+
+    def _loads(self, raw):
+        return self.serializer.loads(raw)
+
+    def ping(self) -> bool:
+        """Round trip to Redis, raising if it is unreachable (health checks; never fails open)."""
+        return self.client.ping()
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key, timeout = self.make_key(key, version=version), self.get_backend_timeout(timeout)
+        raw = self._dumps(value)
+
+        def command():
+            if timeout == 0:
+                created = bool(self.client.set(key, raw, nx=True))
+                if created:
+                    self.client.delete(key)
+                return created
+            return bool(self.client.set(key, raw, ex=timeout, nx=True))
+
+        return self._call(False, command)
+
+    def get(self, key, default=None, version=None):
+        raw = self._call(None, lambda: self.client.get(self.make_key(key, version=version)))
+        return default if raw is None else self._loads(raw)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key, timeout = self.make_key(key, version=version), self.get_backend_timeout(timeout)
+        raw = self._dumps(value)
+        if timeout == 0:
+            self._call(None, lambda: self.client.delete(key))
+        else:
+            self._call(None, lambda: self.client.set(key, raw, ex=timeout))
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        key, timeout = self.make_key(key, version=version), self.get_backend_timeout(timeout)
+        if timeout is None:
+            return self._call(False, lambda: bool(self.client.persist(key)))
+        return self._call(False, lambda: bool(self.client.expire(key, timeout)))
+
+    def delete(self, key, version=None):
+        return self._call(False, lambda: bool(self.client.delete(self.make_key(key, version=version))))
+
+    def get_many(self, keys, version=None):
+        keys = list(keys)
+        raw = self._call(None, lambda: self.client.mget([self.make_key(key, version=version) for key in keys]))
+        if raw is None:
+            return {}
+        return {key: self._loads(value) for key, value in zip(keys, raw, strict=True) if value is not None}
+
+    def has_key(self, key, version=None):
+        return self._call(False, lambda: bool(self.client.exists(self.make_key(key, version=version))))
+
+    def incr(self, key, delta=1, version=None):
+        """As Django's (ValueError for a missing key); while Redis is unreachable, ``delta``."""
+        key = self.make_key(key, version=version)
+
+        def command():
+            if not self.client.exists(key):
+                raise ValueError(f"Key '{key}' not found.")
+            return self.client.incr(key, delta)
+
+        return self._call(delta, command)
+
+    def incr_expiring(self, key, *, ttl: int) -> int | None:
+        """``INCR`` a counter and (re)set its expiry in one round trip; the new count, or None
+        while Redis is unreachable. For fixed-window counters (API throttles)."""
+        key = self.make_key(key)
+        return self._call(None, lambda: self.client.pipeline(transaction=False).incr(key).expire(key, ttl).execute()[0])
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        if not data:
+            return []
+        timeout = self.get_backend_timeout(timeout)
+        safe = {self.make_key(key, version=version): self._dumps(value) for key, value in data.items()}
+
+        def command():
+            pipeline = self.client.pipeline()
+            pipeline.mset(safe)
+            if timeout is not None:
+                for key in safe:
+                    pipeline.expire(key, timeout)
+            pipeline.execute()
+            return []
+
+        # Django's contract: the keys that could not be stored (all of them while unreachable).
+        return self._call(list(data), command)
+
+    def delete_many(self, keys, version=None):
+        keys = [self.make_key(key, version=version) for key in keys]
+        if keys:
+            self._call(None, lambda: self.client.delete(*keys))
+
+    def clear(self):
+        return self._call(False, lambda: bool(self.client.flushdb()))
+
+
+def cache_check() -> str:
+    """Health check of the default cache: the backend's name, or an exception if it is down
+    (the fail-open backend is pinged directly; others must return what was just written)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        backend.ping()
+        return backend.__class__.__name__
+    key = f"healthz:{uuid.uuid4().hex}"
+    backend.set(key, "1", 10)
+    if backend.get(key) != "1":
+        raise RuntimeError("cache did not return the value just written")
+    backend.delete(key)
+    return backend.__class__.__name__
+
+
+def counter_incr(key: str, *, ttl: int) -> int | None:
+    """Increment a counter that expires ``ttl`` seconds after its last increment; the new
+    count, or None when the cache is unreachable (callers then let the request through)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return backend.incr_expiring(key, ttl=ttl)
+    backend.add(key, 0, timeout=ttl)
+    return backend.incr(key)
+
+
+# --- versioned entries ---------------------------------------------------------------------------
+
+
+def _token() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def cached(key: str, *, tags: Iterable[str], build: Callable[[], tuple[Any, float | None]]) -> Any:
+    """Return the value cached under ``key`` if still valid, else ``build()`` it and cache it.
+
+    ``build`` returns ``(value, expires_at)`` where ``expires_at`` is a POSIX timestamp after
+    which the value may be wrong (e.g. the next sale start/end), or None; a time in the past
+    (e.g. 0) means "do not store this one". With the cache unreachable, every call builds.
+    """
+    tags = tuple(tags)
+    if _lost_tags:
+        bump()
+    found = cache.get_many([key, *tags])
+    versions = tuple(found.get(tag) for tag in tags)
+    entry = found.get(key)
+    if None not in versions and entry is not None:
+        entry_versions, expires_at, value = entry
+        if entry_versions == versions and (expires_at is None or time.time() < expires_at):
+            return value
+    if None in versions:
+        versions = _ensure_versions(tags, found)
+    value, expires_at = build()
+    ttl = MAX_TTL if expires_at is None else min(MAX_TTL, math.ceil(expires_at - time.time()))
+    if ttl > 0 and None not in versions:
+        cache.set(key, (versions, expires_at, value), timeout=ttl)
+    return value
+
+
+def _ensure_versions(tags: tuple[str, ...], found: dict) -> tuple[str | None, ...]:
+    missing = [tag for tag in tags if found.get(tag) is None]
+    for tag in missing:
+        cache.add(tag, _token(), timeout=None)
+    found = {**found, **cache.get_many(missing)}
+    return tuple(found.get(tag) for tag in tags)
+
+
+#: Tags whose bump could not be stored (cache unreachable), bumped again by this process's next
+#: :func:`bump` or :func:`cached` call, so a write made during an outage cannot leave a stale
+#: entry behind once the cache is back (at worst until MAX_TTL if this process goes quiet).
+_lost_tags: set[str] = set()
+_lost_lock = threading.Lock()
+
+
+def bump(*tags: str) -> None:
+    """Invalidate every entry that depends on any of ``tags`` (call after commit)."""
+    with _lost_lock:
+        tags = (*tags, *_lost_tags)
+        _lost_tags.clear()
+    failed = cache.set_many({tag: _token() for tag in tags}, timeout=None)
+    if failed:
+        with _lost_lock:
+            _lost_tags.update(failed)
+
+
+def bump_on_commit(*tags: str) -> None:
+    """Bump ``tags`` when the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(lambda: bump(*tags))

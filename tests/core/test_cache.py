@@ -1,0 +1,131 @@
+"""The cache backend fails open and resumes by itself; versioned entries stay right across an
+outage. Redis "goes down" through a relay this test owns (tests/redis_switch.py) or a dead port."""
+
+import logging
+import socket
+import time
+
+import pytest
+import redis
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+
+from core.cache import RedisCache, bump, cached
+from tests.redis_switch import RedisSwitch
+
+FAST = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
+
+
+def backend(url: str, **options) -> RedisCache:
+    return RedisCache(url, {"KEY_PREFIX": "core-test", "OPTIONS": {**FAST, **options}})
+
+
+def dead_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"  # nothing listens once the probe is closed
+
+
+def outage_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "core.cache" and r.levelno == logging.WARNING]
+
+
+def test_the_backend_reads_and_writes_what_djangos_backend_does(redis_url):
+    # given Django's own RedisCache and ours on the same Redis and prefix
+    ours = backend(redis_url)
+    django = DjangoRedisCache(redis_url, {"KEY_PREFIX": "core-test"})
+    django.set_many({"a": {"x": 1}, "n": 5})
+    # when ours reads and writes
+    ours.set("b", [1, 2], 30)
+    added = (ours.add("b", "other"), ours.add("c", "new"))
+    counts = (ours.incr("n"), ours.incr_expiring("window", ttl=5), ours.incr_expiring("window", ttl=5))
+    # then both see the same values
+    assert ours.get_many(["a", "b", "c", "n", "missing"]) == {"a": {"x": 1}, "b": [1, 2], "c": "new", "n": 6}
+    assert django.get("b") == [1, 2] and django.get("n") == 6
+    assert added == (False, True)
+    assert counts == (6, 1, 2)
+    assert ours.ping() is True
+    ours.delete_many(["a", "b", "c", "n", "window"])
+    assert django.get_many(["a", "b", "c", "n"]) == {}
+
+
+def test_unreachable_redis_answers_like_an_empty_cache_and_warns_once(caplog):
+    # given a backend whose Redis refuses connections, retrying on every call
+    cache = backend(dead_url(), outage_retry_seconds=0)
+    caplog.set_level(logging.WARNING, logger="core.cache")
+    started = time.monotonic()
+    # when every kind of call is made, several times
+    answers = [
+        (
+            cache.get("k", "default"),
+            cache.get_many(["k", "t"]),
+            cache.add("k", 1),
+            cache.set("k", 1),
+            cache.set_many({"t": 1}),
+            cache.incr_expiring("w", ttl=5),
+            cache.delete("k"),
+            cache.has_key("k"),
+        )
+        for _ in range(3)
+    ]
+    elapsed = time.monotonic() - started
+    # then each answers as an empty cache would, quickly, with one warning in all
+    assert answers == [("default", {}, False, None, ["t"], None, False, False)] * 3
+    assert elapsed < 2
+    assert len(outage_warnings(caplog)) == 1
+    assert "unreachable" in outage_warnings(caplog)[0]
+    # and the health check is told the truth
+    with pytest.raises(redis.exceptions.ConnectionError):
+        cache.ping()
+
+
+def test_while_known_down_calls_skip_the_network_then_retry(redis_url, caplog):
+    # given a backend through a relay to Redis, retrying 0.3 s after a failure
+    switch = RedisSwitch(redis_url)
+    switch.on()
+    cache = backend(switch.url, outage_retry_seconds=0.3)
+    cache.set("k", "v", 30)
+    caplog.set_level(logging.WARNING, logger="core.cache")
+    # when Redis goes away
+    switch.off()
+    down = cache.get("k")
+    switch.on()
+    # then within the retry window the backend does not try again ...
+    assert (down, cache.get("k")) == (None, None)
+    # ... and after it, it is back by itself
+    time.sleep(0.35)
+    assert cache.get("k") == "v"
+    messages = outage_warnings(caplog)
+    assert len(messages) == 2
+    assert "unreachable" in messages[0] and "is back" in messages[1]
+    switch.off()
+
+
+def test_a_bump_lost_in_an_outage_is_sent_when_redis_is_back(redis_url, settings):
+    # given a versioned entry cached through a relay to Redis
+    switch = RedisSwitch(redis_url)
+    switch.on()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.cache.RedisCache",
+            "LOCATION": switch.url,
+            "KEY_PREFIX": "core-test",
+            "OPTIONS": {**FAST, "outage_retry_seconds": 0.2},
+        }
+    }
+    builds = []
+
+    def build():
+        builds.append(1)
+        return len(builds), None
+
+    assert cached("entry", tags=["t:1"], build=build) == 1
+    # when the data changes while Redis is unreachable (the writer's bump is lost) ...
+    switch.off()
+    bump("t:1")
+    switch.on()
+    time.sleep(0.25)
+    # then once Redis is back, the old entry is not served: the lost bump went out first
+    assert cached("entry", tags=["t:1"], build=build) == 2
+    assert cached("entry", tags=["t:1"], build=build) == 2
+    switch.off()
