@@ -1,21 +1,69 @@
 """The marketplace's domain signals: how the base app tells upper apps (community, headline,
-livestream) that something happened, without importing them. Receivers connect in their
-``AppConfig.ready()`` and call one service of their own app. Nothing else uses signals.
+livestream) that something happened, without importing them.
 
-Each is sent ``on_commit`` by the service that made the change, with keyword arguments:
+Every one is sent by the service that made the change, through
+``core.signals.send_on_commit`` — after the transaction commits, robustly (a receiver that
+raises is logged and never fails the committed change) and with exactly the arguments listed
+here (anything else is a ``TypeError``). Upper apps connect receivers in their
+``AppConfig.ready()``; a receiver calls one service of its own app (or queues one task).
+Nothing else uses signals. Arguments are ids and plain values, never model instances: the
+receiver runs after commit and loads what it needs. ``sender`` is the model class.
+
+============================  ===================================================================
+signal                        keyword arguments (and when it is sent)
+============================  ===================================================================
+``product_viewed``            ``user_id``, ``product_id``, ``category_id`` — a signed-in user
+                              viewed a product page (repeat views within minutes count once).
+``order_placed``              ``order_id``, ``buyer_id``, ``shop_id``, ``lines`` — checkout
+                              placed an order (one signal per order, i.e. per shop of the cart).
+``order_paid``                ``order_id``, ``buyer_id`` — the order was paid.
+``order_cancelled``           ``order_id``, ``buyer_id``, ``shop_id``, ``lines``, ``reason`` — an
+                              unpaid order closed and gave its stock back; ``reason`` is
+                              ``"cancelled"`` (by the buyer) or ``"expired"`` (not paid in time).
+``review_posted``             ``review_id``, ``author_id``, ``product_id`` — a review was posted.
+``sale_opening_soon``         ``sale_id`` — a sale opens within the hour (once per sale).
+``sale_opened``               ``sale_id`` — a sale opened (once per sale).
+``sale_closed``               ``sale_id`` — a sale closed (once per sale).
+============================  ===================================================================
+
+``lines`` is a tuple of :class:`OrderLineInfo` — ``(product_id, deal_id, quantity, amount)``,
+``deal_id`` None when the line was not bought at a sale price, ``amount`` the line's
+``Decimal`` total at the price paid (before the order's voucher discount). That is what live-room
+and story attribution needs: which products, which (room-only) deals, how many, for how much.
 """
 
-from django.dispatch import Signal
+from decimal import Decimal
+from typing import NamedTuple
 
-#: A signed-in user viewed a product page. kwargs: ``user_id``, ``product_id``, ``category_id``.
-product_viewed = Signal()
-#: An order was paid. kwargs: ``order_id``, ``buyer_id``.
-order_paid = Signal()
-#: A review was posted. kwargs: ``review_id``, ``author_id``, ``product_id``.
-review_posted = Signal()
-#: A sale opens within the hour (sent once per sale). kwargs: ``sale_id``.
-sale_opening_soon = Signal()
-#: A sale opened (sent once per sale). kwargs: ``sale_id``.
-sale_opened = Signal()
-#: A sale closed (sent once per sale). kwargs: ``sale_id``.
-sale_closed = Signal()
+from core.signals import DomainSignal
+
+
+class OrderLineInfo(NamedTuple):
+    """One line of an order, as ``order_placed`` / ``order_cancelled`` carry it."""
+
+    product_id: int
+    deal_id: int | None
+    quantity: int
+    amount: Decimal
+
+
+product_viewed = DomainSignal("product_viewed", ["user_id", "product_id", "category_id"])
+order_placed = DomainSignal("order_placed", ["order_id", "buyer_id", "shop_id", "lines"])
+order_paid = DomainSignal("order_paid", ["order_id", "buyer_id"])
+order_cancelled = DomainSignal("order_cancelled", ["order_id", "buyer_id", "shop_id", "lines", "reason"])
+review_posted = DomainSignal("review_posted", ["review_id", "author_id", "product_id"])
+sale_opening_soon = DomainSignal("sale_opening_soon", ["sale_id"])
+sale_opened = DomainSignal("sale_opened", ["sale_id"])
+sale_closed = DomainSignal("sale_closed", ["sale_id"])
+
+#: Every domain signal of the marketplace (docs and tests walk this).
+ALL = (
+    product_viewed,
+    order_placed,
+    order_paid,
+    order_cancelled,
+    review_posted,
+    sale_opening_soon,
+    sale_opened,
+    sale_closed,
+)

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
+from core.signals import send_on_commit
 from marketplace import signals
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.models import Category, Product, ProductStatus, ProductView, Shop, ShopStatus
@@ -222,9 +223,7 @@ def product_view_record(*, user, product_id: int, category_id: int) -> bool:
         return False
     with transaction.atomic():
         ProductView.objects.create(user=user, product_id=product_id)
-        transaction.on_commit(
-            lambda: signals.product_viewed.send(
-                sender=Product, user_id=user.id, product_id=product_id, category_id=category_id
-            )
+        send_on_commit(
+            signals.product_viewed, sender=Product, user_id=user.id, product_id=product_id, category_id=category_id
         )
     return True

@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
+from core.signals import send_on_commit
 from marketplace.caching import product_tag
 from marketplace.models import (
     Cart,
@@ -60,10 +61,26 @@ from marketplace.models import (
 )
 from marketplace.payments import PaymentBackend, get_payment_backend
 from marketplace.selectors.pricing import product_annotate_prices
-from marketplace.signals import order_paid
+from marketplace.signals import OrderLineInfo, order_cancelled, order_paid, order_placed
 
 #: Days after delivery when an order completes by itself (if the buyer did not review it sooner).
 ORDER_AUTO_COMPLETE_DAYS = settings.ORDER_AUTO_COMPLETE_DAYS
+
+
+def _announce(signal, *, order: Order, lines: Sequence[OrderLine], **extra) -> None:
+    """Send ``order_placed`` / ``order_cancelled`` for ``order`` on commit (see marketplace.signals)."""
+    send_on_commit(
+        signal,
+        sender=Order,
+        order_id=order.pk,
+        buyer_id=order.buyer_id,
+        shop_id=order.shop_id,
+        lines=tuple(
+            OrderLineInfo(line.product_id, line.deal_id, line.quantity, line.unit_price * line.quantity)
+            for line in lines
+        ),
+        **extra,
+    )
 
 
 # --- checkout ---------------------------------------------------------------------------------
@@ -258,6 +275,7 @@ def _order_place(
     )
     for order in orders:
         order.lines_placed = [line for line in placed if line.order_id == order.pk]
+        _announce(order_placed, order=order, lines=order.lines_placed)
 
     # 4. The hot rows, last: deals by id, then products by id; each stays locked until commit.
     for product in in_deals:
@@ -425,10 +443,15 @@ def _require(condition: bool, message: str) -> None:
         raise ApplicationError(message, status=403, code="permission_denied")
 
 
-def _release(order: Order) -> None:
+def _release(order: Order, *, reason: str) -> None:
     """Give back what the order took, in checkout's lock order (the buyer's rows, then deals by
-    id, then products by id). Call only in the transaction whose status flip closed it."""
-    lines = sorted(OrderLine.objects.filter(order=order).values_list("product_id", "deal_id", "quantity"))
+    id, then products by id), and send ``order_cancelled`` with ``reason`` on commit. Call only
+    in the transaction whose status flip closed it."""
+    closed = list(
+        OrderLine.objects.filter(order=order).only("product_id", "deal_id", "quantity", "unit_price").order_by("pk")
+    )
+    _announce(order_cancelled, order=order, lines=closed, reason=reason)
+    lines = sorted((line.product_id, line.deal_id, line.quantity) for line in closed)
     dealt = sorted((line for line in lines if line[1]), key=lambda line: line[1])
     for _, deal_id, quantity in dealt:
         DealPurchase.objects.filter(deal_id=deal_id, buyer_id=order.buyer_id, quantity__gte=quantity).update(
@@ -452,7 +475,7 @@ def order_expire(*, order: Order, now: datetime | None = None) -> bool:
         order, to=OrderStatus.EXPIRED, frm=OrderStatus.PENDING_PAYMENT, also=Q(expires_at__lte=now), closed_at=now
     ):
         return False
-    _release(order)
+    _release(order, reason="expired")
     return True
 
 
@@ -470,7 +493,7 @@ def order_cancel(*, order: Order, buyer) -> Order:
     _require(order.buyer_id == buyer.pk, "Only the buyer can cancel this order.")
     if not _flip(order, to=OrderStatus.CANCELLED, frm=OrderStatus.PENDING_PAYMENT, closed_at=timezone.now()):
         raise _refused(order, "cancelled")
-    _release(order)
+    _release(order, reason="cancelled")
     return order
 
 
@@ -511,8 +534,7 @@ def order_pay(*, order: Order, buyer, backend: PaymentBackend | None = None) -> 
             for product_id, quantity in lines:
                 Product.objects.filter(pk=product_id).update(sales_count=F("sales_count") + quantity)
                 bump_on_commit(product_tag(product_id))
-            order_id, buyer_id = order.pk, order.buyer_id
-            transaction.on_commit(lambda: order_paid.send(sender=Order, order_id=order_id, buyer_id=buyer_id))
+            send_on_commit(order_paid, sender=Order, order_id=order.pk, buyer_id=order.buyer_id)
     if not paid:
         backend.refund(reference=result.reference, amount=order.total, currency=order.currency)
         raise _expired(order) if order.status == OrderStatus.PENDING_PAYMENT else _refused(order, "paid")

@@ -15,6 +15,7 @@ from django.db.models import Avg, Count
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
+from core.signals import send_on_commit
 from marketplace.caching import TAG_LISTS, product_tag
 from marketplace.models import OrderStatus, Product, Review, ReviewImage, Shop, Visibility
 from marketplace.selectors.orders import order_line_get_reviewable
@@ -80,10 +81,7 @@ def review_create(*, author, order_line_id: int, rating: int, text: str = "", im
     if order.status == OrderStatus.DELIVERED:
         with suppress(ApplicationError):  # completed meanwhile (the daily job): nothing to do
             order_complete(order=order)
-    review_id, product_id = review.pk, review.product_id
-    transaction.on_commit(
-        lambda: review_posted.send(sender=Review, review_id=review_id, author_id=author.pk, product_id=product_id)
-    )
+    send_on_commit(review_posted, sender=Review, review_id=review.pk, author_id=author.pk, product_id=review.product_id)
     return review
 
 

@@ -6,7 +6,6 @@ conditional UPDATE on a ``*_at IS NULL`` column, so two beats or a retried task 
 effect once. Prices never wait for it: they are derived at read time (selectors.pricing).
 """
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
+from core.signals import send_on_commit
 from marketplace.caching import TAG_ALL
 from marketplace.models import (
     Deal,
@@ -36,8 +36,6 @@ from marketplace.models import (
 from marketplace.selectors import sales as sale_selectors
 from marketplace.signals import sale_closed, sale_opened, sale_opening_soon
 
-logger = logging.getLogger(__name__)
-
 #: Followers hear about a sale this long before it opens.
 REMINDER_LEAD = timedelta(hours=1)
 #: The clock fills the sale page's cache for the live phase this long before the sale opens, so
@@ -49,18 +47,6 @@ RANKING_GRACE = timedelta(hours=2)
 RANKING_SIZE = 10
 #: Order statuses that count as sold for leaderboards.
 SOLD_STATUSES = [OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED]
-
-
-def _send_on_commit(signal, *, sale_id: int) -> None:
-    """Send a sale signal after the transaction commits. ``send_robust``: one failing receiver
-    must not stop the others or make the clock retry (the transition is already recorded)."""
-
-    def send():
-        for receiver, result in signal.send_robust(sender=SaleEvent, sale_id=sale_id):
-            if isinstance(result, Exception):
-                logger.error("Receiver %r of a sale signal failed for sale %s", receiver, sale_id, exc_info=result)
-
-    transaction.on_commit(send)
 
 
 # --- Sale events ----------------------------------------------------------------------------------
@@ -122,7 +108,7 @@ def sale_remind_due(*, now: datetime) -> list[int]:
     for sale_id in due:
         with transaction.atomic():
             if SaleEvent.objects.filter(id=sale_id, reminder_sent_at__isnull=True).update(reminder_sent_at=now):
-                _send_on_commit(sale_opening_soon, sale_id=sale_id)
+                send_on_commit(sale_opening_soon, sender=SaleEvent, sale_id=sale_id)
                 reminded.append(sale_id)
     return reminded
 
@@ -140,7 +126,7 @@ def sale_open_due(*, now: datetime) -> list[int]:
             ).update(status=SaleStatus.LIVE, opened_at=now)
             if won:
                 transaction.on_commit(partial(sale_cache_warm, sale_id=sale_id, now=now))
-                _send_on_commit(sale_opened, sale_id=sale_id)
+                send_on_commit(sale_opened, sender=SaleEvent, sale_id=sale_id)
                 opened.append(sale_id)
     return opened
 
@@ -155,7 +141,7 @@ def sale_close_due(*, now: datetime) -> list[int]:
                 status=SaleStatus.ENDED, closed_at=now
             )
             if won:
-                _send_on_commit(sale_closed, sale_id=sale_id)
+                send_on_commit(sale_closed, sender=SaleEvent, sale_id=sale_id)
                 closed.append(sale_id)
     return closed
 
