@@ -10,7 +10,8 @@ from community.services.activity import interest_profile_rebuild
 from community.services.feeds import question_feed_rebuild
 from community.services.people import shop_follow, user_follow
 from marketplace.models import Product, Shop
-from marketplace.services.orders import order_pay, order_place
+from marketplace.services.checkout import order_place
+from marketplace.services.orders import order_pay
 
 DEMO_LOGINS = [
     ("moderator", "staff: Django admin at /admin/"),

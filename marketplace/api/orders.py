@@ -15,6 +15,7 @@ from core.errors import ApplicationError
 from marketplace.models import Order, Review
 from marketplace.selectors import orders as selectors
 from marketplace.services import cart as cart_services
+from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
 from marketplace.services import reviews as review_services
 
@@ -194,7 +195,7 @@ class CheckoutView(APIView):
     def post(self, request):
         data = CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        outcome = order_services.checkout_submit(
+        outcome = checkout_services.checkout_submit(
             buyer=request.user,
             voucher_claim_ids=data.validated_data["vouchers"],
             idempotency_key=request.headers.get("Idempotency-Key"),

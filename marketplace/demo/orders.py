@@ -5,6 +5,7 @@ key was used before."""
 
 from marketplace.models import CartItem, CheckoutRequest, Order, OrderStatus, Product
 from marketplace.services import cart as cart_services
+from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
 from marketplace.services import reviews as review_services
 
@@ -63,7 +64,7 @@ def seed_orders(ctx):
             continue
         for product, quantity in products:
             cart_services.cart_item_add(user=buyer, product_id=product.pk, quantity=quantity)
-        outcome = order_services.checkout_submit(buyer=buyer, idempotency_key=key)
+        outcome = checkout_services.checkout_submit(buyer=buyer, idempotency_key=key)
         for order in Order.objects.filter(pk__in=outcome.order_ids).select_related("buyer", "shop__owner"):
             _advance(order, status, reviews)
 

@@ -4,7 +4,7 @@ login (:func:`cart_merge_session`).
 
 Quantities are checked against stock and the live deal (flash units left, per-buyer limit) so the
 buyer hears about a problem early, with a clear message. These checks are advisory: checkout
-(``marketplace.services.orders``) takes stock and caps with conditional updates and is the guard.
+(``marketplace.services.checkout``) takes stock and caps with conditional updates and is the guard.
 """
 
 from collections.abc import MutableMapping

@@ -1,43 +1,17 @@
-"""Checkout and the order lifecycle.
+"""The order lifecycle, after checkout (:mod:`marketplace.services.checkout`) placed the order.
 
-Checkout (:func:`checkout_submit` → :func:`cart_checkout` → :func:`order_place`) turns the cart into
-one order per shop in one transaction. Every scarce thing is taken with a conditional UPDATE whose
-WHERE clause is the invariant, so no interleaving can oversell:
-
-* product stock: ``stock = stock - q WHERE stock >= q``;
-* a deal's flash cap: ``flash_sold = flash_sold + q WHERE flash_quantity IS NULL OR flash_sold + q
-  <= flash_quantity`` (``flash_sold`` counts every unit sold at the deal price);
-* the per-buyer limit: a ``DealPurchase`` row is inserted if missing (``ON CONFLICT DO NOTHING``),
-  then ``quantity = quantity + q WHERE quantity + q <= per_buyer_limit``;
-* a voucher claim: ``used_at = now WHERE used_at IS NULL``.
-
-Rows are always taken in one global order, so concurrent checkouts, cancellations and expiries
-cannot deadlock: first the buyer's own rows (cart, Idempotency-Key record, per-buyer purchase rows
-by deal id, voucher claims), then the shared *hot* rows — deals by id, then products by id. The
-hot rows come last in the checkout transaction, after the order and its lines are inserted, so
-each is locked only from its UPDATE to the commit: during a flash sale every buyer queues on the
-same deal and product rows, and that queue moves only as fast as the lock is released. Refusals
-that can be seen on the rows just read (sold out, too few left) are raised before anything is
-written; the conditional UPDATEs remain the guard. Foreign keys are checked at commit
-(PostgreSQL: ``DEFERRABLE INITIALLY DEFERRED``), so inserting the lines first takes no lock on the
-hot rows.
-
-Lifecycle: ``pending_payment → paid → shipped → delivered → completed`` and ``pending_payment →
+``pending_payment → paid → shipped → delivered → completed`` and ``pending_payment →
 cancelled | expired``. Each step is ``UPDATE ... SET status = <to> WHERE id = ... AND status =
 <from>``: the one row that flips is the guard, so cancel/expire give stock, flash units, per-buyer
-units and the voucher back exactly once, and payment racing expiry ends in exactly one of the two.
+units and the voucher back exactly once (in checkout's lock order, see that module), and payment
+racing expiry ends in exactly one of the two.
 """
 
-import hashlib
-import json
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -46,29 +20,24 @@ from core.errors import ApplicationError
 from core.signals import send_on_commit
 from marketplace.caching import product_tag
 from marketplace.models import (
-    Cart,
-    CartItem,
-    CheckoutRequest,
     Deal,
     DealPurchase,
     Order,
     OrderLine,
     OrderStatus,
     Product,
-    ProductStatus,
-    ShopStatus,
     VoucherClaim,
 )
 from marketplace.payments import PaymentBackend, get_payment_backend
-from marketplace.selectors.pricing import product_annotate_prices
-from marketplace.signals import OrderLineInfo, order_cancelled, order_paid, order_placed
+from marketplace.signals import OrderLineInfo, order_cancelled, order_paid
 
 #: Days after delivery when an order completes by itself (if the buyer did not review it sooner).
 ORDER_AUTO_COMPLETE_DAYS = settings.ORDER_AUTO_COMPLETE_DAYS
 
 
-def _announce(signal, *, order: Order, lines: Sequence[OrderLine], **extra) -> None:
-    """Send ``order_placed`` / ``order_cancelled`` for ``order`` on commit (see marketplace.signals)."""
+def order_announce_on_commit(signal, *, order: Order, lines: Sequence[OrderLine], **extra) -> None:
+    """Send ``order_placed`` / ``order_cancelled`` for ``order`` on commit (see marketplace.signals).
+    Checkout announces what it placed; :func:`_release` what it closed."""
     send_on_commit(
         signal,
         sender=Order,
@@ -81,344 +50,6 @@ def _announce(signal, *, order: Order, lines: Sequence[OrderLine], **extra) -> N
         ),
         **extra,
     )
-
-
-# --- checkout ---------------------------------------------------------------------------------
-
-
-def _sold_out(product: Product, left: int, *, in_sale: bool) -> ApplicationError:
-    title = product.title
-    if left <= 0:
-        message = f"“{title}” is sold out in this sale." if in_sale else f"“{title}” is sold out."
-        code = "sold_out"
-    else:
-        where = " at the sale price" if in_sale else ""
-        message = f"Only {left} of “{title}” left{where}."
-        code = "quantity_unavailable"
-    return ApplicationError(message, status=409, code=code, extra={"product": product.pk, "available": max(left, 0)})
-
-
-def _check_flash_left(*, deal: Deal, product: Product, quantity: int) -> None:
-    """Refuse at once if the deal row just read has too few flash units (the UPDATE is the guard)."""
-    if deal.flash_quantity is not None and deal.flash_sold + quantity > deal.flash_quantity:
-        raise _sold_out(product, deal.flash_quantity - deal.flash_sold, in_sale=True)
-
-
-def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int) -> None:
-    """Count ``quantity`` units against the buyer's limit for the deal, or raise."""
-    DealPurchase.objects.bulk_create([DealPurchase(deal=deal, buyer=buyer, quantity=0)], ignore_conflicts=True)
-    within = Q() if deal.per_buyer_limit is None else Q(quantity__lte=deal.per_buyer_limit - quantity)
-    if not DealPurchase.objects.filter(within, deal=deal, buyer=buyer).update(quantity=F("quantity") + quantity):
-        bought = DealPurchase.objects.values_list("quantity", flat=True).get(deal=deal, buyer=buyer)
-        message = f"You can buy at most {deal.per_buyer_limit} of “{product.title}” in this sale"
-        message += f" (you already have {bought})." if bought else "."
-        raise ApplicationError(
-            message, status=409, code="limit_reached", extra={"product": product.pk, "limit": deal.per_buyer_limit}
-        )
-
-
-def _take_flash_units(*, deal: Deal, product: Product, quantity: int) -> None:
-    """Count ``quantity`` units against the deal's flash cap, or raise. Locks the deal row."""
-    under_cap = Q(flash_quantity__isnull=True) | Q(flash_sold__lte=F("flash_quantity") - quantity)
-    if not Deal.objects.filter(under_cap, pk=deal.pk).update(flash_sold=F("flash_sold") + quantity):
-        row = Deal.objects.values("flash_quantity", "flash_sold").get(pk=deal.pk)
-        raise _sold_out(product, row["flash_quantity"] - row["flash_sold"], in_sale=True)
-
-
-def _take_stock(*, product: Product, quantity: int, in_sale: bool) -> None:
-    """Take ``quantity`` units of stock, or raise. Locks the product row."""
-    if not Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity):
-        left = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
-        raise _sold_out(product, left, in_sale=in_sale)
-
-
-def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Decimal], now: datetime) -> dict:
-    """Validate the buyer's chosen voucher claims: theirs, unused, valid now, one per shop in
-    the cart, whose order subtotal reaches the minimum spend. Returns ``{shop_id: claim}``."""
-    claims = list(VoucherClaim.objects.select_related("voucher__shop").filter(pk__in=claim_ids, user=buyer))
-    if len(claims) != len(set(claim_ids)):
-        raise ApplicationError("That voucher is not one of yours.", code="invalid_voucher")
-    by_shop = {}
-    for claim in claims:
-        voucher = claim.voucher
-        if claim.used_at is not None:
-            raise ApplicationError(f"Voucher “{voucher}” was already used.", status=409, code="voucher_used")
-        if not voucher.valid_from <= now < voucher.valid_until:
-            raise ApplicationError(f"Voucher “{voucher}” is not valid now.", code="voucher_not_valid")
-        if voucher.shop_id not in subtotals:
-            raise ApplicationError(
-                f"Voucher “{voucher}” is for {voucher.shop}, which has nothing in your cart.", code="voucher_wrong_shop"
-            )
-        if voucher.shop_id in by_shop:
-            raise ApplicationError(f"Only one voucher per shop ({voucher.shop}).", code="voucher_one_per_shop")
-        subtotal = subtotals[voucher.shop_id]
-        if subtotal < voucher.min_spend:
-            raise ApplicationError(
-                f"Voucher “{voucher}” needs a spend of at least {voucher.min_spend} at {voucher.shop} "
-                f"(your items there come to {subtotal}).",
-                code="voucher_min_spend",
-            )
-        by_shop[voucher.shop_id] = claim
-    return by_shop
-
-
-def _use_claim(*, claim: VoucherClaim, now: datetime) -> Decimal:
-    voucher = claim.voucher
-    if not VoucherClaim.objects.filter(pk=claim.pk, used_at__isnull=True).update(used_at=now):
-        raise ApplicationError(f"Voucher “{voucher}” was already used.", status=409, code="voucher_used")
-    return voucher.discount
-
-
-@transaction.atomic
-def order_place(
-    *,
-    buyer,
-    items: Sequence[tuple[int, int]],
-    voucher_claim_ids: Sequence[int] = (),
-    checkout: CheckoutRequest | None = None,
-    now: datetime | None = None,
-) -> list[Order]:
-    """Place one order per shop for ``items`` (``(product_id, quantity)`` pairs) at the effective
-    prices of ``now``, taking stock, flash units, per-buyer units and vouchers. All or nothing:
-    any refusal raises ``ApplicationError`` (409 ``sold_out`` naming the product, ...) and
-    nothing is written."""
-    return _order_place(
-        buyer=buyer, items=items, voucher_claim_ids=voucher_claim_ids, checkout=checkout, now=now or timezone.now()
-    )
-
-
-def _order_place(
-    *,
-    buyer,
-    items: Sequence[tuple[int, int]],
-    voucher_claim_ids: Sequence[int],
-    checkout: CheckoutRequest | None,
-    now: datetime,
-) -> list[Order]:
-    """:func:`order_place` without its own savepoint: call inside a transaction that is rolled
-    back (to a savepoint at least) when this raises."""
-    quantities: dict[int, int] = defaultdict(int)
-    for product_id, quantity in items:
-        if quantity < 1:
-            raise ApplicationError("Quantity must be at least 1.", code="invalid_quantity")
-        quantities[product_id] += quantity
-    if not quantities:
-        raise ApplicationError("Your cart is empty.", code="cart_empty")
-
-    # 1. Read and validate; nothing is locked yet.
-    annotated = product_annotate_prices(Product.objects.select_related("shop"), now=now)
-    products = {p.pk: p for p in annotated.filter(pk__in=quantities)}
-    for product_id in sorted(quantities):
-        product = products.get(product_id)
-        if product is None or product.status != ProductStatus.ACTIVE or product.shop.status != ShopStatus.ACTIVE:
-            title = f"“{product.title}”" if product else "A product in your cart"
-            raise ApplicationError(
-                f"{title} is no longer available.", status=409, code="unavailable", extra={"product": product_id}
-            )
-        if product.shop.owner_id == buyer.pk:
-            raise ApplicationError("You cannot buy from your own shop.", status=403, code="own_shop")
-
-    by_shop: dict[int, list[Product]] = defaultdict(list)
-    for product_id in sorted(quantities):
-        by_shop[products[product_id].shop_id].append(products[product_id])
-    subtotals = {
-        shop_id: sum((p.effective_price * quantities[p.pk] for p in lines), Decimal("0.00"))
-        for shop_id, lines in by_shop.items()
-    }
-    claims = (
-        _claims_by_shop(buyer=buyer, claim_ids=voucher_claim_ids, subtotals=subtotals, now=now)
-        if voucher_claim_ids
-        else {}
-    )
-    in_deals = sorted((p for p in products.values() if p.deal_id), key=lambda p: p.deal_id)
-    deals = Deal.objects.in_bulk([p.deal_id for p in in_deals]) if in_deals else {}
-
-    # 2. The buyer's own rows (no one else queues on them), refusing early what the rows just read
-    #    already show as gone, in the order the conditional UPDATEs below would refuse it.
-    for product in in_deals:
-        _check_flash_left(deal=deals[product.deal_id], product=product, quantity=quantities[product.pk])
-        _take_buyer_units(deal=deals[product.deal_id], product=product, buyer=buyer, quantity=quantities[product.pk])
-    for product_id in sorted(quantities):
-        product = products[product_id]
-        if product.stock < quantities[product_id]:
-            raise _sold_out(product, product.stock, in_sale=product.deal_id is not None)
-    discounts = {shop_id: _use_claim(claim=claim, now=now) for shop_id, claim in sorted(claims.items())}
-
-    # 3. The orders and their lines.
-    expires_at = now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
-    orders = Order.objects.bulk_create(
-        Order(
-            buyer=buyer,
-            shop=by_shop[shop_id][0].shop,
-            checkout=checkout,
-            voucher_claim=claims.get(shop_id),
-            currency=settings.CURRENCY,
-            subtotal=subtotals[shop_id],
-            discount=discounts.get(shop_id, Decimal("0.00")),
-            total=subtotals[shop_id] - discounts.get(shop_id, Decimal("0.00")),
-            expires_at=expires_at,
-        )
-        for shop_id in sorted(by_shop)
-    )
-    placed = OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            product=p,
-            deal_id=p.deal_id,
-            title=p.title,
-            unit_price=p.effective_price,
-            list_price=p.price,
-            quantity=quantities[p.pk],
-        )
-        for order in orders
-        for p in by_shop[order.shop_id]
-    )
-    for order in orders:
-        order.lines_placed = [line for line in placed if line.order_id == order.pk]
-        _announce(order_placed, order=order, lines=order.lines_placed)
-
-    # 4. The hot rows, last: deals by id, then products by id; each stays locked until commit.
-    for product in in_deals:
-        _take_flash_units(deal=deals[product.deal_id], product=product, quantity=quantities[product.pk])
-    for product_id in sorted(quantities):
-        product = products[product_id]
-        _take_stock(product=product, quantity=quantities[product_id], in_sale=product.deal_id is not None)
-    bump_on_commit(*(product_tag(product_id) for product_id in quantities))
-    return orders
-
-
-@transaction.atomic
-def cart_checkout(
-    *, buyer, voucher_claim_ids: Sequence[int] = (), checkout: CheckoutRequest | None = None
-) -> list[Order]:
-    """Place the buyer's cart (see :func:`order_place`) and empty it. The cart row is locked, so
-    two checkouts of one cart run one after the other and the second finds it empty."""
-    cart = Cart.objects.select_for_update().filter(user=buyer).first()
-    items = list(CartItem.objects.filter(cart=cart).values_list("product_id", "quantity")) if cart else []
-    if items:  # emptied first, so nothing but the commit follows the hot rows' UPDATEs
-        CartItem.objects.filter(cart=cart).delete()
-    return _order_place(
-        buyer=buyer, items=items, voucher_claim_ids=voucher_claim_ids, checkout=checkout, now=timezone.now()
-    )
-
-
-@dataclass(frozen=True)
-class CheckoutOutcome:
-    """What a checkout answered: an HTTP status and a JSON body (the receipt or the error), and
-    whether it is a replay of an earlier request with the same Idempotency-Key."""
-
-    status: int
-    body: dict
-    replayed: bool = False
-
-    @property
-    def order_ids(self) -> list[int]:
-        return [order["id"] for order in self.body.get("orders", [])]
-
-
-def order_receipt(orders: Sequence[Order]) -> dict:
-    """The JSON body of a successful checkout (stored for replays)."""
-    return {
-        "orders": [
-            {
-                "id": order.pk,
-                "shop": {"id": order.shop_id, "name": order.shop.name},
-                "status": order.status,
-                "currency": order.currency,
-                "subtotal": str(order.subtotal),
-                "discount": str(order.discount),
-                "total": str(order.total),
-                "expires_at": order.expires_at.isoformat(),
-                "lines": [
-                    {
-                        "product": line.product_id,
-                        "title": line.title,
-                        "quantity": line.quantity,
-                        "unit_price": str(line.unit_price),
-                        "list_price": str(line.list_price),
-                        "deal": line.deal_id,
-                    }
-                    for line in order.lines_placed
-                ],
-            }
-            for order in orders
-        ]
-    }
-
-
-def _checkout_attempt(*, buyer, voucher_claim_ids: Sequence[int], record: CheckoutRequest | None) -> CheckoutOutcome:
-    try:  # cart_checkout is atomic: a refusal rolls back everything it wrote (not the record)
-        orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, checkout=record)
-    except ApplicationError as error:
-        return CheckoutOutcome(error.status, {"error": {"code": error.code, "message": error.message, **error.extra}})
-    return CheckoutOutcome(201, order_receipt(orders))
-
-
-def _checkout_fingerprint(*, buyer, voucher_claim_ids: Sequence[int]) -> tuple[str, bool]:
-    """``request_hash`` for an Idempotency-Key: 32 hex digits of the chosen vouchers followed by 32
-    of the cart contents (kept apart because a successful checkout empties the cart, so its own
-    retry sees an empty cart). Also returns whether the cart is empty now."""
-    items = sorted(CartItem.objects.filter(cart__user=buyer).values_list("product_id", "quantity"))
-    vouchers = hashlib.sha256(json.dumps(sorted(voucher_claim_ids)).encode()).hexdigest()[:32]
-    cart = hashlib.sha256(json.dumps(items).encode()).hexdigest()[:32]
-    return vouchers + cart, not items
-
-
-def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: bool) -> CheckoutOutcome:
-    if record.response_status is None:
-        raise ApplicationError(
-            "A checkout with this Idempotency-Key is still in progress; retry in a moment.",
-            status=409,
-            code="idempotency_in_progress",
-        )
-    same_vouchers = record.request_hash[:32] == fingerprint[:32]
-    # After a successful checkout the cart is empty: that is this request's own doing.
-    same_cart = record.request_hash[32:] == fingerprint[32:] or (cart_empty and record.response_status == 201)
-    if not (same_vouchers and same_cart):
-        raise ApplicationError(
-            "This Idempotency-Key was already used for a different checkout (the cart or vouchers "
-            "changed). Use a new key for a new request.",
-            status=422,
-            code="idempotency_key_reused",
-        )
-    return CheckoutOutcome(record.response_status, record.response_body, replayed=True)
-
-
-def checkout_submit(
-    *, buyer, voucher_claim_ids: Sequence[int] = (), idempotency_key: str | None = None
-) -> CheckoutOutcome:
-    """Check out the buyer's cart, at most once per ``idempotency_key``.
-
-    The first request with a key stores its answer — success (201 + receipt) or refusal (e.g.
-    409 sold out) — in a :class:`CheckoutRequest`, in the same transaction as the orders. A retry
-    with the same key gets that answer back (``replayed=True``) and places nothing. A concurrent
-    duplicate blocks on the unique (user, key) index until the first commits, then replays it.
-    Reusing a key for a different cart or vouchers raises 422 ``idempotency_key_reused``.
-    Without a key every call is a new checkout."""
-    voucher_claim_ids = sorted(set(voucher_claim_ids))
-    if not idempotency_key:
-        return _checkout_attempt(buyer=buyer, voucher_claim_ids=voucher_claim_ids, record=None)
-    if len(idempotency_key) > 255:
-        raise ApplicationError("Idempotency-Key is longer than 255 characters.", code="invalid_idempotency_key")
-    fingerprint, cart_empty = _checkout_fingerprint(buyer=buyer, voucher_claim_ids=voucher_claim_ids)
-    record = CheckoutRequest.objects.filter(user=buyer, key=idempotency_key).first()
-    if record is None:
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = CheckoutRequest.objects.create(user=buyer, key=idempotency_key, request_hash=fingerprint)
-            except IntegrityError:
-                record = None  # a concurrent duplicate committed first: replay it below
-            if record is not None:
-                outcome = _checkout_attempt(buyer=buyer, voucher_claim_ids=voucher_claim_ids, record=record)
-                record.response_status, record.response_body = outcome.status, outcome.body
-                record.save(update_fields=["response_status", "response_body"])
-                return outcome
-        record = CheckoutRequest.objects.get(user=buyer, key=idempotency_key)
-    return _checkout_replay(record, fingerprint=fingerprint, cart_empty=cart_empty)
-
-
-# --- lifecycle --------------------------------------------------------------------------------
 
 
 def _flip(order: Order, *, to: str, frm: str, also: Q | None = None, **fields) -> bool:
@@ -450,7 +81,7 @@ def _release(order: Order, *, reason: str) -> None:
     closed = list(
         OrderLine.objects.filter(order=order).only("product_id", "deal_id", "quantity", "unit_price").order_by("pk")
     )
-    _announce(order_cancelled, order=order, lines=closed, reason=reason)
+    order_announce_on_commit(order_cancelled, order=order, lines=closed, reason=reason)
     lines = sorted((line.product_id, line.deal_id, line.quantity) for line in closed)
     dealt = sorted((line for line in lines if line[1]), key=lambda line: line[1])
     for _, deal_id, quantity in dealt:
@@ -573,13 +204,3 @@ def order_complete_overdue(*, now: datetime | None = None, after_days: int = ORD
     return Order.objects.filter(
         status=OrderStatus.DELIVERED, delivered_at__lte=now - timedelta(days=after_days)
     ).update(status=OrderStatus.COMPLETED, completed_at=now)
-
-
-def checkout_requests_prune(*, now: datetime | None = None, keep_hours: int | None = None) -> int:
-    """Delete ``Idempotency-Key`` records older than ``keep_hours`` (Stripe keeps keys for 24 h):
-    a retry after that is a new checkout. Orders keep existing (their ``checkout`` link is set
-    null). Returns how many records were deleted. Idempotent."""
-    now = now or timezone.now()
-    keep = timedelta(hours=keep_hours or settings.IDEMPOTENCY_KEY_HOURS)
-    deleted, _ = CheckoutRequest.objects.filter(created_at__lt=now - keep).delete()
-    return deleted

@@ -4,6 +4,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
+from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
 
 __all__ = ["checkout_requests_prune", "orders_complete_overdue"]
@@ -18,4 +19,4 @@ def orders_complete_overdue() -> int:
 @shared_task(autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
 def checkout_requests_prune() -> int:
     """Forget Idempotency-Key records older than IDEMPOTENCY_KEY_HOURS (idempotent; daily)."""
-    return order_services.checkout_requests_prune()
+    return checkout_services.checkout_requests_prune()

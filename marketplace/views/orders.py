@@ -17,6 +17,7 @@ from marketplace.models import OrderStatus
 from marketplace.payments import get_payment_backend
 from marketplace.selectors import orders as selectors
 from marketplace.services import cart as cart_services
+from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
 from marketplace.services import reviews as review_services
 
@@ -118,7 +119,7 @@ def checkout(request):
     form = CheckoutForm(request.POST or None, shops=shops, claims=claims)
     if request.method == "POST" and form.is_valid():
         try:
-            outcome = order_services.checkout_submit(
+            outcome = checkout_services.checkout_submit(
                 buyer=request.user,
                 voucher_claim_ids=form.voucher_claim_ids(),
                 idempotency_key=form.cleaned_data["idempotency_key"],

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from marketplace.models import CartItem, CheckoutRequest, Deal, DealPurchase, Order, OrderStatus, Product
-from marketplace.services.orders import checkout_submit, order_place
+from marketplace.services.checkout import checkout_submit, order_place
 from tests.community.factories import UserFactory
 from tests.marketplace.factories import ShopFactory, fill_cart, make_live_deal, make_product, make_voucher_claim
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from marketplace.models import Deal, DealPurchase, Order, OrderStatus, Product, VoucherClaim
 from marketplace.payments import PaymentResult, SimulatedPaymentBackend
+from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as services
 from marketplace.signals import order_paid
 from tests.community.factories import UserFactory
@@ -30,7 +31,7 @@ S = OrderStatus
 
 def place(buyer, *pairs, vouchers=()):
     fill_cart(buyer, *pairs)
-    outcome = services.checkout_submit(buyer=buyer, voucher_claim_ids=[v.pk for v in vouchers])
+    outcome = checkout_services.checkout_submit(buyer=buyer, voucher_claim_ids=[v.pk for v in vouchers])
     assert outcome.status == 201, outcome.body
     return Order.objects.get(pk=outcome.order_ids[0])
 

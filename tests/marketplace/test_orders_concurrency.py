@@ -23,6 +23,7 @@ from rest_framework.test import APIClient
 from core.errors import ApplicationError
 from marketplace.models import CheckoutRequest, Deal, DealPurchase, Order, OrderLine, OrderStatus, Product
 from marketplace.payments import SimulatedPaymentBackend
+from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as services
 from marketplace.services.reviews import review_create
 from tests.community.factories import UserFactory
@@ -107,8 +108,8 @@ def test_flash_deal_of_twenty_with_a_limit_of_one_under_a_hundred_buyers_and_a_g
     greedy = UserFactory()
 
     # when the greedy buyer fires 10 requests at once among 100 buyers checking out
-    greedy_calls = [lambda: services.order_place(buyer=greedy, items=[(product.pk, 1)]) for _ in range(10)]
-    buyer_calls = [lambda b=b: services.checkout_submit(buyer=b) for b in buyers]
+    greedy_calls = [lambda: checkout_services.order_place(buyer=greedy, items=[(product.pk, 1)]) for _ in range(10)]
+    buyer_calls = [lambda b=b: checkout_services.checkout_submit(buyer=b) for b in buyers]
     results = run_concurrently(greedy_calls + buyer_calls)
 
     # then exactly 20 units sold, at the deal price, and nobody holds more than one
@@ -133,7 +134,7 @@ def test_one_buyer_firing_ten_requests_at_once_stays_within_the_limit(postgres):
     deal = make_live_deal(product, flash_quantity=50, per_buyer_limit=2)
     buyer = UserFactory()
 
-    results = run_concurrently([lambda: services.order_place(buyer=buyer, items=[(product.pk, 1)])] * 10)
+    results = run_concurrently([lambda: checkout_services.order_place(buyer=buyer, items=[(product.pk, 1)])] * 10)
 
     assert sum(isinstance(r, list) for r in results) == 2
     assert {r.code for r in results if isinstance(r, ApplicationError)} == {"limit_reached"}
@@ -192,7 +193,7 @@ def test_expiry_twice_and_racing_payment_never_gives_back_twice_or_cancels_a_pai
     for _ in range(30):
         buyer = UserFactory()
         fill_cart(buyer, (product, 2))
-        orders.append(Order.objects.get(pk=services.checkout_submit(buyer=buyer).order_ids[0]))
+        orders.append(Order.objects.get(pk=checkout_services.checkout_submit(buyer=buyer).order_ids[0]))
     assert Product.objects.get(pk=product.pk).stock == 40
     backend = RecordingBackend()
     after_deadline = timezone.now() + timedelta(hours=1)
@@ -233,7 +234,7 @@ def test_expiry_runs_at_once_give_stock_back_exactly_once(postgres):
     for _ in range(20):
         buyer = UserFactory()
         fill_cart(buyer, (product, 1))
-        services.checkout_submit(buyer=buyer)
+        checkout_services.checkout_submit(buyer=buyer)
     later = timezone.now() + timedelta(hours=1)
 
     results = run_concurrently([lambda: services.order_expire_overdue(now=later)] * 6)
@@ -272,7 +273,7 @@ def test_checkouts_racing_cancellations_and_reviews_of_one_flash_product_keep_ev
     held = []
     for buyer in holders:
         fill_cart(buyer, (product, 1))
-        held.append(Order.objects.get(pk=services.checkout_submit(buyer=buyer).order_ids[0]))
+        held.append(Order.objects.get(pk=checkout_services.checkout_submit(buyer=buyer).order_ids[0]))
         fill_cart(buyer, (product, 1))
     newcomers = UserFactory.create_batch(15)
     for buyer in newcomers:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from marketplace import signals
 from marketplace.models import Order, OrderStatus, Review
+from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as services
 from marketplace.signals import OrderLineInfo
 from tests.marketplace.factories import OrderLineFactory, ShopFactory, fill_cart, make_live_deal, make_product
@@ -60,7 +61,7 @@ def test_checkout_announces_each_placed_order_with_its_lines(user, heard, django
 
     # when the buyer checks out
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = services.checkout_submit(buyer=user)
+        outcome = checkout_services.checkout_submit(buyer=user)
 
     # then one order_placed per order, with ids and per-line product, deal, quantity and amount
     assert outcome.status == 201
@@ -83,9 +84,9 @@ def test_checkout_announces_each_placed_order_with_its_lines(user, heard, django
 def test_cancel_and_expiry_announce_order_cancelled_once(user, heard, django_capture_on_commit_callbacks):
     product = make_product(price=Decimal("20.00"))
     fill_cart(user, (product, 3))
-    cancelled = Order.objects.get(pk=services.checkout_submit(buyer=user).order_ids[0])
+    cancelled = Order.objects.get(pk=checkout_services.checkout_submit(buyer=user).order_ids[0])
     fill_cart(user, (product, 1))
-    overdue = Order.objects.get(pk=services.checkout_submit(buyer=user).order_ids[0])
+    overdue = Order.objects.get(pk=checkout_services.checkout_submit(buyer=user).order_ids[0])
     heard.clear()
 
     # when the buyer cancels one order (twice) and the other expires (the job runs twice)
