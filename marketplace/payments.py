@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,9 @@ class PaymentBackend:
     meantime) the service calls ``refund`` with the charge's reference."""
 
     #: Shown on the pay button and the order page.
-    label = "Payment"
+    label = _("Payment")
+    #: True for a backend that moves no money (pages say so).
+    simulated = False
 
     def charge(self, *, order_id: int, amount: Decimal, currency: str, buyer_id: int) -> PaymentResult:
         raise NotImplementedError
@@ -39,7 +42,8 @@ class SimulatedPaymentBackend(PaymentBackend):
     """SIMULATED payments for the demo and tests: every charge succeeds at once and no money
     moves. Never use it where real goods are sold."""
 
-    label = "Simulated payment (demo)"
+    label = _("Simulated payment (demo)")
+    simulated = True
 
     def charge(self, *, order_id: int, amount: Decimal, currency: str, buyer_id: int) -> PaymentResult:
         return PaymentResult(ok=True, reference=f"SIM-{order_id}-{uuid.uuid4().hex[:12]}")

@@ -186,11 +186,13 @@ def order_detail(request, pk: int):
         order = selectors.order_get_for_user(user=request.user, order_id=pk)
     except ApplicationError as error:
         raise Http404(error.message) from error
+    backend = get_payment_backend()
     context = {
         "order": order,
         "is_buyer": order.buyer_id == request.user.pk,
         "is_seller": order.shop.owner_id == request.user.pk,
-        "payment_label": get_payment_backend().label,
+        "payment_label": backend.label,
+        "payment_is_simulated": backend.simulated,
     }
     return render(request, "marketplace/order_detail.html", context)
 

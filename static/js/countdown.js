@@ -9,13 +9,14 @@
     return String(n).padStart(2, "0");
   }
 
-  function format(ms) {
+  function format(ms, daysFormat) {
     var total = Math.ceil(ms / 1000);
     var days = Math.floor(total / 86400);
     var hours = Math.floor((total % 86400) / 3600);
     var minutes = Math.floor((total % 3600) / 60);
     var seconds = total % 60;
-    return (days ? days + "d " : "") + pad(hours) + ":" + pad(minutes) + ":" + pad(seconds);
+    // daysFormat comes translated from the page: "%(days)sd" (English), "%(days)s天" (Chinese).
+    return (days ? daysFormat.replace("%(days)s", days) + " " : "") + pad(hours) + ":" + pad(minutes) + ":" + pad(seconds);
   }
 
   function start(el) {
@@ -24,16 +25,17 @@
     // the flip happens a moment late, never early.
     var skew = Number(el.dataset.serverNowMs) - Date.now();
     var text = el.querySelector("[data-countdown-text]") || el;
+    var daysFormat = el.dataset.daysFormat || "%(days)sd";
 
     function tick() {
       var left = target - (Date.now() + skew);
       if (left <= 0) {
-        text.textContent = format(0);
+        text.textContent = format(0, daysFormat);
         el.dataset.state = "done";
         window.location.reload();
         return;
       }
-      text.textContent = format(left);
+      text.textContent = format(left, daysFormat);
       // Wake at the next whole second of the remaining time.
       setTimeout(tick, left % 1000 || 1000);
     }

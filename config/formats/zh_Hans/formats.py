@@ -2,7 +2,7 @@
 zh_Hans formats pad the month: "01月05日")."""
 
 DATE_FORMAT = "Y年n月j日"
-DATETIME_FORMAT = "Y年n月j日 H:i"
+DATETIME_FORMAT = "Y年n月j日 D H:i"
 SHORT_DATE_FORMAT = "Y-m-d"
 SHORT_DATETIME_FORMAT = "n月j日 H:i"
 MONTH_DAY_FORMAT = "n月j日"
