@@ -7,6 +7,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from community.forms import AnswerForm, InviteSettingsForm, QuestionForm, SignUpForm
@@ -43,7 +45,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome to Jishi, {user.public_name}!")
+        messages.success(request, _("Welcome to Jishi, %(name)s!") % {"name": user.public_name})
         return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -81,10 +83,10 @@ def _toggle_follow(request, *, follow, unfollow, name: str, fallback: str):
     try:
         if request.POST.get("action") == "unfollow":
             unfollow()
-            messages.success(request, f"You no longer follow {name}.")
+            messages.success(request, _("You no longer follow %(name)s.") % {"name": name})
         else:
             follow()
-            messages.success(request, f"You follow {name}.")
+            messages.success(request, _("You follow %(name)s.") % {"name": name})
     except ApplicationError as err:
         messages.error(request, err.message)
     return _back(request, fallback)
@@ -137,7 +139,7 @@ def notification_open(request, pk):
 @require_POST
 def notifications_read_all(request):
     notification_services.notifications_mark_read(user=request.user)
-    messages.success(request, "All notifications marked as read.")
+    messages.success(request, _("All notifications marked as read."))
     return redirect("community:inbox")
 
 
@@ -155,7 +157,15 @@ def my_activity(request):
 @require_POST
 def my_activity_clear(request):
     deleted = activity_services.activity_clear(user=request.user)
-    messages.success(request, f"Your activity history is cleared ({deleted} entr{'y' if deleted == 1 else 'ies'}).")
+    messages.success(
+        request,
+        ngettext(
+            "Your activity history is cleared (%(count)d entry).",
+            "Your activity history is cleared (%(count)d entries).",
+            deleted,
+        )
+        % {"count": deleted},
+    )
     return redirect("community:activity")
 
 
@@ -178,7 +188,7 @@ def product_questions(request, product_id):
             except ApplicationError as err:
                 form.add_error(None, err.message)
             else:
-                messages.success(request, "Your question is posted. We've asked people who bought this to answer.")
+                messages.success(request, _("Your question is posted. We've asked people who bought this to answer."))
                 return redirect(f"{request.path}#question-{question.pk}")
     page = _page(request, qa_selectors.question_list(product_id=product.pk, user=request.user))
     return render(request, "community/product_questions.html", {"product": product, "page": page, "form": form})
@@ -196,12 +206,12 @@ def question_detail(request, pk):
             except ApplicationError as err:
                 form.add_error(None, err.message)
             else:
-                messages.success(request, "Thanks for answering!")
+                messages.success(request, _("Thanks for answering!"))
                 return redirect(answer.get_absolute_url())
     return render(request, "community/question_detail.html", {"question": question, "form": form})
 
 
-def _edit(request, *, content, form_class, edit, what: str):
+def _edit(request, *, content, form_class, edit, heading: str, updated: str):
     """The edit page of one's own question or answer; ``edit(text)`` calls the service."""
     form = form_class(request.POST or None, initial={"text": content.text})
     if request.method == "POST" and form.is_valid():
@@ -210,9 +220,11 @@ def _edit(request, *, content, form_class, edit, what: str):
         except ApplicationError as err:
             form.add_error(None, err.message)
         else:
-            messages.success(request, f"Your {what} is updated.")
+            messages.success(request, updated)
             return redirect(content.get_absolute_url())
-    return render(request, "community/edit.html", {"form": form, "what": what, "back": content.get_absolute_url()})
+    return render(
+        request, "community/edit.html", {"form": form, "heading": heading, "back": content.get_absolute_url()}
+    )
 
 
 @login_required
@@ -223,7 +235,8 @@ def question_edit(request, pk):
         content=question,
         form_class=QuestionForm,
         edit=lambda text: qa_services.question_edit(user=request.user, question=question, text=text),
-        what="question",
+        heading=_("Edit your question"),
+        updated=_("Your question is updated."),
     )
 
 
@@ -233,7 +246,7 @@ def question_delete(request, pk):
     question = qa_selectors.question_get_for_author(user=request.user, question_id=pk)
     product_id = question.product_id
     qa_services.question_delete(user=request.user, question=question)
-    messages.success(request, "Your question is deleted.")
+    messages.success(request, _("Your question is deleted."))
     return redirect("community:product_questions", product_id=product_id)
 
 
@@ -245,7 +258,8 @@ def answer_edit(request, pk):
         content=answer,
         form_class=AnswerForm,
         edit=lambda text: qa_services.answer_edit(user=request.user, answer=answer, text=text),
-        what="answer",
+        heading=_("Edit your answer"),
+        updated=_("Your answer is updated."),
     )
 
 
@@ -254,7 +268,7 @@ def answer_edit(request, pk):
 def answer_delete(request, pk):
     answer = qa_selectors.answer_get_for_author(user=request.user, answer_id=pk)
     qa_services.answer_delete(user=request.user, answer=answer)
-    messages.success(request, "Your answer is deleted.")
+    messages.success(request, _("Your answer is deleted."))
     return redirect(answer.question.get_absolute_url())
 
 
@@ -283,7 +297,7 @@ def answer_accept(request, pk):
     except ApplicationError as err:
         messages.error(request, err.message)
     else:
-        messages.success(request, "Marked as the answer that helped you.")
+        messages.success(request, _("Marked as the answer that helped you."))
     return _back(request, answer.get_absolute_url())
 
 
@@ -305,7 +319,7 @@ def questions_to_answer(request):
         people_services.user_update_settings(
             user=request.user, question_invites_opt_out=form.cleaned_data["question_invites_opt_out"]
         )
-        messages.success(request, "Your invitation setting is saved.")
+        messages.success(request, _("Your invitation setting is saved."))
         return redirect("community:to_answer")
     page = _page(request, qa_selectors.invitation_list_open(user=request.user))
     return render(request, "community/to_answer.html", {"page": page, "form": form})
