@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Category, Product
 from marketplace.selectors.catalogue import ORDERINGS, product_filter
@@ -27,27 +28,27 @@ class StockCheckbox(forms.CheckboxInput):
 
 class ProductFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
-        label="Search", max_length=100, help_text="Words in the title or description (Chinese or English)."
+        label=_("Search"), max_length=100, help_text=_("Words in the title or description (Chinese or English).")
     )
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.order_by("path"),
         to_field_name="slug",
-        empty_label="All categories",
-        help_text="A category slug; includes its sub-categories.",
+        empty_label=_("All categories"),
+        help_text=_("A category slug; includes its sub-categories."),
     )
-    shop = django_filters.CharFilter(label="Shop", max_length=80, help_text="A shop slug.")
+    shop = django_filters.CharFilter(label=_("Shop"), max_length=80, help_text=_("A shop slug."))
     min_price = django_filters.NumberFilter(
-        label="Min price", min_value=Decimal("0"), help_text="On the effective (sale) price."
+        label=_("Min price"), min_value=Decimal("0"), help_text=_("On the effective (sale) price.")
     )
     max_price = django_filters.NumberFilter(
-        label="Max price", min_value=Decimal("0"), help_text="On the effective (sale) price."
+        label=_("Max price"), min_value=Decimal("0"), help_text=_("On the effective (sale) price.")
     )
-    in_stock = django_filters.BooleanFilter(label="In stock only", widget=StockCheckbox)
+    in_stock = django_filters.BooleanFilter(label=_("In stock only"), widget=StockCheckbox)
     ordering = django_filters.ChoiceFilter(
-        label="Sort by",
+        label=_("Sort by"),
         choices=list(ORDERINGS.items()),
         empty_label=None,
-        help_text="relevance (with a search; otherwise newest), newest, price, -price, best_selling.",
+        help_text=_("relevance (with a search; otherwise newest), newest, price, -price, best_selling."),
     )
 
     class Meta:

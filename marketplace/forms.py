@@ -4,6 +4,7 @@ Order forms live in ``forms_orders.py``."""
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Category, ProductStatus
 from marketplace.services.catalogue import SELLER_STATUSES
@@ -12,17 +13,19 @@ IMAGE_ACCEPT = "image/jpeg,image/png,image/webp"
 
 
 class ShopForm(forms.Form):
-    name = forms.CharField(max_length=80, label="Shop name")
+    name = forms.CharField(max_length=80, label=_("Shop name"))
     slug = forms.SlugField(
         max_length=80,
         required=False,
-        label="Web address",
-        help_text="Letters, digits and hyphens, e.g. <code>meimei-pearls</code>; it cannot change later. "
-        "Leave empty to make one from the name.",
+        label=_("Web address"),
+        help_text=_(
+            "Letters, digits and hyphens, e.g. <code>meimei-pearls</code>; it cannot change later. "
+            "Leave empty to make one from the name."
+        ),
     )
     description = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
     logo = forms.FileField(
-        required=False, widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}), help_text="JPEG, PNG or WebP."
+        required=False, widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}), help_text=_("JPEG, PNG or WebP.")
     )
 
     def __init__(self, *args, editing: bool = False, **kwargs):
@@ -33,14 +36,14 @@ class ShopForm(forms.Form):
 
 class ProductForm(forms.Form):
     title = forms.CharField(max_length=200)
-    category = forms.ModelChoiceField(queryset=Category.objects.order_by("path"), empty_label="Choose a category")
+    category = forms.ModelChoiceField(queryset=Category.objects.order_by("path"), empty_label=_("Choose a category"))
     description = forms.CharField(max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 6}))
-    price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label="Price")
+    price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label=_("Price"))
     stock = forms.IntegerField(min_value=0, initial=0)
     status = forms.ChoiceField(
         choices=[(s.value, s.label) for s in SELLER_STATUSES],
         initial=ProductStatus.DRAFT,
-        help_text="Only active products are shown to buyers.",
+        help_text=_("Only active products are shown to buyers."),
     )
 
     def __init__(self, *args, creating: bool = False, **kwargs):
@@ -53,6 +56,6 @@ class ProductForm(forms.Form):
 class ImageUploadForm(forms.Form):
     image = forms.FileField(
         widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
-        label="Add an image",
-        help_text="JPEG, PNG or WebP; the photo is turned upright and its metadata removed.",
+        label=_("Add an image"),
+        help_text=_("JPEG, PNG or WebP; the photo is turned upright and its metadata removed."),
     )

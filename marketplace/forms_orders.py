@@ -3,17 +3,18 @@
 import uuid
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.services.images import FORMATS
 
 
 class CartAddForm(forms.Form):
     product = forms.IntegerField(widget=forms.HiddenInput)
-    quantity = forms.IntegerField(min_value=1, max_value=999, initial=1, label="Quantity")
+    quantity = forms.IntegerField(min_value=1, max_value=999, initial=1, label=_("Quantity"))
 
 
 class CartQuantityForm(forms.Form):
-    quantity = forms.IntegerField(min_value=0, max_value=999, label="Quantity", help_text="0 removes the item.")
+    quantity = forms.IntegerField(min_value=0, max_value=999, label=_("Quantity"), help_text=_("0 removes the item."))
 
 
 class CheckoutForm(forms.Form):
@@ -31,11 +32,21 @@ class CheckoutForm(forms.Form):
             by_shop.setdefault(claim.voucher.shop_id, []).append(claim)
         for shop in shops:
             if shop.pk in by_shop:
-                choices = [("", "No voucher")] + [
-                    (str(claim.pk), f"{claim.voucher} (save {claim.voucher.discount} on {claim.voucher.min_spend}+)")
+                choices = [("", _("No voucher"))] + [
+                    (
+                        str(claim.pk),
+                        _("%(voucher)s (save %(discount)s on %(min_spend)s+)")
+                        % {
+                            "voucher": claim.voucher,
+                            "discount": claim.voucher.discount,
+                            "min_spend": claim.voucher.min_spend,
+                        },
+                    )
                     for claim in by_shop[shop.pk]
                 ]
-                self.fields[f"voucher_{shop.pk}"] = self._voucher_field(f"Voucher for {shop.name}", choices)
+                self.fields[f"voucher_{shop.pk}"] = self._voucher_field(
+                    _("Voucher for %(shop)s") % {"shop": shop.name}, choices
+                )
         # A resubmitted form (same Idempotency-Key) still names the vouchers it chose, though they
         # are in use and the cart is empty by now: keep them so the request matches and replays.
         for name in self.data if self.is_bound else ():
@@ -73,12 +84,18 @@ class MultipleImageField(forms.FileField):
 class ReviewForm(forms.Form):
     rating = forms.TypedChoiceField(
         choices=[
-            (n, f"{n} – {label}") for n, label in ((5, "Excellent"), (4, "Good"), (3, "OK"), (2, "Poor"), (1, "Bad"))
+            (5, _("5 – Excellent")),
+            (4, _("4 – Good")),
+            (3, _("3 – OK")),
+            (2, _("2 – Poor")),
+            (1, _("1 – Bad")),
         ],
         coerce=int,
-        label="Rating",
+        label=_("Rating"),
     )
     text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5}), max_length=4000, required=False, label="Your review"
+        widget=forms.Textarea(attrs={"rows": 5}), max_length=4000, required=False, label=_("Your review")
     )
-    images = MultipleImageField(required=False, label="Photos (optional)", help_text="JPEG, PNG or WebP; up to 6.")
+    images = MultipleImageField(
+        required=False, label=_("Photos (optional)"), help_text=_("JPEG, PNG or WebP; up to 6.")
+    )

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
@@ -26,8 +27,8 @@ class ProfileSerializer(PersonSerializer):
     bio = serializers.CharField()
     follower_count = serializers.IntegerField()
     following_count = serializers.IntegerField()
-    post_count = serializers.IntegerField(help_text="Visible answers (posts, until stories exist).")
-    is_followed = serializers.BooleanField(help_text="Whether the signed-in caller follows this person.")
+    post_count = serializers.IntegerField(help_text=_("Visible answers (posts, until stories exist)."))
+    is_followed = serializers.BooleanField(help_text=_("Whether the signed-in caller follows this person."))
     roles = serializers.SerializerMethodField()
     shop = serializers.SerializerMethodField()
 

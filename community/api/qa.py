@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
@@ -17,8 +18,8 @@ class AnswerSerializer(serializers.Serializer):
     question = serializers.IntegerField(source="question_id", read_only=True)
     author = PersonSerializer(read_only=True)
     text = serializers.CharField(max_length=4000)
-    is_verified_buyer = serializers.BooleanField(read_only=True, help_text="The author bought this product.")
-    is_accepted = serializers.BooleanField(read_only=True, help_text="The asker marked it as the one that helped.")
+    is_verified_buyer = serializers.BooleanField(read_only=True, help_text=_("The author bought this product."))
+    is_accepted = serializers.BooleanField(read_only=True, help_text=_("The asker marked it as the one that helped."))
     helpful_count = serializers.IntegerField(read_only=True)
     not_helpful_count = serializers.IntegerField(read_only=True)
     my_vote = serializers.IntegerField(read_only=True, allow_null=True, default=None)
@@ -40,7 +41,7 @@ class QuestionSerializer(serializers.Serializer):
 
 class FeedQuestionSerializer(QuestionSerializer):
     reason = serializers.ChoiceField(
-        choices=["bought", "interest", "popular"], read_only=True, help_text="Why it is in your feed."
+        choices=["bought", "interest", "popular"], read_only=True, help_text=_("Why it is in your feed.")
     )
 
 
@@ -55,7 +56,7 @@ class TextSerializer(serializers.Serializer):
 
 
 class VoteSerializer(serializers.Serializer):
-    value = serializers.ChoiceField(choices=[1, -1], help_text="+1 helpful, -1 not helpful")
+    value = serializers.ChoiceField(choices=[1, -1], help_text=_("+1 helpful, -1 not helpful"))
 
 
 VoteResult = inline_serializer(

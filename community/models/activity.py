@@ -1,16 +1,17 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ActivityKind(models.TextChoices):
-    VIEWED = "viewed", "Viewed"
-    BOUGHT = "bought", "Bought"
-    REVIEWED = "reviewed", "Reviewed"
-    ASKED = "asked", "Asked a question"
-    ANSWERED = "answered", "Answered a question"
-    VOTED = "voted", "Voted on an answer"
-    LIKED_STORY = "liked_story", "Liked a story"
-    WATCHED_LIVE = "watched_live", "Watched a live room"
+    VIEWED = "viewed", _("Viewed")
+    BOUGHT = "bought", _("Bought")
+    REVIEWED = "reviewed", _("Reviewed")
+    ASKED = "asked", _("Asked a question")
+    ANSWERED = "answered", _("Answered a question")
+    VOTED = "voted", _("Voted on an answer")
+    LIKED_STORY = "liked_story", _("Liked a story")
+    WATCHED_LIVE = "watched_live", _("Watched a live room")
 
 
 class Activity(models.Model):

@@ -1,15 +1,16 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationKind(models.TextChoices):
-    SALE_OPENING_SOON = "sale_opening_soon", "A sale opens soon"
-    SALE_OPENED = "sale_opened", "A sale opened"
-    QUESTION_INVITE = "question_invite", "You can answer a question"
-    QUESTION_ANSWERED = "question_answered", "Your question was answered"
-    ANSWER_ACCEPTED = "answer_accepted", "Your answer helped"
-    NEW_FOLLOWER = "new_follower", "New follower"
-    OTHER = "other", "Other"
+    SALE_OPENING_SOON = "sale_opening_soon", _("A sale opens soon")
+    SALE_OPENED = "sale_opened", _("A sale opened")
+    QUESTION_INVITE = "question_invite", _("You can answer a question")
+    QUESTION_ANSWERED = "question_answered", _("Your question was answered")
+    ANSWER_ACCEPTED = "answer_accepted", _("Your answer helped")
+    NEW_FOLLOWER = "new_follower", _("New follower")
+    OTHER = "other", _("Other")
 
 
 class Notification(models.Model):

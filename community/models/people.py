@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
@@ -13,7 +14,7 @@ class User(AbstractUser):
     bio = models.TextField(max_length=500, blank=True)
     # Past buyers are invited to answer new questions about what they bought unless they opt out.
     question_invites_opt_out = models.BooleanField(
-        default=False, help_text="Don't invite me to answer questions about products I bought."
+        default=False, help_text=_("Don't invite me to answer questions about products I bought.")
     )
 
     def __str__(self):

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Visibility
 
@@ -123,9 +124,9 @@ class QuestionInvitation(models.Model):
 
 
 class FeedReason(models.TextChoices):
-    BOUGHT = "bought", "You bought this"
-    INTEREST = "interest", "In a category you follow"
-    POPULAR = "popular", "Popular"
+    BOUGHT = "bought", _("You bought this")
+    INTEREST = "interest", _("In a category you follow")
+    POPULAR = "popular", _("Popular")
 
 
 class QuestionFeedEntry(models.Model):

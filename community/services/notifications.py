@@ -10,6 +10,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from community.models import Notification, NotificationKind, ShopFollow, User
 from community.selectors.notifications import unread_cache_key
@@ -162,10 +163,14 @@ def notifications_email_send(*, notification_ids: Iterable[int]) -> int:
 SALE_NOTIFICATIONS = {
     "soon": (
         NotificationKind.SALE_OPENING_SOON,
-        "{name} opens soon",
-        "Shops you follow take part. It starts at {start}.",
+        gettext_lazy("%(name)s opens soon"),
+        gettext_lazy("Shops you follow take part. It starts at %(start)s."),
     ),
-    "opened": (NotificationKind.SALE_OPENED, "{name} is on now", "Shops you follow have deals in {name}."),
+    "opened": (
+        NotificationKind.SALE_OPENED,
+        gettext_lazy("%(name)s is on now"),
+        gettext_lazy("Shops you follow have deals in %(name)s."),
+    ),
 }
 
 
@@ -199,8 +204,8 @@ def sale_followers_notify(*, sale_id: int, when: str) -> int:
         created += notifications_create_bulk(
             recipient_ids=chunk,
             kind=kind,
-            title=title.format(name=sale.name),
-            body=body.format(name=sale.name, start=start),
+            title=title % {"name": sale.name},
+            body=body % {"name": sale.name, "start": start},
             url=_sale_url(sale),
             dedupe_key=f"sale:{sale_id}:{when}",
         )

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.models import NotificationKind, ShopFollow, User, UserFollow
 from community.services.notifications import notification_create
@@ -17,7 +18,7 @@ from marketplace.models import Shop, ShopStatus
 def user_create(*, username: str, password: str, email: str = "", display_name: str = "") -> User:
     """Create a user after Django's username and password validation."""
     if User.objects.filter(username__iexact=username).exists():
-        raise ApplicationError("That username is taken.", code="username_taken")
+        raise ApplicationError(_("That username is taken."), code="username_taken")
     user = User(username=username, email=email, display_name=display_name)
     try:
         user.full_clean(exclude=["password"])
@@ -39,7 +40,7 @@ def user_update_settings(*, user: User, question_invites_opt_out: bool) -> User:
 
 def sessions_clear_expired(*, now=None) -> int:
     """Delete expired database sessions; returns how many were deleted."""
-    deleted, _ = Session.objects.filter(expire_date__lt=now or timezone.now()).delete()
+    deleted, _details = Session.objects.filter(expire_date__lt=now or timezone.now()).delete()
     return deleted
 
 
@@ -51,16 +52,16 @@ def user_follow(*, follower: User, user: User) -> bool:
     """``follower`` follows ``user``; True if this call created the follow (idempotent: a second
     call, or a concurrent one, returns False). The followed user is told once per follower."""
     if follower.pk == user.pk:
-        raise ApplicationError("You can't follow yourself.", code="self_follow")
+        raise ApplicationError(_("You can't follow yourself."), code="self_follow")
     if not user.is_active:
-        raise ApplicationError("No such user.", status=404, code="not_found")
+        raise ApplicationError(_("No such user."), status=404, code="not_found")
     # get_or_create retries the read after a unique-constraint race, so concurrent calls are safe.
-    _, created = UserFollow.objects.get_or_create(follower=follower, user=user)
+    _follow, created = UserFollow.objects.get_or_create(follower=follower, user=user)
     if created:
         notification_create(
             recipient=user,
             kind=NotificationKind.NEW_FOLLOWER,
-            title=f"{follower.public_name} follows you",
+            title=_("%(name)s follows you") % {"name": follower.public_name},
             url=follower.get_absolute_url(),
             dedupe_key=f"follow:{follower.pk}",
             email=False,
@@ -71,7 +72,7 @@ def user_follow(*, follower: User, user: User) -> bool:
 @transaction.atomic
 def user_unfollow(*, follower: User, user: User) -> bool:
     """True if a follow was removed (idempotent)."""
-    deleted, _ = UserFollow.objects.filter(follower=follower, user=user).delete()
+    deleted, _details = UserFollow.objects.filter(follower=follower, user=user).delete()
     return bool(deleted)
 
 
@@ -80,10 +81,10 @@ def shop_follow(*, user: User, shop: Shop) -> bool:
     """``user`` follows ``shop`` and ``Shop.follower_count`` goes up by one — only when this call
     created the follow, so repeated or concurrent calls count once."""
     if shop.owner_id == user.pk:
-        raise ApplicationError("You can't follow your own shop.", code="self_follow")
+        raise ApplicationError(_("You can't follow your own shop."), code="self_follow")
     if shop.status != ShopStatus.ACTIVE:
-        raise ApplicationError("No such shop.", status=404, code="not_found")
-    _, created = ShopFollow.objects.get_or_create(user=user, shop=shop)
+        raise ApplicationError(_("No such shop."), status=404, code="not_found")
+    _follow, created = ShopFollow.objects.get_or_create(user=user, shop=shop)
     if created:
         Shop.objects.filter(pk=shop.pk).update(follower_count=F("follower_count") + 1)
     return created
@@ -92,7 +93,7 @@ def shop_follow(*, user: User, shop: Shop) -> bool:
 @transaction.atomic
 def shop_unfollow(*, user: User, shop: Shop) -> bool:
     """Remove the follow and count it down, once (a concurrent second DELETE deletes nothing)."""
-    deleted, _ = ShopFollow.objects.filter(user=user, shop=shop).delete()
+    deleted, _details = ShopFollow.objects.filter(user=user, shop=shop).delete()
     if deleted:
         Shop.objects.filter(pk=shop.pk, follower_count__gt=0).update(follower_count=F("follower_count") - 1)
     return bool(deleted)

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from community.models import (
     ActivityKind,
@@ -33,24 +35,47 @@ def _edit_window() -> timedelta:
     return timedelta(minutes=settings.COMMUNITY_EDIT_WINDOW_MINUTES)
 
 
+def _noun(what: str) -> str:
+    """ "question" or "answer" in the active language, for the messages below."""
+    return pgettext("content kind", "question") if what == "question" else pgettext("content kind", "answer")
+
+
 def _clean_text(text: str, *, minimum: int, maximum: int, what: str) -> str:
     text = (text or "").strip()
     if len(text) < minimum:
-        raise ApplicationError(f"Your {what} is too short: write at least {minimum} characters.", code="too_short")
+        raise ApplicationError(
+            _("Your %(what)s is too short: write at least %(minimum)s characters.")
+            % {"what": _noun(what), "minimum": minimum},
+            code="too_short",
+        )
     if len(text) > maximum:
-        raise ApplicationError(f"Your {what} is too long: at most {maximum} characters.", code="too_long")
+        raise ApplicationError(
+            _("Your %(what)s is too long: at most %(maximum)s characters.") % {"what": _noun(what), "maximum": maximum},
+            code="too_long",
+        )
     return text
 
 
 def _check_can_edit(*, user: User, content: Question | Answer, what: str) -> None:
     if content.author_id != user.pk:
-        raise ApplicationError(f"You can only edit your own {what}.", status=403, code="not_author")
+        raise ApplicationError(
+            _("You can only edit your own %(what)s.") % {"what": _noun(what)}, status=403, code="not_author"
+        )
     if content.status != ContentStatus.VISIBLE:
-        raise ApplicationError(f"This {what} was hidden by a moderator.", status=403, code="hidden")
+        raise ApplicationError(
+            _("This %(what)s was hidden by a moderator.") % {"what": _noun(what)}, status=403, code="hidden"
+        )
     if timezone.now() - content.created_at > _edit_window():
         minutes = int(_edit_window().total_seconds() // 60)
         raise ApplicationError(
-            f"{what.capitalize()}s can only be edited in the first {minutes} minutes.", status=403, code="too_late"
+            (
+                _("Questions can only be edited in the first %(minutes)s minutes.")
+                if what == "question"
+                else _("Answers can only be edited in the first %(minutes)s minutes.")
+            )
+            % {"minutes": minutes},
+            status=403,
+            code="too_late",
         )
 
 
@@ -62,7 +87,7 @@ def question_ask(*, author: User, product: Product, text: str) -> Question:
     """Ask a question about ``product``. After commit Celery invites recent buyers and (soon)
     rebuilds the asker's interests and feed."""
     if product.status != ProductStatus.ACTIVE:
-        raise ApplicationError("This product is not on sale.", status=404, code="not_found")
+        raise ApplicationError(_("This product is not on sale."), status=404, code="not_found")
     text = _clean_text(text, minimum=QUESTION_MIN_LENGTH, maximum=1000, what="question")
     question = Question.objects.create(product=product, author=author, text=text)
     activity_record(
@@ -96,7 +121,7 @@ def question_edit(*, user: User, question: Question, text: str) -> Question:
 def question_delete(*, user: User, question: Question) -> None:
     """Authors delete their own questions (with the answers they received)."""
     if question.author_id != user.pk:
-        raise ApplicationError("You can only delete your own question.", status=403, code="not_author")
+        raise ApplicationError(_("You can only delete your own question."), status=403, code="not_author")
     question.delete()
 
 
@@ -117,16 +142,16 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
     invitation to this question, tells the asker, and (soon after commit) rebuilds the
     answerer's interests and feed."""
     if question.status != ContentStatus.VISIBLE:
-        raise ApplicationError("No such question.", status=404, code="not_found")
+        raise ApplicationError(_("No such question."), status=404, code="not_found")
     if question.author_id == author.pk:
-        raise ApplicationError("You can't answer your own question.", code="own_question")
+        raise ApplicationError(_("You can't answer your own question."), code="own_question")
     text = _clean_text(text, minimum=ANSWER_MIN_LENGTH, maximum=4000, what="answer")
     try:
         with transaction.atomic():
             answer = Answer.objects.create(question=question, author=author, text=text)
     except IntegrityError as exc:
         raise ApplicationError(
-            "You already answered this question: edit your answer instead.", status=409, code="already_answered"
+            _("You already answered this question: edit your answer instead."), status=409, code="already_answered"
         ) from exc
     Question.objects.filter(pk=question.pk).update(answer_count=F("answer_count") + 1)
     now = timezone.now()
@@ -139,7 +164,7 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
     notification_create(
         recipient=question.author,
         kind=NotificationKind.QUESTION_ANSWERED,
-        title=f"{author.public_name} answered your question",
+        title=_("%(name)s answered your question") % {"name": author.public_name},
         body=text[:300],
         url=answer.get_absolute_url(),
         dedupe_key=f"answer:{answer.pk}",
@@ -158,7 +183,7 @@ def answer_edit(*, user: User, answer: Answer, text: str) -> Answer:
 @transaction.atomic
 def answer_delete(*, user: User, answer: Answer) -> None:
     if answer.author_id != user.pk:
-        raise ApplicationError("You can only delete your own answer.", status=403, code="not_author")
+        raise ApplicationError(_("You can only delete your own answer."), status=403, code="not_author")
     # Lock the row so the answer count goes down exactly once even if deleted twice at once.
     locked = Answer.objects.select_for_update().filter(pk=answer.pk).values_list("status", flat=True).first()
     if locked is None:
@@ -189,17 +214,17 @@ def answer_accept(*, user: User, answer: Answer) -> Question:
     question = answer.question
     if question.author_id != user.pk:
         raise ApplicationError(
-            "Only the person who asked can mark the answer that helped.", status=403, code="not_asker"
+            _("Only the person who asked can mark the answer that helped."), status=403, code="not_asker"
         )
     if answer.status != ContentStatus.VISIBLE:
-        raise ApplicationError("No such answer.", status=404, code="not_found")
+        raise ApplicationError(_("No such answer."), status=404, code="not_found")
     if question.accepted_answer_id != answer.pk:
         question.accepted_answer = answer
         question.save(update_fields=["accepted_answer", "updated_at"])
         notification_create(
             recipient=answer.author,
             kind=NotificationKind.ANSWER_ACCEPTED,
-            title=f"{user.public_name} marked your answer as the one that helped",
+            title=_("%(name)s marked your answer as the one that helped") % {"name": user.public_name},
             url=answer.get_absolute_url(),
             dedupe_key=f"accepted:{answer.pk}",
         )
@@ -220,11 +245,11 @@ def answer_vote(*, user: User, answer: Answer, value: int) -> AnswerVote:
     person, and the counts move once however many requests race: the insert is guarded by the
     unique constraint, a change happens under the vote row's lock."""
     if value not in (1, -1):
-        raise ApplicationError("A vote is +1 (helpful) or -1 (not helpful).", code="invalid_vote")
+        raise ApplicationError(_("A vote is +1 (helpful) or -1 (not helpful)."), code="invalid_vote")
     if answer.author_id == user.pk:
-        raise ApplicationError("You can't vote on your own answer.", code="own_answer")
+        raise ApplicationError(_("You can't vote on your own answer."), code="own_answer")
     if answer.status != ContentStatus.VISIBLE:
-        raise ApplicationError("No such answer.", status=404, code="not_found")
+        raise ApplicationError(_("No such answer."), status=404, code="not_found")
     try:
         with transaction.atomic():
             vote = AnswerVote.objects.create(answer=answer, user=user, value=value)
@@ -287,7 +312,7 @@ def question_route_to_buyers(*, question_id: int, now: datetime | None = None) -
     notifications_create_bulk(
         recipient_ids=invitee_ids,
         kind=NotificationKind.QUESTION_INVITE,
-        title=f"You bought {question.product.title}: can you answer a question about it?",
+        title=_("You bought %(title)s: can you answer a question about it?") % {"title": question.product.title},
         body=question.text[:300],
         url=question.get_absolute_url(),
         dedupe_key=f"invite:{question.pk}",

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -65,13 +66,13 @@ class ShopCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=80)
     slug = serializers.SlugField(max_length=80, required=False, allow_blank=True, default="")
     description = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
-    logo = serializers.FileField(required=False, help_text="JPEG, PNG or WebP.")
+    logo = serializers.FileField(required=False, help_text=_("JPEG, PNG or WebP."))
 
 
 class ShopUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=80, required=False)
     description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    logo = serializers.FileField(required=False, help_text="JPEG, PNG or WebP.")
+    logo = serializers.FileField(required=False, help_text=_("JPEG, PNG or WebP."))
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -89,9 +90,9 @@ class CategoryBriefSerializer(serializers.ModelSerializer):
 
 
 class ProductImageSerializer(serializers.ModelSerializer):
-    image = serializers.ImageField(read_only=True, help_text="The cleaned original.")
-    image_320 = serializers.ImageField(read_only=True, allow_null=True, help_text="320 px WebP, once made.")
-    image_960 = serializers.ImageField(read_only=True, allow_null=True, help_text="960 px WebP, once made.")
+    image = serializers.ImageField(read_only=True, help_text=_("The cleaned original."))
+    image_320 = serializers.ImageField(read_only=True, allow_null=True, help_text=_("320 px WebP, once made."))
+    image_960 = serializers.ImageField(read_only=True, allow_null=True, help_text=_("960 px WebP, once made."))
 
     class Meta:
         model = ProductImage
@@ -101,11 +102,11 @@ class ProductImageSerializer(serializers.ModelSerializer):
 class ProductSerializer(serializers.ModelSerializer):
     shop = ShopBriefSerializer(read_only=True)
     category = CategoryBriefSerializer(read_only=True)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, help_text="List price.")
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, help_text=_("List price."))
     effective_price = serializers.DecimalField(
-        max_digits=12, decimal_places=2, read_only=True, help_text="What a buyer pays now (a live deal, else price)."
+        max_digits=12, decimal_places=2, read_only=True, help_text=_("What a buyer pays now (a live deal, else price).")
     )
-    deal_id = serializers.IntegerField(read_only=True, allow_null=True, help_text="The live deal, if any.")
+    deal_id = serializers.IntegerField(read_only=True, allow_null=True, help_text=_("The live deal, if any."))
     currency = serializers.SerializerMethodField()
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     images = ProductImageSerializer(many=True, read_only=True)
@@ -147,12 +148,12 @@ class ProductWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[(s.value, s.label) for s in services.SELLER_STATUSES],
         required=False,
-        help_text="draft or active when creating; draft, active or removed when editing.",
+        help_text=_("draft or active when creating; draft, active or removed when editing."),
     )
 
 
 class ImageUploadSerializer(serializers.Serializer):
-    image = serializers.FileField(help_text="A JPEG, PNG or WebP file.")
+    image = serializers.FileField(help_text=_("A JPEG, PNG or WebP file."))
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ class ProductViewSet(viewsets.ModelViewSet):
     def create(self, request):
         shop = selectors.shop_get_for_owner(user=request.user)
         if shop is None:
-            raise ApplicationError("Open a shop before adding products.", status=403, code="no_shop")
+            raise ApplicationError(_("Open a shop before adding products."), status=403, code="no_shop")
         data = ProductWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         product = services.product_create(shop=shop, **data.validated_data)
@@ -305,7 +306,7 @@ class ProductViewSet(viewsets.ModelViewSet):
             return Response(ProductImageSerializer(product.images.all(), many=True, context={"request": request}).data)
         product = self._writable(pk)
         if product.status == ProductStatus.REMOVED:
-            raise ApplicationError("This product was removed.", status=409, code="removed")
+            raise ApplicationError(_("This product was removed."), status=409, code="removed")
         data = ImageUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         image = image_services.product_image_add(product=product, upload=data.validated_data["image"])

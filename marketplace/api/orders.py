@@ -3,6 +3,7 @@
 Money is sent as strings with two decimals; errors are ``{"error": {"code", "message", ...}}``.
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -28,7 +29,7 @@ class CartItemAddSerializer(serializers.Serializer):
 
 
 class CartItemQuantitySerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=0, max_value=999, help_text="0 removes the line.")
+    quantity = serializers.IntegerField(min_value=0, max_value=999, help_text=_("0 removes the line."))
 
 
 class CartLineSerializer(serializers.Serializer):
@@ -41,7 +42,7 @@ class CartLineSerializer(serializers.Serializer):
     list_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     deal = serializers.IntegerField(source="product.deal_id", allow_null=True)
     line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
-    problem = serializers.CharField(help_text="Why this quantity cannot be bought now; empty if it can.")
+    problem = serializers.CharField(help_text=_("Why this quantity cannot be bought now; empty if it can."))
 
 
 class CartShopSerializer(serializers.Serializer):
@@ -59,7 +60,7 @@ class CartSerializer(serializers.Serializer):
 
 class CheckoutSerializer(serializers.Serializer):
     vouchers = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text="Voucher claim ids, one per shop."
+        child=serializers.IntegerField(), required=False, default=list, help_text=_("Voucher claim ids, one per shop.")
     )
 
 
@@ -107,7 +108,7 @@ class OrderSerializer(serializers.Serializer):
 
 class ReviewSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    order_line = serializers.IntegerField(source="order_line_id", help_text="The order line being reviewed.")
+    order_line = serializers.IntegerField(source="order_line_id", help_text=_("The order line being reviewed."))
     product = serializers.IntegerField(source="product_id", read_only=True)
     shop = serializers.IntegerField(source="shop_id", read_only=True)
     author = serializers.SerializerMethodField()
@@ -115,7 +116,7 @@ class ReviewSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     images = serializers.SerializerMethodField()
     uploaded_images = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, write_only=True, help_text="JPEG, PNG or WebP."
+        child=serializers.FileField(), required=False, default=list, write_only=True, help_text=_("JPEG, PNG or WebP.")
     )
     created_at = serializers.DateTimeField(read_only=True)
 
@@ -271,7 +272,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gen
             return self.queryset
         product = self.request.query_params.get("product", "")
         if not product.isdigit():
-            raise ApplicationError("Say which product: ?product=<id>.", code="product_required")
+            raise ApplicationError(_("Say which product: ?product=<id>."), code="product_required")
         return selectors.review_list_for_product(product_id=int(product))
 
     def create(self, request, *args, **kwargs):

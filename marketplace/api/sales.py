@@ -4,6 +4,7 @@ service, serialize."""
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -19,10 +20,10 @@ from marketplace.services import sales as sale_services
 
 class SaleSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(
-        source="current_status", choices=SaleStatus.choices, help_text="By the clock, at the time of the request."
+        source="current_status", choices=SaleStatus.choices, help_text=_("By the clock, at the time of the request.")
     )
-    deal_count = serializers.IntegerField(help_text="Approved deals in the sale.")
-    url = serializers.CharField(source="get_absolute_url", help_text="The sale page.")
+    deal_count = serializers.IntegerField(help_text=_("Approved deals in the sale."))
+    url = serializers.CharField(source="get_absolute_url", help_text=_("The sale page."))
 
     class Meta:
         model = SaleEvent
@@ -37,7 +38,7 @@ class RankingSerializer(serializers.Serializer):
 
 
 class SaleDetailSerializer(SaleSerializer):
-    server_time = serializers.SerializerMethodField(help_text="Now, by the server: count down from this.")
+    server_time = serializers.SerializerMethodField(help_text=_("Now, by the server: count down from this."))
     top_shops = serializers.SerializerMethodField()
     top_products = serializers.SerializerMethodField()
 
@@ -84,16 +85,18 @@ class FlashSerializer(serializers.Serializer):
 
 class DealSerializer(serializers.ModelSerializer):
     product = DealProductSerializer()
-    list_price = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="The product's own price.")
+    list_price = serializers.DecimalField(max_digits=12, decimal_places=2, help_text=_("The product's own price."))
     sale_price = serializers.DecimalField(
-        max_digits=12, decimal_places=2, help_text="This deal's price while the sale is live."
+        max_digits=12, decimal_places=2, help_text=_("This deal's price while the sale is live.")
     )
     effective_price = serializers.DecimalField(
-        max_digits=12, decimal_places=2, help_text="What a buyer pays now (read-time pricing)."
+        max_digits=12, decimal_places=2, help_text=_("What a buyer pays now (read-time pricing).")
     )
-    price_is_this_deal = serializers.SerializerMethodField(help_text="The effective price comes from this deal.")
+    price_is_this_deal = serializers.SerializerMethodField(help_text=_("The effective price comes from this deal."))
     percent_saved = serializers.IntegerField()
-    flash = serializers.SerializerMethodField(help_text="Flash quantity and how many sold; null if not a flash deal.")
+    flash = serializers.SerializerMethodField(
+        help_text=_("Flash quantity and how many sold; null if not a flash deal.")
+    )
     sold_out = serializers.SerializerMethodField()
 
     class Meta:
@@ -125,7 +128,7 @@ class DealSerializer(serializers.ModelSerializer):
 
 
 class DealEnrolSerializer(serializers.Serializer):
-    product = serializers.IntegerField(help_text="Id of one of your shop's active products.")
+    product = serializers.IntegerField(help_text=_("Id of one of your shop's active products."))
     deal_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
     percent_off = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=99)
     flash_quantity = serializers.IntegerField(required=False, allow_null=True, min_value=1)

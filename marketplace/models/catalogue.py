@@ -4,11 +4,12 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class ShopStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    HIDDEN = "hidden", "Hidden by moderator"
+    ACTIVE = "active", _("Active")
+    HIDDEN = "hidden", _("Hidden by moderator")
 
 
 class Shop(models.Model):
@@ -58,10 +59,10 @@ class Category(models.Model):
 
 
 class ProductStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    ACTIVE = "active", "Active"
-    REMOVED = "removed", "Removed by seller"
-    HIDDEN = "hidden", "Hidden by moderator"
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    REMOVED = "removed", _("Removed by seller")
+    HIDDEN = "hidden", _("Hidden by moderator")
 
 
 class Product(models.Model):

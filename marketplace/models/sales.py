@@ -4,12 +4,13 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class SaleStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    LIVE = "live", "Live"
-    ENDED = "ended", "Ended"
+    SCHEDULED = "scheduled", _("Scheduled")
+    LIVE = "live", _("Live")
+    ENDED = "ended", _("Ended")
 
 
 class SaleEvent(models.Model):
@@ -44,9 +45,9 @@ class SaleEvent(models.Model):
 
 
 class DealStatus(models.TextChoices):
-    PENDING = "pending", "Awaiting approval"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class Deal(models.Model):
@@ -110,8 +111,8 @@ class SaleRanking(models.Model):
     """A leaderboard row, recomputed by Celery every few minutes."""
 
     class Kind(models.TextChoices):
-        SHOP = "shop", "Shop"
-        PRODUCT = "product", "Product"
+        SHOP = "shop", _("Shop")
+        PRODUCT = "product", _("Product")
 
     sale = models.ForeignKey(SaleEvent, on_delete=models.CASCADE, related_name="rankings")
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from marketplace.models import (
     Category,
@@ -38,11 +39,11 @@ from marketplace.models import (
 from marketplace.selectors.pricing import product_annotate_prices
 
 ORDERINGS = {
-    "relevance": "Relevance",
-    "newest": "Newest",
-    "price": "Price: low to high",
-    "-price": "Price: high to low",
-    "best_selling": "Best-selling",
+    "relevance": gettext_lazy("Relevance"),
+    "newest": gettext_lazy("Newest"),
+    "price": gettext_lazy("Price: low to high"),
+    "-price": gettext_lazy("Price: high to low"),
+    "best_selling": gettext_lazy("Best-selling"),
 }
 _ORDER_BY = {
     "newest": ("-created_at", "-id"),

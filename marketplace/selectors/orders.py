@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from marketplace.models import (
@@ -47,26 +48,38 @@ def product_quantity_limit(*, product: Product, deal: Deal | None, bought: int =
     holds in unpaid or paid orders."""
     title = product.title
     if product.status != ProductStatus.ACTIVE or product.shop.status != ShopStatus.ACTIVE:
-        return QuantityLimit(0, f"“{title}” is no longer available.")
-    limit = QuantityLimit(min(product.stock, MAX_LINE_QUANTITY), f"Only {product.stock} of “{title}” left.")
+        return QuantityLimit(0, _("“%(title)s” is no longer available.") % {"title": title})
+    limit = QuantityLimit(
+        min(product.stock, MAX_LINE_QUANTITY),
+        _("Only %(count)s of “%(title)s” left.") % {"count": product.stock, "title": title},
+    )
     if product.stock == 0:
-        limit = QuantityLimit(0, f"“{title}” is sold out.")
+        limit = QuantityLimit(0, _("“%(title)s” is sold out.") % {"title": title})
     if deal is not None:
         if deal.flash_quantity is not None:
             flash_left = max(deal.flash_quantity - deal.flash_sold, 0)
             if flash_left < limit.allowed:
-                reason = f"Only {flash_left} of “{title}” left at the sale price."
+                reason = _("Only %(count)s of “%(title)s” left at the sale price.") % {
+                    "count": flash_left,
+                    "title": title,
+                }
                 if flash_left == 0:
-                    reason = f"“{title}” is sold out in this sale."
+                    reason = _("“%(title)s” is sold out in this sale.") % {"title": title}
                 limit = QuantityLimit(flash_left, reason)
         if deal.per_buyer_limit is not None:
             mine = max(deal.per_buyer_limit - bought, 0)
             if mine < limit.allowed:
-                reason = f"You can buy at most {deal.per_buyer_limit} of “{title}” in this sale"
-                reason += f" (you already have {bought})." if bought else "."
+                values = {"limit": deal.per_buyer_limit, "title": title, "bought": bought}
+                reason = (
+                    _("You can buy at most %(limit)s of “%(title)s” in this sale (you already have %(bought)s).")
+                    if bought
+                    else _("You can buy at most %(limit)s of “%(title)s” in this sale.")
+                ) % values
                 limit = QuantityLimit(mine, reason)
     if limit.allowed == MAX_LINE_QUANTITY:
-        limit = QuantityLimit(MAX_LINE_QUANTITY, f"At most {MAX_LINE_QUANTITY} of one product per order.")
+        limit = QuantityLimit(
+            MAX_LINE_QUANTITY, _("At most %(count)s of one product per order.") % {"count": MAX_LINE_QUANTITY}
+        )
     return limit
 
 
@@ -207,7 +220,7 @@ def order_get_for_user(*, user, order_id: int) -> Order:
         orders = orders.filter(Q(buyer=user) | Q(shop__owner=user))
     order = _with_lines(orders).filter(pk=order_id).first()
     if order is None:
-        raise ApplicationError("Order not found.", status=404, code="not_found")
+        raise ApplicationError(_("Order not found."), status=404, code="not_found")
     return order
 
 
@@ -216,11 +229,11 @@ def order_line_get_reviewable(*, user, line_id: int) -> OrderLine:
     reviewed), else an error saying why."""
     line = OrderLine.objects.select_related("order", "product", "review").filter(pk=line_id).first()
     if line is None or line.order.buyer_id != user.pk:
-        raise ApplicationError("You can only review things you bought.", status=403, code="not_buyer")
+        raise ApplicationError(_("You can only review things you bought."), status=403, code="not_buyer")
     if line.order.status not in REVIEWABLE_STATUSES:
-        raise ApplicationError("You can review this once the order is delivered.", status=409, code="not_delivered")
+        raise ApplicationError(_("You can review this once the order is delivered."), status=409, code="not_delivered")
     if hasattr(line, "review"):
-        raise ApplicationError("You already reviewed this purchase.", status=409, code="already_reviewed")
+        raise ApplicationError(_("You already reviewed this purchase."), status=409, code="already_reviewed")
     return line
 
 

@@ -10,6 +10,7 @@ buyer hears about a problem early, with a clear message. These checks are adviso
 from collections.abc import MutableMapping
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from marketplace.models import Cart, CartItem, Deal, DealPurchase, Product
@@ -21,7 +22,7 @@ SESSION_KEY = "cart"
 
 def _require_positive(quantity: int) -> None:
     if quantity < 1:
-        raise ApplicationError("Quantity must be at least 1.", code="invalid_quantity")
+        raise ApplicationError(_("Quantity must be at least 1."), code="invalid_quantity")
 
 
 def cart_check_quantity(*, product_id: int, quantity: int, user=None) -> Product:
@@ -30,9 +31,9 @@ def cart_check_quantity(*, product_id: int, quantity: int, user=None) -> Product
     _require_positive(quantity)
     product = product_annotate_prices(Product.objects.select_related("shop")).filter(pk=product_id).first()
     if product is None:
-        raise ApplicationError("That product does not exist.", status=404, code="not_found")
+        raise ApplicationError(_("That product does not exist."), status=404, code="not_found")
     if user is not None and product.shop.owner_id == user.pk:
-        raise ApplicationError("You cannot buy from your own shop.", status=403, code="own_shop")
+        raise ApplicationError(_("You cannot buy from your own shop."), status=403, code="own_shop")
     deal = Deal.objects.filter(pk=product.deal_id).first() if product.deal_id else None
     bought = 0
     if deal is not None and user is not None:
@@ -45,7 +46,7 @@ def cart_check_quantity(*, product_id: int, quantity: int, user=None) -> Product
 
 
 def _locked_cart(user) -> Cart:
-    cart, _ = Cart.objects.get_or_create(user=user)
+    cart, _created = Cart.objects.get_or_create(user=user)
     return Cart.objects.select_for_update().get(pk=cart.pk)
 
 
@@ -71,7 +72,7 @@ def cart_item_set_quantity(*, user, product_id: int, quantity: int) -> CartItem 
     cart = _locked_cart(user)
     item = CartItem.objects.filter(cart=cart, product_id=product_id).first()
     if item is None:
-        raise ApplicationError("That product is not in your cart.", status=404, code="not_in_cart")
+        raise ApplicationError(_("That product is not in your cart."), status=404, code="not_in_cart")
     if quantity == 0:
         item.delete()
         return None
@@ -84,9 +85,9 @@ def cart_item_set_quantity(*, user, product_id: int, quantity: int) -> CartItem 
 @transaction.atomic
 def cart_item_remove(*, user, product_id: int) -> None:
     cart = _locked_cart(user)
-    deleted, _ = CartItem.objects.filter(cart=cart, product_id=product_id).delete()
+    deleted, _details = CartItem.objects.filter(cart=cart, product_id=product_id).delete()
     if not deleted:
-        raise ApplicationError("That product is not in your cart.", status=404, code="not_in_cart")
+        raise ApplicationError(_("That product is not in your cart."), status=404, code="not_in_cart")
 
 
 def session_cart_items(session: MutableMapping) -> dict[int, int]:
@@ -110,7 +111,7 @@ def session_cart_item_add(*, session: MutableMapping, product_id: int, quantity:
 def session_cart_item_set_quantity(*, session: MutableMapping, product_id: int, quantity: int) -> None:
     items = session_cart_items(session)
     if product_id not in items:
-        raise ApplicationError("That product is not in your cart.", status=404, code="not_in_cart")
+        raise ApplicationError(_("That product is not in your cart."), status=404, code="not_in_cart")
     if quantity == 0:
         del items[product_id]
     else:
@@ -142,7 +143,9 @@ def cart_merge_session(*, user, session: MutableMapping) -> list[str]:
         if product is None:
             continue
         if product.shop.owner_id == user.pk:
-            notes.append(f"“{product.title}” is from your own shop, so it was left out of your cart.")
+            notes.append(
+                _("“%(title)s” is from your own shop, so it was left out of your cart.") % {"title": product.title}
+            )
             continue
         item = existing.get(product_id)
         wanted = quantity + (item.quantity if item else 0)

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
@@ -75,14 +76,14 @@ def _full_clean(instance, *, exclude=None) -> None:
 def shop_create(*, owner, name: str, slug: str = "", description: str = "", logo=None) -> Shop:
     """Open the user's one shop. ``slug`` defaults to one made from the name."""
     if Shop.objects.filter(owner=owner).exists():
-        raise ApplicationError("You already have a shop.", status=409, code="shop_exists")
+        raise ApplicationError(_("You already have a shop."), status=409, code="shop_exists")
     slug = (slug or slugify(name) or "").strip().lower()
     if not slug:
         raise ApplicationError(
-            "Choose a web address for the shop (letters, digits and hyphens).", code="invalid", extra={}
+            _("Choose a web address for the shop (letters, digits and hyphens)."), code="invalid", extra={}
         )
     if Shop.objects.filter(slug=slug).exists():
-        raise ApplicationError("That shop address is taken; choose another.", status=409, code="slug_taken")
+        raise ApplicationError(_("That shop address is taken; choose another."), status=409, code="slug_taken")
     shop = Shop(owner=owner, name=name.strip(), slug=slug, description=description.strip())
     _full_clean(shop, exclude=["logo", "owner"])
     if logo is not None:
@@ -137,7 +138,7 @@ def product_create(
     status: str = ProductStatus.DRAFT,
 ) -> Product:
     if status not in (ProductStatus.DRAFT, ProductStatus.ACTIVE):
-        raise ApplicationError("A new product is either a draft or active.", code="invalid_status")
+        raise ApplicationError(_("A new product is either a draft or active."), code="invalid_status")
     product = Product(
         shop=shop,
         category=category,
@@ -167,10 +168,10 @@ def product_update(*, product: Product, **changes) -> Product:
     if status is not None and status != product.status:
         if product.status == ProductStatus.HIDDEN:
             raise ApplicationError(
-                "A moderator hid this product; only a moderator can restore it.", status=403, code="hidden"
+                _("A moderator hid this product; only a moderator can restore it."), status=403, code="hidden"
             )
         if status not in SELLER_STATUSES:
-            raise ApplicationError("Choose draft, active or removed.", code="invalid_status")
+            raise ApplicationError(_("Choose draft, active or removed."), code="invalid_status")
     for key in ("title", "description"):
         if key in changes and changes[key] is not None:
             changes[key] = changes[key].strip()
@@ -191,7 +192,7 @@ def product_remove(*, product: Product, by) -> Product:
     is_owner = product.shop.owner_id == by.id
     target = ProductStatus.REMOVED if is_owner else ProductStatus.HIDDEN
     if is_owner and product.status == ProductStatus.HIDDEN:
-        raise ApplicationError("A moderator hid this product.", status=403, code="hidden")
+        raise ApplicationError(_("A moderator hid this product."), status=403, code="hidden")
     return _product_set_status(product=product, status=target)
 
 

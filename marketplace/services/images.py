@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, F, Max
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.cache import bump_on_commit
@@ -43,7 +44,12 @@ def _refuse(message: str, code: str) -> ApplicationError:
 
 def _too_many_pixels(size: str = "") -> ApplicationError:
     return _refuse(
-        f"The image has too many pixels{size}; at most {settings.IMAGE_MAX_PIXELS:,} pixels are accepted.",
+        (
+            _("The image has too many pixels (%(size)s); at most %(limit)s pixels are accepted.")
+            if size
+            else _("The image has too many pixels; at most %(limit)s pixels are accepted.")
+        )
+        % {"size": size, "limit": f"{settings.IMAGE_MAX_PIXELS:,}"},
         "image_too_many_pixels",
     )
 
@@ -53,7 +59,10 @@ def image_clean(*, upload) -> CleanImage:
     size = getattr(upload, "size", None)
     if size is None or size > settings.IMAGE_MAX_UPLOAD_BYTES:
         limit_mb = settings.IMAGE_MAX_UPLOAD_BYTES / (1024 * 1024)
-        raise _refuse(f"The file is too large: images may be at most {limit_mb:g} MB.", "image_too_large")
+        raise _refuse(
+            _("The file is too large: images may be at most %(size)s MB.") % {"size": f"{limit_mb:g}"},
+            "image_too_large",
+        )
     if size == 0:
         raise _refuse("The file is empty.", "image_invalid")
     # Pillow refuses (DecompressionBombError) past twice this and warns past it: the warning is
@@ -69,7 +78,7 @@ def image_clean(*, upload) -> CleanImage:
             if fmt not in FORMATS:
                 raise _refuse("Only JPEG, PNG and WebP images are accepted.", "image_format")
             if width * height > settings.IMAGE_MAX_PIXELS:
-                raise _too_many_pixels(f" ({width}×{height})")
+                raise _too_many_pixels(f"{width}×{height}")
             probe.load()
             image = ImageOps.exif_transpose(probe)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -123,7 +132,9 @@ def product_image_add(*, product: Product, upload) -> ProductImage:
     existing = ProductImage.objects.filter(product=product).aggregate(n=Max("position"), count=Count("id"))
     if existing["count"] >= MAX_IMAGES_PER_PRODUCT:
         raise ApplicationError(
-            f"A product can have at most {MAX_IMAGES_PER_PRODUCT} images.", status=400, code="too_many_images"
+            _("A product can have at most %(count)s images.") % {"count": MAX_IMAGES_PER_PRODUCT},
+            status=400,
+            code="too_many_images",
         )
     image = ProductImage(
         product=product,

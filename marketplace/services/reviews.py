@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
+from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
@@ -52,12 +53,14 @@ def review_create(*, author, order_line_id: int, rating: int, text: str = "", im
     and cleaned like product images. Reviewing a delivered order completes it."""
     line = order_line_get_reviewable(user=author, line_id=order_line_id)
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise ApplicationError("The rating must be a whole number from 1 to 5.", code="invalid_rating")
+        raise ApplicationError(_("The rating must be a whole number from 1 to 5."), code="invalid_rating")
     text = text.strip()
     if len(text) > 4000:
-        raise ApplicationError("Reviews are at most 4000 characters.", code="text_too_long")
+        raise ApplicationError(_("Reviews are at most 4000 characters."), code="text_too_long")
     if len(images) > MAX_IMAGES_PER_REVIEW:
-        raise ApplicationError(f"At most {MAX_IMAGES_PER_REVIEW} images per review.", code="too_many_images")
+        raise ApplicationError(
+            _("At most %(count)s images per review.") % {"count": MAX_IMAGES_PER_REVIEW}, code="too_many_images"
+        )
     cleaned = [image_clean(upload=upload) for upload in images]
     order = line.order
     _lock(product_id=line.product_id, shop_id=order.shop_id)
@@ -72,7 +75,7 @@ def review_create(*, author, order_line_id: int, rating: int, text: str = "", im
                 text=text,
             )
     except IntegrityError as exc:  # a concurrent request reviewed the same line first
-        raise ApplicationError("You already reviewed this purchase.", status=409, code="already_reviewed") from exc
+        raise ApplicationError(_("You already reviewed this purchase."), status=409, code="already_reviewed") from exc
     for clean in cleaned:
         image = ReviewImage(review=review)
         image.image.save(clean.content.name, clean.content, save=False)
@@ -90,7 +93,7 @@ def review_set_visibility(*, review: Review, status: str) -> bool:
     """Hide or restore a review (moderators). Returns False if it already had that status.
     Hidden reviews leave the product's and shop's ratings."""
     if status not in Visibility.values:
-        raise ApplicationError("Unknown visibility.", code="invalid_status")
+        raise ApplicationError(_("Unknown visibility."), code="invalid_status")
     _lock(product_id=review.product_id, shop_id=review.shop_id)
     changed = Review.objects.filter(pk=review.pk).exclude(status=status).update(status=status)
     if changed:

@@ -14,6 +14,7 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
@@ -189,26 +190,27 @@ def deal_enrol(
     now = now or timezone.now()
     product = Product.objects.filter(id=product_id, shop__owner=user).select_related("shop").first()
     if product is None:
-        raise ApplicationError("You can only enrol your own shop's products.", status=403, code="not_your_product")
+        raise ApplicationError(_("You can only enrol your own shop's products."), status=403, code="not_your_product")
     if product.status != ProductStatus.ACTIVE:
-        raise ApplicationError("Only products on sale in your shop can join a sale.", code="product_not_active")
+        raise ApplicationError(_("Only products on sale in your shop can join a sale."), code="product_not_active")
     if now >= sale.starts_at:
-        raise ApplicationError("Enrolment for this sale has closed.", status=409, code="enrolment_closed")
+        raise ApplicationError(_("Enrolment for this sale has closed."), status=409, code="enrolment_closed")
     if (deal_price is None) == (percent_off is None):
-        raise ApplicationError("Give either a deal price or a percentage off.", code="price_or_percent")
+        raise ApplicationError(_("Give either a deal price or a percentage off."), code="price_or_percent")
     if deal_price is not None and not (Decimal("0") < deal_price < product.price):
         raise ApplicationError(
-            f"The deal price must be above 0 and below the product's price ({product.price}).", code="bad_deal_price"
+            _("The deal price must be above 0 and below the product's price (%(price)s).") % {"price": product.price},
+            code="bad_deal_price",
         )
     if percent_off is not None and not 1 <= percent_off <= 99:
-        raise ApplicationError("The percentage off must be between 1 and 99.", code="bad_percent_off")
+        raise ApplicationError(_("The percentage off must be between 1 and 99."), code="bad_percent_off")
     if flash_quantity is not None and not 1 <= flash_quantity <= product.stock:
         raise ApplicationError(
-            f"The flash quantity must be between 1 and the product's stock ({product.stock}).",
+            _("The flash quantity must be between 1 and the product's stock (%(stock)s).") % {"stock": product.stock},
             code="bad_flash_quantity",
         )
     if per_buyer_limit is not None and per_buyer_limit < 1:
-        raise ApplicationError("The per-buyer limit must be at least 1.", code="bad_per_buyer_limit")
+        raise ApplicationError(_("The per-buyer limit must be at least 1."), code="bad_per_buyer_limit")
 
     terms = {
         "deal_price": deal_price,
@@ -220,7 +222,7 @@ def deal_enrol(
     deal, created = Deal.objects.select_for_update().get_or_create(sale=sale, product=product, defaults=terms)
     if not created:
         if deal.status == DealStatus.APPROVED:
-            raise ApplicationError("This product's deal is already approved.", status=409, code="deal_approved")
+            raise ApplicationError(_("This product's deal is already approved."), status=409, code="deal_approved")
         for name, value in terms.items():
             setattr(deal, name, value)
         deal.save(update_fields=list(terms))
@@ -259,13 +261,13 @@ def voucher_create(
     """A "spend ``min_spend``, save ``discount``" voucher for the user's own shop, ``total``
     claims at most."""
     if shop.owner_id != user.id:
-        raise ApplicationError("Only the shop's owner can offer its vouchers.", status=403, code="not_your_shop")
+        raise ApplicationError(_("Only the shop's owner can offer its vouchers."), status=403, code="not_your_shop")
     if total < 1:
-        raise ApplicationError("Offer at least one voucher.", code="bad_total")
+        raise ApplicationError(_("Offer at least one voucher."), code="bad_total")
     if not Decimal("0") < discount < min_spend:
-        raise ApplicationError("The saving must be above 0 and below the minimum spend.", code="bad_discount")
+        raise ApplicationError(_("The saving must be above 0 and below the minimum spend."), code="bad_discount")
     if valid_until <= valid_from:
-        raise ApplicationError("The voucher must end after it starts.", code="bad_validity")
+        raise ApplicationError(_("The voucher must end after it starts."), code="bad_validity")
     voucher = Voucher(
         shop=shop,
         title=title,
@@ -288,23 +290,23 @@ def voucher_claim(*, user, voucher_id: int, now: datetime | None = None) -> Vouc
     now = now or timezone.now()
     voucher = Voucher.objects.filter(id=voucher_id).select_related("shop").first()
     if voucher is None:
-        raise ApplicationError("No such voucher.", status=404, code="not_found")
+        raise ApplicationError(_("No such voucher."), status=404, code="not_found")
     if voucher.shop.owner_id == user.id:
-        raise ApplicationError("You can't claim your own shop's voucher.", status=403, code="own_voucher")
+        raise ApplicationError(_("You can't claim your own shop's voucher."), status=403, code="own_voucher")
     if voucher.valid_until <= now:
-        raise ApplicationError("This voucher has expired.", status=409, code="voucher_expired")
+        raise ApplicationError(_("This voucher has expired."), status=409, code="voucher_expired")
     if VoucherClaim.objects.filter(voucher_id=voucher_id, user=user).exists():
-        raise ApplicationError("You have already claimed this voucher.", status=409, code="already_claimed")
+        raise ApplicationError(_("You have already claimed this voucher."), status=409, code="already_claimed")
     try:
         with transaction.atomic():
             taken = Voucher.objects.filter(id=voucher_id, claimed_count__lt=F("total")).update(
                 claimed_count=F("claimed_count") + 1
             )
             if not taken:
-                raise ApplicationError("All of these vouchers have been claimed.", status=409, code="vouchers_gone")
+                raise ApplicationError(_("All of these vouchers have been claimed."), status=409, code="vouchers_gone")
             return VoucherClaim.objects.create(voucher_id=voucher_id, user=user)
     except IntegrityError as exc:
-        raise ApplicationError("You have already claimed this voucher.", status=409, code="already_claimed") from exc
+        raise ApplicationError(_("You have already claimed this voucher."), status=409, code="already_claimed") from exc
 
 
 # --- Leaderboards ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.cache import cached
@@ -117,9 +118,9 @@ def _list_page(request, *, category_slug: str | None = None):
         if category:
             title = category.name
         elif search:
-            title = f"Results for “{search}”"
+            title = _("Results for “%(search)s”") % {"search": search}
         else:
-            title = "Market"
+            title = _("Market")
         html = render_to_string(
             "marketplace/_product_list.html",
             {
@@ -212,14 +213,14 @@ def _own_shop(request):
     """The user's shop, or None with a message asking them to open one."""
     shop = selectors.shop_get_for_owner(user=request.user)
     if shop is None:
-        messages.info(request, "Open your shop first.")
+        messages.info(request, _("Open your shop first."))
     return shop
 
 
 def _managed_product(request, pk):
     product = selectors.product_get_for_update(product_id=pk)
     if not user_can_manage(request.user, product):
-        raise PermissionDenied("Only the shop's owner may change this product.")
+        raise PermissionDenied(_("Only the shop's owner may change this product."))
     return product
 
 
@@ -253,7 +254,7 @@ def shop_create(request):
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, f"Your shop “{shop.name}” is open. Add your first product!")
+            messages.success(request, _("Your shop “%(name)s” is open. Add your first product!") % {"name": shop.name})
             return redirect("marketplace:seller_dashboard")
     return render(request, "marketplace/shop_form.html", {"form": form, "creating": True})
 
@@ -271,7 +272,7 @@ def shop_edit(request):
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "Shop saved.")
+            messages.success(request, _("Shop saved."))
             return redirect("marketplace:seller_dashboard")
     return render(request, "marketplace/shop_form.html", {"form": form, "shop": shop, "creating": False})
 
@@ -288,7 +289,7 @@ def product_create(request):
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "Product saved. Add some photos.")
+            messages.success(request, _("Product saved. Add some photos."))
             return redirect("marketplace:product_edit", pk=product.pk)
     return render(request, "marketplace/product_form.html", {"form": form, "creating": True})
 
@@ -304,7 +305,7 @@ def product_edit(request, pk: int):
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "Product saved.")
+            messages.success(request, _("Product saved."))
             return redirect("marketplace:product_edit", pk=product.pk)
     return render(
         request,
@@ -328,7 +329,7 @@ def product_remove(request, pk: int):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"“{product.title}” was removed from your shop.")
+        messages.success(request, _("“%(title)s” was removed from your shop.") % {"title": product.title})
     return redirect("marketplace:seller_dashboard")
 
 
@@ -343,7 +344,7 @@ def product_image_upload(request, pk: int):
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "Image added; its display sizes are being made.")
+            messages.success(request, _("Image added; its display sizes are being made."))
             return redirect("marketplace:product_edit", pk=product.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "marketplace/image_upload.html", {"form": form, "product": product}, status=status)
@@ -354,5 +355,5 @@ def product_image_upload(request, pk: int):
 def product_image_delete(request, pk: int, image_id: int):
     product = _managed_product(request, pk)
     image_services.product_image_delete(image=selectors.product_image_get(product=product, image_id=image_id))
-    messages.success(request, "Image deleted.")
+    messages.success(request, _("Image deleted."))
     return redirect("marketplace:product_edit", pk=product.pk)

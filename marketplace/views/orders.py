@@ -9,6 +9,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
@@ -58,7 +60,7 @@ def cart(request):
 def cart_add(request):
     form = CartAddForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a quantity of at least 1.")
+        messages.error(request, _("Choose a quantity of at least 1."))
         return _back(request, reverse("marketplace:cart"))
     product_id, quantity = form.cleaned_data["product"], form.cleaned_data["quantity"]
     try:
@@ -69,7 +71,7 @@ def cart_add(request):
     except ApplicationError as error:
         messages.error(request, error.message)
         return _back(request, reverse("marketplace:cart"))
-    messages.success(request, "Added to your cart.")
+    messages.success(request, _("Added to your cart."))
     return redirect("marketplace:cart")
 
 
@@ -77,7 +79,7 @@ def cart_add(request):
 def cart_update(request, product_id: int):
     form = CartQuantityForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Enter a quantity from 0 to 999.")
+        messages.error(request, _("Enter a quantity from 0 to 999."))
         return redirect("marketplace:cart")
     quantity = form.cleaned_data["quantity"]
     try:
@@ -90,7 +92,7 @@ def cart_update(request, product_id: int):
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Cart updated." if quantity else "Removed from your cart.")
+        messages.success(request, _("Cart updated.") if quantity else "Removed from your cart.")
     return redirect("marketplace:cart")
 
 
@@ -104,7 +106,7 @@ def cart_remove(request, product_id: int):
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Removed from your cart.")
+        messages.success(request, _("Removed from your cart."))
     return redirect("marketplace:cart")
 
 
@@ -131,15 +133,22 @@ def checkout(request):
             ids = outcome.order_ids
             if not outcome.replayed:
                 minutes = settings.ORDER_PAYMENT_TIMEOUT_MINUTES
-                noun = "Order placed" if len(ids) == 1 else f"{len(ids)} orders placed (one per shop)"
-                messages.success(request, f"{noun}. Please pay within {minutes} minutes.")
+                placed = (
+                    _("Order placed.")
+                    if len(ids) == 1
+                    else _("%(count)s orders placed (one per shop).") % {"count": len(ids)}
+                )
+                pay = ngettext(
+                    "Please pay within %(minutes)s minute.", "Please pay within %(minutes)s minutes.", minutes
+                ) % {"minutes": minutes}
+                messages.success(request, f"{placed} {pay}")
             if len(ids) == 1:
                 return redirect("marketplace:order_detail", pk=ids[0])
             return redirect("marketplace:order_list")
         messages.error(request, outcome.body["error"]["message"])
         return redirect("marketplace:cart")
     if not cart_view.lines and request.method == "GET":
-        messages.info(request, "Your cart is empty.")
+        messages.info(request, _("Your cart is empty."))
         return redirect("marketplace:cart")
     sections = [
         (group, form[f"voucher_{group.shop.pk}"] if f"voucher_{group.shop.pk}" in form.fields else None)
@@ -272,6 +281,6 @@ def review_create(request, line_id: int):
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Thank you for your review!")
+            messages.success(request, _("Thank you for your review!"))
             return redirect("marketplace:order_detail", pk=line.order_id)
     return render(request, "marketplace/review_form.html", {"line": line, "form": form})

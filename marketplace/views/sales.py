@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
@@ -21,15 +22,15 @@ from marketplace.services import sales as sale_services
 
 
 class DealEnrolForm(forms.Form):
-    product = forms.ModelChoiceField(queryset=None, help_text="One of your shop's products on sale.")
+    product = forms.ModelChoiceField(queryset=None, help_text=_("One of your shop's products on sale."))
     deal_price = forms.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False, help_text="Either a deal price…"
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False, help_text=_("Either a deal price…")
     )
-    percent_off = forms.IntegerField(min_value=1, max_value=99, required=False, help_text="…or a percentage off.")
+    percent_off = forms.IntegerField(min_value=1, max_value=99, required=False, help_text=_("…or a percentage off."))
     flash_quantity = forms.IntegerField(
-        min_value=1, required=False, help_text="Optional: only this many sell at the deal price."
+        min_value=1, required=False, help_text=_("Optional: only this many sell at the deal price.")
     )
-    per_buyer_limit = forms.IntegerField(min_value=1, required=False, help_text="Optional: at most this many each.")
+    per_buyer_limit = forms.IntegerField(min_value=1, required=False, help_text=_("Optional: at most this many each."))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,10 +44,12 @@ class DealEnrolForm(forms.Form):
 
 
 class VoucherForm(forms.Form):
-    title = forms.CharField(max_length=80, required=False, help_text="Optional, e.g. “12.12 warm-up”.")
-    min_spend = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label="Spend at least")
-    discount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label="Save")
-    total = forms.IntegerField(min_value=1, label="How many vouchers")
+    title = forms.CharField(max_length=80, required=False, help_text=_("Optional, e.g. “12.12 warm-up”."))
+    min_spend = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label=_("Spend at least")
+    )
+    discount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label=_("Save"))
+    total = forms.IntegerField(min_value=1, label=_("How many vouchers"))
     valid_from = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     valid_until = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
@@ -83,7 +86,7 @@ def sale_detail(request, slug):
         "deals": [{**card, **counters.get(card["deal_id"], {})} for card in cards.cards],
         "page": cards,
         "filters": filters,
-        "sorts": [("discount", "Biggest discount"), ("popular", "Most popular"), ("price", "Lowest price")],
+        "sorts": [("discount", _("Biggest discount")), ("popular", _("Most popular")), ("price", _("Lowest price"))],
         "facets": sale_selectors.sale_facets(sale=sale),
         "rankings": sale_selectors.sale_ranking_list(sale=sale),
         "now_ms": _ms(now),
@@ -112,7 +115,11 @@ def deal_enrol(request, slug):
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"{deal.product} is enrolled in {sale}; a moderator will review it.")
+            messages.success(
+                request,
+                _("%(product)s is enrolled in %(sale)s; a moderator will review it.")
+                % {"product": deal.product, "sale": sale},
+            )
             return redirect("marketplace:deal_enrol", slug=sale.slug)
     context = {"sale": sale, "form": form, "deals": sale_selectors.deal_list_for_seller(sale=sale, user=request.user)}
     return render(request, "marketplace/deal_form.html", context)
@@ -136,7 +143,9 @@ def voucher_claim(request, pk):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Voucher claimed: {claim.voucher}. It applies at checkout.")
+        messages.success(
+            request, _("Voucher claimed: %(voucher)s. It applies at checkout.") % {"voucher": claim.voucher}
+        )
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "marketplace:sale_list"
@@ -147,7 +156,7 @@ def voucher_claim(request, pk):
 def voucher_create(request, slug):
     shop = shop_get_public(slug=slug)
     if shop.owner_id != request.user.id:
-        messages.error(request, "Only the shop's owner can offer its vouchers.")
+        messages.error(request, _("Only the shop's owner can offer its vouchers."))
         return redirect("marketplace:shop_vouchers", slug=shop.slug)
     form = VoucherForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -156,6 +165,6 @@ def voucher_create(request, slug):
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"Voucher offered: {voucher}.")
+            messages.success(request, _("Voucher offered: %(voucher)s.") % {"voucher": voucher})
             return redirect("marketplace:shop_vouchers", slug=shop.slug)
     return render(request, "marketplace/voucher_form.html", {"shop": shop, "form": form})
