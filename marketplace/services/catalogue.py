@@ -163,7 +163,9 @@ def product_update(*, product: Product, **changes) -> Product:
     are written, so an edit never overwrites stock a concurrent checkout just took."""
     unknown = set(changes) - set(PRODUCT_EDITABLE)
     if unknown:
-        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", code="invalid")
+        raise ApplicationError(
+            _("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}, code="invalid"
+        )
     status = changes.get("status")
     if status is not None and status != product.status:
         if product.status == ProductStatus.HIDDEN:
