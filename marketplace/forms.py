@@ -23,9 +23,14 @@ class ShopForm(forms.Form):
             "Leave empty to make one from the name."
         ),
     )
-    description = forms.CharField(max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(
+        label=_("Description"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     logo = forms.FileField(
-        required=False, widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}), help_text=_("JPEG, PNG or WebP.")
+        label=_("Logo"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
+        help_text=_("JPEG, PNG or WebP."),
     )
 
     def __init__(self, *args, editing: bool = False, **kwargs):
@@ -35,12 +40,17 @@ class ShopForm(forms.Form):
 
 
 class ProductForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    category = forms.ModelChoiceField(queryset=Category.objects.order_by("path"), empty_label=_("Choose a category"))
-    description = forms.CharField(max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    title = forms.CharField(label=_("Title"), max_length=200)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.order_by("path"), empty_label=_("Choose a category")
+    )
+    description = forms.CharField(
+        label=_("Description"), max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 6})
+    )
     price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label=_("Price"))
-    stock = forms.IntegerField(min_value=0, initial=0)
+    stock = forms.IntegerField(label=_("Stock"), min_value=0, initial=0)
     status = forms.ChoiceField(
+        label=_("Status"),
         choices=[(s.value, s.label) for s in SELLER_STATUSES],
         initial=ProductStatus.DRAFT,
         help_text=_("Only active products are shown to buyers."),
@@ -50,7 +60,7 @@ class ProductForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].label_from_instance = lambda c: ("— " * c.path.count("/")) + c.name
         if creating:
-            self.fields["status"].choices = [(ProductStatus.DRAFT, "Draft"), (ProductStatus.ACTIVE, "Active")]
+            self.fields["status"].choices = [(s.value, s.label) for s in (ProductStatus.DRAFT, ProductStatus.ACTIVE)]
 
 
 class ImageUploadForm(forms.Form):

@@ -22,15 +22,29 @@ from marketplace.services import sales as sale_services
 
 
 class DealEnrolForm(forms.Form):
-    product = forms.ModelChoiceField(queryset=None, help_text=_("One of your shop's products on sale."))
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=None, help_text=_("One of your shop's products on sale.")
+    )
     deal_price = forms.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False, help_text=_("Either a deal price…")
+        label=_("Deal price"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text=_("Either a deal price…"),
     )
-    percent_off = forms.IntegerField(min_value=1, max_value=99, required=False, help_text=_("…or a percentage off."))
+    percent_off = forms.IntegerField(
+        label=_("Percent off"), min_value=1, max_value=99, required=False, help_text=_("…or a percentage off.")
+    )
     flash_quantity = forms.IntegerField(
-        min_value=1, required=False, help_text=_("Optional: only this many sell at the deal price.")
+        label=_("Flash quantity"),
+        min_value=1,
+        required=False,
+        help_text=_("Optional: only this many sell at the deal price."),
     )
-    per_buyer_limit = forms.IntegerField(min_value=1, required=False, help_text=_("Optional: at most this many each."))
+    per_buyer_limit = forms.IntegerField(
+        label=_("Per-buyer limit"), min_value=1, required=False, help_text=_("Optional: at most this many each.")
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,19 +53,25 @@ class DealEnrolForm(forms.Form):
     def clean(self):
         data = super().clean()
         if (data.get("deal_price") is None) == (data.get("percent_off") is None):
-            raise forms.ValidationError("Give either a deal price or a percentage off.")
+            raise forms.ValidationError(_("Give either a deal price or a percentage off."))
         return data
 
 
 class VoucherForm(forms.Form):
-    title = forms.CharField(max_length=80, required=False, help_text=_("Optional, e.g. “12.12 warm-up”."))
+    title = forms.CharField(
+        label=_("Title"), max_length=80, required=False, help_text=_("Optional, e.g. “12.12 warm-up”.")
+    )
     min_spend = forms.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label=_("Spend at least")
     )
     discount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label=_("Save"))
     total = forms.IntegerField(min_value=1, label=_("How many vouchers"))
-    valid_from = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    valid_until = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    valid_from = forms.DateTimeField(
+        label=_("Valid from"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    valid_until = forms.DateTimeField(
+        label=_("Valid until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
 
 
 # --- Sales ----------------------------------------------------------------------------------------
