@@ -38,6 +38,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
@@ -63,11 +64,16 @@ from marketplace.signals import order_placed
 def _sold_out(product: Product, left: int, *, in_sale: bool) -> ApplicationError:
     title = product.title
     if left <= 0:
-        message = f"“{title}” is sold out in this sale." if in_sale else f"“{title}” is sold out."
+        message = (_("“%(title)s” is sold out in this sale.") if in_sale else _("“%(title)s” is sold out.")) % {
+            "title": title
+        }
         code = "sold_out"
     else:
-        where = " at the sale price" if in_sale else ""
-        message = f"Only {left} of “{title}” left{where}."
+        message = (
+            _("Only %(count)s of “%(title)s” left at the sale price.")
+            if in_sale
+            else _("Only %(count)s of “%(title)s” left.")
+        ) % {"count": left, "title": title}
         code = "quantity_unavailable"
     return ApplicationError(message, status=409, code=code, extra={"product": product.pk, "available": max(left, 0)})
 
@@ -84,8 +90,12 @@ def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int) -> 
     within = Q() if deal.per_buyer_limit is None else Q(quantity__lte=deal.per_buyer_limit - quantity)
     if not DealPurchase.objects.filter(within, deal=deal, buyer=buyer).update(quantity=F("quantity") + quantity):
         bought = DealPurchase.objects.values_list("quantity", flat=True).get(deal=deal, buyer=buyer)
-        message = f"You can buy at most {deal.per_buyer_limit} of “{product.title}” in this sale"
-        message += f" (you already have {bought})." if bought else "."
+        values = {"limit": deal.per_buyer_limit, "title": product.title, "bought": bought}
+        message = (
+            _("You can buy at most %(limit)s of “%(title)s” in this sale (you already have %(bought)s).")
+            if bought
+            else _("You can buy at most %(limit)s of “%(title)s” in this sale.")
+        ) % values
         raise ApplicationError(
             message, status=409, code="limit_reached", extra={"product": product.pk, "limit": deal.per_buyer_limit}
         )
@@ -111,25 +121,36 @@ def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Dec
     the cart, whose order subtotal reaches the minimum spend. Returns ``{shop_id: claim}``."""
     claims = list(VoucherClaim.objects.select_related("voucher__shop").filter(pk__in=claim_ids, user=buyer))
     if len(claims) != len(set(claim_ids)):
-        raise ApplicationError("That voucher is not one of yours.", code="invalid_voucher")
+        raise ApplicationError(_("That voucher is not one of yours."), code="invalid_voucher")
     by_shop = {}
     for claim in claims:
         voucher = claim.voucher
         if claim.used_at is not None:
-            raise ApplicationError(f"Voucher “{voucher}” was already used.", status=409, code="voucher_used")
+            raise ApplicationError(
+                _("Voucher “%(voucher)s” was already used.") % {"voucher": voucher}, status=409, code="voucher_used"
+            )
         if not voucher.valid_from <= now < voucher.valid_until:
-            raise ApplicationError(f"Voucher “{voucher}” is not valid now.", code="voucher_not_valid")
+            raise ApplicationError(
+                _("Voucher “%(voucher)s” is not valid now.") % {"voucher": voucher}, code="voucher_not_valid"
+            )
         if voucher.shop_id not in subtotals:
             raise ApplicationError(
-                f"Voucher “{voucher}” is for {voucher.shop}, which has nothing in your cart.", code="voucher_wrong_shop"
+                _("Voucher “%(voucher)s” is for %(shop)s, which has nothing in your cart.")
+                % {"voucher": voucher, "shop": voucher.shop},
+                code="voucher_wrong_shop",
             )
         if voucher.shop_id in by_shop:
-            raise ApplicationError(f"Only one voucher per shop ({voucher.shop}).", code="voucher_one_per_shop")
+            raise ApplicationError(
+                _("Only one voucher per shop (%(shop)s).") % {"shop": voucher.shop}, code="voucher_one_per_shop"
+            )
         subtotal = subtotals[voucher.shop_id]
         if subtotal < voucher.min_spend:
             raise ApplicationError(
-                f"Voucher “{voucher}” needs a spend of at least {voucher.min_spend} at {voucher.shop} "
-                f"(your items there come to {subtotal}).",
+                _(
+                    "Voucher “%(voucher)s” needs a spend of at least %(min_spend)s at %(shop)s "
+                    "(your items there come to %(subtotal)s)."
+                )
+                % {"voucher": voucher, "min_spend": voucher.min_spend, "shop": voucher.shop, "subtotal": subtotal},
                 code="voucher_min_spend",
             )
         by_shop[voucher.shop_id] = claim
@@ -139,7 +160,9 @@ def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Dec
 def _use_claim(*, claim: VoucherClaim, now: datetime) -> Decimal:
     voucher = claim.voucher
     if not VoucherClaim.objects.filter(pk=claim.pk, used_at__isnull=True).update(used_at=now):
-        raise ApplicationError(f"Voucher “{voucher}” was already used.", status=409, code="voucher_used")
+        raise ApplicationError(
+            _("Voucher “%(voucher)s” was already used.") % {"voucher": voucher}, status=409, code="voucher_used"
+        )
     return voucher.discount
 
 
@@ -174,10 +197,10 @@ def _order_place(
     quantities: dict[int, int] = defaultdict(int)
     for product_id, quantity in items:
         if quantity < 1:
-            raise ApplicationError("Quantity must be at least 1.", code="invalid_quantity")
+            raise ApplicationError(_("Quantity must be at least 1."), code="invalid_quantity")
         quantities[product_id] += quantity
     if not quantities:
-        raise ApplicationError("Your cart is empty.", code="cart_empty")
+        raise ApplicationError(_("Your cart is empty."), code="cart_empty")
 
     # 1. Read and validate; nothing is locked yet.
     annotated = product_annotate_prices(Product.objects.select_related("shop"), now=now)
@@ -185,12 +208,14 @@ def _order_place(
     for product_id in sorted(quantities):
         product = products.get(product_id)
         if product is None or product.status != ProductStatus.ACTIVE or product.shop.status != ShopStatus.ACTIVE:
-            title = f"“{product.title}”" if product else "A product in your cart"
-            raise ApplicationError(
-                f"{title} is no longer available.", status=409, code="unavailable", extra={"product": product_id}
+            message = (
+                _("“%(title)s” is no longer available.") % {"title": product.title}
+                if product
+                else _("A product in your cart is no longer available.")
             )
+            raise ApplicationError(message, status=409, code="unavailable", extra={"product": product_id})
         if product.shop.owner_id == buyer.pk:
-            raise ApplicationError("You cannot buy from your own shop.", status=403, code="own_shop")
+            raise ApplicationError(_("You cannot buy from your own shop."), status=403, code="own_shop")
 
     by_shop: dict[int, list[Product]] = defaultdict(list)
     for product_id in sorted(quantities):
@@ -341,7 +366,7 @@ def _checkout_fingerprint(*, buyer, voucher_claim_ids: Sequence[int]) -> tuple[s
 def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: bool) -> CheckoutOutcome:
     if record.response_status is None:
         raise ApplicationError(
-            "A checkout with this Idempotency-Key is still in progress; retry in a moment.",
+            _("A checkout with this Idempotency-Key is still in progress; retry in a moment."),
             status=409,
             code="idempotency_in_progress",
         )
@@ -350,8 +375,10 @@ def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: b
     same_cart = record.request_hash[32:] == fingerprint[32:] or (cart_empty and record.response_status == 201)
     if not (same_vouchers and same_cart):
         raise ApplicationError(
-            "This Idempotency-Key was already used for a different checkout (the cart or vouchers "
-            "changed). Use a new key for a new request.",
+            _(
+                "This Idempotency-Key was already used for a different checkout (the cart or vouchers "
+                "changed). Use a new key for a new request."
+            ),
             status=422,
             code="idempotency_key_reused",
         )
@@ -373,7 +400,7 @@ def checkout_submit(
     if not idempotency_key:
         return _checkout_attempt(buyer=buyer, voucher_claim_ids=voucher_claim_ids, record=None)
     if len(idempotency_key) > 255:
-        raise ApplicationError("Idempotency-Key is longer than 255 characters.", code="invalid_idempotency_key")
+        raise ApplicationError(_("Idempotency-Key is longer than 255 characters."), code="invalid_idempotency_key")
     fingerprint, cart_empty = _checkout_fingerprint(buyer=buyer, voucher_claim_ids=voucher_claim_ids)
     record = CheckoutRequest.objects.filter(user=buyer, key=idempotency_key).first()
     if record is None:
@@ -398,5 +425,5 @@ def checkout_requests_prune(*, now: datetime | None = None, keep_hours: int | No
     null). Returns how many records were deleted. Idempotent."""
     now = now or timezone.now()
     keep = timedelta(hours=keep_hours or settings.IDEMPOTENCY_KEY_HOURS)
-    deleted, _ = CheckoutRequest.objects.filter(created_at__lt=now - keep).delete()
+    deleted, _details = CheckoutRequest.objects.filter(created_at__lt=now - keep).delete()
     return deleted

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
@@ -62,7 +64,8 @@ def _flip(order: Order, *, to: str, frm: str, also: Q | None = None, **fields) -
 
 def _refused(order: Order, action: str) -> ApplicationError:
     return ApplicationError(
-        f"Order #{order.pk} is {order.get_status_display().lower()}, so it cannot be {action}.",
+        _("Order #%(number)s is %(status)s, so it cannot be %(action)s.")
+        % {"number": order.pk, "status": order.get_status_display().lower(), "action": action},
         status=409,
         code="invalid_transition",
         extra={"status": order.status},
@@ -84,15 +87,15 @@ def _release(order: Order, *, reason: str) -> None:
     order_announce_on_commit(order_cancelled, order=order, lines=closed, reason=reason)
     lines = sorted((line.product_id, line.deal_id, line.quantity) for line in closed)
     dealt = sorted((line for line in lines if line[1]), key=lambda line: line[1])
-    for _, deal_id, quantity in dealt:
+    for _product_id, deal_id, quantity in dealt:
         DealPurchase.objects.filter(deal_id=deal_id, buyer_id=order.buyer_id, quantity__gte=quantity).update(
             quantity=F("quantity") - quantity
         )
     if order.voucher_claim_id:
         VoucherClaim.objects.filter(pk=order.voucher_claim_id, used_at__isnull=False).update(used_at=None)
-    for _, deal_id, quantity in dealt:
+    for _product_id, deal_id, quantity in dealt:
         Deal.objects.filter(pk=deal_id, flash_sold__gte=quantity).update(flash_sold=F("flash_sold") - quantity)
-    for product_id, _, quantity in lines:
+    for product_id, _deal_id, quantity in lines:
         Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
     bump_on_commit(*(product_tag(product_id) for product_id, _, _ in lines))
 
@@ -121,9 +124,9 @@ def order_expire_overdue(*, now: datetime | None = None, batch_size: int = 500) 
 @transaction.atomic
 def order_cancel(*, order: Order, buyer) -> Order:
     """The buyer cancels an unpaid order; its stock goes back on sale."""
-    _require(order.buyer_id == buyer.pk, "Only the buyer can cancel this order.")
+    _require(order.buyer_id == buyer.pk, _("Only the buyer can cancel this order."))
     if not _flip(order, to=OrderStatus.CANCELLED, frm=OrderStatus.PENDING_PAYMENT, closed_at=timezone.now()):
-        raise _refused(order, "cancelled")
+        raise _refused(order, pgettext("order cannot be …", "cancelled"))
     _release(order, reason="cancelled")
     return order
 
@@ -132,7 +135,8 @@ def _expired(order: Order) -> ApplicationError:
     """Expire an overdue unpaid order now (stock back) and say so."""
     order_expire(order=order)
     return ApplicationError(
-        f"Order #{order.pk} was not paid in time and has expired; its items went back on sale.",
+        _("Order #%(number)s was not paid in time and has expired; its items went back on sale.")
+        % {"number": order.pk},
         status=409,
         code="order_expired",
     )
@@ -144,15 +148,15 @@ def order_pay(*, order: Order, buyer, backend: PaymentBackend | None = None) -> 
     The charge happens outside any transaction; the flip to paid then requires the order to be
     still unpaid and not past its deadline. If it lost a race with expiry the charge is refunded
     and the payment refused. An order found overdue is expired on the spot (stock back)."""
-    _require(order.buyer_id == buyer.pk, "Only the buyer can pay for this order.")
+    _require(order.buyer_id == buyer.pk, _("Only the buyer can pay for this order."))
     if order.status != OrderStatus.PENDING_PAYMENT:
-        raise _refused(order, "paid")
+        raise _refused(order, pgettext("order cannot be …", "paid"))
     if order.expires_at and order.expires_at <= timezone.now():
         raise _expired(order)
     backend = backend or get_payment_backend()
     result = backend.charge(order_id=order.pk, amount=order.total, currency=order.currency, buyer_id=buyer.pk)
     if not result.ok:
-        raise ApplicationError(result.message or "The payment was declined.", status=402, code="payment_failed")
+        raise ApplicationError(result.message or _("The payment was declined."), status=402, code="payment_failed")
     with transaction.atomic():
         now = timezone.now()
         in_time = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
@@ -168,25 +172,29 @@ def order_pay(*, order: Order, buyer, backend: PaymentBackend | None = None) -> 
             send_on_commit(order_paid, sender=Order, order_id=order.pk, buyer_id=order.buyer_id)
     if not paid:
         backend.refund(reference=result.reference, amount=order.total, currency=order.currency)
-        raise _expired(order) if order.status == OrderStatus.PENDING_PAYMENT else _refused(order, "paid")
+        raise (
+            _expired(order)
+            if order.status == OrderStatus.PENDING_PAYMENT
+            else _refused(order, pgettext("order cannot be …", "paid"))
+        )
     return order
 
 
 @transaction.atomic
 def order_ship(*, order: Order, seller) -> Order:
     """The seller marks a paid order shipped."""
-    _require(order.shop.owner_id == seller.pk, "Only the seller can ship this order.")
+    _require(order.shop.owner_id == seller.pk, _("Only the seller can ship this order."))
     if not _flip(order, to=OrderStatus.SHIPPED, frm=OrderStatus.PAID, shipped_at=timezone.now()):
-        raise _refused(order, "shipped")
+        raise _refused(order, pgettext("order cannot be …", "shipped"))
     return order
 
 
 @transaction.atomic
 def order_confirm_delivery(*, order: Order, buyer) -> Order:
     """The buyer confirms the parcel arrived."""
-    _require(order.buyer_id == buyer.pk, "Only the buyer can confirm delivery.")
+    _require(order.buyer_id == buyer.pk, _("Only the buyer can confirm delivery."))
     if not _flip(order, to=OrderStatus.DELIVERED, frm=OrderStatus.SHIPPED, delivered_at=timezone.now()):
-        raise _refused(order, "confirmed as delivered")
+        raise _refused(order, pgettext("order cannot be …", "confirmed as delivered"))
     return order
 
 
@@ -194,7 +202,7 @@ def order_confirm_delivery(*, order: Order, buyer) -> Order:
 def order_complete(*, order: Order) -> Order:
     """Close a delivered order (on the buyer's review, by a moderator, or automatically)."""
     if not _flip(order, to=OrderStatus.COMPLETED, frm=OrderStatus.DELIVERED, completed_at=timezone.now()):
-        raise _refused(order, "completed")
+        raise _refused(order, pgettext("order cannot be …", "completed"))
     return order
 
 
