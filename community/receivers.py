@@ -1,11 +1,11 @@
 """Receivers of the marketplace's domain signals (connected in ``CommunityConfig.ready``).
 Each calls one community service, or queues one community task where the work may be large."""
 
-from django.db import transaction
 from django.dispatch import receiver
 
 from community.models import ActivityKind
 from community.services import activity
+from core.tasks import enqueue_on_commit
 from marketplace import signals
 
 
@@ -13,14 +13,14 @@ from marketplace import signals
 def on_sale_opening_soon(sender, sale_id, **kwargs):
     from community.tasks import sale_followers_notify
 
-    transaction.on_commit(lambda: sale_followers_notify.apply_async(args=[sale_id, "soon"], queue="notify"))
+    enqueue_on_commit(sale_followers_notify, sale_id, "soon")
 
 
 @receiver(signals.sale_opened, dispatch_uid="community.sale_opened")
 def on_sale_opened(sender, sale_id, **kwargs):
     from community.tasks import sale_followers_notify
 
-    transaction.on_commit(lambda: sale_followers_notify.apply_async(args=[sale_id, "opened"], queue="notify"))
+    enqueue_on_commit(sale_followers_notify, sale_id, "opened")
 
 
 @receiver(signals.product_viewed, dispatch_uid="community.product_viewed")

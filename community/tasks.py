@@ -1,6 +1,7 @@
-"""Community Celery tasks: each takes ids, calls one service, and is idempotent (safe to retry).
-Queues: ``notify`` for the inbox, e-mail and question routing; ``feeds`` for interest profiles
-and the precomputed question feed."""
+"""Community Celery tasks: each takes ids, calls one service, and is idempotent (safe to retry;
+the retry policy is ``core.tasks.RetryingTask``). Queues (set in ``CELERY_TASK_ROUTES``):
+``notify`` for the inbox, e-mail and question routing; ``feeds`` for interest profiles and the
+precomputed question feed."""
 
 from datetime import datetime, timedelta
 
@@ -10,22 +11,20 @@ from django.utils import timezone
 from community.selectors.activity import users_with_recent_activity
 from community.services import activity, feeds, notifications, people, qa
 
-RETRY = {"autoretry_for": (ConnectionError, OSError), "retry_backoff": True, "max_retries": 5}
 
-
-@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+@shared_task
 def clear_expired_sessions() -> int:
     """Nightly housekeeping: drop expired sessions (idempotent)."""
     return people.sessions_clear_expired()
 
 
-@shared_task(**RETRY)
+@shared_task
 def notifications_email(notification_ids: list[int]) -> int:
     """E-mail these notifications (each at most once)."""
     return notifications.notifications_email_send(notification_ids=notification_ids)
 
 
-@shared_task(**RETRY)
+@shared_task
 def sale_followers_notify(sale_id: int, when: str) -> int:
     """Fan a sale's "opens soon" / "opened" notification out to the followers of its shops."""
     return notifications.sale_followers_notify(sale_id=sale_id, when=when)
@@ -35,18 +34,18 @@ def _as_of(now: str | None) -> datetime:
     return datetime.fromisoformat(now) if now else timezone.now()
 
 
-@shared_task(**RETRY)
+@shared_task
 def interest_profile_rebuild(user_id: int, now: str | None = None) -> int:
     """Rebuild one user's interest profile as of ``now`` (ISO 8601, fixed by the caller so a
     retry computes the same rows; None: when the task runs), then queue the rebuild of their
     "for you" feed as of the same moment, so the feed always follows the interests."""
     as_of = _as_of(now)
     weights = activity.interest_profile_rebuild(user_id=user_id, now=as_of)
-    question_feed_rebuild.apply_async(args=[user_id, as_of.isoformat()], queue="feeds")
+    question_feed_rebuild.delay(user_id, as_of.isoformat())
     return len(weights)
 
 
-@shared_task(**RETRY)
+@shared_task
 def question_feed_rebuild(user_id: int, now: str | None = None) -> int:
     """Replace one user's precomputed "for you" entries as of ``now`` (ISO 8601; None: when the
     task runs). Idempotent for a given ``now``. Returns how many entries they have."""
@@ -61,11 +60,11 @@ def interest_profiles_refresh(hours: int = 2) -> int:
     now = timezone.now()
     user_ids = users_with_recent_activity(since=now - timedelta(hours=hours))
     for user_id in user_ids:
-        interest_profile_rebuild.apply_async(args=[user_id, now.isoformat()], queue="feeds")
+        interest_profile_rebuild.delay(user_id, now.isoformat())
     return len(user_ids)
 
 
-@shared_task(**RETRY)
+@shared_task
 def question_route(question_id: int) -> list[int]:
     """Invite recent buyers of the product to answer a new question (tops up to N; idempotent)."""
     return qa.question_route_to_buyers(question_id=question_id)

@@ -174,6 +174,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "default"
+#: The one place a task's queue is chosen (call sites and beat schedules name none). Workers
+#: consume every queue (Procfile); deployed, scale them per queue. docs/architecture.md lists
+#: the periodic tasks with their schedules and queues.
+CELERY_TASK_ROUTES = {
+    # sales: the sale clock and what runs on it
+    "marketplace.tasks.sales.sale_clock_tick": {"queue": "sales"},
+    "marketplace.tasks.sales.orders_expire_overdue": {"queue": "sales"},
+    "marketplace.tasks.sales.sale_rankings_recompute": {"queue": "sales"},
+    # notify: inbox fan-out, e-mail, question routing
+    "community.tasks.sale_followers_notify": {"queue": "notify"},
+    "community.tasks.notifications_email": {"queue": "notify"},
+    "community.tasks.question_route": {"queue": "notify"},
+    # feeds: interest profiles and the precomputed "for you" feed
+    "community.tasks.interest_profiles_refresh": {"queue": "feeds"},
+    "community.tasks.interest_profile_rebuild": {"queue": "feeds"},
+    "community.tasks.question_feed_rebuild": {"queue": "feeds"},
+    # default: housekeeping and image sizes
+    "marketplace.tasks.catalogue.generate_product_image_sizes": {"queue": "default"},
+    "marketplace.tasks.orders.orders_complete_overdue": {"queue": "default"},
+    "marketplace.tasks.orders.checkout_requests_prune": {"queue": "default"},
+    "community.tasks.clear_expired_sessions": {"queue": "default"},
+}
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -91,14 +91,18 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-CELERY_QUEUES = ["default", "sales", "notify", "feeds"]
+#: Every queue a task is routed to (``CELERY_TASK_ROUTES``), and the default one.
+CELERY_QUEUES = sorted(
+    {settings.CELERY_TASK_DEFAULT_QUEUE} | {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+)
 
 
 @pytest.fixture(scope="module")
 def celery_worker():
-    """A real Celery worker (in a thread) on the configured broker — Redis in CI — consuming every
-    queue. Messages left in the broker by earlier tests (on_commit tasks of transactional tests
-    with no worker running) are purged first, so a test waits only for its own tasks."""
+    """The one real Celery worker of the tests (in a thread) on the configured broker — Redis in
+    CI — consuming every queue. Messages left in the broker by earlier tests (on_commit tasks of
+    transactional tests with no worker running) are purged first, so a test waits only for its
+    own tasks. Wait for what it does with ``tests.concurrency.wait_for``."""
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app

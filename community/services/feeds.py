@@ -31,7 +31,7 @@ def question_feed_rebuild(*, user_id: int, now: datetime) -> list[QuestionFeedEn
 
 def question_feed_rebuild_soon(*, user_id: int) -> None:
     """After the current transaction commits, queue a rebuild of ``user_id``'s interests and
-    then their feed (queue ``feeds``), ``QUESTION_FEED_REBUILD_DELAY_SECONDS`` later. A burst
+    then their feed, ``QUESTION_FEED_REBUILD_DELAY_SECONDS`` later. A burst
     of events queues one rebuild: the cache marker lives a second less than the delay, so any
     event it swallows committed before the queued rebuild starts and is included. Best effort
     (``robust``): if the broker or cache is down, the hourly job catches up and the caller's
@@ -43,6 +43,6 @@ def question_feed_rebuild_soon(*, user_id: int) -> None:
     def enqueue():
         if delay > 1 and not cache.add(f"community:feed-rebuild:{user_id}", 1, timeout=delay - 1):
             return
-        interest_profile_rebuild.apply_async(args=[user_id, None], queue="feeds", countdown=delay)
+        interest_profile_rebuild.apply_async(args=[user_id, None], countdown=delay)
 
     transaction.on_commit(enqueue, robust=True)

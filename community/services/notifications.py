@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from community.models import Notification, NotificationKind, ShopFollow, User
 from community.selectors.notifications import unread_cache_key
+from core.tasks import enqueue_on_commit
 from marketplace.models import SaleEvent
 from marketplace.selectors.sales import shop_ids_in_sale
 
@@ -35,7 +36,7 @@ def _email_on_commit(notification_ids: list[int]) -> None:
         return
     from community.tasks import notifications_email  # tasks import services: import here
 
-    transaction.on_commit(lambda: notifications_email.apply_async(args=[notification_ids], queue="notify"))
+    enqueue_on_commit(notifications_email, notification_ids)
 
 
 def notification_create(

@@ -25,6 +25,7 @@ from community.services.activity import activity_record
 from community.services.feeds import question_feed_rebuild_soon
 from community.services.notifications import notification_create, notifications_create_bulk
 from core.errors import ApplicationError
+from core.tasks import enqueue_on_commit
 from marketplace.models import Product, ProductStatus
 
 QUESTION_MIN_LENGTH = 10
@@ -99,7 +100,7 @@ def question_ask(*, author: User, product: Product, text: str) -> Question:
     )
     from community.tasks import question_route  # tasks import services: import here
 
-    transaction.on_commit(lambda: question_route.apply_async(args=[question.pk], queue="notify"))
+    enqueue_on_commit(question_route, question.pk)
     question_feed_rebuild_soon(user_id=author.pk)
     return question
 

@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
+from core.tasks import enqueue_on_commit
 from marketplace.caching import TAG_LISTS, product_tag
 from marketplace.models import Product, ProductImage
 
@@ -144,7 +145,7 @@ def product_image_add(*, product: Product, upload) -> ProductImage:
     )
     image.image.save(clean.content.name, clean.content, save=False)
     image.save()
-    transaction.on_commit(lambda: generate_product_image_sizes.delay(image.id))
+    enqueue_on_commit(generate_product_image_sizes, image.id)
     bump_on_commit(TAG_LISTS, product_tag(product.id))
     return image
 

@@ -7,7 +7,7 @@ from marketplace.services import images
 __all__ = ["generate_product_image_sizes"]
 
 
-@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+@shared_task
 def generate_product_image_sizes(image_id: int) -> bool:
     """Make the 320/960 px WebP display sizes of one product image (idempotent)."""
     return images.product_image_generate_sizes(image_id=image_id)

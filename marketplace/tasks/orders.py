@@ -2,7 +2,6 @@
 ``tasks/sales.py`` (the sale clock's beat schedule); it calls ``order_expire_overdue``."""
 
 from celery import shared_task
-from django.db import OperationalError
 
 from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
@@ -10,13 +9,13 @@ from marketplace.services import orders as order_services
 __all__ = ["checkout_requests_prune", "orders_complete_overdue"]
 
 
-@shared_task(autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
+@shared_task
 def orders_complete_overdue() -> int:
     """Complete orders delivered more than ORDER_AUTO_COMPLETE_DAYS ago (idempotent; hourly)."""
     return order_services.order_complete_overdue()
 
 
-@shared_task(autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
+@shared_task
 def checkout_requests_prune() -> int:
     """Forget Idempotency-Key records older than IDEMPOTENCY_KEY_HOURS (idempotent; daily)."""
     return checkout_services.checkout_requests_prune()

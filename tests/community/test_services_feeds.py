@@ -10,8 +10,8 @@ from community.services.activity import activities_record_order, activity_clear
 from community.services.feeds import question_feed_rebuild, question_feed_rebuild_soon
 from community.services.qa import answer_post, question_ask
 from config.celery import app
-from tests.community.concurrency import run_in_threads
 from tests.community.factories import QuestionFactory, QuestionFeedEntryFactory, UserFactory, make_purchase
+from tests.concurrency import raised, run_concurrently
 from tests.marketplace.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,7 @@ def test_concurrent_rebuilds_of_one_user_leave_one_set_of_rows(postgres):
     QuestionFactory.create_batch(5)
     now = timezone.now()
     # when eight workers rebuild their feed at once (a redelivered task, a burst of events)
-    errors = run_in_threads(8, lambda i: question_feed_rebuild(user_id=user.pk, now=now))
+    errors = raised(run_concurrently([lambda: question_feed_rebuild(user_id=user.pk, now=now)] * 8))
     # then none failed on the unique constraint and the user has one entry per question
     assert errors == []
     assert QuestionFeedEntry.objects.filter(user=user).count() == 5

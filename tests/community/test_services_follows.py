@@ -6,8 +6,8 @@ from django.db import IntegrityError
 from community.models import Notification, NotificationKind, ShopFollow, UserFollow
 from community.services.people import shop_follow, shop_unfollow, user_follow, user_unfollow
 from core.errors import ApplicationError
-from tests.community.concurrency import run_in_threads
 from tests.community.factories import UserFactory
+from tests.concurrency import raised, run_concurrently
 from tests.marketplace.factories import ShopFactory
 
 
@@ -63,13 +63,13 @@ def test_concurrent_follows_by_one_user_count_once(postgres):
     shop = ShopFactory()
     user = UserFactory()
     # when eight threads follow at once
-    errors = run_in_threads(8, lambda i: shop_follow(user=user, shop=shop))
+    errors = raised(run_concurrently([lambda: shop_follow(user=user, shop=shop)] * 8))
     # then one follow, counted once
     assert errors == []
     assert ShopFollow.objects.filter(shop=shop).count() == 1
     assert follower_count(shop) == 1
     # when eight threads unfollow at once
-    errors = run_in_threads(8, lambda i: shop_unfollow(user=user, shop=shop))
+    errors = raised(run_concurrently([lambda: shop_unfollow(user=user, shop=shop)] * 8))
     assert errors == []
     assert follower_count(shop) == 0
 
@@ -78,5 +78,5 @@ def test_concurrent_follows_by_one_user_count_once(postgres):
 def test_concurrent_follows_by_many_users_all_count(postgres):
     shop = ShopFactory()
     users = [UserFactory() for _ in range(10)]
-    assert run_in_threads(10, lambda i: shop_follow(user=users[i], shop=shop)) == []
+    assert raised(run_concurrently([lambda u=u: shop_follow(user=u, shop=shop) for u in users])) == []
     assert follower_count(shop) == ShopFollow.objects.filter(shop=shop).count() == 10

@@ -28,7 +28,6 @@ from community.services.qa import (
 )
 from core.errors import ApplicationError
 from marketplace.models import OrderStatus
-from tests.community.concurrency import run_in_threads
 from tests.community.factories import (
     AnswerFactory,
     QuestionFactory,
@@ -36,6 +35,7 @@ from tests.community.factories import (
     UserFactory,
     make_purchase,
 )
+from tests.concurrency import raised, run_concurrently
 from tests.marketplace.factories import ProductFactory
 
 
@@ -115,7 +115,7 @@ def test_concurrent_double_votes_count_once(postgres):
     answer = AnswerFactory()
     voter = UserFactory()
     # when the voter's "helpful" click arrives eight times at once
-    errors = run_in_threads(8, lambda i: answer_vote(user=voter, answer=answer, value=1))
+    errors = raised(run_concurrently([lambda: answer_vote(user=voter, answer=answer, value=1)] * 8))
     # then one vote, counted once
     assert errors == []
     assert AnswerVote.objects.filter(answer=answer).count() == 1
@@ -126,7 +126,8 @@ def test_concurrent_double_votes_count_once(postgres):
 def test_concurrent_conflicting_votes_leave_counts_matching_the_vote(postgres):
     answer = AnswerFactory()
     voter = UserFactory()
-    errors = run_in_threads(10, lambda i: answer_vote(user=voter, answer=answer, value=1 if i % 2 else -1))
+    votes = [lambda value=value: answer_vote(user=voter, answer=answer, value=value) for value in [1, -1] * 5]
+    errors = raised(run_concurrently(votes))
     assert errors == []
     vote = AnswerVote.objects.get(answer=answer, user=voter)
     assert counts(answer) == ((1, 0) if vote.value == 1 else (0, 1))
@@ -136,7 +137,7 @@ def test_concurrent_conflicting_votes_leave_counts_matching_the_vote(postgres):
 def test_concurrent_votes_of_many_users_all_count(postgres):
     answer = AnswerFactory()
     voters = UserFactory.create_batch(10)
-    errors = run_in_threads(10, lambda i: answer_vote(user=voters[i], answer=answer, value=1))
+    errors = raised(run_concurrently([lambda v=v: answer_vote(user=v, answer=answer, value=1) for v in voters]))
     assert errors == []
     assert counts(answer) == (10, 0)
 
@@ -264,7 +265,7 @@ def test_concurrent_routing_runs_never_exceed_n(postgres, settings):
         make_purchase(buyer, product)
     question = QuestionFactory(product=product)
     # when the routing job runs six times at once (retries, duplicate deliveries)
-    errors = run_in_threads(6, lambda i: question_route_to_buyers(question_id=question.pk))
+    errors = raised(run_concurrently([lambda: question_route_to_buyers(question_id=question.pk)] * 6))
     # then three people are invited, each notified once
     assert errors == []
     assert QuestionInvitation.objects.filter(question=question).count() == 3

@@ -1,9 +1,6 @@
 """Community Celery tasks through the configured broker (Redis in CI) and a real worker."""
 
-import time
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.utils import timezone
 
@@ -19,28 +16,13 @@ from config.celery import app
 from marketplace import signals
 from marketplace.models import Order, SaleEvent
 from tests.community.factories import ActivityFactory, NotificationFactory, QuestionFactory, UserFactory, make_purchase
+from tests.concurrency import wait_for
 from tests.marketplace.factories import DealFactory, ProductFactory, SaleEventFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def notify_worker(redis_url):
-    """A real worker consuming the queues community tasks are sent to."""
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=["notify", "feeds"]):
-        yield
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
-def test_a_new_question_reaches_a_past_buyers_inbox_through_the_worker(notify_worker, settings):
+def test_a_new_question_reaches_a_past_buyers_inbox_through_the_worker(redis_url, celery_worker, settings):
     # given a product with a past buyer, and a shopper
     settings.QUESTION_ROUTING_INVITES = 5
     product = ProductFactory(title="Silk scarf")
@@ -56,7 +38,7 @@ def test_a_new_question_reaches_a_past_buyers_inbox_through_the_worker(notify_wo
     assert not Notification.objects.filter(recipient=shopper).exists()
 
 
-def test_sale_opened_signal_notifies_shop_followers_through_the_worker(notify_worker):
+def test_sale_opened_signal_notifies_shop_followers_through_the_worker(redis_url, celery_worker):
     # given a shop in a sale with a follower
     deal = DealFactory(sale=SaleEventFactory(name="Double 12"))
     follower = UserFactory()
@@ -95,7 +77,7 @@ def test_interest_tasks_rebuild_recently_active_users_and_then_their_feed():
     assert question_feed_rebuild.apply(args=[activity.user_id, timezone.now().isoformat()]).get() == 2
 
 
-def test_a_purchase_rebuilds_the_buyers_feed_through_the_worker(notify_worker, settings):
+def test_a_purchase_rebuilds_the_buyers_feed_through_the_worker(redis_url, celery_worker, settings):
     # given a product with a question, and a buyer whose feed was never built
     settings.QUESTION_FEED_REBUILD_DELAY_SECONDS = 0
     product = ProductFactory(title="Jade bangle")

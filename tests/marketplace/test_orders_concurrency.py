@@ -2,20 +2,18 @@
 overselling of stock or flash units, per-buyer limits under a buyer's own parallel requests,
 Idempotency-Key duplicates, expiry racing itself and payment, concurrent reviews.
 
-Threads start together at a barrier and then take calls from a shared queue. At most
-``JISHI_TEST_MAX_THREADS`` (default 40) run at once, because PostgreSQL allows 100 connections
-in all and other test runs share the server; every call is still in flight alongside 39 others.
+Threads start together at a barrier and then take calls from a shared queue
+(``tests/concurrency.py``). At most ``JISHI_TEST_MAX_THREADS`` (default 40) run at once, because
+PostgreSQL allows 100 connections in all and other test runs share the server; every call is
+still in flight alongside 39 others.
 """
 
-import os
-import queue
 import threading
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -27,45 +25,10 @@ from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as services
 from marketplace.services.reviews import review_create
 from tests.community.factories import UserFactory
+from tests.concurrency import run_concurrently
 from tests.marketplace.factories import OrderLineFactory, fill_cart, make_live_deal, make_product
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
-MAX_THREADS = int(os.environ.get("JISHI_TEST_MAX_THREADS", "40"))
-
-
-def run_concurrently(calls, *, threads: int = MAX_THREADS) -> list:
-    """Run every call on real threads (own connections), started together. Returns each call's
-    result or the exception it raised, in the order of ``calls``."""
-    results = [None] * len(calls)
-    todo = queue.SimpleQueue()
-    for index, call in enumerate(calls):
-        todo.put((index, call))
-    count = min(threads, len(calls))
-    barrier = threading.Barrier(count)
-
-    def worker():
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=60)
-            while True:
-                try:
-                    index, call = todo.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    results[index] = call()
-                except Exception as exc:  # noqa: BLE001 - the test inspects it
-                    results[index] = exc
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join(timeout=240)
-    assert not any(thread.is_alive() for thread in workers), "a worker thread hung"
-    return results
 
 
 def api_checkout(buyer, key=None):

@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
@@ -26,6 +25,7 @@ from marketplace.selectors import sales as sale_selectors
 from marketplace.services import sales as sale_services
 from marketplace.signals import sale_closed, sale_opened, sale_opening_soon
 from tests.community.factories import UserFactory
+from tests.concurrency import raised, run_concurrently
 from tests.marketplace.factories import DealFactory, ProductFactory, SaleEventFactory, ShopFactory
 
 ONE = timedelta(seconds=1)
@@ -126,24 +126,12 @@ def test_concurrent_clock_ticks_open_a_sale_once(postgres, signals_sent):
     # given a sale that is due to open and 8 beats running at once
     now = timezone.now()
     sale = SaleEventFactory(starts_at=now - ONE, ends_at=now + timedelta(hours=1))
-    barrier = threading.Barrier(8)
-    opened = []
 
-    def beat():
-        try:
-            barrier.wait()
-            opened.extend(sale_services.sale_clock_tick(now=now).opened)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=beat) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently([lambda: sale_services.sale_clock_tick(now=now)] * 8)
 
     # then exactly one of them opened it and the signal went out once
-    assert opened == [sale.id]
+    assert raised(results) == []
+    assert [sale_id for result in results for sale_id in result.opened] == [sale.id]
     assert signals_sent == [("opened", sale.id)]
     assert SaleEvent.objects.get(pk=sale.pk).status == SaleStatus.LIVE
 

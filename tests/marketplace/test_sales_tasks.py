@@ -14,6 +14,7 @@ from community.services.people import shop_follow
 from marketplace.models import Order, OrderStatus, SaleEvent, SaleStatus
 from marketplace.tasks.sales import orders_expire_overdue, sale_clock_tick, sale_rankings_recompute
 from tests.community.factories import UserFactory
+from tests.concurrency import wait_for
 from tests.marketplace.factories import DealFactory, ProductFactory, SaleEventFactory, ShopFactory
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -22,15 +23,6 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 def tick() -> dict:
     """One beat, sent through the broker and run by the worker (what django-celery-beat does)."""
     return sale_clock_tick.delay().get(timeout=30)
-
-
-def wait_for(condition, *, seconds: float, every: float = 0.25):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(every)
-    return condition()
 
 
 def test_a_sale_opens_notifies_followers_once_and_closes_on_the_clock(redis_url, celery_worker):
@@ -67,10 +59,10 @@ def test_a_sale_opens_notifies_followers_once_and_closes_on_the_clock(redis_url,
     expected = sorted(
         (f.id, kind) for f in followers for kind in (NotificationKind.SALE_OPENING_SOON, NotificationKind.SALE_OPENED)
     )
-    assert wait_for(kinds, seconds=20) == expected
+    assert wait_for(kinds, timeout=20) == expected
 
     # when the clock keeps beating past the end
-    closed = wait_for(lambda: sale.id in tick()["closed"], seconds=20, every=0.5)
+    closed = wait_for(lambda: sale.id in tick()["closed"], timeout=20, every=0.5)
 
     # then the sale closed once and nobody was notified twice
     assert closed

@@ -1,12 +1,10 @@
 """Shop vouchers: offering, claiming (one per user, never more than the total, under real
 concurrency on PostgreSQL), the API and the pages."""
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,6 +12,7 @@ from core.errors import ApplicationError
 from marketplace.models import Voucher, VoucherClaim
 from marketplace.services import sales as sale_services
 from tests.community.factories import PASSWORD, UserFactory
+from tests.concurrency import raised, run_concurrently
 from tests.marketplace.factories import ShopFactory, VoucherClaimFactory, VoucherFactory
 
 # --- Services -------------------------------------------------------------------------------------
@@ -117,38 +116,17 @@ def test_no_claims_past_the_total_after_expiry_or_on_your_own_shop(user):
     assert gone.claimed_count == 1
 
 
-def _race(workers, *, count):
-    barrier = threading.Barrier(count)
-    threads = [threading.Thread(target=worker, args=(barrier,)) for worker in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_claims_never_exceed_the_total(postgres):
     # given 5 vouchers and 30 different buyers claiming at the same instant
     voucher = VoucherFactory(total=5)
     buyers = [UserFactory() for _ in range(30)]
-    won, refused = [], []
 
-    def claim(user):
-        def run(barrier):
-            try:
-                barrier.wait()
-                sale_services.voucher_claim(user=user, voucher_id=voucher.id)
-                won.append(user.id)
-            except ApplicationError as exc:
-                refused.append(exc.code)
-            finally:
-                connection.close()
-
-        return run
-
-    _race([claim(buyer) for buyer in buyers], count=len(buyers))
+    results = run_concurrently([lambda u=u: sale_services.voucher_claim(user=u, voucher_id=voucher.id) for u in buyers])
 
     # then exactly 5 won, the rest were told they are gone, and the counter agrees with the rows
+    won = [r for r in results if not isinstance(r, Exception)]
+    refused = [r.code for r in raised(results)]
     voucher.refresh_from_db()
     assert len(won) == 5
     assert refused == ["vouchers_gone"] * 25
@@ -161,20 +139,12 @@ def test_concurrent_claims_by_one_user_give_one_claim(postgres):
     # given one buyer double-clicking 10 times at once
     voucher = VoucherFactory(total=50)
     buyer = UserFactory()
-    won, refused = [], []
 
-    def run(barrier):
-        try:
-            barrier.wait()
-            won.append(sale_services.voucher_claim(user=buyer, voucher_id=voucher.id).id)
-        except ApplicationError as exc:
-            refused.append(exc.code)
-        finally:
-            connection.close()
-
-    _race([run] * 10, count=10)
+    results = run_concurrently([lambda: sale_services.voucher_claim(user=buyer, voucher_id=voucher.id)] * 10)
 
     # then one claim exists and the counter was rolled back for the losers
+    won = [r for r in results if not isinstance(r, Exception)]
+    refused = [r.code for r in raised(results)]
     voucher.refresh_from_db()
     assert len(won) == 1
     assert refused == ["already_claimed"] * 9
