@@ -2,13 +2,12 @@
 lists of notifications, follows, invitations and activity (their counters are kept by services,
 so they are not edited here)."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from community.models import (
     Activity,
     Answer,
-    ContentStatus,
     InterestProfile,
     Notification,
     Question,
@@ -18,6 +17,7 @@ from community.models import (
     UserFollow,
 )
 from community.services import qa as qa_services
+from core.admin import VisibilityActionsMixin
 
 
 @admin.register(User)
@@ -43,33 +43,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ModeratedAdmin(admin.ModelAdmin):
-    """Hide/restore actions that go through the app's moderation service (``set_status``) so
-    counters stay right; each change is written to the admin log."""
-
-    actions = ["hide", "restore"]
-
-    def set_status(self, obj, status: str) -> bool:
-        raise NotImplementedError
+class ModeratedAdmin(VisibilityActionsMixin, admin.ModelAdmin):
+    """Questions and answers: hidden and restored only through the Q&A services (core/admin.py)."""
 
     def has_add_permission(self, request):
         return False
-
-    def _moderate(self, request, queryset, *, status: str, verb: str):
-        changed = 0
-        for obj in queryset:
-            if self.set_status(obj, status):
-                self.log_change(request, obj, f"{verb} by moderator")
-                changed += 1
-        self.message_user(request, f"{changed} {verb.lower()}.", messages.SUCCESS)
-
-    @admin.action(description="Hide selected items")
-    def hide(self, request, queryset):
-        self._moderate(request, queryset, status=ContentStatus.HIDDEN, verb="Hidden")
-
-    @admin.action(description="Restore selected items")
-    def restore(self, request, queryset):
-        self._moderate(request, queryset, status=ContentStatus.VISIBLE, verb="Restored")
 
 
 class AnswerInline(admin.TabularInline):
@@ -94,7 +72,7 @@ class QuestionAdmin(ModeratedAdmin):
     date_hierarchy = "created_at"
     inlines = [AnswerInline]
 
-    def set_status(self, obj, status):
+    def set_visibility(self, *, obj, status, by, reason):
         return qa_services.question_set_status(question=obj, status=status)
 
 
@@ -107,7 +85,7 @@ class AnswerAdmin(ModeratedAdmin):
     readonly_fields = ["question", "author", "text", "status", "helpful_count", "not_helpful_count", "created_at"]
     date_hierarchy = "created_at"
 
-    def set_status(self, obj, status):
+    def set_visibility(self, *, obj, status, by, reason):
         return qa_services.answer_set_status(answer=obj, status=status)
 
 

@@ -2,10 +2,12 @@
 and hide or restore products and shops. Hiding and restoring go through the services (so caches
 are invalidated) and every action is written to the admin log."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.html import format_html
 
-from marketplace.models import Category, Product, ProductImage, ProductStatus, Shop, ShopStatus
+from core.admin import VisibilityActionsMixin
+from core.visibility import Visibility
+from marketplace.models import Category, Product, ProductImage, Shop, ShopStatus
 from marketplace.services import catalogue as services
 
 
@@ -14,13 +16,12 @@ def _preview(url: str, alt: str, size: int = 64) -> str:
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(VisibilityActionsMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "owner", "status", "follower_count", "rating_avg", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "slug", "owner__username"]
     list_select_related = ["owner"]
     readonly_fields = ["owner", "slug", "status", "follower_count", "rating_avg", "rating_count", "created_at"]
-    actions = ["hide_shops", "restore_shops"]
 
     def has_add_permission(self, request):
         return False  # users open their own shops
@@ -29,21 +30,13 @@ class ShopAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         services.shop_cache_bump(shop=obj)
 
-    def _set_status(self, request, queryset, status, verb):
-        done = 0
-        for shop in queryset.exclude(status=status):
-            services.shop_set_status(shop=shop, status=status)
-            self.log_change(request, shop, f"{verb} shop")
-            done += 1
-        self.message_user(request, f"{done} shop(s) {verb.lower()}.", messages.SUCCESS)
-
-    @admin.action(description="Hide selected shops (and their products)")
-    def hide_shops(self, request, queryset):
-        self._set_status(request, queryset, ShopStatus.HIDDEN, "Hid")
-
-    @admin.action(description="Restore selected shops")
-    def restore_shops(self, request, queryset):
-        self._set_status(request, queryset, ShopStatus.ACTIVE, "Restored")
+    def set_visibility(self, *, obj, status, by, reason):
+        """Hiding a shop hides all its products from buyers."""
+        before = obj.status
+        services.shop_set_status(
+            shop=obj, status=ShopStatus.HIDDEN if status == Visibility.HIDDEN else ShopStatus.ACTIVE
+        )
+        return obj.status != before
 
 
 @admin.register(Category)
@@ -85,7 +78,7 @@ class ProductImageInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(VisibilityActionsMixin, admin.ModelAdmin):
     list_display = ["cover", "title", "shop", "category", "price", "stock", "status", "sales_count", "created_at"]
     list_display_links = ["cover", "title"]
     list_filter = ["status", "category", "shop__status"]
@@ -94,7 +87,6 @@ class ProductAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["shop", "status", "sales_count", "rating_avg", "rating_count", "created_at", "updated_at"]
     inlines = [ProductImageInline]
-    actions = ["hide_products", "restore_products"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("images")
@@ -111,22 +103,11 @@ class ProductAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         services.product_cache_bump(obj.pk)
 
-    def _moderate(self, request, queryset, service, message: str) -> int:
-        done = 0
-        for product in queryset:
-            service(product=product)
-            self.log_change(request, product, message)
-            done += 1
-        return done
-
-    @admin.action(description="Hide selected products (moderation)")
-    def hide_products(self, request, queryset):
-        queryset = queryset.exclude(status=ProductStatus.HIDDEN)
-        done = self._moderate(request, queryset, services.product_hide, "Hid product (moderation)")
-        self.message_user(request, f"{done} product(s) hidden.", messages.SUCCESS)
-
-    @admin.action(description="Restore selected hidden products")
-    def restore_products(self, request, queryset):
-        queryset = queryset.filter(status=ProductStatus.HIDDEN)
-        done = self._moderate(request, queryset, services.product_restore, "Restored product (moderation)")
-        self.message_user(request, f"{done} product(s) restored.", messages.SUCCESS)
+    def set_visibility(self, *, obj, status, by, reason):
+        """Restoring makes only a hidden product active again (drafts and removed ones stay)."""
+        before = obj.status
+        if status == Visibility.HIDDEN:
+            services.product_hide(product=obj)
+        else:
+            services.product_restore(product=obj)
+        return obj.status != before

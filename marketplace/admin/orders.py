@@ -4,8 +4,9 @@ through the services (so stock and ratings stay right) and is logged in the admi
 
 from django.contrib import admin, messages
 
+from core.admin import VisibilityActionsMixin
 from core.errors import ApplicationError
-from marketplace.models import Order, OrderLine, OrderStatus, Review, ReviewImage, Visibility
+from marketplace.models import Order, OrderLine, OrderStatus, Review, ReviewImage
 from marketplace.services import orders as order_services
 from marketplace.services import reviews as review_services
 
@@ -71,30 +72,17 @@ class ReviewImageInline(admin.TabularInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(VisibilityActionsMixin, admin.ModelAdmin):
     list_display = ["id", "product", "shop", "author", "rating", "status", "created_at"]
     list_filter = ["status", "rating"]
     search_fields = ["text", "author__username", "product__title", "shop__name"]
     list_select_related = ["product", "shop", "author"]
     readonly_fields = ["order_line", "product", "shop", "author", "rating", "text", "status", "created_at"]
     inlines = [ReviewImageInline]
-    actions = ["hide_reviews", "restore_reviews"]
 
     def has_add_permission(self, request):
         return False
 
-    def _set(self, request, queryset, status: str, verb: str):
-        done = 0
-        for review in queryset:
-            if review_services.review_set_visibility(review=review, status=status):
-                self.log_change(request, review, verb)
-                done += 1
-        self.message_user(request, f"{done} review(s) {verb.lower()}.", messages.SUCCESS)
-
-    @admin.action(description="Hide selected reviews (removes them from ratings)")
-    def hide_reviews(self, request, queryset):
-        self._set(request, queryset, Visibility.HIDDEN, "Hidden")
-
-    @admin.action(description="Restore selected reviews")
-    def restore_reviews(self, request, queryset):
-        self._set(request, queryset, Visibility.VISIBLE, "Restored")
+    def set_visibility(self, *, obj, status, by, reason):
+        """Hidden reviews leave the product's and shop's ratings."""
+        return review_services.review_set_visibility(review=obj, status=status)

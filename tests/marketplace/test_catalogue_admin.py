@@ -37,10 +37,10 @@ def test_hide_and_restore_products_are_logged(client, moderator):
     product = ProductFactory()
     url = reverse("admin:marketplace_product_changelist")
 
-    client.post(url, {"action": "hide_products", "_selected_action": [product.pk]})
+    client.post(url, {"action": "hide", "_selected_action": [product.pk]})
     product.refresh_from_db()
     hidden = product.status
-    client.post(url, {"action": "restore_products", "_selected_action": [product.pk]})
+    client.post(url, {"action": "restore", "_selected_action": [product.pk]})
     product.refresh_from_db()
 
     assert (hidden, product.status) == (ProductStatus.HIDDEN, ProductStatus.ACTIVE)
@@ -49,19 +49,17 @@ def test_hide_and_restore_products_are_logged(client, moderator):
         .order_by("id")
         .values_list("change_message", flat=True)
     )
-    assert messages == ["Hid product (moderation)", "Restored product (moderation)"]
+    assert messages == ["Hidden by moderator", "Restored by moderator"]
 
 
 def test_hiding_a_shop_hides_its_products_from_buyers(client, moderator):
     product = ProductFactory(title="Pearl")
 
-    client.post(
-        reverse("admin:marketplace_shop_changelist"), {"action": "hide_shops", "_selected_action": [product.shop_id]}
-    )
+    client.post(reverse("admin:marketplace_shop_changelist"), {"action": "hide", "_selected_action": [product.shop_id]})
 
     product.shop.refresh_from_db()
     assert product.shop.status == ShopStatus.HIDDEN
-    assert LogEntry.objects.filter(object_id=str(product.shop_id), change_message="Hid shop").exists()
+    assert LogEntry.objects.filter(object_id=str(product.shop_id), change_message="Hidden by moderator").exists()
     client.logout()
     assert client.get(product.get_absolute_url()).status_code == 404
 
@@ -71,7 +69,7 @@ def test_non_staff_cannot_moderate(client):
     client.force_login(ShopFactory().owner)
 
     response = client.post(
-        reverse("admin:marketplace_product_changelist"), {"action": "hide_products", "_selected_action": [product.pk]}
+        reverse("admin:marketplace_product_changelist"), {"action": "hide", "_selected_action": [product.pk]}
     )
 
     product.refresh_from_db()

@@ -227,11 +227,11 @@ def test_admin_hides_and_restores_reviews(client):
     review = ReviewFactory(rating=1)
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
 
-    client.post("/admin/marketplace/review/", {"action": "hide_reviews", "_selected_action": [review.pk]})
+    client.post("/admin/marketplace/review/", {"action": "hide", "_selected_action": [review.pk]})
     assert Review.objects.get().status == Visibility.HIDDEN
     assert Product.objects.get(pk=review.product_id).rating_count == 0
     assert Shop.objects.get(pk=review.shop_id).rating_count == 0
 
-    client.post("/admin/marketplace/review/", {"action": "restore_reviews", "_selected_action": [review.pk]})
+    client.post("/admin/marketplace/review/", {"action": "restore", "_selected_action": [review.pk]})
     assert Product.objects.get(pk=review.product_id).rating_count == 1
     assert client.get("/admin/marketplace/review/?status=visible").status_code == 200
