@@ -97,12 +97,14 @@ CELERY_QUEUES = sorted(
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def celery_worker():
     """The one real Celery worker of the tests (in a thread) on the configured broker — Redis in
     CI — consuming every queue. Messages left in the broker by earlier tests (on_commit tasks of
     transactional tests with no worker running) are purged first, so a test waits only for its
-    own tasks. Wait for what it does with ``tests.concurrency.wait_for``."""
+    own tasks. Wait for what it does with ``tests.concurrency.wait_for``. One worker per test:
+    it stops (finishing its current task) before the test's database is flushed, so no task of
+    one test runs into the next test's rows or its teardown."""
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
