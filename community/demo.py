@@ -4,12 +4,12 @@ purchases, questions, answers and interests (``LATE_STEPS``)."""
 from django.utils import timezone
 
 from community.models import Answer, Question, User
-from community.selectors.qa import purchases
 from community.services import qa
 from community.services.activity import interest_profile_rebuild
 from community.services.feeds import question_feed_rebuild
 from community.services.people import shop_follow, user_follow
-from marketplace.models import Product, Shop
+from marketplace.selectors.catalogue import product_list_public, shop_list_public
+from marketplace.selectors.orders import order_line_list_purchased
 from marketplace.services.checkout import order_place
 from marketplace.services.orders import order_pay
 
@@ -101,7 +101,7 @@ QUESTIONS = [
 
 def _product(ctx, title):
     product = (ctx.get("products") or {}).get(title)
-    return product or Product.objects.filter(title=title).first()
+    return product or product_list_public().filter(title=title).first()
 
 
 def seed_follows(ctx):
@@ -109,7 +109,7 @@ def seed_follows(ctx):
     for follower, followed in USER_FOLLOWS:
         user_follow(follower=users[follower], user=users[followed])
     for username, slug in SHOP_FOLLOWS:
-        shop = Shop.objects.filter(slug=slug).first()
+        shop = shop_list_public().filter(slug=slug).first()
         if shop is not None:
             shop_follow(user=users[username], shop=shop)
 
@@ -117,7 +117,11 @@ def seed_follows(ctx):
 def seed_purchases(ctx):
     for username, title in PURCHASES:
         buyer, product = ctx["users"][username], _product(ctx, title)
-        if product is None or purchases(buyer_id=buyer.pk, product_id=product.pk).exists() or product.stock < 1:
+        if (
+            product is None
+            or order_line_list_purchased(buyer_id=buyer.pk, product_id=product.pk).exists()
+            or product.stock < 1
+        ):
             continue
         for order in order_place(buyer=buyer, items=[(product.pk, 1)]):
             order_pay(order=order, buyer=buyer)

@@ -5,7 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,7 +21,7 @@ from community.services import notifications as notification_services
 from community.services import people as people_services
 from community.services import qa as qa_services
 from core.errors import ApplicationError
-from marketplace.models import Product, ProductStatus
+from marketplace.selectors.catalogue import product_get_public_brief
 
 PAGE_SIZE = 20
 
@@ -175,7 +175,7 @@ def my_activity_clear(request):
 def product_questions(request, product_id):
     """The product's Q&A section: questions with their answers (verified buyers first) and the
     form to ask."""
-    product = get_object_or_404(Product.objects.select_related("shop"), pk=product_id, status=ProductStatus.ACTIVE)
+    product = product_get_public_brief(product_id=product_id)
     form = QuestionForm(request.POST or None)
     if request.method == "POST":
         if not request.user.is_authenticated:

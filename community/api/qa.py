@@ -1,4 +1,3 @@
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -10,7 +9,7 @@ from community.api.people import PersonSerializer
 from community.models import Answer, Question, QuestionInvitation
 from community.selectors import qa as selectors
 from community.services import qa as services
-from marketplace.models import Product, ProductStatus
+from marketplace.selectors.catalogue import product_get_public_brief
 
 
 class AnswerSerializer(serializers.Serializer):
@@ -87,7 +86,7 @@ class QuestionListView(generics.ListCreateAPIView):
     def create(self, request, *args, **kwargs):
         data = QuestionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        product = get_object_or_404(Product, pk=data.validated_data["product_id"], status=ProductStatus.ACTIVE)
+        product = product_get_public_brief(product_id=data.validated_data["product_id"])
         question = services.question_ask(author=request.user, product=product, text=data.validated_data["text"])
         return Response(QuestionSerializer(question).data, status=status.HTTP_201_CREATED)
 

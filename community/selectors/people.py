@@ -1,11 +1,16 @@
 """People reads: public profiles with their counts and roles, follower and following lists."""
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from community.models import Answer, ContentStatus, ShopFollow, User, UserFollow
-from marketplace.models import Shop, ShopStatus
+from marketplace.selectors.catalogue import shop_get_public, shop_is_public, shop_public_q
+
+if TYPE_CHECKING:
+    from marketplace.models import Shop
 
 
 def _count_of(queryset, field: str) -> Coalesce:
@@ -34,10 +39,10 @@ def user_get_profile(*, username: str, viewer: User | None = None) -> User:
     return get_object_or_404(people.select_related("shop"), username=username)
 
 
-def user_public_shop(person: User) -> Shop | None:
+def user_public_shop(person: User) -> "Shop | None":
     """The person's shop if it is open to the public (loaded by :func:`user_get_profile`)."""
     shop = getattr(person, "shop", None)
-    return shop if shop is not None and shop.status == ShopStatus.ACTIVE else None
+    return shop if shop is not None and shop_is_public(shop) else None
 
 
 def user_roles(person: User) -> list[str]:
@@ -71,17 +76,17 @@ def following_list(*, user: User) -> QuerySet[UserFollow]:
 
 def followed_shop_list(*, user: User) -> QuerySet[ShopFollow]:
     return (
-        ShopFollow.objects.filter(user=user, shop__status=ShopStatus.ACTIVE)
+        ShopFollow.objects.filter(shop_public_q("shop__"), user=user)
         .select_related("shop")
         .order_by("-created_at", "-id")
     )
 
 
-def shop_get_followable(*, slug: str) -> Shop:
-    return get_object_or_404(Shop.objects.filter(status=ShopStatus.ACTIVE), slug=slug)
+def shop_get_followable(*, slug: str) -> "Shop":
+    return shop_get_public(slug=slug)
 
 
-def shop_is_followed(*, shop: Shop, user: User) -> bool:
+def shop_is_followed(*, shop: "Shop", user: User) -> bool:
     return user.is_authenticated and ShopFollow.objects.filter(shop=shop, user=user).exists()
 
 

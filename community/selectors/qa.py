@@ -37,23 +37,17 @@ from community.models import (
     QuestionInvitation,
     User,
 )
-from marketplace.models import OrderLine, OrderStatus, ProductStatus
+from marketplace.selectors.catalogue import product_public_q
+from marketplace.selectors.orders import order_line_list_purchased
 
-#: Orders that make their buyer a verified buyer: paid and not cancelled (a cancelled or expired
-#: order never reached "paid"; one cancelled before payment never counts).
-PURCHASED_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+#: Questions on public products only (an active product of an active shop): a hidden shop's
+#: questions leave pages, the API and the feeds with its product page.
+ON_PUBLIC_PRODUCT = product_public_q("product__")
 
 #: "For you" scoring: interest weights are ~5 for a fresh purchase in a category and ~1 for a
 #: view; owning the product adds BOUGHT_BONUS; popularity adds ln(1 + answers).
 BOUGHT_BONUS = 3.0
 OPEN_BONUS = 0.5
-
-
-def purchases(*, buyer_id, product_id) -> QuerySet[OrderLine]:
-    """Order lines of ``product_id`` in ``buyer_id``'s paid orders (either may be an OuterRef)."""
-    return OrderLine.objects.filter(
-        product_id=product_id, order__buyer_id=buyer_id, order__status__in=PURCHASED_STATUSES
-    )
 
 
 def answer_annotate(queryset: QuerySet[Answer], *, user: User | None = None) -> QuerySet[Answer]:
@@ -62,7 +56,7 @@ def answer_annotate(queryset: QuerySet[Answer], *, user: User | None = None) -> 
     ``my_vote`` (+1, -1 or None); ordered verified buyers first, then by helpfulness."""
     queryset = queryset.annotate(
         is_verified_buyer=Exists(
-            purchases(buyer_id=OuterRef("author_id"), product_id=OuterRef("question__product_id"))
+            order_line_list_purchased(buyer_id=OuterRef("author_id"), product_id=OuterRef("question__product_id"))
         ),
         is_accepted=Case(
             When(question__accepted_answer_id=F("pk"), then=Value(True)),
@@ -92,12 +86,16 @@ def question_list(
 ) -> QuerySet[Question]:
     """Visible questions (of one product when given), newest first, with ``author_is_buyer`` and,
     ``with_answers``, ``visible_answers`` (ordered as in :func:`answer_annotate`; one more query)."""
-    questions = Question.objects.filter(status=ContentStatus.VISIBLE, product__status=ProductStatus.ACTIVE)
+    questions = Question.objects.filter(ON_PUBLIC_PRODUCT, status=ContentStatus.VISIBLE)
     if product_id is not None:
         questions = questions.filter(product_id=product_id)
     questions = (
         questions.select_related("author", "product")
-        .annotate(author_is_buyer=Exists(purchases(buyer_id=OuterRef("author_id"), product_id=OuterRef("product_id"))))
+        .annotate(
+            author_is_buyer=Exists(
+                order_line_list_purchased(buyer_id=OuterRef("author_id"), product_id=OuterRef("product_id"))
+            )
+        )
         .order_by("-created_at", "-id")
     )
     if with_answers:
@@ -141,8 +139,8 @@ def answer_list_by_author(*, author: User) -> QuerySet[Answer]:
 def _feed_candidates(*, now: datetime) -> QuerySet[Question]:
     days = settings.QUESTION_FEED_DAYS
     return Question.objects.filter(
+        ON_PUBLIC_PRODUCT,
         status=ContentStatus.VISIBLE,
-        product__status=ProductStatus.ACTIVE,
         created_at__gte=now - timedelta(days=days),
     )
 
@@ -181,7 +179,7 @@ def question_feed_popular(*, user: User | None = None, now: datetime | None = No
         )
     else:
         ids = _popular_ids(now=now)
-    questions = Question.objects.filter(pk__in=ids, status=ContentStatus.VISIBLE, product__status=ProductStatus.ACTIVE)
+    questions = Question.objects.filter(ON_PUBLIC_PRODUCT, pk__in=ids, status=ContentStatus.VISIBLE)
     if user is not None and user.is_authenticated:
         questions = questions.exclude(author=user).filter(_not_answered_by(user))
     return (
@@ -202,7 +200,7 @@ def question_feed_score(*, user: User, now: datetime) -> QuerySet[Question]:
         InterestProfile.objects.filter(user=user, category_id=OuterRef("product__category_id")).values("weight")[:1],
         output_field=FloatField(),
     )
-    bought = Exists(purchases(buyer_id=user.pk, product_id=OuterRef("product_id")))
+    bought = Exists(order_line_list_purchased(buyer_id=user.pk, product_id=OuterRef("product_id")))
     return (
         _feed_candidates(now=now)
         .exclude(author=user)
@@ -241,11 +239,7 @@ def question_feed_for_you(*, user: User) -> QuerySet[Question]:
     entry = FilteredRelation("feed_entries", condition=Q(feed_entries__user=user))
     return (
         _feed_rows(Question.objects.annotate(entry=entry))
-        .filter(
-            entry__isnull=False,
-            status=ContentStatus.VISIBLE,
-            product__status=ProductStatus.ACTIVE,
-        )
+        .filter(ON_PUBLIC_PRODUCT, entry__isnull=False, status=ContentStatus.VISIBLE)
         .filter(_not_answered_by(user))
         .annotate(score=F("entry__score"), reason=F("entry__reason"))
         .order_by("-score", "-id")
@@ -278,12 +272,8 @@ def question_routing_candidates(*, question: Question, since: datetime, weekly_c
         .values("invitee_id")
     )
     rows = (
-        OrderLine.objects.filter(
-            product_id=question.product_id,
-            order__status__in=PURCHASED_STATUSES,
-            order__buyer__is_active=True,
-            order__buyer__question_invites_opt_out=False,
-        )
+        order_line_list_purchased(product_id=question.product_id)
+        .filter(order__buyer__is_active=True, order__buyer__question_invites_opt_out=False)
         .exclude(order__buyer_id=question.author_id)
         .exclude(order__buyer_id__in=QuestionInvitation.objects.filter(question=question).values("invitee_id"))
         .exclude(order__buyer_id__in=busy)

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from community.models import Activity, ActivityKind, InterestProfile, QuestionFeedEntry, User
 from community.services.feeds import question_feed_rebuild_soon
-from marketplace.models import Order, Product, Review
+from marketplace.selectors.catalogue import product_category_id
+from marketplace.selectors.orders import order_get_purchased_with_lines, review_get
 
 #: How much each kind of activity says about a user's interest (before decay).
 KIND_WEIGHTS = {
@@ -41,7 +42,7 @@ def activity_record(
     once (repeat views are already thinned by the marketplace before it sends ``product_viewed``).
     Returns the new row, or None when nothing was recorded."""
     if product_id is not None and category_id is None:
-        category_id = Product.objects.filter(pk=product_id).values_list("category_id", flat=True).first()
+        category_id = product_category_id(product_id=product_id)
     fields = {"product_id": product_id, "category_id": category_id, "created_at": at or timezone.now()}
     if ref:
         activity, created = Activity.objects.get_or_create(user_id=user_id, kind=kind, ref=ref, defaults=fields)
@@ -53,11 +54,11 @@ def activity_record(
 def activities_record_order(*, order_id: int) -> int:
     """Record a "bought" activity for each line of a paid order (idempotent by order line); when
     something new was recorded, the buyer's interests and feed are rebuilt soon after commit."""
-    order = Order.objects.filter(pk=order_id).only("buyer_id", "paid_at").first()
+    order = order_get_purchased_with_lines(order_id=order_id)
     if order is None:
         return 0
     recorded = 0
-    for line in order.lines.select_related("product").only("id", "product_id", "product__category_id"):
+    for line in order.lines.all():
         recorded += bool(
             activity_record(
                 user_id=order.buyer_id,
@@ -74,7 +75,7 @@ def activities_record_order(*, order_id: int) -> int:
 
 
 def activity_record_review(*, review_id: int) -> Activity | None:
-    review = Review.objects.filter(pk=review_id).select_related("product").first()
+    review = review_get(review_id=review_id)
     if review is None:
         return None
     return activity_record(

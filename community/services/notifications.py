@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Iterable, Iterator
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -15,8 +16,10 @@ from django.utils.translation import gettext_lazy
 from community.models import Notification, NotificationKind, ShopFollow, User
 from community.selectors.notifications import unread_cache_key
 from core.tasks import enqueue_on_commit
-from marketplace.models import SaleEvent
-from marketplace.selectors.sales import shop_ids_in_sale
+from marketplace.selectors.sales import sale_get_by_id, shop_ids_in_sale
+
+if TYPE_CHECKING:
+    from marketplace.models import SaleEvent
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +178,7 @@ SALE_NOTIFICATIONS = {
 }
 
 
-def _sale_url(sale: SaleEvent) -> str:
+def _sale_url(sale: "SaleEvent") -> str:
     try:
         return sale.get_absolute_url()
     except NoReverseMatch:  # the sale page is not wired (yet): the inbox entry still makes sense
@@ -188,7 +191,7 @@ def sale_followers_notify(*, sale_id: int, when: str) -> int:
     their shops take part, and exactly once per (user, sale, kind) however often this runs.
     Returns how many notifications this run created."""
     kind, title, body = SALE_NOTIFICATIONS[when]
-    sale = SaleEvent.objects.filter(pk=sale_id).first()
+    sale = sale_get_by_id(sale_id=sale_id)
     if sale is None:
         return 0
     start = timezone.localtime(sale.starts_at).strftime("%Y-%m-%d %H:%M")

@@ -1,17 +1,22 @@
 """Accounts and follows."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.models import NotificationKind, ShopFollow, User, UserFollow
 from community.services.notifications import notification_create
 from core.errors import ApplicationError
-from marketplace.models import Shop, ShopStatus
+from marketplace.selectors.catalogue import shop_is_public
+from marketplace.services.catalogue import shop_follower_count_change
+
+if TYPE_CHECKING:
+    from marketplace.models import Shop
 
 
 @transaction.atomic
@@ -77,23 +82,24 @@ def user_unfollow(*, follower: User, user: User) -> bool:
 
 
 @transaction.atomic
-def shop_follow(*, user: User, shop: Shop) -> bool:
-    """``user`` follows ``shop`` and ``Shop.follower_count`` goes up by one — only when this call
-    created the follow, so repeated or concurrent calls count once."""
+def shop_follow(*, user: User, shop: "Shop") -> bool:
+    """``user`` follows ``shop`` and the shop's follower count goes up by one (through the
+    marketplace's service) — only when this call created the follow, so repeated or concurrent
+    calls count once."""
     if shop.owner_id == user.pk:
         raise ApplicationError(_("You can't follow your own shop."), code="self_follow")
-    if shop.status != ShopStatus.ACTIVE:
+    if not shop_is_public(shop):
         raise ApplicationError(_("No such shop."), status=404, code="not_found")
     _follow, created = ShopFollow.objects.get_or_create(user=user, shop=shop)
     if created:
-        Shop.objects.filter(pk=shop.pk).update(follower_count=F("follower_count") + 1)
+        shop_follower_count_change(shop_id=shop.pk, by=1)
     return created
 
 
 @transaction.atomic
-def shop_unfollow(*, user: User, shop: Shop) -> bool:
+def shop_unfollow(*, user: User, shop: "Shop") -> bool:
     """Remove the follow and count it down, once (a concurrent second DELETE deletes nothing)."""
     deleted, _details = ShopFollow.objects.filter(user=user, shop=shop).delete()
     if deleted:
-        Shop.objects.filter(pk=shop.pk, follower_count__gt=0).update(follower_count=F("follower_count") - 1)
+        shop_follower_count_change(shop_id=shop.pk, by=-1)
     return bool(deleted)

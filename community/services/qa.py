@@ -2,6 +2,7 @@
 route new questions to past buyers."""
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,7 +27,10 @@ from community.services.feeds import question_feed_rebuild_soon
 from community.services.notifications import notification_create, notifications_create_bulk
 from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
-from marketplace.models import Product, ProductStatus
+from marketplace.selectors.catalogue import product_is_public
+
+if TYPE_CHECKING:
+    from marketplace.models import Product
 
 QUESTION_MIN_LENGTH = 10
 ANSWER_MIN_LENGTH = 2
@@ -84,10 +88,10 @@ def _check_can_edit(*, user: User, content: Question | Answer, what: str) -> Non
 
 
 @transaction.atomic
-def question_ask(*, author: User, product: Product, text: str) -> Question:
-    """Ask a question about ``product``. After commit Celery invites recent buyers and (soon)
-    rebuilds the asker's interests and feed."""
-    if product.status != ProductStatus.ACTIVE:
+def question_ask(*, author: User, product: "Product", text: str) -> Question:
+    """Ask a question about a public ``product`` (its shop loaded). After commit Celery invites
+    recent buyers and (soon) rebuilds the asker's interests and feed."""
+    if not product_is_public(product):
         raise ApplicationError(_("This product is not on sale."), status=404, code="not_found")
     text = _clean_text(text, minimum=QUESTION_MIN_LENGTH, maximum=1000, what="question")
     question = Question.objects.create(product=product, author=author, text=text)

@@ -1,7 +1,12 @@
 """Catalogue reads: shops, categories, products (always with effective prices), search.
 
-Public means: an ACTIVE product of an ACTIVE shop. Every product queryset that shows a price
-goes through :func:`product_annotate_prices`.
+**Public** means an ACTIVE shop, and an ACTIVE product of an ACTIVE shop. That rule lives here
+once, in two shapes that a test keeps in step: :func:`shop_public_q` / :func:`product_public_q`
+filter any queryset (also another app's, through its foreign key: ``product_public_q("product__")``)
+and :func:`shop_is_public` / :func:`product_is_public` judge a loaded row. Every app uses them
+(community's Q&A and follows, checkout, sales) instead of comparing statuses itself.
+
+Every product queryset that shows a price goes through :func:`product_annotate_prices`.
 """
 
 from datetime import datetime
@@ -56,15 +61,38 @@ _ORDER_BY = {
 SEARCH_MAX_TERMS = 5
 
 
+# --- the public rule ---------------------------------------------------------------------------
+
+
+def shop_public_q(prefix: str = "") -> Q:
+    """Rows whose shop (``prefix`` is the path to it, e.g. ``"shop__"``; empty for shops) is public."""
+    return Q(**{f"{prefix}status": ShopStatus.ACTIVE})
+
+
+def shop_is_public(shop: Shop) -> bool:
+    return shop.status == ShopStatus.ACTIVE
+
+
+def product_public_q(prefix: str = "") -> Q:
+    """Rows whose product (``prefix`` is the path to it, e.g. ``"product__"``; empty for products)
+    is public: an active product of an active shop."""
+    return Q(**{f"{prefix}status": ProductStatus.ACTIVE}) & shop_public_q(f"{prefix}shop__")
+
+
+def product_is_public(product: Product) -> bool:
+    """The same rule for a loaded product (load its shop with it: ``select_related("shop")``)."""
+    return product.status == ProductStatus.ACTIVE and shop_is_public(product.shop)
+
+
 # --- shops -------------------------------------------------------------------------------------
 
 
 def shop_get_public(*, slug: str) -> Shop:
-    return get_object_or_404(Shop.objects.select_related("owner").filter(status=ShopStatus.ACTIVE), slug=slug)
+    return get_object_or_404(Shop.objects.select_related("owner").filter(shop_public_q()), slug=slug)
 
 
 def shop_list_public() -> QuerySet[Shop]:
-    return Shop.objects.filter(status=ShopStatus.ACTIVE).order_by("name", "id")
+    return Shop.objects.filter(shop_public_q()).order_by("name", "id")
 
 
 def shop_get_for_owner(*, user) -> Shop | None:
@@ -111,7 +139,7 @@ def category_tree() -> list[dict]:
 
 
 def _public(queryset: QuerySet[Product]) -> QuerySet[Product]:
-    return queryset.filter(status=ProductStatus.ACTIVE, shop__status=ShopStatus.ACTIVE)
+    return queryset.filter(product_public_q())
 
 
 def product_annotate_cover(queryset: QuerySet[Product]) -> QuerySet[Product]:
@@ -194,11 +222,22 @@ def product_get_visible(*, product_id: int, user) -> Product:
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
     )
     if not (user.is_authenticated and user.is_staff):
-        visible = Q(status=ProductStatus.ACTIVE, shop__status=ShopStatus.ACTIVE)
+        visible = product_public_q()
         if user.is_authenticated:
             visible |= Q(shop__owner=user) & ~Q(status=ProductStatus.REMOVED)
         queryset = queryset.filter(visible)
     return get_object_or_404(product_annotate_prices(queryset), pk=product_id)
+
+
+def product_get_public_brief(*, product_id: int) -> Product:
+    """A public product with its shop — no prices, no images (one query): for pages of other
+    apps that name and link a product (its questions, a story about it)."""
+    return get_object_or_404(Product.objects.select_related("shop").filter(product_public_q()), pk=product_id)
+
+
+def product_category_id(*, product_id: int) -> int | None:
+    """The category of a product (any status), or None if there is no such product."""
+    return Product.objects.filter(pk=product_id).values_list("category_id", flat=True).first()
 
 
 def product_get_for_update(*, product_id: int) -> Product:

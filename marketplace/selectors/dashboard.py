@@ -7,10 +7,8 @@ from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from marketplace.models import Order, OrderStatus, Shop
-
-#: Orders that count as revenue: paid, and anything a paid order moves on to.
-REVENUE_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+from marketplace.models import Order, Shop
+from marketplace.selectors.orders import order_list_purchased
 
 
 def order_list_for_shop(*, shop: Shop, limit: int = 20) -> QuerySet[Order]:
@@ -31,7 +29,8 @@ def shop_revenue_by_day(*, shop: Shop, days: int = 30, now: datetime | None = No
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
     rows = (
-        Order.objects.filter(shop=shop, status__in=REVENUE_STATUSES, paid_at__gte=start)
+        order_list_purchased()
+        .filter(shop=shop, paid_at__gte=start)
         .annotate(day=TruncDate("paid_at", tzinfo=tz))
         .values("day")
         .annotate(revenue=Sum("total"))

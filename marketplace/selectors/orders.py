@@ -20,15 +20,18 @@ from marketplace.models import (
     OrderStatus,
     Product,
     ProductImage,
-    ProductStatus,
     Review,
     Shop,
-    ShopStatus,
     Visibility,
     VoucherClaim,
 )
+from marketplace.selectors.catalogue import product_is_public
 from marketplace.selectors.pricing import product_annotate_prices
 
+#: What counts as a purchase everywhere — verified buyers, Q&A routing, units sold in a sale,
+#: revenue: an order that was paid, and whatever a paid order moves on to. (A cancelled or
+#: expired order never reached "paid".) Use the selectors below rather than this tuple.
+PURCHASED_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 REVIEWABLE_STATUSES = (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 #: Most units of one product in one cart line.
 MAX_LINE_QUANTITY = 99
@@ -47,7 +50,7 @@ def product_quantity_limit(*, product: Product, deal: Deal | None, bought: int =
     now. ``deal`` is its live deal, if any; ``bought`` the units of that deal the buyer already
     holds in unpaid or paid orders."""
     title = product.title
-    if product.status != ProductStatus.ACTIVE or product.shop.status != ShopStatus.ACTIVE:
+    if not product_is_public(product):
         return QuantityLimit(0, _("“%(title)s” is no longer available.") % {"title": title})
     limit = QuantityLimit(
         min(product.stock, MAX_LINE_QUANTITY),
@@ -194,6 +197,39 @@ def voucher_claim_list_usable(*, user, shop_ids, now: datetime | None = None) ->
     )
 
 
+# --- purchases -----------------------------------------------------------------------------------
+
+
+def order_list_purchased() -> QuerySet[Order]:
+    """Orders that are purchases: paid, shipped, delivered or completed."""
+    return Order.objects.filter(status__in=PURCHASED_STATUSES)
+
+
+def order_line_list_purchased(*, buyer_id=None, product_id=None) -> QuerySet[OrderLine]:
+    """Lines of purchased orders (:func:`order_list_purchased`), of ``buyer_id`` and/or
+    ``product_id`` when given — either may be an ``OuterRef`` (e.g. ``Exists(...)`` for "this
+    author bought this product", the verified-buyer badge)."""
+    lines = OrderLine.objects.filter(order__status__in=PURCHASED_STATUSES)
+    if buyer_id is not None:
+        lines = lines.filter(order__buyer_id=buyer_id)
+    if product_id is not None:
+        lines = lines.filter(product_id=product_id)
+    return lines
+
+
+def order_get_purchased_with_lines(*, order_id: int) -> Order | None:
+    """A purchased order with its lines and their products loaded (two queries), or None."""
+    return (
+        order_list_purchased()
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("pk")))
+        .filter(pk=order_id)
+        .first()
+    )
+
+
+# --- orders ----------------------------------------------------------------------------------------
+
+
 def _with_lines(queryset: QuerySet[Order]) -> QuerySet[Order]:
     return queryset.select_related("shop", "buyer", "voucher_claim__voucher").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.select_related("review").order_by("id"))
@@ -245,3 +281,8 @@ def review_list_for_product(*, product_id: int) -> QuerySet[Review]:
         .prefetch_related("images")
         .order_by("-created_at", "-id")
     )
+
+
+def review_get(*, review_id: int) -> Review | None:
+    """One review (any visibility) with its product, or None."""
+    return Review.objects.select_related("product").filter(pk=review_id).first()

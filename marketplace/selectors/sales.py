@@ -42,11 +42,10 @@ from marketplace.models import (
     SaleRanking,
     SaleStatus,
     Shop,
-    ShopStatus,
     Voucher,
     VoucherClaim,
 )
-from marketplace.selectors.catalogue import product_next_price_change
+from marketplace.selectors.catalogue import product_next_price_change, product_public_q
 from marketplace.selectors.pricing import MONEY, deal_price_expression, product_annotate_prices
 
 DEALS_PER_PAGE = 24
@@ -98,15 +97,19 @@ def sale_get(*, slug: str, now: datetime | None = None) -> SaleEvent:
     return sale_list(now=now).get(slug=slug)
 
 
+def sale_get_by_id(*, sale_id: int) -> SaleEvent | None:
+    """One sale by id (no annotations), or None."""
+    return SaleEvent.objects.filter(pk=sale_id).first()
+
+
 def shop_ids_in_sale(*, sale_id: int) -> list[int]:
     """Ids of the (active) shops with at least one approved deal on an active product in the
     sale: whose followers hear about it opening."""
     return list(
         Deal.objects.filter(
+            product_public_q("product__"),
             sale_id=sale_id,
             status=DealStatus.APPROVED,
-            product__status=ProductStatus.ACTIVE,
-            product__shop__status=ShopStatus.ACTIVE,
         )
         .order_by("product__shop_id")
         .values_list("product__shop_id", flat=True)
@@ -145,10 +148,9 @@ def sale_deal_list(
     priced = product_annotate_prices(Product.objects.filter(pk=OuterRef("product_id")), now=now)
     deals = (
         Deal.objects.filter(
+            product_public_q("product__"),
             sale=sale,
             status=DealStatus.APPROVED,
-            product__status=ProductStatus.ACTIVE,
-            product__shop__status=ShopStatus.ACTIVE,
         )
         .select_related("product__shop", "product__category")
         .prefetch_related(Prefetch("product__images", queryset=ProductImage.objects.order_by("position", "id")))
@@ -178,13 +180,11 @@ def sale_deal_list(
 
 def sale_facets(*, sale: SaleEvent) -> dict[str, list]:
     """The categories and shops that have approved deals in the sale (for the filter menus)."""
-    in_sale = Q(
-        products__deals__sale=sale,
-        products__deals__status=DealStatus.APPROVED,
-        products__status=ProductStatus.ACTIVE,
+    in_sale = product_public_q("products__") & Q(
+        products__deals__sale=sale, products__deals__status=DealStatus.APPROVED
     )
     categories = Category.objects.filter(in_sale).distinct().order_by("name")
-    shops = Shop.objects.filter(in_sale, status=ShopStatus.ACTIVE).distinct().order_by("name")
+    shops = Shop.objects.filter(in_sale).distinct().order_by("name")
     return {"categories": list(categories), "shops": list(shops)}
 
 

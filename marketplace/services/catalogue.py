@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -121,6 +122,17 @@ def shop_set_status(*, shop: Shop, status: ShopStatus) -> Shop:
         shop.save(update_fields=["status"])
         shop_cache_bump(shop=shop)
     return shop
+
+
+def shop_follower_count_change(*, shop_id: int, by: int) -> bool:
+    """Move the shop's denormalised ``follower_count`` by ``by`` (+1 / -1): the one writer of that
+    column. Community calls it in the transaction that created or deleted the follow, so the count
+    moves exactly when a follow row does; it never goes below zero. True if the row changed.
+    The shop page shows it within its cache time (``SHOP_PAGE_TTL``)."""
+    rows = Shop.objects.filter(pk=shop_id)
+    if by < 0:
+        rows = rows.filter(follower_count__gte=-by)
+    return rows.update(follower_count=F("follower_count") + by) == 1
 
 
 # --- products ----------------------------------------------------------------------------------

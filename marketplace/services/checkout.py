@@ -52,10 +52,9 @@ from marketplace.models import (
     Order,
     OrderLine,
     Product,
-    ProductStatus,
-    ShopStatus,
     VoucherClaim,
 )
+from marketplace.selectors.catalogue import product_is_public
 from marketplace.selectors.pricing import product_annotate_prices
 from marketplace.services.orders import order_announce_on_commit
 from marketplace.signals import order_placed
@@ -207,7 +206,7 @@ def _order_place(
     products = {p.pk: p for p in annotated.filter(pk__in=quantities)}
     for product_id in sorted(quantities):
         product = products.get(product_id)
-        if product is None or product.status != ProductStatus.ACTIVE or product.shop.status != ShopStatus.ACTIVE:
+        if product is None or not product_is_public(product):
             message = (
                 _("“%(title)s” is no longer available.") % {"title": product.title}
                 if product

@@ -23,8 +23,6 @@ from marketplace.caching import TAG_ALL
 from marketplace.models import (
     Deal,
     DealStatus,
-    OrderLine,
-    OrderStatus,
     Product,
     ProductStatus,
     SaleEvent,
@@ -35,6 +33,7 @@ from marketplace.models import (
     VoucherClaim,
 )
 from marketplace.selectors import sales as sale_selectors
+from marketplace.selectors.orders import order_line_list_purchased
 from marketplace.signals import sale_closed, sale_opened, sale_opening_soon
 
 #: Followers hear about a sale this long before it opens.
@@ -46,8 +45,6 @@ WARM_UP_LEAD = timedelta(minutes=2)
 #: keep being recomputed for this long after the end.
 RANKING_GRACE = timedelta(hours=2)
 RANKING_SIZE = 10
-#: Order statuses that count as sold for leaderboards.
-SOLD_STATUSES = [OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED]
 
 
 # --- Sale events ----------------------------------------------------------------------------------
@@ -320,7 +317,7 @@ def sale_rankings_recompute(*, sale_id: int, now: datetime | None = None, size: 
     with transaction.atomic():
         if not SaleEvent.objects.select_for_update().filter(id=sale_id).exists():
             return 0
-        sold = OrderLine.objects.filter(deal__sale_id=sale_id, order__status__in=SOLD_STATUSES)
+        sold = order_line_list_purchased().filter(deal__sale_id=sale_id)
         rows = []
         for kind, column, field_name in (
             (SaleRanking.Kind.SHOP, "order__shop_id", "shop_id"),

@@ -136,3 +136,25 @@ def test_postgres_search_can_use_the_trigram_indexes_for_chinese_and_english(pos
             plan = Product.objects.filter(Q(title__icontains=text) | Q(description__icontains=text)).explain()
             assert "product_title_trgm" in plan and "product_description_trgm" in plan
             assert len(selectors.product_filter(selectors.product_list_public(), search=text)) == 1
+
+
+# --- the one public rule ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shop_status", list(ShopStatus))
+@pytest.mark.parametrize("product_status", list(ProductStatus))
+def test_the_public_rule_reads_the_same_as_a_filter_and_on_a_loaded_row(product_status, shop_status):
+    # given a product in each combination of its own and its shop's status
+    product = ProductFactory(status=product_status, shop=ShopFactory(status=shop_status))
+    from community.models import Question  # another app's rows filter through the foreign key
+    from tests.community.factories import QuestionFactory
+
+    question = QuestionFactory(product=product)
+    public = product_status == ProductStatus.ACTIVE and shop_status == ShopStatus.ACTIVE
+
+    # then the queryset filter, the row predicate and a related-row filter all agree
+    assert selectors.product_is_public(product) is public
+    assert product.__class__.objects.filter(selectors.product_public_q(), pk=product.pk).exists() is public
+    assert Question.objects.filter(selectors.product_public_q("product__"), pk=question.pk).exists() is public
+    assert selectors.shop_is_public(product.shop) is (shop_status == ShopStatus.ACTIVE)
+    assert selectors.shop_list_public().filter(pk=product.shop_id).exists() is (shop_status == ShopStatus.ACTIVE)

@@ -168,3 +168,14 @@ def test_an_evicted_version_is_a_miss_never_a_stale_hit():
     again = cached("test:evict", tags=(product_tag(1),), build=lambda: (builds.append(1) or len(builds), None))
 
     assert (value, again) == (1, 2)
+
+
+def test_the_follower_count_moves_through_its_one_service_and_never_below_zero():
+    shop = ShopFactory()
+
+    assert services.shop_follower_count_change(shop_id=shop.pk, by=1) is True
+    assert services.shop_follower_count_change(shop_id=shop.pk, by=-1) is True
+    assert services.shop_follower_count_change(shop_id=shop.pk, by=-1) is False
+
+    shop.refresh_from_db()
+    assert shop.follower_count == 0
