@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.errors import AccountErrorCode
 from community.models import NotificationKind, ShopFollow, User, UserFollow
 from community.services.notifications import notification_create
 from core.errors import ApplicationError
@@ -23,14 +24,14 @@ if TYPE_CHECKING:
 def user_create(*, username: str, password: str, email: str = "", display_name: str = "") -> User:
     """Create a user after Django's username and password validation."""
     if User.objects.filter(username__iexact=username).exists():
-        raise ApplicationError(_("That username is taken."), code="username_taken")
+        raise ApplicationError(_("That username is taken."), code=AccountErrorCode.USERNAME_TAKEN)
     user = User(username=username, email=email, display_name=display_name)
     try:
         user.full_clean(exclude=["password"])
         validate_password(password, user)
     except ValidationError as exc:
         message = " ".join(exc.messages) if hasattr(exc, "messages") else str(exc)
-        raise ApplicationError(message, code="invalid_user") from exc
+        raise ApplicationError(message, code=AccountErrorCode.INVALID_USER) from exc
     user.set_password(password)
     user.save()
     return user
@@ -57,9 +58,9 @@ def user_follow(*, follower: User, user: User) -> bool:
     """``follower`` follows ``user``; True if this call created the follow (idempotent: a second
     call, or a concurrent one, returns False). The followed user is told once per follower."""
     if follower.pk == user.pk:
-        raise ApplicationError(_("You can't follow yourself."), code="self_follow")
+        raise ApplicationError(_("You can't follow yourself."), code=AccountErrorCode.SELF_FOLLOW)
     if not user.is_active:
-        raise ApplicationError(_("No such user."), status=404, code="not_found")
+        raise ApplicationError(_("No such user."), status=404, code=AccountErrorCode.NOT_FOUND)
     # get_or_create retries the read after a unique-constraint race, so concurrent calls are safe.
     _follow, created = UserFollow.objects.get_or_create(follower=follower, user=user)
     if created:
@@ -87,9 +88,9 @@ def shop_follow(*, user: User, shop: "Shop") -> bool:
     marketplace's service) — only when this call created the follow, so repeated or concurrent
     calls count once."""
     if shop.owner_id == user.pk:
-        raise ApplicationError(_("You can't follow your own shop."), code="self_follow")
+        raise ApplicationError(_("You can't follow your own shop."), code=AccountErrorCode.SELF_FOLLOW)
     if not shop_is_public(shop):
-        raise ApplicationError(_("No such shop."), status=404, code="not_found")
+        raise ApplicationError(_("No such shop."), status=404, code=AccountErrorCode.NOT_FOUND)
     _follow, created = ShopFollow.objects.get_or_create(user=user, shop=shop)
     if created:
         shop_follower_count_change(shop_id=shop.pk, by=1)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from community.errors import QAErrorCode
 from community.models import (
     ActivityKind,
     Answer,
@@ -51,12 +52,12 @@ def _clean_text(text: str, *, minimum: int, maximum: int, what: str) -> str:
         raise ApplicationError(
             _("Your %(what)s is too short: write at least %(minimum)s characters.")
             % {"what": _noun(what), "minimum": minimum},
-            code="too_short",
+            code=QAErrorCode.TOO_SHORT,
         )
     if len(text) > maximum:
         raise ApplicationError(
             _("Your %(what)s is too long: at most %(maximum)s characters.") % {"what": _noun(what), "maximum": maximum},
-            code="too_long",
+            code=QAErrorCode.TOO_LONG,
         )
     return text
 
@@ -64,11 +65,11 @@ def _clean_text(text: str, *, minimum: int, maximum: int, what: str) -> str:
 def _check_can_edit(*, user: User, content: Question | Answer, what: str) -> None:
     if content.author_id != user.pk:
         raise ApplicationError(
-            _("You can only edit your own %(what)s.") % {"what": _noun(what)}, status=403, code="not_author"
+            _("You can only edit your own %(what)s.") % {"what": _noun(what)}, status=403, code=QAErrorCode.NOT_AUTHOR
         )
     if content.status != ContentStatus.VISIBLE:
         raise ApplicationError(
-            _("This %(what)s was hidden by a moderator.") % {"what": _noun(what)}, status=403, code="hidden"
+            _("This %(what)s was hidden by a moderator.") % {"what": _noun(what)}, status=403, code=QAErrorCode.HIDDEN
         )
     if timezone.now() - content.created_at > _edit_window():
         minutes = int(_edit_window().total_seconds() // 60)
@@ -80,7 +81,7 @@ def _check_can_edit(*, user: User, content: Question | Answer, what: str) -> Non
             )
             % {"minutes": minutes},
             status=403,
-            code="too_late",
+            code=QAErrorCode.TOO_LATE,
         )
 
 
@@ -92,7 +93,7 @@ def question_ask(*, author: User, product: "Product", text: str) -> Question:
     """Ask a question about a public ``product`` (its shop loaded). After commit Celery invites
     recent buyers and (soon) rebuilds the asker's interests and feed."""
     if not product_is_public(product):
-        raise ApplicationError(_("This product is not on sale."), status=404, code="not_found")
+        raise ApplicationError(_("This product is not on sale."), status=404, code=QAErrorCode.NOT_FOUND)
     text = _clean_text(text, minimum=QUESTION_MIN_LENGTH, maximum=1000, what="question")
     question = Question.objects.create(product=product, author=author, text=text)
     activity_record(
@@ -126,7 +127,7 @@ def question_edit(*, user: User, question: Question, text: str) -> Question:
 def question_delete(*, user: User, question: Question) -> None:
     """Authors delete their own questions (with the answers they received)."""
     if question.author_id != user.pk:
-        raise ApplicationError(_("You can only delete your own question."), status=403, code="not_author")
+        raise ApplicationError(_("You can only delete your own question."), status=403, code=QAErrorCode.NOT_AUTHOR)
     question.delete()
 
 
@@ -147,16 +148,18 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
     invitation to this question, tells the asker, and (soon after commit) rebuilds the
     answerer's interests and feed."""
     if question.status != ContentStatus.VISIBLE:
-        raise ApplicationError(_("No such question."), status=404, code="not_found")
+        raise ApplicationError(_("No such question."), status=404, code=QAErrorCode.NOT_FOUND)
     if question.author_id == author.pk:
-        raise ApplicationError(_("You can't answer your own question."), code="own_question")
+        raise ApplicationError(_("You can't answer your own question."), code=QAErrorCode.OWN_QUESTION)
     text = _clean_text(text, minimum=ANSWER_MIN_LENGTH, maximum=4000, what="answer")
     try:
         with transaction.atomic():
             answer = Answer.objects.create(question=question, author=author, text=text)
     except IntegrityError as exc:
         raise ApplicationError(
-            _("You already answered this question: edit your answer instead."), status=409, code="already_answered"
+            _("You already answered this question: edit your answer instead."),
+            status=409,
+            code=QAErrorCode.ALREADY_ANSWERED,
         ) from exc
     Question.objects.filter(pk=question.pk).update(answer_count=F("answer_count") + 1)
     now = timezone.now()
@@ -188,7 +191,7 @@ def answer_edit(*, user: User, answer: Answer, text: str) -> Answer:
 @transaction.atomic
 def answer_delete(*, user: User, answer: Answer) -> None:
     if answer.author_id != user.pk:
-        raise ApplicationError(_("You can only delete your own answer."), status=403, code="not_author")
+        raise ApplicationError(_("You can only delete your own answer."), status=403, code=QAErrorCode.NOT_AUTHOR)
     # Lock the row so the answer count goes down exactly once even if deleted twice at once.
     locked = Answer.objects.select_for_update().filter(pk=answer.pk).values_list("status", flat=True).first()
     if locked is None:
@@ -219,10 +222,10 @@ def answer_accept(*, user: User, answer: Answer) -> Question:
     question = answer.question
     if question.author_id != user.pk:
         raise ApplicationError(
-            _("Only the person who asked can mark the answer that helped."), status=403, code="not_asker"
+            _("Only the person who asked can mark the answer that helped."), status=403, code=QAErrorCode.NOT_ASKER
         )
     if answer.status != ContentStatus.VISIBLE:
-        raise ApplicationError(_("No such answer."), status=404, code="not_found")
+        raise ApplicationError(_("No such answer."), status=404, code=QAErrorCode.NOT_FOUND)
     if question.accepted_answer_id != answer.pk:
         question.accepted_answer = answer
         question.save(update_fields=["accepted_answer", "updated_at"])
@@ -250,11 +253,11 @@ def answer_vote(*, user: User, answer: Answer, value: int) -> AnswerVote:
     person, and the counts move once however many requests race: the insert is guarded by the
     unique constraint, a change happens under the vote row's lock."""
     if value not in (1, -1):
-        raise ApplicationError(_("A vote is +1 (helpful) or -1 (not helpful)."), code="invalid_vote")
+        raise ApplicationError(_("A vote is +1 (helpful) or -1 (not helpful)."), code=QAErrorCode.INVALID_VOTE)
     if answer.author_id == user.pk:
-        raise ApplicationError(_("You can't vote on your own answer."), code="own_answer")
+        raise ApplicationError(_("You can't vote on your own answer."), code=QAErrorCode.OWN_ANSWER)
     if answer.status != ContentStatus.VISIBLE:
-        raise ApplicationError(_("No such answer."), status=404, code="not_found")
+        raise ApplicationError(_("No such answer."), status=404, code=QAErrorCode.NOT_FOUND)
     try:
         with transaction.atomic():
             vote = AnswerVote.objects.create(answer=answer, user=user, value=value)

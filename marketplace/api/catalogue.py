@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from core.cache import cached
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS
+from marketplace.errors import CatalogueErrorCode
 from marketplace.filters import ProductFilter
 from marketplace.models import Category, Product, ProductImage, ProductStatus, Shop
 from marketplace.permissions import IsShopOwnerOrReadOnly
@@ -261,7 +262,9 @@ class ProductViewSet(viewsets.ModelViewSet):
     def create(self, request):
         shop = selectors.shop_get_for_owner(user=request.user)
         if shop is None:
-            raise ApplicationError(_("Open a shop before adding products."), status=403, code="no_shop")
+            raise ApplicationError(
+                _("Open a shop before adding products."), status=403, code=CatalogueErrorCode.NO_SHOP
+            )
         data = ProductWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         product = services.product_create(shop=shop, **data.validated_data)
@@ -306,7 +309,7 @@ class ProductViewSet(viewsets.ModelViewSet):
             return Response(ProductImageSerializer(product.images.all(), many=True, context={"request": request}).data)
         product = self._writable(pk)
         if product.status == ProductStatus.REMOVED:
-            raise ApplicationError(_("This product was removed."), status=409, code="removed")
+            raise ApplicationError(_("This product was removed."), status=409, code=CatalogueErrorCode.REMOVED)
         data = ImageUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         image = image_services.product_image_add(product=product, upload=data.validated_data["image"])

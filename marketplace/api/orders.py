@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ApplicationError
+from marketplace.errors import ReviewErrorCode
 from marketplace.models import Order, Review
 from marketplace.selectors import orders as selectors
 from marketplace.services import cart as cart_services
@@ -272,7 +273,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gen
             return self.queryset
         product = self.request.query_params.get("product", "")
         if not product.isdigit():
-            raise ApplicationError(_("Say which product: ?product=<id>."), code="product_required")
+            raise ApplicationError(_("Say which product: ?product=<id>."), code=ReviewErrorCode.PRODUCT_REQUIRED)
         return selectors.review_list_for_product(product_id=int(product))
 
     def create(self, request, *args, **kwargs):

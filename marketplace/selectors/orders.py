@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
+from marketplace.errors import OrderErrorCode, ReviewErrorCode
 from marketplace.models import (
     CartItem,
     Deal,
@@ -256,7 +257,7 @@ def order_get_for_user(*, user, order_id: int) -> Order:
         orders = orders.filter(Q(buyer=user) | Q(shop__owner=user))
     order = _with_lines(orders).filter(pk=order_id).first()
     if order is None:
-        raise ApplicationError(_("Order not found."), status=404, code="not_found")
+        raise ApplicationError(_("Order not found."), status=404, code=OrderErrorCode.NOT_FOUND)
     return order
 
 
@@ -265,11 +266,15 @@ def order_line_get_reviewable(*, user, line_id: int) -> OrderLine:
     reviewed), else an error saying why."""
     line = OrderLine.objects.select_related("order", "product", "review").filter(pk=line_id).first()
     if line is None or line.order.buyer_id != user.pk:
-        raise ApplicationError(_("You can only review things you bought."), status=403, code="not_buyer")
+        raise ApplicationError(_("You can only review things you bought."), status=403, code=ReviewErrorCode.NOT_BUYER)
     if line.order.status not in REVIEWABLE_STATUSES:
-        raise ApplicationError(_("You can review this once the order is delivered."), status=409, code="not_delivered")
+        raise ApplicationError(
+            _("You can review this once the order is delivered."), status=409, code=ReviewErrorCode.NOT_DELIVERED
+        )
     if hasattr(line, "review"):
-        raise ApplicationError(_("You already reviewed this purchase."), status=409, code="already_reviewed")
+        raise ApplicationError(
+            _("You already reviewed this purchase."), status=409, code=ReviewErrorCode.ALREADY_REVIEWED
+        )
     return line
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
+from marketplace.errors import CheckoutErrorCode
 from marketplace.models import Cart, CartItem, Deal, DealPurchase, Product
 from marketplace.selectors.orders import product_quantity_limit
 from marketplace.selectors.pricing import product_annotate_prices
@@ -22,7 +23,7 @@ SESSION_KEY = "cart"
 
 def _require_positive(quantity: int) -> None:
     if quantity < 1:
-        raise ApplicationError(_("Quantity must be at least 1."), code="invalid_quantity")
+        raise ApplicationError(_("Quantity must be at least 1."), code=CheckoutErrorCode.INVALID_QUANTITY)
 
 
 def cart_check_quantity(*, product_id: int, quantity: int, user=None) -> Product:
@@ -31,16 +32,16 @@ def cart_check_quantity(*, product_id: int, quantity: int, user=None) -> Product
     _require_positive(quantity)
     product = product_annotate_prices(Product.objects.select_related("shop")).filter(pk=product_id).first()
     if product is None:
-        raise ApplicationError(_("That product does not exist."), status=404, code="not_found")
+        raise ApplicationError(_("That product does not exist."), status=404, code=CheckoutErrorCode.NOT_FOUND)
     if user is not None and product.shop.owner_id == user.pk:
-        raise ApplicationError(_("You cannot buy from your own shop."), status=403, code="own_shop")
+        raise ApplicationError(_("You cannot buy from your own shop."), status=403, code=CheckoutErrorCode.OWN_SHOP)
     deal = Deal.objects.filter(pk=product.deal_id).first() if product.deal_id else None
     bought = 0
     if deal is not None and user is not None:
         bought = DealPurchase.objects.filter(deal=deal, buyer=user).values_list("quantity", flat=True).first() or 0
     limit = product_quantity_limit(product=product, deal=deal, bought=bought)
     if quantity > limit.allowed:
-        code = "sold_out" if limit.allowed == 0 else "quantity_unavailable"
+        code = CheckoutErrorCode.SOLD_OUT if limit.allowed == 0 else CheckoutErrorCode.QUANTITY_UNAVAILABLE
         raise ApplicationError(limit.reason, status=409, code=code, extra={"product": product.pk})
     return product
 
@@ -72,7 +73,7 @@ def cart_item_set_quantity(*, user, product_id: int, quantity: int) -> CartItem 
     cart = _locked_cart(user)
     item = CartItem.objects.filter(cart=cart, product_id=product_id).first()
     if item is None:
-        raise ApplicationError(_("That product is not in your cart."), status=404, code="not_in_cart")
+        raise ApplicationError(_("That product is not in your cart."), status=404, code=CheckoutErrorCode.NOT_IN_CART)
     if quantity == 0:
         item.delete()
         return None
@@ -87,7 +88,7 @@ def cart_item_remove(*, user, product_id: int) -> None:
     cart = _locked_cart(user)
     deleted, _details = CartItem.objects.filter(cart=cart, product_id=product_id).delete()
     if not deleted:
-        raise ApplicationError(_("That product is not in your cart."), status=404, code="not_in_cart")
+        raise ApplicationError(_("That product is not in your cart."), status=404, code=CheckoutErrorCode.NOT_IN_CART)
 
 
 def session_cart_items(session: MutableMapping) -> dict[int, int]:
@@ -111,7 +112,7 @@ def session_cart_item_add(*, session: MutableMapping, product_id: int, quantity:
 def session_cart_item_set_quantity(*, session: MutableMapping, product_id: int, quantity: int) -> None:
     items = session_cart_items(session)
     if product_id not in items:
-        raise ApplicationError(_("That product is not in your cart."), status=404, code="not_in_cart")
+        raise ApplicationError(_("That product is not in your cart."), status=404, code=CheckoutErrorCode.NOT_IN_CART)
     if quantity == 0:
         del items[product_id]
     else:

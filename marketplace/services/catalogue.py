@@ -19,6 +19,7 @@ from core.errors import ApplicationError
 from core.signals import send_on_commit
 from marketplace import signals
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
+from marketplace.errors import CatalogueErrorCode
 from marketplace.models import Category, Product, ProductStatus, ProductView, Shop, ShopStatus
 from marketplace.services.images import image_clean
 
@@ -67,7 +68,7 @@ def _full_clean(instance, *, exclude=None) -> None:
         fields = exc.message_dict
         field, messages = next(iter(fields.items()))
         message = messages[0] if field == "__all__" else f"{field}: {messages[0]}"
-        raise ApplicationError(message, code="invalid", extra={"fields": fields}) from exc
+        raise ApplicationError(message, code=CatalogueErrorCode.INVALID, extra={"fields": fields}) from exc
 
 
 # --- shops -------------------------------------------------------------------------------------
@@ -77,14 +78,18 @@ def _full_clean(instance, *, exclude=None) -> None:
 def shop_create(*, owner, name: str, slug: str = "", description: str = "", logo=None) -> Shop:
     """Open the user's one shop. ``slug`` defaults to one made from the name."""
     if Shop.objects.filter(owner=owner).exists():
-        raise ApplicationError(_("You already have a shop."), status=409, code="shop_exists")
+        raise ApplicationError(_("You already have a shop."), status=409, code=CatalogueErrorCode.SHOP_EXISTS)
     slug = (slug or slugify(name) or "").strip().lower()
     if not slug:
         raise ApplicationError(
-            _("Choose a web address for the shop (letters, digits and hyphens)."), code="invalid", extra={}
+            _("Choose a web address for the shop (letters, digits and hyphens)."),
+            code=CatalogueErrorCode.INVALID,
+            extra={},
         )
     if Shop.objects.filter(slug=slug).exists():
-        raise ApplicationError(_("That shop address is taken; choose another."), status=409, code="slug_taken")
+        raise ApplicationError(
+            _("That shop address is taken; choose another."), status=409, code=CatalogueErrorCode.SLUG_TAKEN
+        )
     shop = Shop(owner=owner, name=name.strip(), slug=slug, description=description.strip())
     _full_clean(shop, exclude=["logo", "owner"])
     if logo is not None:
@@ -150,7 +155,7 @@ def product_create(
     status: str = ProductStatus.DRAFT,
 ) -> Product:
     if status not in (ProductStatus.DRAFT, ProductStatus.ACTIVE):
-        raise ApplicationError(_("A new product is either a draft or active."), code="invalid_status")
+        raise ApplicationError(_("A new product is either a draft or active."), code=CatalogueErrorCode.INVALID_STATUS)
     product = Product(
         shop=shop,
         category=category,
@@ -176,16 +181,19 @@ def product_update(*, product: Product, **changes) -> Product:
     unknown = set(changes) - set(PRODUCT_EDITABLE)
     if unknown:
         raise ApplicationError(
-            _("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}, code="invalid"
+            _("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            code=CatalogueErrorCode.INVALID,
         )
     status = changes.get("status")
     if status is not None and status != product.status:
         if product.status == ProductStatus.HIDDEN:
             raise ApplicationError(
-                _("A moderator hid this product; only a moderator can restore it."), status=403, code="hidden"
+                _("A moderator hid this product; only a moderator can restore it."),
+                status=403,
+                code=CatalogueErrorCode.HIDDEN,
             )
         if status not in SELLER_STATUSES:
-            raise ApplicationError(_("Choose draft, active or removed."), code="invalid_status")
+            raise ApplicationError(_("Choose draft, active or removed."), code=CatalogueErrorCode.INVALID_STATUS)
     for key in ("title", "description"):
         if key in changes and changes[key] is not None:
             changes[key] = changes[key].strip()
@@ -206,7 +214,7 @@ def product_remove(*, product: Product, by) -> Product:
     is_owner = product.shop.owner_id == by.id
     target = ProductStatus.REMOVED if is_owner else ProductStatus.HIDDEN
     if is_owner and product.status == ProductStatus.HIDDEN:
-        raise ApplicationError(_("A moderator hid this product."), status=403, code="hidden")
+        raise ApplicationError(_("A moderator hid this product."), status=403, code=CatalogueErrorCode.HIDDEN)
     return _product_set_status(product=product, status=target)
 
 

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from marketplace.caching import product_tag
+from marketplace.errors import CheckoutErrorCode
 from marketplace.models import (
     Cart,
     CartItem,
@@ -66,14 +67,14 @@ def _sold_out(product: Product, left: int, *, in_sale: bool) -> ApplicationError
         message = (_("“%(title)s” is sold out in this sale.") if in_sale else _("“%(title)s” is sold out.")) % {
             "title": title
         }
-        code = "sold_out"
+        code = CheckoutErrorCode.SOLD_OUT
     else:
         message = (
             _("Only %(count)s of “%(title)s” left at the sale price.")
             if in_sale
             else _("Only %(count)s of “%(title)s” left.")
         ) % {"count": left, "title": title}
-        code = "quantity_unavailable"
+        code = CheckoutErrorCode.QUANTITY_UNAVAILABLE
     return ApplicationError(message, status=409, code=code, extra={"product": product.pk, "available": max(left, 0)})
 
 
@@ -96,7 +97,10 @@ def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int) -> 
             else _("You can buy at most %(limit)s of “%(title)s” in this sale.")
         ) % values
         raise ApplicationError(
-            message, status=409, code="limit_reached", extra={"product": product.pk, "limit": deal.per_buyer_limit}
+            message,
+            status=409,
+            code=CheckoutErrorCode.LIMIT_REACHED,
+            extra={"product": product.pk, "limit": deal.per_buyer_limit},
         )
 
 
@@ -120,27 +124,31 @@ def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Dec
     the cart, whose order subtotal reaches the minimum spend. Returns ``{shop_id: claim}``."""
     claims = list(VoucherClaim.objects.select_related("voucher__shop").filter(pk__in=claim_ids, user=buyer))
     if len(claims) != len(set(claim_ids)):
-        raise ApplicationError(_("That voucher is not one of yours."), code="invalid_voucher")
+        raise ApplicationError(_("That voucher is not one of yours."), code=CheckoutErrorCode.INVALID_VOUCHER)
     by_shop = {}
     for claim in claims:
         voucher = claim.voucher
         if claim.used_at is not None:
             raise ApplicationError(
-                _("Voucher “%(voucher)s” was already used.") % {"voucher": voucher}, status=409, code="voucher_used"
+                _("Voucher “%(voucher)s” was already used.") % {"voucher": voucher},
+                status=409,
+                code=CheckoutErrorCode.VOUCHER_USED,
             )
         if not voucher.valid_from <= now < voucher.valid_until:
             raise ApplicationError(
-                _("Voucher “%(voucher)s” is not valid now.") % {"voucher": voucher}, code="voucher_not_valid"
+                _("Voucher “%(voucher)s” is not valid now.") % {"voucher": voucher},
+                code=CheckoutErrorCode.VOUCHER_NOT_VALID,
             )
         if voucher.shop_id not in subtotals:
             raise ApplicationError(
                 _("Voucher “%(voucher)s” is for %(shop)s, which has nothing in your cart.")
                 % {"voucher": voucher, "shop": voucher.shop},
-                code="voucher_wrong_shop",
+                code=CheckoutErrorCode.VOUCHER_WRONG_SHOP,
             )
         if voucher.shop_id in by_shop:
             raise ApplicationError(
-                _("Only one voucher per shop (%(shop)s).") % {"shop": voucher.shop}, code="voucher_one_per_shop"
+                _("Only one voucher per shop (%(shop)s).") % {"shop": voucher.shop},
+                code=CheckoutErrorCode.VOUCHER_ONE_PER_SHOP,
             )
         subtotal = subtotals[voucher.shop_id]
         if subtotal < voucher.min_spend:
@@ -150,7 +158,7 @@ def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Dec
                     "(your items there come to %(subtotal)s)."
                 )
                 % {"voucher": voucher, "min_spend": voucher.min_spend, "shop": voucher.shop, "subtotal": subtotal},
-                code="voucher_min_spend",
+                code=CheckoutErrorCode.VOUCHER_MIN_SPEND,
             )
         by_shop[voucher.shop_id] = claim
     return by_shop
@@ -160,7 +168,9 @@ def _use_claim(*, claim: VoucherClaim, now: datetime) -> Decimal:
     voucher = claim.voucher
     if not VoucherClaim.objects.filter(pk=claim.pk, used_at__isnull=True).update(used_at=now):
         raise ApplicationError(
-            _("Voucher “%(voucher)s” was already used.") % {"voucher": voucher}, status=409, code="voucher_used"
+            _("Voucher “%(voucher)s” was already used.") % {"voucher": voucher},
+            status=409,
+            code=CheckoutErrorCode.VOUCHER_USED,
         )
     return voucher.discount
 
@@ -196,10 +206,10 @@ def _order_place(
     quantities: dict[int, int] = defaultdict(int)
     for product_id, quantity in items:
         if quantity < 1:
-            raise ApplicationError(_("Quantity must be at least 1."), code="invalid_quantity")
+            raise ApplicationError(_("Quantity must be at least 1."), code=CheckoutErrorCode.INVALID_QUANTITY)
         quantities[product_id] += quantity
     if not quantities:
-        raise ApplicationError(_("Your cart is empty."), code="cart_empty")
+        raise ApplicationError(_("Your cart is empty."), code=CheckoutErrorCode.CART_EMPTY)
 
     # 1. Read and validate; nothing is locked yet.
     annotated = product_annotate_prices(Product.objects.select_related("shop"), now=now)
@@ -212,9 +222,11 @@ def _order_place(
                 if product
                 else _("A product in your cart is no longer available.")
             )
-            raise ApplicationError(message, status=409, code="unavailable", extra={"product": product_id})
+            raise ApplicationError(
+                message, status=409, code=CheckoutErrorCode.UNAVAILABLE, extra={"product": product_id}
+            )
         if product.shop.owner_id == buyer.pk:
-            raise ApplicationError(_("You cannot buy from your own shop."), status=403, code="own_shop")
+            raise ApplicationError(_("You cannot buy from your own shop."), status=403, code=CheckoutErrorCode.OWN_SHOP)
 
     by_shop: dict[int, list[Product]] = defaultdict(list)
     for product_id in sorted(quantities):
@@ -367,7 +379,7 @@ def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: b
         raise ApplicationError(
             _("A checkout with this Idempotency-Key is still in progress; retry in a moment."),
             status=409,
-            code="idempotency_in_progress",
+            code=CheckoutErrorCode.IDEMPOTENCY_IN_PROGRESS,
         )
     same_vouchers = record.request_hash[:32] == fingerprint[:32]
     # After a successful checkout the cart is empty: that is this request's own doing.
@@ -379,7 +391,7 @@ def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: b
                 "changed). Use a new key for a new request."
             ),
             status=422,
-            code="idempotency_key_reused",
+            code=CheckoutErrorCode.IDEMPOTENCY_KEY_REUSED,
         )
     return CheckoutOutcome(record.response_status, record.response_body, replayed=True)
 
@@ -399,7 +411,9 @@ def checkout_submit(
     if not idempotency_key:
         return _checkout_attempt(buyer=buyer, voucher_claim_ids=voucher_claim_ids, record=None)
     if len(idempotency_key) > 255:
-        raise ApplicationError(_("Idempotency-Key is longer than 255 characters."), code="invalid_idempotency_key")
+        raise ApplicationError(
+            _("Idempotency-Key is longer than 255 characters."), code=CheckoutErrorCode.INVALID_IDEMPOTENCY_KEY
+        )
     fingerprint, cart_empty = _checkout_fingerprint(buyer=buyer, voucher_claim_ids=voucher_claim_ids)
     record = CheckoutRequest.objects.filter(user=buyer, key=idempotency_key).first()
     if record is None:

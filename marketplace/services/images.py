@@ -22,6 +22,7 @@ from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
 from marketplace.caching import TAG_LISTS, product_tag
+from marketplace.errors import CatalogueErrorCode
 from marketplace.models import Product, ProductImage
 
 #: Formats accepted, with the extension we give the cleaned file.
@@ -39,7 +40,7 @@ class CleanImage:
     height: int
 
 
-def _refuse(message: str, code: str) -> ApplicationError:
+def _refuse(message: str, code: CatalogueErrorCode) -> ApplicationError:
     return ApplicationError(message, status=400, code=code)
 
 
@@ -51,7 +52,7 @@ def _too_many_pixels(size: str = "") -> ApplicationError:
             else _("The image has too many pixels; at most %(limit)s pixels are accepted.")
         )
         % {"size": size, "limit": f"{settings.IMAGE_MAX_PIXELS:,}"},
-        "image_too_many_pixels",
+        CatalogueErrorCode.IMAGE_TOO_MANY_PIXELS,
     )
 
 
@@ -62,10 +63,10 @@ def image_clean(*, upload) -> CleanImage:
         limit_mb = settings.IMAGE_MAX_UPLOAD_BYTES / (1024 * 1024)
         raise _refuse(
             _("The file is too large: images may be at most %(size)s MB.") % {"size": f"{limit_mb:g}"},
-            "image_too_large",
+            CatalogueErrorCode.IMAGE_TOO_LARGE,
         )
     if size == 0:
-        raise _refuse("The file is empty.", "image_invalid")
+        raise _refuse("The file is empty.", CatalogueErrorCode.IMAGE_INVALID)
     # Pillow refuses (DecompressionBombError) past twice this and warns past it: the warning is
     # turned into an error, and the explicit check below is a second guard.
     Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
@@ -77,7 +78,7 @@ def image_clean(*, upload) -> CleanImage:
         with probe:
             width, height, fmt = probe.width, probe.height, probe.format
             if fmt not in FORMATS:
-                raise _refuse("Only JPEG, PNG and WebP images are accepted.", "image_format")
+                raise _refuse("Only JPEG, PNG and WebP images are accepted.", CatalogueErrorCode.IMAGE_FORMAT)
             if width * height > settings.IMAGE_MAX_PIXELS:
                 raise _too_many_pixels(f"{width}×{height}")
             probe.load()
@@ -87,7 +88,9 @@ def image_clean(*, upload) -> CleanImage:
     except ApplicationError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise _refuse("The file is not a JPEG, PNG or WebP image, or it is damaged.", "image_invalid") from exc
+        raise _refuse(
+            "The file is not a JPEG, PNG or WebP image, or it is damaged.", CatalogueErrorCode.IMAGE_INVALID
+        ) from exc
     return CleanImage(
         content=ContentFile(_encode(image, fmt), name=f"{uuid.uuid4().hex}.{FORMATS[fmt]}"),
         format=fmt,
@@ -135,7 +138,7 @@ def product_image_add(*, product: Product, upload) -> ProductImage:
         raise ApplicationError(
             _("A product can have at most %(count)s images.") % {"count": MAX_IMAGES_PER_PRODUCT},
             status=400,
-            code="too_many_images",
+            code=CatalogueErrorCode.TOO_MANY_IMAGES,
         )
     image = ProductImage(
         product=product,

@@ -21,6 +21,7 @@ from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
 from marketplace.caching import product_tag
+from marketplace.errors import OrderErrorCode
 from marketplace.models import (
     Deal,
     DealPurchase,
@@ -67,14 +68,14 @@ def _refused(order: Order, action: str) -> ApplicationError:
         _("Order #%(number)s is %(status)s, so it cannot be %(action)s.")
         % {"number": order.pk, "status": order.get_status_display().lower(), "action": action},
         status=409,
-        code="invalid_transition",
+        code=OrderErrorCode.INVALID_TRANSITION,
         extra={"status": order.status},
     )
 
 
 def _require(condition: bool, message: str) -> None:
     if not condition:
-        raise ApplicationError(message, status=403, code="permission_denied")
+        raise ApplicationError(message, status=403, code=OrderErrorCode.PERMISSION_DENIED)
 
 
 def _release(order: Order, *, reason: str) -> None:
@@ -138,7 +139,7 @@ def _expired(order: Order) -> ApplicationError:
         _("Order #%(number)s was not paid in time and has expired; its items went back on sale.")
         % {"number": order.pk},
         status=409,
-        code="order_expired",
+        code=OrderErrorCode.ORDER_EXPIRED,
     )
 
 
@@ -156,7 +157,9 @@ def order_pay(*, order: Order, buyer, backend: PaymentBackend | None = None) -> 
     backend = backend or get_payment_backend()
     result = backend.charge(order_id=order.pk, amount=order.total, currency=order.currency, buyer_id=buyer.pk)
     if not result.ok:
-        raise ApplicationError(result.message or _("The payment was declined."), status=402, code="payment_failed")
+        raise ApplicationError(
+            result.message or _("The payment was declined."), status=402, code=OrderErrorCode.PAYMENT_FAILED
+        )
     with transaction.atomic():
         now = timezone.now()
         in_time = Q(expires_at__isnull=True) | Q(expires_at__gt=now)

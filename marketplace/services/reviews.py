@@ -18,6 +18,7 @@ from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
 from marketplace.caching import TAG_LISTS, product_tag
+from marketplace.errors import ReviewErrorCode
 from marketplace.models import OrderStatus, Product, Review, ReviewImage, Shop, Visibility
 from marketplace.selectors.orders import order_line_get_reviewable
 from marketplace.services.images import image_clean
@@ -53,13 +54,14 @@ def review_create(*, author, order_line_id: int, rating: int, text: str = "", im
     and cleaned like product images. Reviewing a delivered order completes it."""
     line = order_line_get_reviewable(user=author, line_id=order_line_id)
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise ApplicationError(_("The rating must be a whole number from 1 to 5."), code="invalid_rating")
+        raise ApplicationError(_("The rating must be a whole number from 1 to 5."), code=ReviewErrorCode.INVALID_RATING)
     text = text.strip()
     if len(text) > 4000:
-        raise ApplicationError(_("Reviews are at most 4000 characters."), code="text_too_long")
+        raise ApplicationError(_("Reviews are at most 4000 characters."), code=ReviewErrorCode.TEXT_TOO_LONG)
     if len(images) > MAX_IMAGES_PER_REVIEW:
         raise ApplicationError(
-            _("At most %(count)s images per review.") % {"count": MAX_IMAGES_PER_REVIEW}, code="too_many_images"
+            _("At most %(count)s images per review.") % {"count": MAX_IMAGES_PER_REVIEW},
+            code=ReviewErrorCode.TOO_MANY_IMAGES,
         )
     cleaned = [image_clean(upload=upload) for upload in images]
     order = line.order
@@ -75,7 +77,9 @@ def review_create(*, author, order_line_id: int, rating: int, text: str = "", im
                 text=text,
             )
     except IntegrityError as exc:  # a concurrent request reviewed the same line first
-        raise ApplicationError(_("You already reviewed this purchase."), status=409, code="already_reviewed") from exc
+        raise ApplicationError(
+            _("You already reviewed this purchase."), status=409, code=ReviewErrorCode.ALREADY_REVIEWED
+        ) from exc
     for clean in cleaned:
         image = ReviewImage(review=review)
         image.image.save(clean.content.name, clean.content, save=False)
@@ -93,7 +97,7 @@ def review_set_visibility(*, review: Review, status: str) -> bool:
     """Hide or restore a review (moderators). Returns False if it already had that status.
     Hidden reviews leave the product's and shop's ratings."""
     if status not in Visibility.values:
-        raise ApplicationError(_("Unknown visibility."), code="invalid_status")
+        raise ApplicationError(_("Unknown visibility."), code=ReviewErrorCode.INVALID_STATUS)
     _lock(product_id=review.product_id, shop_id=review.shop_id)
     changed = Review.objects.filter(pk=review.pk).exclude(status=status).update(status=status)
     if changed:

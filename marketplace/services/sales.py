@@ -20,6 +20,7 @@ from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
 from marketplace.caching import TAG_ALL
+from marketplace.errors import SaleErrorCode
 from marketplace.models import (
     Deal,
     DealStatus,
@@ -187,27 +188,33 @@ def deal_enrol(
     now = now or timezone.now()
     product = Product.objects.filter(id=product_id, shop__owner=user).select_related("shop").first()
     if product is None:
-        raise ApplicationError(_("You can only enrol your own shop's products."), status=403, code="not_your_product")
+        raise ApplicationError(
+            _("You can only enrol your own shop's products."), status=403, code=SaleErrorCode.NOT_YOUR_PRODUCT
+        )
     if product.status != ProductStatus.ACTIVE:
-        raise ApplicationError(_("Only products on sale in your shop can join a sale."), code="product_not_active")
+        raise ApplicationError(
+            _("Only products on sale in your shop can join a sale."), code=SaleErrorCode.PRODUCT_NOT_ACTIVE
+        )
     if now >= sale.starts_at:
-        raise ApplicationError(_("Enrolment for this sale has closed."), status=409, code="enrolment_closed")
+        raise ApplicationError(
+            _("Enrolment for this sale has closed."), status=409, code=SaleErrorCode.ENROLMENT_CLOSED
+        )
     if (deal_price is None) == (percent_off is None):
-        raise ApplicationError(_("Give either a deal price or a percentage off."), code="price_or_percent")
+        raise ApplicationError(_("Give either a deal price or a percentage off."), code=SaleErrorCode.PRICE_OR_PERCENT)
     if deal_price is not None and not (Decimal("0") < deal_price < product.price):
         raise ApplicationError(
             _("The deal price must be above 0 and below the product's price (%(price)s).") % {"price": product.price},
-            code="bad_deal_price",
+            code=SaleErrorCode.BAD_DEAL_PRICE,
         )
     if percent_off is not None and not 1 <= percent_off <= 99:
-        raise ApplicationError(_("The percentage off must be between 1 and 99."), code="bad_percent_off")
+        raise ApplicationError(_("The percentage off must be between 1 and 99."), code=SaleErrorCode.BAD_PERCENT_OFF)
     if flash_quantity is not None and not 1 <= flash_quantity <= product.stock:
         raise ApplicationError(
             _("The flash quantity must be between 1 and the product's stock (%(stock)s).") % {"stock": product.stock},
-            code="bad_flash_quantity",
+            code=SaleErrorCode.BAD_FLASH_QUANTITY,
         )
     if per_buyer_limit is not None and per_buyer_limit < 1:
-        raise ApplicationError(_("The per-buyer limit must be at least 1."), code="bad_per_buyer_limit")
+        raise ApplicationError(_("The per-buyer limit must be at least 1."), code=SaleErrorCode.BAD_PER_BUYER_LIMIT)
 
     terms = {
         "deal_price": deal_price,
@@ -219,7 +226,9 @@ def deal_enrol(
     deal, created = Deal.objects.select_for_update().get_or_create(sale=sale, product=product, defaults=terms)
     if not created:
         if deal.status == DealStatus.APPROVED:
-            raise ApplicationError(_("This product's deal is already approved."), status=409, code="deal_approved")
+            raise ApplicationError(
+                _("This product's deal is already approved."), status=409, code=SaleErrorCode.DEAL_APPROVED
+            )
         for name, value in terms.items():
             setattr(deal, name, value)
         deal.save(update_fields=list(terms))
@@ -258,13 +267,17 @@ def voucher_create(
     """A "spend ``min_spend``, save ``discount``" voucher for the user's own shop, ``total``
     claims at most."""
     if shop.owner_id != user.id:
-        raise ApplicationError(_("Only the shop's owner can offer its vouchers."), status=403, code="not_your_shop")
+        raise ApplicationError(
+            _("Only the shop's owner can offer its vouchers."), status=403, code=SaleErrorCode.NOT_YOUR_SHOP
+        )
     if total < 1:
-        raise ApplicationError(_("Offer at least one voucher."), code="bad_total")
+        raise ApplicationError(_("Offer at least one voucher."), code=SaleErrorCode.BAD_TOTAL)
     if not Decimal("0") < discount < min_spend:
-        raise ApplicationError(_("The saving must be above 0 and below the minimum spend."), code="bad_discount")
+        raise ApplicationError(
+            _("The saving must be above 0 and below the minimum spend."), code=SaleErrorCode.BAD_DISCOUNT
+        )
     if valid_until <= valid_from:
-        raise ApplicationError(_("The voucher must end after it starts."), code="bad_validity")
+        raise ApplicationError(_("The voucher must end after it starts."), code=SaleErrorCode.BAD_VALIDITY)
     voucher = Voucher(
         shop=shop,
         title=title,
@@ -287,23 +300,31 @@ def voucher_claim(*, user, voucher_id: int, now: datetime | None = None) -> Vouc
     now = now or timezone.now()
     voucher = Voucher.objects.filter(id=voucher_id).select_related("shop").first()
     if voucher is None:
-        raise ApplicationError(_("No such voucher."), status=404, code="not_found")
+        raise ApplicationError(_("No such voucher."), status=404, code=SaleErrorCode.NOT_FOUND)
     if voucher.shop.owner_id == user.id:
-        raise ApplicationError(_("You can't claim your own shop's voucher."), status=403, code="own_voucher")
+        raise ApplicationError(
+            _("You can't claim your own shop's voucher."), status=403, code=SaleErrorCode.OWN_VOUCHER
+        )
     if voucher.valid_until <= now:
-        raise ApplicationError(_("This voucher has expired."), status=409, code="voucher_expired")
+        raise ApplicationError(_("This voucher has expired."), status=409, code=SaleErrorCode.VOUCHER_EXPIRED)
     if VoucherClaim.objects.filter(voucher_id=voucher_id, user=user).exists():
-        raise ApplicationError(_("You have already claimed this voucher."), status=409, code="already_claimed")
+        raise ApplicationError(
+            _("You have already claimed this voucher."), status=409, code=SaleErrorCode.ALREADY_CLAIMED
+        )
     try:
         with transaction.atomic():
             taken = Voucher.objects.filter(id=voucher_id, claimed_count__lt=F("total")).update(
                 claimed_count=F("claimed_count") + 1
             )
             if not taken:
-                raise ApplicationError(_("All of these vouchers have been claimed."), status=409, code="vouchers_gone")
+                raise ApplicationError(
+                    _("All of these vouchers have been claimed."), status=409, code=SaleErrorCode.VOUCHERS_GONE
+                )
             return VoucherClaim.objects.create(voucher_id=voucher_id, user=user)
     except IntegrityError as exc:
-        raise ApplicationError(_("You have already claimed this voucher."), status=409, code="already_claimed") from exc
+        raise ApplicationError(
+            _("You have already claimed this voucher."), status=409, code=SaleErrorCode.ALREADY_CLAIMED
+        ) from exc
 
 
 # --- Leaderboards ---------------------------------------------------------------------------------

@@ -1,0 +1,29 @@
+"""Community's error codes: one enum per domain, used by every ``ApplicationError`` community
+raises (``core.errors``). docs/api.md lists them all with their HTTP status and meaning."""
+
+from core.errors import ErrorCode
+
+
+class AccountErrorCode(ErrorCode):
+    """Sign-up, accounts and follows."""
+
+    NOT_FOUND = "not_found"
+    USERNAME_TAKEN = "username_taken"
+    INVALID_USER = "invalid_user"
+    SELF_FOLLOW = "self_follow"
+
+
+class QAErrorCode(ErrorCode):
+    """Questions, answers and votes."""
+
+    NOT_FOUND = "not_found"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    NOT_AUTHOR = "not_author"
+    NOT_ASKER = "not_asker"
+    HIDDEN = "hidden"
+    TOO_LATE = "too_late"
+    OWN_QUESTION = "own_question"
+    OWN_ANSWER = "own_answer"
+    ALREADY_ANSWERED = "already_answered"
+    INVALID_VOTE = "invalid_vote"
