@@ -7,4 +7,7 @@ class CommunityConfig(AppConfig):
     verbose_name = "Community"
 
     def ready(self):
-        from community import receivers  # noqa: F401  (connects the domain-signal receivers)
+        import community.receivers  # noqa: F401  (importing it connects the domain-signal receivers)
+        from community import slots
+
+        slots.register()  # the product page's Q&A summary, the shop page's follow button

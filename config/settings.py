@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last (innermost): renders per-request page slots into the finished HTML (core/slots.py).
+    "core.slots.SlotMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -305,8 +307,6 @@ PAYMENT_BACKEND = env("PAYMENT_BACKEND", default="marketplace.payments.Simulated
 IMAGE_MAX_UPLOAD_BYTES = env.int("IMAGE_MAX_UPLOAD_BYTES", default=8 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 QUESTION_ROUTING_INVITES = env.int("QUESTION_ROUTING_INVITES", default=5)
-#: Templates upper apps add to marketplace pages, by slot (marketplace never names them itself).
-MARKETPLACE_PAGE_EXTENSIONS = {"shop_actions": ["community/_shop_actions.html"]}
 # --- community ---
 QUESTION_ROUTING_WEEKLY_CAP = env.int("QUESTION_ROUTING_WEEKLY_CAP", default=3)  # invitations per person per 7 days
 COMMUNITY_EDIT_WINDOW_MINUTES = env.int("COMMUNITY_EDIT_WINDOW_MINUTES", default=15)

@@ -86,8 +86,8 @@ def shop_get_followable(*, slug: str) -> "Shop":
     return shop_get_public(slug=slug)
 
 
-def shop_is_followed(*, shop: "Shop", user: User) -> bool:
-    return user.is_authenticated and ShopFollow.objects.filter(shop=shop, user=user).exists()
+def shop_is_followed(*, shop_id: int, user: User) -> bool:
+    return user.is_authenticated and ShopFollow.objects.filter(shop_id=shop_id, user=user).exists()
 
 
 def user_is_followed(*, user: User, viewer: User) -> bool:

@@ -107,6 +107,35 @@ def question_get_visible(*, question_id: int, user: User | None = None, with_ans
     return get_object_or_404(question_list(user=user, with_answers=with_answers), pk=question_id)
 
 
+#: The product page's Q&A summary shows this many answered questions.
+SUMMARY_QUESTIONS = 2
+
+
+def qa_product_tag(product_id: int) -> str:
+    """The cache tag of a product's Q&A: the product page (which shows :func:`question_summary`)
+    depends on it, and every Q&A write about the product bumps it on commit."""
+    return f"qa:v:p:{product_id}"
+
+
+def question_summary(*, product_id: int) -> dict:
+    """What the product page shows of its Q&A: ``count`` (visible questions) and ``top`` — up to
+    :data:`SUMMARY_QUESTIONS` answered questions, most answered first, each with ``best_answer``
+    (a list of at most one: verified buyers first, then the most helpful; ``is_verified_buyer``
+    annotated). One query when nobody asked yet, three otherwise, whatever the numbers. The
+    product is public: the caller checked (``product_is_public``)."""
+    questions = Question.objects.filter(product_id=product_id, status=ContentStatus.VISIBLE)
+    count = questions.count()
+    if not count:
+        return {"count": 0, "top": []}
+    top = (
+        questions.filter(answer_count__gt=0)
+        .select_related("author")
+        .prefetch_related(Prefetch("answers", _visible_answers(None)[:1], to_attr="best_answer"))
+        .order_by("-answer_count", "-created_at", "-id")[:SUMMARY_QUESTIONS]
+    )
+    return {"count": count, "top": list(top)}
+
+
 def answer_get_visible(*, answer_id: int) -> Answer:
     return get_object_or_404(
         Answer.objects.select_related("question", "author").filter(

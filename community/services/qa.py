@@ -22,10 +22,11 @@ from community.models import (
     QuestionInvitation,
     User,
 )
-from community.selectors.qa import question_routing_candidates
+from community.selectors.qa import qa_product_tag, question_routing_candidates
 from community.services.activity import activity_record
 from community.services.feeds import question_feed_rebuild_soon
 from community.services.notifications import notification_create, notifications_create_bulk
+from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
 from marketplace.selectors.catalogue import product_is_public
@@ -35,6 +36,12 @@ if TYPE_CHECKING:
 
 QUESTION_MIN_LENGTH = 10
 ANSWER_MIN_LENGTH = 2
+
+
+def _qa_changed(product_id: int) -> None:
+    """The product page shows the product's Q&A summary (its ``product.below_description``
+    slot, cached with the page): refresh it when this transaction commits."""
+    bump_on_commit(qa_product_tag(product_id))
 
 
 def _edit_window() -> timedelta:
@@ -107,6 +114,7 @@ def question_ask(*, author: User, product: "Product", text: str) -> Question:
 
     enqueue_on_commit(question_route, question.pk)
     question_feed_rebuild_soon(user_id=author.pk)
+    _qa_changed(product.pk)
     return question
 
 
@@ -120,6 +128,7 @@ def _edit_text(*, user: User, content: Question | Answer, text: str, what: str, 
 def question_edit(*, user: User, question: Question, text: str) -> Question:
     """The author edits their question within the edit window."""
     _edit_text(user=user, content=question, text=text, what="question", minimum=QUESTION_MIN_LENGTH, maximum=1000)
+    _qa_changed(question.product_id)
     return question
 
 
@@ -129,6 +138,7 @@ def question_delete(*, user: User, question: Question) -> None:
     if question.author_id != user.pk:
         raise ApplicationError(_("You can only delete your own question."), status=403, code=QAErrorCode.NOT_AUTHOR)
     question.delete()
+    _qa_changed(question.product_id)
 
 
 @transaction.atomic
@@ -136,6 +146,8 @@ def question_set_status(*, question: Question, status: str) -> bool:
     """Moderation: hide or restore a question. True if it changed."""
     changed = Question.objects.filter(pk=question.pk).exclude(status=status).update(status=status)
     question.status = status
+    if changed:
+        _qa_changed(question.product_id)
     return bool(changed)
 
 
@@ -178,6 +190,7 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
         dedupe_key=f"answer:{answer.pk}",
     )
     question_feed_rebuild_soon(user_id=author.pk)
+    _qa_changed(question.product_id)
     return answer
 
 
@@ -185,6 +198,7 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
 def answer_edit(*, user: User, answer: Answer, text: str) -> Answer:
     """The author edits their answer within the edit window."""
     _edit_text(user=user, content=answer, text=text, what="answer", minimum=ANSWER_MIN_LENGTH, maximum=4000)
+    _qa_changed(answer.question.product_id)
     return answer
 
 
@@ -199,6 +213,7 @@ def answer_delete(*, user: User, answer: Answer) -> None:
     Answer.objects.filter(pk=answer.pk).delete()
     if locked == ContentStatus.VISIBLE:
         Question.objects.filter(pk=answer.question_id, answer_count__gt=0).update(answer_count=F("answer_count") - 1)
+        _qa_changed(answer.question.product_id)
 
 
 @transaction.atomic
@@ -212,6 +227,7 @@ def answer_set_status(*, answer: Answer, status: str) -> bool:
         if delta < 0:
             counted = counted.filter(answer_count__gt=0)
         counted.update(answer_count=F("answer_count") + delta)
+        _qa_changed(answer.question.product_id)
     answer.status = status
     return bool(changed)
 
@@ -268,8 +284,10 @@ def answer_vote(*, user: User, answer: Answer, value: int) -> AnswerVote:
             _count_vote(answer.pk, value, +1)
             vote.value = value
             vote.save(update_fields=["value", "updated_at"])
+            _qa_changed(answer.question.product_id)
         return vote
     _count_vote(answer.pk, value, +1)
+    _qa_changed(answer.question.product_id)
     activity_record(
         user_id=user.pk, kind=ActivityKind.VOTED, product_id=answer.question.product_id, ref=f"vote:{answer.pk}"
     )
@@ -283,6 +301,7 @@ def answer_unvote(*, user: User, answer: Answer) -> bool:
         return False
     vote.delete()
     _count_vote(answer.pk, vote.value, -1)
+    _qa_changed(answer.question.product_id)
     return True
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import slots
 from core.cache import cached
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
@@ -160,7 +161,8 @@ def shop_detail(request, slug):
         return {"title": shop.name, "html": html, "shop": shop}, expires_at
 
     key = _key(f"cat:page:shop:{slug}", list_params(request.GET))
-    return _serve(request, key=key, tags=(TAG_ALL, TAG_LISTS), build=build, template="marketplace/shop.html")
+    tags = (TAG_ALL, TAG_LISTS, *slots.page_tags("shop", shop_slug=slug))
+    return _serve(request, key=key, tags=tags, build=build, template="marketplace/shop.html")
 
 
 def _product_value(product, *, preview: bool = False) -> dict:
@@ -189,7 +191,9 @@ def product_detail(request, pk: int):
         product = selectors.product_get_public(product_id=pk, now=now)
         return _product_value(product), _timestamp(selectors.product_next_price_change(product_id=pk, now=now))
 
-    key, tags = f"cat:page:product:{pk}:{get_language()}", (TAG_ALL, product_tag(pk))
+    key = f"cat:page:product:{pk}:{get_language()}"
+    # Upper apps' shared contributions to the page's slots (the Q&A summary) are cached with it.
+    tags = (TAG_ALL, product_tag(pk), *slots.page_tags("product", product_id=pk))
     if _pristine(request) or not request.user.is_authenticated:
         return _serve(request, key=key, tags=tags, build=build)
     try:

@@ -81,18 +81,6 @@ def test_following_needs_login(client):
     assert r.status_code == 302 and "/accounts/login/" in r.url
 
 
-def test_shop_follow_button_tag_renders_state(rf, user):
-    from django.template import Context, Template
-
-    shop = ShopFactory()
-    request = rf.get("/shops/x/")
-    request.user = user
-    tpl = Template("{% load community_tags %}{% shop_follow_button shop %}")
-    assert "Follow " + shop.name in tpl.render(Context({"request": request, "shop": shop}))
-    ShopFollow.objects.create(user=user, shop=shop)
-    assert "unfollow" in tpl.render(Context({"request": request, "shop": shop}))
-
-
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("kind", ["followers", "following"])
 def test_follower_lists_query_count(client, django_assert_num_queries, n, kind):

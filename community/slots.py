@@ -1,0 +1,58 @@
+"""What community renders into other apps' pages (core/slots.py), registered in
+``CommunityConfig.ready()``. Each function takes the slot's values as keyword arguments and
+ignores the ones it does not use (``**_``), so a page may pass more later."""
+
+from urllib.parse import quote
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from community.selectors.people import shop_is_followed
+from community.selectors.qa import qa_product_tag, question_summary
+from core import slots
+from marketplace.selectors.catalogue import product_is_public
+
+
+def product_questions(*, product, **_values) -> str:
+    """``product.below_description`` (shared, cached with the product page; tag
+    :func:`qa_product_tag`, bumped by every Q&A write about the product): how many questions
+    shoppers asked and the two most answered, each with its best answer and the verified-buyer
+    badge, and the way to ask. Nothing for a product that is not public (the owner's preview)."""
+    if not product_is_public(product):
+        return ""
+    summary = question_summary(product_id=product.pk)
+    return render_to_string("community/_product_questions_slot.html", {"product": product, **summary})
+
+
+def product_questions_tags(*, product_id, **_keys) -> list[str]:
+    return [qa_product_tag(product_id)]
+
+
+def shop_follow_button(*, request, shop_id, shop_slug, shop_name, owner_id, **_values) -> str:
+    """``shop.actions`` (per request: it depends on the visitor). Anonymous visitors get a
+    "log in to follow" link without a query; signed-in ones one indexed EXISTS."""
+    user = request.user
+    next_url = request.get_full_path()
+    if not user.is_authenticated:
+        return format_html(
+            '<a class="button" href="{}?next={}">{}</a>',
+            reverse("login"),
+            quote(next_url),
+            _("Log in to follow %(name)s") % {"name": shop_name},
+        )
+    if user.pk == owner_id:
+        return ""
+    context = {
+        "shop_slug": shop_slug,
+        "shop_name": shop_name,
+        "is_following": shop_is_followed(shop_id=shop_id, user=user),
+        "next": next_url,
+    }
+    return render_to_string("community/_shop_follow_button.html", context, request=request)
+
+
+def register() -> None:
+    slots.register("product.below_description", product_questions, order=10, tags=product_questions_tags)
+    slots.register("shop.actions", shop_follow_button, order=10, per_request=True)

@@ -1,0 +1,176 @@
+"""Page slots: named places in a page that another app fills, so a lower app's template never
+names an upper app (docs/architecture.md, "Page slots").
+
+A page declares a slot where it renders it::
+
+    {% load slots %}{% slot "product.below_description" product=product product_id=product.pk %}
+
+and the app that fills it registers a contribution in its ``AppConfig.ready()``::
+
+    from core import slots
+    slots.register("product.below_description", qa_summary, order=20, tags=qa_product_tags)
+
+Slot names are ``<page>.<place>``. The pages document the values each slot passes; the table in
+docs/architecture.md lists them all. Several apps may fill one slot: contributions render in
+``order`` (then by name). A contribution that raises is logged (logger ``core.slots``, with the
+traceback) and renders nothing: an upper app's bug never takes a base page down.
+
+Two kinds of contribution, because pages are cached (docs/marketplace-catalogue.md):
+
+* **Shared** (the default): the same for every visitor. It is rendered into the page and cached
+  with it. ``render(**values)`` gets the slot's values and never the visitor. When its content
+  can change by itself (a question answered, a room going live, a vote closing), it names the
+  cache tags it depends on — ``tags(**page_keys) -> [tag, ...]`` — and its owner bumps them on
+  commit (``core.cache.bump_on_commit``). A cached page adds :func:`page_tags` of its slots to its
+  own tags, so a bump makes the next request re-render the page: nothing is frozen for longer
+  than the owner wants, and a cache hit still costs one round trip.
+* **Per request** (``per_request=True``): per visitor (a follow button) or to the second. The
+  slot leaves a marker in the HTML, and :class:`SlotMiddleware` renders the contribution into
+  every response, after every cache — also into a page served whole from the anonymous cache.
+  ``render(*, request, **plain_values)`` gets the request and only the slot's plain values
+  (``str``, ``int``, ``float``, ``bool``, ``None``: ids, slugs, names), because the objects are
+  gone when the page comes from the cache. It runs on every request: keep it to no query for
+  anonymous visitors and one or two for signed-in ones.
+"""
+
+import base64
+import binascii
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.utils.safestring import SafeString, mark_safe
+
+logger = logging.getLogger(__name__)
+
+SLOT_NAME = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
+_MARKER = re.compile(rb"<!--jishi-slot:([A-Za-z0-9_=-]+)-->")
+_MARKER_START = b"<!--jishi-slot:"
+_PLAIN = (str, int, float, bool, type(None))
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one app renders into one slot."""
+
+    slot: str
+    render: Callable[..., str]
+    order: int = 100
+    tags: Callable[..., Iterable[str]] | None = None
+    per_request: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.render.__module__}.{self.render.__qualname__}"
+
+
+_registry: dict[str, list[Contribution]] = {}
+
+
+def register(
+    slot: str,
+    render: Callable[..., str],
+    *,
+    order: int = 100,
+    tags: Callable[..., Iterable[str]] | None = None,
+    per_request: bool = False,
+) -> Contribution:
+    """Fill ``slot`` with ``render`` (call from ``AppConfig.ready()``; registering the same
+    function again replaces it). See the module docstring for the two kinds; ``tags`` is for
+    shared contributions only."""
+    if not SLOT_NAME.match(slot):
+        raise ValueError(f"A slot is named <page>.<place> in lower case, not {slot!r}")
+    if per_request and tags is not None:
+        raise ValueError("A per-request contribution is never cached: it takes no cache tags")
+    contribution = Contribution(slot=slot, render=render, order=order, tags=tags, per_request=per_request)
+    unregister(slot, render)
+    _registry.setdefault(slot, []).append(contribution)
+    _registry[slot].sort(key=lambda c: (c.order, c.name))
+    return contribution
+
+
+def unregister(slot: str, render: Callable[..., str]) -> None:
+    """Take ``render`` out of ``slot`` (tests; an app switched off)."""
+    _registry[slot] = [c for c in _registry.get(slot, []) if c.render is not render]
+
+
+def contributions(slot: str) -> list[Contribution]:
+    return list(_registry.get(slot, ()))
+
+
+def registered_slots() -> list[str]:
+    """Every slot that has a contribution (the layering test checks each is on a page)."""
+    return sorted(slot for slot, filled in _registry.items() if filled)
+
+
+def page_tags(page: str, **keys) -> tuple[str, ...]:
+    """The cache tags that the shared contributions to the slots of ``page`` (every slot named
+    ``<page>.*``) depend on, for this page's ``keys`` (e.g. ``product_id=7``). A view that caches
+    the page adds them to the page's own tags."""
+    prefix = f"{page}."
+    found: list[str] = []
+    for slot, filled in _registry.items():
+        if slot.startswith(prefix):
+            for contribution in filled:
+                if contribution.tags is not None:
+                    found.extend(tag for tag in contribution.tags(**keys) if tag not in found)
+    return tuple(found)
+
+
+def _call(contribution: Contribution, **kwargs) -> str:
+    try:
+        return str(contribution.render(**kwargs) or "")
+    except Exception:  # noqa: BLE001 - one app's broken slot must not take the page down
+        logger.exception("Slot contribution %s to %s failed; it renders nothing", contribution.name, contribution.slot)
+        return ""
+
+
+def _marker(contribution: Contribution, values: dict) -> str:
+    plain = {key: value for key, value in values.items() if isinstance(value, _PLAIN)}
+    payload = json.dumps({"s": contribution.slot, "c": contribution.name, "v": plain}, separators=(",", ":"))
+    return f"<!--jishi-slot:{base64.urlsafe_b64encode(payload.encode()).decode()}-->"
+
+
+def render_slot(slot: str, values: dict) -> SafeString:
+    """The HTML of ``slot``: shared contributions rendered now with ``values``, per-request ones
+    as markers that :class:`SlotMiddleware` fills."""
+    parts = [
+        _marker(contribution, values) if contribution.per_request else _call(contribution, **values)
+        for contribution in _registry.get(slot, ())
+    ]
+    return mark_safe("".join(parts))
+
+
+def fill(content: bytes, request) -> bytes:
+    """Render the per-request contributions whose markers are in ``content`` for ``request``."""
+
+    def replace(match: re.Match) -> bytes:
+        try:
+            data = json.loads(base64.urlsafe_b64decode(match.group(1)))
+            contribution = next(c for c in _registry.get(data["s"], ()) if c.per_request and c.name == data["c"])
+        except (binascii.Error, ValueError, KeyError, TypeError, StopIteration):
+            logger.warning("Dropped an unknown page-slot marker")
+            return b""
+        return _call(contribution, request=request, **data["v"]).encode()
+
+    return _MARKER.sub(replace, content)
+
+
+class SlotMiddleware:
+    """Fills per-request slot markers in every HTML response. Put it last in ``MIDDLEWARE`` (the
+    innermost), so CSRF, sessions and ``Content-Length`` see the filled page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            not response.streaming
+            and response.get("Content-Type", "").startswith("text/html")
+            and _MARKER_START in response.content
+        ):
+            response.content = fill(response.content, request)
+        return response

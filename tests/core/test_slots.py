@@ -1,0 +1,113 @@
+"""core.slots: the registry, the {% slot %} tag, shared contributions with cache tags, and
+per-request contributions filled by the middleware after every cache."""
+
+import logging
+
+import pytest
+from django.http import HttpResponse
+from django.template import Context, Template
+from django.test import RequestFactory
+
+from core import slots
+
+SLOT = "testpage.place"
+
+
+@pytest.fixture
+def registered():
+    """Register contributions for the test and take them out afterwards."""
+    added = []
+
+    def add(render, **options):
+        slots.register(SLOT, render, **options)
+        added.append(render)
+
+    yield add
+    for render in added:
+        slots.unregister(SLOT, render)
+
+
+def render_page(**values) -> str:
+    return Template('{% load slots %}<main>{% slot "testpage.place" item=item item_id=item.pk %}</main>').render(
+        Context(values)
+    )
+
+
+class Item:
+    pk = 7
+    name = "Jade ring"
+
+
+def test_shared_contributions_render_in_order_with_the_slots_values(registered):
+    def second(*, item, **_):
+        return f"<p>second {item.name}</p>"
+
+    def first(*, item_id, **_):
+        return f"<p>first {item_id}</p>"
+
+    registered(second, order=20)
+    registered(first, order=10)
+    registered(first, order=10)  # registering again replaces, it does not repeat
+
+    assert render_page(item=Item()) == "<main><p>first 7</p><p>second Jade ring</p></main>"
+
+
+def test_a_broken_contribution_renders_nothing_and_is_logged(registered, caplog):
+    def broken(**_):
+        raise RuntimeError("an upper app's bug")
+
+    def fine(**_):
+        return "fine"
+
+    registered(broken, order=1)
+    registered(fine, order=2)
+
+    with caplog.at_level(logging.ERROR, logger="core.slots"):
+        html = render_page(item=Item())
+
+    assert html == "<main>fine</main>"
+    assert "broken" in caplog.records[0].getMessage() and caplog.records[0].exc_info
+
+
+def test_page_tags_collect_the_tags_of_the_pages_shared_contributions(registered):
+    registered(lambda **_: "", tags=lambda *, item_id, **_: [f"t:{item_id}", "t:all"])
+    registered(lambda **_: "x", per_request=True)
+
+    assert slots.page_tags("testpage", item_id=7) == ("t:7", "t:all")
+    assert slots.page_tags("otherpage", item_id=7) == ()
+
+
+def test_a_per_request_contribution_is_filled_into_every_response_after_the_cache(registered, rf: RequestFactory):
+    # given a per-request contribution, and a page rendered once (as a cache would keep it)
+    def greeting(*, request, item_id, **values):
+        assert "item" not in values  # objects are gone when the page comes from a cache
+        return f"<b>{request.GET['who']} looks at {item_id}</b>"
+
+    registered(greeting, per_request=True)
+    cached_html = render_page(item=Item())
+    assert "looks at" not in cached_html
+
+    # when two visitors get that same HTML through the middleware
+    middleware = slots.SlotMiddleware(lambda request: HttpResponse(cached_html))
+    first = middleware(rf.get("/", {"who": "Wei"})).content.decode()
+    second = middleware(rf.get("/", {"who": "Lili"})).content.decode()
+
+    # then each sees their own
+    assert first == "<main><b>Wei looks at 7</b></main>"
+    assert second == "<main><b>Lili looks at 7</b></main>"
+
+
+def test_the_middleware_leaves_other_responses_alone(registered, rf):
+    registered(lambda *, request, **_: "filled", per_request=True)
+    marker = render_page(item=Item())
+    as_json = slots.SlotMiddleware(lambda request: HttpResponse(marker, content_type="application/json"))
+    assert as_json(rf.get("/")).content.decode() == marker
+    unknown = slots.SlotMiddleware(lambda request: HttpResponse("<p><!--jishi-slot:bm9wZQ==--></p>"))
+    assert unknown(rf.get("/")).content == b"<p></p>"
+
+
+def test_slot_names_and_options_are_checked():
+    with pytest.raises(ValueError):
+        slots.register("Product page", lambda **_: "")
+    with pytest.raises(ValueError):
+        slots.register("product.sidebar", lambda **_: "", per_request=True, tags=lambda **_: ["t"])
