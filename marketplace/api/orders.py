@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import application_error_body
 from core.errors import ApplicationError
 from marketplace.errors import ReviewErrorCode
 from marketplace.models import Order, Review
@@ -63,6 +64,36 @@ class CheckoutSerializer(serializers.Serializer):
     vouchers = serializers.ListField(
         child=serializers.IntegerField(), required=False, default=list, help_text=_("Voucher claim ids, one per shop.")
     )
+
+
+class ReceiptLineSerializer(serializers.Serializer):
+    product = serializers.IntegerField(source="product_id")
+    title = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    list_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    deal = serializers.IntegerField(source="deal_id", allow_null=True)
+
+
+class ReceiptOrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    shop = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    currency = serializers.CharField()
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    expires_at = serializers.DateTimeField()
+    lines = ReceiptLineSerializer(source="lines_placed", many=True)
+
+    def get_shop(self, order) -> dict:
+        return {"id": order.shop_id, "name": order.shop.name}
+
+
+class ReceiptSerializer(serializers.Serializer):
+    """What a checkout answers: the orders it placed (one per shop), awaiting payment."""
+
+    orders = ReceiptOrderSerializer(many=True)
 
 
 class OrderLineSerializer(serializers.Serializer):
@@ -130,6 +161,9 @@ class ReviewSerializer(serializers.Serializer):
 
 # --- views ----------------------------------------------------------------------------------
 
+#: Headers of an answer that replays an earlier request with the same Idempotency-Key.
+REPLAYED = {"Idempotent-Replayed": "true"}
+
 
 def _cart_response(user, *, status_code=status.HTTP_200_OK) -> Response:
     return Response(CartSerializer(selectors.cart_get(user=user)).data, status=status_code)
@@ -183,8 +217,9 @@ class CheckoutView(APIView):
     """Turn the cart into one order per shop (awaiting payment until ``expires_at``).
 
     Send an ``Idempotency-Key`` header (any unique string, e.g. a UUID) to make retries safe: a
-    retry with the same key answers exactly as the first request did (``Idempotent-Replayed:
-    true``) and places nothing; the same key with a different cart or vouchers is refused (422).
+    retry with the same key answers as the first request did — the same orders (in their state
+    now) or the same refusal — with ``Idempotent-Replayed: true``, and places nothing; the same
+    key with a different cart or vouchers is refused (422).
     """
 
     permission_classes = [permissions.IsAuthenticated]
@@ -192,18 +227,21 @@ class CheckoutView(APIView):
     @extend_schema(
         request=CheckoutSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
-        responses={201: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT, 422: OpenApiTypes.OBJECT},
+        responses={201: ReceiptSerializer, 409: OpenApiTypes.OBJECT, 422: OpenApiTypes.OBJECT},
     )
     def post(self, request):
         data = CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        outcome = checkout_services.checkout_submit(
-            buyer=request.user,
-            voucher_claim_ids=data.validated_data["vouchers"],
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
-        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-        return Response(outcome.body, status=outcome.status, headers=headers)
+        try:
+            result = checkout_services.checkout_submit(
+                buyer=request.user,
+                voucher_claim_ids=data.validated_data["vouchers"],
+                idempotency_key=request.headers.get("Idempotency-Key"),
+            )
+        except checkout_services.CheckoutRefusalReplayed as refusal:
+            return Response(application_error_body(refusal), status=refusal.status, headers=REPLAYED)
+        headers = REPLAYED if result.replayed else {}
+        return Response(ReceiptSerializer(result).data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 @extend_schema(parameters=[OpenApiParameter("as", str, enum=["buyer", "seller"], description="Default: buyer")])

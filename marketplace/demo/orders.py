@@ -3,6 +3,7 @@ ship and products show ratings), and one item waiting in a cart. Everything goes
 services. Idempotent: each order is a checkout with a fixed Idempotency-Key, skipped when that
 key was used before."""
 
+from core.errors import ApplicationError
 from marketplace.models import CartItem, CheckoutRequest, Order, OrderStatus, Product
 from marketplace.services import cart as cart_services
 from marketplace.services import checkout as checkout_services
@@ -64,8 +65,11 @@ def seed_orders(ctx):
             continue
         for product, quantity in products:
             cart_services.cart_item_add(user=buyer, product_id=product.pk, quantity=quantity)
-        outcome = checkout_services.checkout_submit(buyer=buyer, idempotency_key=key)
-        for order in Order.objects.filter(pk__in=outcome.order_ids).select_related("buyer", "shop__owner"):
+        try:
+            result = checkout_services.checkout_submit(buyer=buyer, idempotency_key=key)
+        except ApplicationError:  # e.g. sold out since the check above: this demo order is skipped
+            continue
+        for order in Order.objects.filter(pk__in=result.order_ids).select_related("buyer", "shop__owner"):
             _advance(order, status, reviews)
 
 

@@ -39,17 +39,20 @@ class CartItem(models.Model):
 
 
 class CheckoutRequest(models.Model):
-    """An ``Idempotency-Key`` record: the first response to a checkout, replayed on retries.
+    """An ``Idempotency-Key`` record: what the first checkout with the key answered, so that a
+    retry answers the same.
 
     ``request_hash`` fingerprints the request; reusing a key with a different request is refused.
-    ``response_status`` is null while the first request is still in flight.
+    A checkout that placed orders links them (``Order.checkout``); one that was refused keeps the
+    refusal in ``refusal`` — ``{"code", "message", "status", "extra"}`` of the ``ApplicationError``.
+    ``answered_at`` is null while the first request is still in flight.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    refusal = models.JSONField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

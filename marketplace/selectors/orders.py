@@ -250,6 +250,17 @@ def order_list_for_seller(*, user, status: str | None = None) -> QuerySet[Order]
     return _with_lines(orders).order_by("-created_at", "-id")
 
 
+def order_list_for_checkout(*, checkout) -> QuerySet[Order]:
+    """The orders one recorded checkout (a ``CheckoutRequest``) placed, in the order it placed
+    them, with shop and lines (by id)."""
+    return (
+        Order.objects.filter(checkout=checkout)
+        .select_related("shop")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        .order_by("id")
+    )
+
+
 def order_get_for_user(*, user, order_id: int) -> Order:
     """An order its buyer, its seller or staff may see; 404 for anyone else."""
     orders = Order.objects.all()

@@ -56,6 +56,7 @@ from marketplace.models import (
     VoucherClaim,
 )
 from marketplace.selectors.catalogue import product_is_public
+from marketplace.selectors.orders import order_list_for_checkout
 from marketplace.selectors.pricing import product_annotate_prices
 from marketplace.services.orders import order_announce_on_commit
 from marketplace.signals import order_placed
@@ -313,55 +314,42 @@ def cart_checkout(
 
 
 @dataclass(frozen=True)
-class CheckoutOutcome:
-    """What a checkout answered: an HTTP status and a JSON body (the receipt or the error), and
-    whether it is a replay of an earlier request with the same Idempotency-Key."""
+class CheckoutResult:
+    """The orders a checkout placed (one per shop, each with ``shop`` and ``lines_placed``), and
+    whether this answer replays an earlier request with the same Idempotency-Key."""
 
-    status: int
-    body: dict
+    orders: list[Order]
     replayed: bool = False
 
     @property
     def order_ids(self) -> list[int]:
-        return [order["id"] for order in self.body.get("orders", [])]
+        return [order.pk for order in self.orders]
 
 
-def order_receipt(orders: Sequence[Order]) -> dict:
-    """The JSON body of a successful checkout (stored for replays)."""
-    return {
-        "orders": [
-            {
-                "id": order.pk,
-                "shop": {"id": order.shop_id, "name": order.shop.name},
-                "status": order.status,
-                "currency": order.currency,
-                "subtotal": str(order.subtotal),
-                "discount": str(order.discount),
-                "total": str(order.total),
-                "expires_at": order.expires_at.isoformat(),
-                "lines": [
-                    {
-                        "product": line.product_id,
-                        "title": line.title,
-                        "quantity": line.quantity,
-                        "unit_price": str(line.unit_price),
-                        "list_price": str(line.list_price),
-                        "deal": line.deal_id,
-                    }
-                    for line in order.lines_placed
-                ],
-            }
-            for order in orders
-        ]
-    }
+class CheckoutRefusalReplayed(ApplicationError):
+    """The refusal an earlier request with the same Idempotency-Key received, raised again for
+    its retry (edges say it is a replay, e.g. the API's ``Idempotent-Replayed: true``)."""
 
 
-def _checkout_attempt(*, buyer, voucher_claim_ids: Sequence[int], record: CheckoutRequest | None) -> CheckoutOutcome:
-    try:  # cart_checkout is atomic: a refusal rolls back everything it wrote (not the record)
-        orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, checkout=record)
-    except ApplicationError as error:
-        return CheckoutOutcome(error.status, {"error": {"code": error.code, "message": error.message, **error.extra}})
-    return CheckoutOutcome(201, order_receipt(orders))
+def _refusal_record(error: ApplicationError) -> dict:
+    return {"code": str(error.code), "message": error.message, "status": error.status, "extra": error.extra}
+
+
+def _refusal_replay(refusal: dict) -> CheckoutRefusalReplayed:
+    return CheckoutRefusalReplayed(
+        refusal["message"],
+        code=CheckoutErrorCode(refusal["code"]),
+        status=refusal["status"],
+        extra=refusal["extra"],
+    )
+
+
+def _placed_orders(record: CheckoutRequest) -> list[Order]:
+    """The orders a recorded checkout placed, as :func:`order_place` returned them."""
+    orders = list(order_list_for_checkout(checkout=record))
+    for order in orders:
+        order.lines_placed = list(order.lines.all())
+    return orders
 
 
 def _checkout_fingerprint(*, buyer, voucher_claim_ids: Sequence[int]) -> tuple[str, bool]:
@@ -374,8 +362,8 @@ def _checkout_fingerprint(*, buyer, voucher_claim_ids: Sequence[int]) -> tuple[s
     return vouchers + cart, not items
 
 
-def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: bool) -> CheckoutOutcome:
-    if record.response_status is None:
+def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: bool) -> CheckoutResult:
+    if record.answered_at is None:
         raise ApplicationError(
             _("A checkout with this Idempotency-Key is still in progress; retry in a moment."),
             status=409,
@@ -383,7 +371,7 @@ def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: b
         )
     same_vouchers = record.request_hash[:32] == fingerprint[:32]
     # After a successful checkout the cart is empty: that is this request's own doing.
-    same_cart = record.request_hash[32:] == fingerprint[32:] or (cart_empty and record.response_status == 201)
+    same_cart = record.request_hash[32:] == fingerprint[32:] or (cart_empty and record.refusal is None)
     if not (same_vouchers and same_cart):
         raise ApplicationError(
             _(
@@ -393,23 +381,27 @@ def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: b
             status=422,
             code=CheckoutErrorCode.IDEMPOTENCY_KEY_REUSED,
         )
-    return CheckoutOutcome(record.response_status, record.response_body, replayed=True)
+    if record.refusal is not None:
+        raise _refusal_replay(record.refusal)
+    return CheckoutResult(orders=_placed_orders(record), replayed=True)
 
 
 def checkout_submit(
     *, buyer, voucher_claim_ids: Sequence[int] = (), idempotency_key: str | None = None
-) -> CheckoutOutcome:
-    """Check out the buyer's cart, at most once per ``idempotency_key``.
+) -> CheckoutResult:
+    """Check out the buyer's cart, at most once per ``idempotency_key``: the placed orders, or
+    ``ApplicationError`` (e.g. 409 ``sold_out``) with nothing placed.
 
-    The first request with a key stores its answer — success (201 + receipt) or refusal (e.g.
-    409 sold out) — in a :class:`CheckoutRequest`, in the same transaction as the orders. A retry
-    with the same key gets that answer back (``replayed=True``) and places nothing. A concurrent
-    duplicate blocks on the unique (user, key) index until the first commits, then replays it.
-    Reusing a key for a different cart or vouchers raises 422 ``idempotency_key_reused``.
-    Without a key every call is a new checkout."""
+    The first request with a key records its answer in a :class:`CheckoutRequest`, in the same
+    transaction as the orders: the orders it placed (linked to the record), or its refusal. A
+    retry with the same key gets that answer again and places nothing: the same orders
+    (``replayed=True``, in their state now) or the same refusal (:class:`CheckoutRefusalReplayed`).
+    A concurrent duplicate blocks on the unique (user, key) index until the first commits, then
+    replays it. Reusing a key for a different cart or vouchers raises 422
+    ``idempotency_key_reused``. Without a key every call is a new checkout."""
     voucher_claim_ids = sorted(set(voucher_claim_ids))
     if not idempotency_key:
-        return _checkout_attempt(buyer=buyer, voucher_claim_ids=voucher_claim_ids, record=None)
+        return CheckoutResult(orders=cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids))
     if len(idempotency_key) > 255:
         raise ApplicationError(
             _("Idempotency-Key is longer than 255 characters."), code=CheckoutErrorCode.INVALID_IDEMPOTENCY_KEY
@@ -417,6 +409,7 @@ def checkout_submit(
     fingerprint, cart_empty = _checkout_fingerprint(buyer=buyer, voucher_claim_ids=voucher_claim_ids)
     record = CheckoutRequest.objects.filter(user=buyer, key=idempotency_key).first()
     if record is None:
+        refused = None
         with transaction.atomic():
             try:
                 with transaction.atomic():
@@ -424,10 +417,16 @@ def checkout_submit(
             except IntegrityError:
                 record = None  # a concurrent duplicate committed first: replay it below
             if record is not None:
-                outcome = _checkout_attempt(buyer=buyer, voucher_claim_ids=voucher_claim_ids, record=record)
-                record.response_status, record.response_body = outcome.status, outcome.body
-                record.save(update_fields=["response_status", "response_body"])
-                return outcome
+                try:  # cart_checkout is atomic: a refusal rolls back what it wrote, not the record
+                    orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, checkout=record)
+                except ApplicationError as error:
+                    refused, record.refusal = error, _refusal_record(error)
+                record.answered_at = timezone.now()
+                record.save(update_fields=["refusal", "answered_at"])
+                if refused is None:
+                    return CheckoutResult(orders=orders)
+        if refused is not None:
+            raise refused  # after the record of the refusal committed
         record = CheckoutRequest.objects.get(user=buyer, key=idempotency_key)
     return _checkout_replay(record, fingerprint=fingerprint, cart_empty=cart_empty)
 

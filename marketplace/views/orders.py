@@ -121,32 +121,29 @@ def checkout(request):
     form = CheckoutForm(request.POST or None, shops=shops, claims=claims)
     if request.method == "POST" and form.is_valid():
         try:
-            outcome = checkout_services.checkout_submit(
+            result = checkout_services.checkout_submit(
                 buyer=request.user,
                 voucher_claim_ids=form.voucher_claim_ids(),
                 idempotency_key=form.cleaned_data["idempotency_key"],
             )
-        except ApplicationError as error:  # key reused for another cart, or still in progress
+        except ApplicationError as error:  # sold out, a voucher refused, the key reused, ...
             messages.error(request, error.message)
             return redirect("marketplace:cart")
-        if outcome.status == 201:
-            ids = outcome.order_ids
-            if not outcome.replayed:
-                minutes = settings.ORDER_PAYMENT_TIMEOUT_MINUTES
-                placed = (
-                    _("Order placed.")
-                    if len(ids) == 1
-                    else _("%(count)s orders placed (one per shop).") % {"count": len(ids)}
-                )
-                pay = ngettext(
-                    "Please pay within %(minutes)s minute.", "Please pay within %(minutes)s minutes.", minutes
-                ) % {"minutes": minutes}
-                messages.success(request, f"{placed} {pay}")
-            if len(ids) == 1:
-                return redirect("marketplace:order_detail", pk=ids[0])
-            return redirect("marketplace:order_list")
-        messages.error(request, outcome.body["error"]["message"])
-        return redirect("marketplace:cart")
+        ids = result.order_ids
+        if not result.replayed:
+            minutes = settings.ORDER_PAYMENT_TIMEOUT_MINUTES
+            placed = (
+                _("Order placed.")
+                if len(ids) == 1
+                else _("%(count)s orders placed (one per shop).") % {"count": len(ids)}
+            )
+            pay = ngettext(
+                "Please pay within %(minutes)s minute.", "Please pay within %(minutes)s minutes.", minutes
+            ) % {"minutes": minutes}
+            messages.success(request, f"{placed} {pay}")
+        if len(ids) == 1:
+            return redirect("marketplace:order_detail", pk=ids[0])
+        return redirect("marketplace:order_list")
     if not cart_view.lines and request.method == "GET":
         messages.info(request, _("Your cart is empty."))
         return redirect("marketplace:cart")

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from marketplace.models import CartItem, CheckoutRequest, Deal, DealPurchase, Order, OrderStatus, Product
-from marketplace.services.checkout import checkout_submit, order_place
+from marketplace.services.checkout import CheckoutRefusalReplayed, checkout_submit, order_place
 from tests.community.factories import UserFactory
 from tests.marketplace.factories import ShopFactory, fill_cart, make_live_deal, make_product, make_voucher_claim
 
@@ -31,10 +31,10 @@ def test_checkout_places_one_order_per_shop_with_snapshots(user, settings):
 
     # when the buyer checks out
     before = timezone.now()
-    outcome = checkout_submit(buyer=user)
+    result = checkout_submit(buyer=user)
 
     # then there is one order per shop, awaiting payment, with snapshots at the deal price
-    assert outcome.status == 201
+    assert not result.replayed
     orders = {o.shop_id: o for o in Order.objects.prefetch_related("lines")}
     assert set(orders) == {pearls.shop_id, tea_shop.pk}
     pearl_order = orders[pearls.shop_id]
@@ -51,8 +51,11 @@ def test_checkout_places_one_order_per_shop_with_snapshots(user, settings):
     assert Deal.objects.get().flash_sold == 2
     assert DealPurchase.objects.get(buyer=user).quantity == 2
     assert not CartItem.objects.exists()
-    # and the answer is a receipt naming the orders
-    assert sorted(outcome.order_ids) == sorted(o.pk for o in orders.values())
+    # and the answer is the orders placed, each with the lines it placed
+    assert sorted(result.order_ids) == sorted(o.pk for o in orders.values())
+    assert {o.pk: [line.quantity for line in o.lines_placed] for o in result.orders} == {
+        o.pk: sorted(line.quantity for line in o.lines.all()) for o in orders.values()
+    }
 
 
 def test_a_sold_out_product_fails_the_whole_checkout_and_writes_nothing(user):
@@ -60,15 +63,13 @@ def test_a_sold_out_product_fails_the_whole_checkout_and_writes_nothing(user):
     last = make_product(title="Last one", stock=1)
     fill_cart(user, (plenty, 2), (last, 2))
 
-    outcome = checkout_submit(buyer=user)
+    with pytest.raises(ApplicationError) as info:
+        checkout_submit(buyer=user)
 
-    assert outcome.status == 409
-    assert outcome.body["error"] == {
-        "code": "quantity_unavailable",
-        "message": "Only 1 of “Last one” left.",
-        "product": last.pk,
-        "available": 1,
-    }
+    refused = info.value
+    assert (refused.status, refused.code) == (409, "quantity_unavailable")
+    assert refused.message == "Only 1 of “Last one” left."
+    assert refused.extra == {"product": last.pk, "available": 1}
     assert not Order.objects.exists()
     assert Product.objects.get(pk=plenty.pk).stock == 10
     assert CartItem.objects.count() == 2
@@ -108,7 +109,9 @@ def test_the_per_buyer_limit_holds_across_orders(user):
 
 
 def test_an_empty_cart_and_own_products_are_refused(user):
-    assert checkout_submit(buyer=user).body["error"]["code"] == "cart_empty"
+    with pytest.raises(ApplicationError) as empty:
+        checkout_submit(buyer=user)
+    assert (empty.value.status, empty.value.code) == (400, "cart_empty")
     mine = make_product(shop=ShopFactory(owner=user))
     with pytest.raises(ApplicationError) as info:
         order_place(buyer=user, items=[(mine.pk, 1)])
@@ -132,9 +135,8 @@ def test_checkout_queries_do_not_grow_with_the_number_of_shops(user, django_asse
     # deals, the buyer's deal units (2), all orders in one INSERT and all lines in one, then flash
     # units (1 per deal) and stock (1 per product) — never a statement per shop
     with django_assert_num_queries(23):
-        outcome = checkout_submit(buyer=user, idempotency_key="k")
-    assert outcome.status == 201
-    assert Order.objects.count() == shops
+        result = checkout_submit(buyer=user, idempotency_key="k")
+    assert len(result.orders) == Order.objects.count() == shops
 
 
 def test_a_flash_deal_seen_sold_out_is_refused_before_anything_is_written(user):
@@ -160,10 +162,10 @@ def test_a_voucher_applies_when_the_shop_subtotal_reaches_the_minimum_spend(user
     chosen = make_voucher_claim(user, product.shop, min_spend="100.00", discount="20.00")
     fill_cart(user, (product, 2))
 
-    outcome = checkout_submit(buyer=user, voucher_claim_ids=[chosen.pk])
+    result = checkout_submit(buyer=user, voucher_claim_ids=[chosen.pk])
 
     order = Order.objects.get()
-    assert outcome.status == 201
+    assert result.order_ids == [order.pk]
     assert (order.subtotal, order.discount, order.total) == (Decimal("120.00"), Decimal("20.00"), Decimal("100.00"))
     assert order.voucher_claim_id == chosen.pk
     chosen.refresh_from_db()
@@ -175,10 +177,11 @@ def test_a_voucher_below_its_minimum_spend_is_refused_and_nothing_is_written(use
     chosen = make_voucher_claim(user, product.shop, min_spend="100.00", discount="20.00")
     fill_cart(user, (product, 1))
 
-    outcome = checkout_submit(buyer=user, voucher_claim_ids=[chosen.pk])
+    with pytest.raises(ApplicationError) as info:
+        checkout_submit(buyer=user, voucher_claim_ids=[chosen.pk])
 
-    assert (outcome.status, outcome.body["error"]["code"]) == (400, "voucher_min_spend")
-    assert "at least 100.00" in outcome.body["error"]["message"]
+    assert (info.value.status, info.value.code) == (400, "voucher_min_spend")
+    assert "at least 100.00" in info.value.message
     assert not Order.objects.exists()
     assert Product.objects.get(pk=product.pk).stock == 10
 
@@ -210,9 +213,10 @@ def test_unusable_vouchers_are_refused(user, case, code):
         ],
     }[case]()
 
-    outcome = checkout_submit(buyer=user, voucher_claim_ids=[c.pk for c in claims])
+    with pytest.raises(ApplicationError) as info:
+        checkout_submit(buyer=user, voucher_claim_ids=[c.pk for c in claims])
 
-    assert outcome.body["error"]["code"] == code
+    assert info.value.code == code
     assert not Order.objects.exists()
 
 
@@ -226,23 +230,32 @@ def test_a_retry_with_the_same_key_replays_the_first_answer(user):
     first = checkout_submit(buyer=user, idempotency_key="k-1")
     again = checkout_submit(buyer=user, idempotency_key="k-1")
 
-    assert (again.status, again.body) == (first.status, first.body)
+    assert again.order_ids == first.order_ids
+    assert [(line.product_id, line.quantity, line.unit_price) for line in again.orders[0].lines_placed] == [
+        (line.product_id, line.quantity, line.unit_price) for line in first.orders[0].lines_placed
+    ]
     assert again.replayed and not first.replayed
     assert Order.objects.count() == 1
     assert Product.objects.get(pk=product.pk).stock == 8
-    assert CheckoutRequest.objects.get().response_status == 201
+    record = CheckoutRequest.objects.get()
+    assert record.refusal is None and record.answered_at is not None
+    assert list(record.orders.values_list("pk", flat=True)) == first.order_ids
 
 
 def test_a_refusal_is_replayed_too(user):
     product = make_product(title="Rare", stock=0)
     fill_cart(user, (product, 1))
-    first = checkout_submit(buyer=user, idempotency_key="k-1")
+    with pytest.raises(ApplicationError) as first:
+        checkout_submit(buyer=user, idempotency_key="k-1")
     Product.objects.filter(pk=product.pk).update(stock=5)  # restocked meanwhile
 
-    again = checkout_submit(buyer=user, idempotency_key="k-1")
+    with pytest.raises(CheckoutRefusalReplayed) as again:
+        checkout_submit(buyer=user, idempotency_key="k-1")
 
-    assert (again.status, again.body) == (first.status, first.body) == (409, again.body)
-    assert again.body["error"]["code"] == "sold_out"
+    assert not isinstance(first.value, CheckoutRefusalReplayed)
+    assert (again.value.status, again.value.code, again.value.message, again.value.extra) == (
+        first.value.status, first.value.code, first.value.message, first.value.extra
+    ) == (409, "sold_out", "“Rare” is sold out.", {"product": product.pk, "available": 0})  # fmt: skip
     assert not Order.objects.exists()
 
 
@@ -269,12 +282,12 @@ def test_keys_are_per_user_and_no_key_means_a_new_checkout(user):
     fill_cart(user, (product, 1))
     fill_cart(other, (product, 1))
 
-    assert checkout_submit(buyer=user, idempotency_key="same").status == 201
-    assert checkout_submit(buyer=other, idempotency_key="same").status == 201
+    assert not checkout_submit(buyer=user, idempotency_key="same").replayed
+    assert not checkout_submit(buyer=other, idempotency_key="same").replayed
     fill_cart(user, (product, 1))
-    assert checkout_submit(buyer=user).status == 201
+    assert not checkout_submit(buyer=user).replayed
     fill_cart(user, (product, 1))
-    assert checkout_submit(buyer=user).status == 201
+    assert not checkout_submit(buyer=user).replayed
 
     assert Order.objects.count() == 4
 
@@ -304,8 +317,14 @@ def test_checkout_api_sold_out_and_key_reuse_errors(api_client, user):
 
     r = api_client.post("/api/v1/checkout/", {"vouchers": []}, format="json", HTTP_IDEMPOTENCY_KEY="x")
     assert r.status_code == 409
-    assert r.json()["error"]["code"] == "sold_out"
-    assert "Jade ring" in r.json()["error"]["message"]
+    assert r.json() == {
+        "error": {"code": "sold_out", "message": "“Jade ring” is sold out.", "product": gone.pk, "available": 0}
+    }
+    assert "Idempotent-Replayed" not in r
+
+    # a retry with the key answers the same refusal, marked as a replay
+    again = api_client.post("/api/v1/checkout/", {"vouchers": []}, format="json", HTTP_IDEMPOTENCY_KEY="x")
+    assert (again.status_code, again.json(), again["Idempotent-Replayed"]) == (409, r.json(), "true")
 
     r = api_client.post("/api/v1/checkout/", {"vouchers": [123]}, format="json", HTTP_IDEMPOTENCY_KEY="x")
     assert r.status_code == 422
