@@ -96,14 +96,8 @@ class ReceiptSerializer(serializers.Serializer):
     orders = ReceiptOrderSerializer(many=True)
 
 
-class OrderLineSerializer(serializers.Serializer):
+class OrderLineSerializer(ReceiptLineSerializer):
     id = serializers.IntegerField()
-    product = serializers.IntegerField(source="product_id")
-    title = serializers.CharField()
-    quantity = serializers.IntegerField()
-    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    list_price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    deal = serializers.IntegerField(source="deal_id", allow_null=True)
     line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
     review = serializers.SerializerMethodField()
 
