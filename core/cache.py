@@ -129,7 +129,7 @@ class RedisCache(DjangoRedisCache):
         retry_seconds = float(options.pop("outage_retry_seconds", 5))
         warn_seconds = float(options.pop("outage_warn_seconds", 60))
         self.location = server if isinstance(server, str) else server[0]
-        shared_key = (self.location, repr(sorted(options.items())))
+        shared_key = (self.location, repr(sorted(options.items())), retry_seconds, warn_seconds)
         with _shared_lock:
             if shared_key not in _pools:
                 _pools[shared_key] = redis.ConnectionPool.from_url(self.location, **options)
