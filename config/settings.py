@@ -315,6 +315,14 @@ QUESTION_FEED_DAYS = env.int("QUESTION_FEED_DAYS", default=180)
 QUESTION_FEED_SIZE = env.int("QUESTION_FEED_SIZE", default=100)  # precomputed "for you" entries per user
 # A buy, question or answer rebuilds that user's feed this long after the first of a burst (one rebuild per burst).
 QUESTION_FEED_REBUILD_DELAY_SECONDS = env.int("QUESTION_FEED_REBUILD_DELAY_SECONDS", default=30)
+# --- headline ---
+HEADLINE_FEED_SIZE = env.int("HEADLINE_FEED_SIZE", default=400)  # "for you" stories kept per user (Mastodon keeps 400)
+HEADLINE_FEED_DAYS = env.int("HEADLINE_FEED_DAYS", default=7)  # how far back "for you" candidates go
+HEADLINE_FEED_CANDIDATES = env.int("HEADLINE_FEED_CANDIDATES", default=1000)  # newest stories scored per rebuild
+HEADLINE_TRENDING_SIZE = env.int("HEADLINE_TRENDING_SIZE", default=100)
+HEADLINE_TRENDING_HALF_LIFE_HOURS = env.float("HEADLINE_TRENDING_HALF_LIFE_HOURS", default=12.0)
+HEADLINE_TRENDING_CACHE_SECONDS = env.int("HEADLINE_TRENDING_CACHE_SECONDS", default=900)
+HEADLINE_ATTRIBUTION_HOURS = env.int("HEADLINE_ATTRIBUTION_HOURS", default=24)  # a click earns orders this long
 
 # --- Security (production) ------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -8,6 +8,7 @@ from config.health import healthz
 
 api_v1 = [
     path("", include("community.api_urls")),
+    path("", include("headline.api_urls")),
     path("", include("marketplace.api_urls")),
 ]
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the footer's language switcher
     path("", include("marketplace.urls")),
     path("", include("community.urls")),
+    path("", include("headline.urls")),
     path("", include("livestream.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

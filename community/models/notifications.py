@@ -10,6 +10,7 @@ class NotificationKind(models.TextChoices):
     QUESTION_ANSWERED = "question_answered", _("Your question was answered")
     ANSWER_ACCEPTED = "answer_accepted", _("Your answer helped")
     NEW_FOLLOWER = "new_follower", _("New follower")
+    STORY_POSTED = "story_posted", _("Someone you follow posted a story")
     OTHER = "other", _("Other")
 
 

@@ -1,0 +1,118 @@
+"""Moderator tools: schedule topics of the day (cover cleaned by the image pipeline, featured
+products), feature stories in their topic, and hide/restore stories and comments with the same
+visibility vocabulary as Q&A — every change through the headline services, each in the admin
+log. Counters are kept by services, so they are read-only here."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from community.admin import ModeratedAdmin
+from core.errors import ApplicationError
+from headline.models import Story, StoryComment, StoryImage, Topic
+from headline.services import engagement, stories, topics
+
+
+class TopicForm(forms.ModelForm):
+    class Meta:
+        model = Topic
+        fields = ["date", "title", "prompt", "cover", "featured_products"]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    form = TopicForm
+    list_display = ["date", "title", "opened_at"]
+    search_fields = ["title", "prompt"]
+    date_hierarchy = "date"
+    autocomplete_fields = ["featured_products"]
+    readonly_fields = ["opened_at"]
+
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_data.get("cover") if "cover" in form.changed_data else None
+        if upload:
+            obj.cover = form.initial.get("cover") or ""
+        try:
+            topics.topic_save(topic=obj, cover_upload=upload or None)
+        except ApplicationError as err:
+            self.message_user(request, err.message, messages.ERROR)
+
+
+class StoryImageInline(admin.TabularInline):
+    model = StoryImage
+    extra = 0
+    fields = ["image", "width", "height", "position"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False  # uploads go through the validating image service (pages and API)
+
+
+@admin.register(Story)
+class StoryAdmin(ModeratedAdmin):
+    list_display = ["title", "author", "topic", "visibility", "featured", "like_count", "comment_count", "published_at"]
+    list_filter = ["visibility", "featured", "published_at"]
+    search_fields = ["title", "body", "author__username"]
+    list_select_related = ["author", "topic"]
+    readonly_fields = [
+        "author",
+        "topic",
+        "title",
+        "body",
+        "published_at",
+        "visibility",
+        "visibility_changed_at",
+        "visibility_changed_by",
+        "visibility_reason",
+        "featured",
+        "like_count",
+        "comment_count",
+        "view_count",
+        "click_count",
+        "order_count",
+    ]
+    exclude = ["body_html"]
+    date_hierarchy = "published_at"
+    inlines = [StoryImageInline]
+    actions = ["hide", "restore", "feature", "unfeature"]
+
+    def set_status(self, obj, status, *, by=None):
+        return stories.story_set_visibility(obj=obj, status=status, by=by, reason="admin action")
+
+    def _feature(self, request, queryset, featured: bool, verb: str):
+        done = 0
+        for story in queryset:
+            if stories.story_set_featured(story=story, featured=featured):
+                self.log_change(request, story, verb)
+                done += 1
+        self.message_user(request, f"{done} {verb.lower()}.", messages.SUCCESS)
+
+    @admin.action(description=_("Feature selected stories in their topic"))
+    def feature(self, request, queryset):
+        self._feature(request, queryset, True, "Featured")
+
+    @admin.action(description=_("Stop featuring selected stories"))
+    def unfeature(self, request, queryset):
+        self._feature(request, queryset, False, "Unfeatured")
+
+
+@admin.register(StoryComment)
+class StoryCommentAdmin(ModeratedAdmin):
+    list_display = ["body", "story", "author", "visibility", "created_at"]
+    list_filter = ["visibility", "created_at"]
+    search_fields = ["body", "author__username", "story__title"]
+    list_select_related = ["story", "author"]
+    readonly_fields = [
+        "story",
+        "author",
+        "parent",
+        "body",
+        "visibility",
+        "visibility_changed_at",
+        "visibility_changed_by",
+        "visibility_reason",
+        "created_at",
+    ]
+
+    def set_status(self, obj, status, *, by=None):
+        return engagement.comment_set_visibility(obj=obj, status=status, by=by, reason="admin action")

@@ -1,0 +1,48 @@
+"""Topics of the day: moderators schedule them (admin, through :func:`topic_save`); the topic
+clock opens each on its day.
+
+Whether a topic is *today's* is derived from its date at read time (like the marketplace's live
+prices), so a late clock never shows the wrong topic. The clock only does the side effects of a
+day's opening, once: ``opened_at`` flips with ``UPDATE … WHERE opened_at IS NULL`` (the sale
+clock's pattern), and only the run that flipped it re-ranks trending.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError
+from headline.models import Topic
+from headline.services.feeds import trending_refresh
+from marketplace.services.images import image_clean
+
+
+@transaction.atomic
+def topic_save(*, topic: Topic, cover_upload=None) -> Topic:
+    """Save a moderator's topic; a new cover image goes through the marketplace's image
+    cleaning (size, format and pixel checks, metadata stripped). One topic per date."""
+    clash = Topic.objects.filter(date=topic.date).exclude(pk=topic.pk).exists()
+    if clash:
+        raise ApplicationError(_("There is already a topic on that day."), code="topic_date_taken")
+    if cover_upload is not None:
+        clean = image_clean(upload=cover_upload)
+        topic.cover.save(clean.content.name, clean.content, save=False)
+    topic.save()
+    return topic
+
+
+def topic_clock_tick(*, now: datetime | None = None) -> list[int]:
+    """Open every topic whose day has come and that is not open yet (each exactly once, even
+    with two beats or a retry); after an opening, trending is re-ranked so "popular in today's
+    topic" refers to the new topic. Returns the ids opened by this run."""
+    now = now or timezone.now()
+    opened = []
+    due = Topic.objects.filter(opened_at__isnull=True, date__lte=timezone.localdate(now)).values_list("pk", flat=True)
+    for topic_id in due:
+        if Topic.objects.filter(pk=topic_id, opened_at__isnull=True).update(opened_at=now):
+            opened.append(topic_id)
+    if opened:
+        transaction.on_commit(lambda: trending_refresh(now=now), robust=True)
+    return opened
