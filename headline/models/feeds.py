@@ -26,8 +26,9 @@ class StoryFeedEntry(models.Model):
     story = models.ForeignKey("headline.Story", on_delete=models.CASCADE, related_name="feed_entries")
     score = models.FloatField()
     reason = models.CharField(max_length=10, choices=FeedReason.choices)
+    # No index: nothing looks entries up by category (saves an index write per entry).
     reason_category = models.ForeignKey(
-        "marketplace.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "marketplace.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     computed_at = models.DateTimeField()
 

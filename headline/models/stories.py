@@ -51,6 +51,15 @@ class Story(VisibilityFields):
     body_html = models.TextField(blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True)
     featured = models.BooleanField(_("featured in its topic"), default=False)
+    # What the story is mainly about, kept by the mention service (the first mentioned product's
+    # category; the first mentioned shop, else that product's shop): "for you" scores on these
+    # columns instead of joining the mentions for every candidate.
+    category = models.ForeignKey(
+        "marketplace.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    shop = models.ForeignKey(
+        "marketplace.Shop", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     like_count = models.PositiveIntegerField(default=0)
     comment_count = models.PositiveIntegerField(default=0)
     view_count = models.PositiveIntegerField(default=0)
@@ -75,7 +84,7 @@ class Story(VisibilityFields):
             models.Index(fields=["author", "-published_at"], name="story_author_recent"),
             # A topic's stories, newest or most liked first.
             models.Index(fields=["topic", "-published_at"], name="story_topic_recent"),
-            models.Index(fields=["topic", "-like_count"], name="story_topic_liked"),
+            models.Index(fields=["topic", "-like_count", "-id"], name="story_topic_liked"),
         ]
 
     def __str__(self):

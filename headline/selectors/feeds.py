@@ -13,25 +13,22 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     Case,
-    Exists,
     F,
     FilteredRelation,
     FloatField,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Ln
+from django.db.models.functions import Cast, Ln
 from django.utils import timezone
 
 from community.models import ActivityKind, User
 from community.selectors.activity import activity_list, interest_list
 from community.selectors.people import followed_shop_list, following_list
-from headline.models import FeedReason, Story, StoryFeedEntry, StoryProduct, StoryShop
+from headline.models import FeedReason, Story, StoryFeedEntry, Topic
 from headline.selectors.stories import story_cards, story_list_public, topic_get_today
 
 #: "For you" weights. Interest weights are ~5 for a fresh purchase in a category and ~1 for a
@@ -43,6 +40,12 @@ TOPIC_BONUS = 1.0
 ENGAGEMENT_WEIGHT = 0.5
 #: (age under, bonus): a step function of age, the same in SQLite and PostgreSQL.
 FRESHNESS = ((timedelta(hours=6), 1.5), (timedelta(hours=24), 1.0), (timedelta(hours=72), 0.5))
+#: Candidate sources besides the newest stories: the latest FOLLOWED_PER_AUTHOR stories of up
+#: to FOLLOWED_AUTHORS_MAX followed authors (most recently followed first), and today's topic's
+#: TOPIC_TOP most liked.
+FOLLOWED_AUTHORS_MAX = 100
+FOLLOWED_PER_AUTHOR = 3
+TOPIC_TOP = 50
 TRENDING_CACHE_KEY = "headline:trending"
 #: Trending: engagement weights and the window looked at.
 TRENDING_DAYS = 3
@@ -68,19 +71,24 @@ def story_feed_following(*, user: User, now: datetime | None = None) -> QuerySet
 # --- for you ---------------------------------------------------------------------------------
 
 
-def _candidate_ids(*, user: User, now: datetime) -> list[int]:
-    """The bounded set a rebuild scores (see the module docstring)."""
+def _candidate_ids(*, user: User, now: datetime, topic: Topic | None, author_ids: list[int]) -> list[int]:
+    """The bounded set a rebuild scores (see the module docstring): each source is an index
+    range scan with a LIMIT, so none grows with the number of stories."""
     limit = settings.HEADLINE_FEED_CANDIDATES
     recent = story_list_public().filter(
         published_at__gte=now - timedelta(days=settings.HEADLINE_FEED_DAYS), published_at__lte=now
     )
-    ids = list(_newest(recent).values_list("pk", flat=True)[:limit])
-    followed = recent.filter(author_id__in=following_list(user=user).values("user_id"))
-    ids += _newest(followed).values_list("pk", flat=True)[: limit // 4]
-    topic = topic_get_today(today=timezone.localdate(now))
+    ids = set(_newest(recent).values_list("pk", flat=True)[:limit])
+    # The latest few of each followed author (``story_author_recent``), one UNION ALL query.
+    per_author = [
+        _newest(recent.filter(author_id=author_id)).values_list("pk", flat=True)[:FOLLOWED_PER_AUTHOR]
+        for author_id in author_ids[:FOLLOWED_AUTHORS_MAX]
+    ]
+    if per_author:
+        ids.update(per_author[0].union(*per_author[1:], all=True))
     if topic is not None:
-        ids += recent.filter(topic=topic).order_by("-like_count", "-id").values_list("pk", flat=True)[:50]
-    return sorted(set(ids))
+        ids.update(recent.filter(topic=topic).order_by("-like_count", "-id").values_list("pk", flat=True)[:TOPIC_TOP])
+    return sorted(ids)
 
 
 def _freshness(now: datetime) -> Case:
@@ -97,57 +105,58 @@ def _bonus(condition: Q, amount: float) -> Case:
 
 def story_feed_score(*, user: User, now: datetime) -> QuerySet[Story]:
     """The "for you" scoring — the one place it lives; ``services.feeds.story_feed_rebuild``
-    stores its top rows. One query over the candidates (never the user's own stories):
+    stores its top rows. The user's own small sets are read first (interest weights, whom and
+    which shops they follow, categories they bought in, today's topic), then ONE query scores
+    the bounded candidates (never the user's own stories) on the story's columns alone:
 
-    ``score`` = interest (the user's strongest interest among the categories of the products
-    the story mentions) + FOLLOW_BONUS if they follow the author + SHOP_BONUS if the story is
-    by or about a shop they follow + TOPIC_BONUS in today's topic + ENGAGEMENT_WEIGHT ×
-    ln(1 + likes + 2·comments + 3·orders) + freshness;
+    ``score`` = interest (the user's weight for the story's category) + FOLLOW_BONUS if they
+    follow the author + SHOP_BONUS if the story is by or mainly about a shop they follow +
+    TOPIC_BONUS in today's topic + ENGAGEMENT_WEIGHT × ln(1 + likes + 2·comments + 3·orders)
+    + freshness;
 
     ``reason`` is the first that applies of: bought (interest in a category they bought in),
-    interest, following, shop, topic, trending — with ``reason_category`` for the first two.
-    Deterministic for the same ``now`` and data. Run it in the job, never on a page read."""
-    mentioned = StoryProduct.objects.filter(story_id=OuterRef(OuterRef("pk"))).values("product__category_id")
-    best = interest_list(user=user).filter(category_id__in=mentioned).order_by("-weight", "category_id")
-    shops = followed_shop_list(user=user)
-    shop_ids = list(shops.values_list("shop_id", flat=True))
-    owner_ids = list(shops.values_list("shop__owner_id", flat=True))
-    bought = list(
-        activity_list(user=user).filter(kind=ActivityKind.BOUGHT).values_list("category_id", flat=True).distinct()
+    interest, following, shop, topic, trending. Deterministic for the same ``now`` and data.
+    Run it in the job, never on a page read."""
+    weights = dict(interest_list(user=user).values_list("category_id", "weight"))
+    followed_ids = list(following_list(user=user).values_list("user_id", flat=True))
+    shop_ids, owner_ids = [], []
+    for shop_id, owner_id in followed_shop_list(user=user).values_list("shop_id", "shop__owner_id"):
+        shop_ids.append(shop_id)
+        owner_ids.append(owner_id)
+    bought = set(
+        activity_list(user=user).filter(kind=ActivityKind.BOUGHT).order_by().values_list("category_id", flat=True)
     )
     topic = topic_get_today(today=timezone.localdate(now))
-    about_shop = Q(author_id__in=owner_ids) | Q(
-        Exists(StoryShop.objects.filter(story=OuterRef("pk"), shop_id__in=shop_ids))
-        | Exists(StoryProduct.objects.filter(story=OuterRef("pk"), product__shop_id__in=shop_ids))
+    candidates = _candidate_ids(
+        user=user, now=now, topic=topic, author_ids=list(dict.fromkeys(followed_ids + owner_ids))
     )
-    engagement = Cast(F("like_count") + 2 * F("comment_count") + 3 * F("order_count"), FloatField())
+    interest = Case(
+        *[When(category_id=category_id, then=Value(weight)) for category_id, weight in weights.items()],
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    followed = Q(author_id__in=followed_ids)
+    from_shop = Q(author_id__in=owner_ids) | Q(shop_id__in=shop_ids)
     in_topic = Q(topic_id=topic.pk) if topic else Q(pk__in=[])
-    reasons = []
-    if bought:
-        reasons.append(When(interest__gt=0, interest_category__in=bought, then=Value(FeedReason.BOUGHT)))
-    reasons += [
-        When(interest__gt=0, then=Value(FeedReason.INTEREST)),
-        When(followed=True, then=Value(FeedReason.FOLLOWING)),
-        When(from_shop=True, then=Value(FeedReason.SHOP)),
-        When(in_topic=True, then=Value(FeedReason.TOPIC)),
+    liked_categories = [c for c, w in weights.items() if w > 0]
+    reasons = [
+        When(Q(category_id__in=[c for c in liked_categories if c in bought]), then=Value(FeedReason.BOUGHT)),
+        When(Q(category_id__in=liked_categories), then=Value(FeedReason.INTEREST)),
+        When(followed, then=Value(FeedReason.FOLLOWING)),
+        When(from_shop, then=Value(FeedReason.SHOP)),
+        When(in_topic, then=Value(FeedReason.TOPIC)),
     ]
+    engagement = Cast(F("like_count") + 2 * F("comment_count") + 3 * F("order_count"), FloatField())
     return (
         story_list_public()
-        .filter(pk__in=_candidate_ids(user=user, now=now))
+        .filter(pk__in=candidates)
         .exclude(author=user)
         .annotate(
-            interest=Coalesce(Subquery(best.values("weight")[:1], output_field=FloatField()), Value(0.0)),
-            interest_category=Subquery(best.values("category_id")[:1], output_field=IntegerField()),
-            followed=Exists(following_list(user=user).filter(user_id=OuterRef("author_id"))),
-            from_shop=Case(When(about_shop, then=Value(True)), default=Value(False)),
-            in_topic=Case(When(in_topic, then=Value(True)), default=Value(False)),
-        )
-        .annotate(
             score=(
-                F("interest")
-                + _bonus(Q(followed=True), FOLLOW_BONUS)
-                + _bonus(Q(from_shop=True), SHOP_BONUS)
-                + _bonus(Q(in_topic=True), TOPIC_BONUS)
+                interest
+                + _bonus(followed, FOLLOW_BONUS)
+                + _bonus(from_shop, SHOP_BONUS)
+                + _bonus(in_topic, TOPIC_BONUS)
                 + Value(ENGAGEMENT_WEIGHT) * Ln(engagement + Value(1.0))
                 + _freshness(now)
             ),

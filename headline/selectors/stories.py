@@ -19,7 +19,7 @@ from headline.models import Story, StoryComment, StoryImage, StoryLike, StoryPro
 from marketplace.selectors.catalogue import product_list_public, shop_list_public
 
 #: Orders of a topic's stories.
-TOPIC_ORDERINGS = {"newest": ("-published_at", "-id"), "liked": ("-like_count", "-published_at", "-id")}
+TOPIC_ORDERINGS = {"newest": ("-published_at", "-id"), "liked": ("-like_count", "-id")}
 
 
 def story_list_public() -> QuerySet[Story]:

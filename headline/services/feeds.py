@@ -23,7 +23,7 @@ def story_feed_rebuild(*, user_id: int, now: datetime) -> list[StoryFeedEntry]:
     StoryFeedEntry.objects.filter(user_id=user_id).delete()
     if user is None or not user.is_active:
         return []
-    rows = story_feed_score(user=user, now=now).values_list("pk", "score", "reason", "interest_category")
+    rows = story_feed_score(user=user, now=now).values_list("pk", "score", "reason", "category_id")
     return StoryFeedEntry.objects.bulk_create(
         StoryFeedEntry(
             user_id=user_id,

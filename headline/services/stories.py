@@ -87,7 +87,9 @@ def _clean_mentions(product_ids, shop_ids) -> tuple[list[int], list[int]]:
     return product_ids, shop_ids
 
 
-def _set_mentions(story: Story, product_ids: list[int], shop_ids: list[int]) -> None:
+def story_mentions_set(*, story: Story, product_ids: list[int], shop_ids: list[int]) -> None:
+    """Store the (already checked) mentions in order, and what the story is mainly about: the
+    first product's category, and the first shop (else the first product's shop)."""
     StoryProduct.objects.filter(story=story).exclude(product_id__in=product_ids).delete()
     StoryShop.objects.filter(story=story).exclude(shop_id__in=shop_ids).delete()
     StoryProduct.objects.bulk_create(
@@ -102,6 +104,14 @@ def _set_mentions(story: Story, product_ids: list[int], shop_ids: list[int]) -> 
         unique_fields=["story", "shop"],
         update_fields=["position"],
     )
+    first_product = (
+        product_list_public().filter(pk=product_ids[0]).values("category_id", "shop_id").first()
+        if product_ids
+        else None
+    )
+    story.category_id = first_product["category_id"] if first_product else None
+    story.shop_id = shop_ids[0] if shop_ids else (first_product["shop_id"] if first_product else None)
+    Story.objects.filter(pk=story.pk).update(category_id=story.category_id, shop_id=story.shop_id)
 
 
 @transaction.atomic
@@ -128,7 +138,7 @@ def story_create(
     if len(images) > MAX_IMAGES:
         raise _refuse(_("A story can have at most %(n)d images.") % {"n": MAX_IMAGES}, "too_many_images")
     story = Story.objects.create(author=author, topic=topic, title=title, body=body, body_html=render_markdown(body))
-    _set_mentions(story, product_ids, shop_ids)
+    story_mentions_set(story=story, product_ids=product_ids, shop_ids=shop_ids)
     for upload in images:
         story_image_add(story=story, upload=upload)
     if publish:
@@ -156,7 +166,7 @@ def story_update(
     product_ids, shop_ids = _clean_mentions(product_ids, shop_ids)
     story.title, story.body, story.body_html, story.topic = title, body, render_markdown(body), topic
     story.save(update_fields=["title", "body", "body_html", "topic", "updated_at"])
-    _set_mentions(story, product_ids, shop_ids)
+    story_mentions_set(story=story, product_ids=product_ids, shop_ids=shop_ids)
     return story
 
 

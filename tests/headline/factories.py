@@ -15,6 +15,7 @@ from headline.models import (
     StoryShop,
     Topic,
 )
+from headline.services.stories import story_mentions_set
 from tests.community.factories import UserFactory
 
 
@@ -111,7 +112,8 @@ class StoryFeedEntryFactory(factory.django.DjangoModelFactory):
 
 
 def story_about(product, **kwargs):
-    """A published story mentioning ``product``."""
+    """A published story mentioning ``product`` (through the mention service, so the story's
+    main category and shop are set as in the app)."""
     story = StoryFactory(**kwargs)
-    StoryProductFactory(story=story, product=product)
+    story_mentions_set(story=story, product_ids=[product.pk], shop_ids=[])
     return story

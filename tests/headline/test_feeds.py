@@ -13,7 +13,7 @@ from headline.api_pagination import StoryCursorPagination
 from headline.models import StoryFeedEntry
 from headline.selectors import feeds
 from headline.services.feeds import story_feed_rebuild, trending_refresh
-from headline.services.stories import story_set_visibility
+from headline.services.stories import story_mentions_set, story_set_visibility
 from tests.community.factories import (
     ActivityFactory,
     InterestProfileFactory,
@@ -131,7 +131,7 @@ def test_reasons_for_follows_shops_and_todays_topic(user):
     ShopFollowFactory(user=user, shop=shop)
     topic = TopicFactory()
     about_shop = StoryFactory()
-    StoryShopFactory(story=about_shop, shop=shop)
+    story_mentions_set(story=about_shop, product_ids=[], shop_ids=[shop.pk])
     in_topic = StoryFactory(topic=topic)
     story_feed_rebuild(user_id=user.pk, now=timezone.now())
     reasons = dict(StoryFeedEntry.objects.filter(user=user).values_list("story_id", "reason"))
