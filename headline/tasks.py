@@ -7,7 +7,7 @@ from datetime import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from headline.services import engagement, feeds, stories, topics
+from headline.services import feeds, stories, topics
 
 RETRY = {"autoretry_for": (ConnectionError, OSError), "retry_backoff": True, "max_retries": 5}
 
@@ -36,14 +36,6 @@ def story_feed_rebuild(user_id: int, now: str | None = None) -> int:
 
 
 @shared_task(**RETRY)
-def story_feeds_rebuild(user_ids: list[int], now: str) -> int:
-    """Queue one rebuild per user as of ``now`` (the job's fan-out)."""
-    for user_id in user_ids:
-        story_feed_rebuild.apply_async(args=[user_id, now], queue="feeds")
-    return len(user_ids)
-
-
-@shared_task(**RETRY)
 def trending_refresh() -> int:
     """Periodic: re-rank trending stories and cache the ranking."""
     return len(feeds.trending_refresh(now=timezone.now()))
@@ -53,16 +45,3 @@ def trending_refresh() -> int:
 def topic_clock_tick() -> int:
     """Periodic: open the topics whose day has come (each once)."""
     return len(topics.topic_clock_tick())
-
-
-@shared_task(**RETRY)
-def story_order_attribute(order_id: int, buyer_id: int, shop_id: int, product_ids: list[int], placed_at: str) -> bool:
-    """Attribute a new order to the story card its buyer clicked last (idempotent per order)."""
-    attribution = engagement.story_order_attribute(
-        order_id=order_id,
-        buyer_id=buyer_id,
-        shop_id=shop_id,
-        product_ids=product_ids,
-        placed_at=datetime.fromisoformat(placed_at),
-    )
-    return attribution is not None

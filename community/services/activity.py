@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from community.models import Activity, ActivityKind, InterestProfile, QuestionFeedEntry, User
 from community.services.feeds import question_feed_rebuild_soon
+from community.signals import interest_profile_rebuilt
+from core.signals import send_on_commit
 from marketplace.selectors.catalogue import product_category_id
 from marketplace.selectors.orders import order_get_purchased_with_lines, review_get
 
@@ -106,6 +108,7 @@ def interest_profile_rebuild(*, user_id: int, now: datetime) -> dict[int, float]
     """Recompute ``user_id``'s interest in each category from scratch as of ``now`` and replace
     their InterestProfile rows: each activity adds ``KIND_WEIGHTS[kind] * 0.5 ** (age / half-life)``
     to its category. Deterministic for a given ``now``, so re-running gives the same rows.
+    Announces ``interest_profile_rebuilt`` after commit (feeds above community follow it).
     Returns ``{category_id: weight}``."""
     # Lock the user row so two concurrent rebuilds of one user take turns.
     if not User.objects.select_for_update().filter(pk=user_id).exists():
@@ -124,4 +127,5 @@ def interest_profile_rebuild(*, user_id: int, now: datetime) -> dict[int, float]
         InterestProfile(user_id=user_id, category_id=category_id, weight=weight, computed_at=now)
         for category_id, weight in weights.items()
     )
+    send_on_commit(interest_profile_rebuilt, sender=InterestProfile, user_id=user_id, as_of=now.isoformat())
     return weights

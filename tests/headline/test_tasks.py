@@ -1,0 +1,81 @@
+"""Headline jobs through the configured broker (Redis in CI) and real workers: the "for you"
+rebuild follows the interest-profile job, is idempotent and survives a worker process killed
+halfway; the topic clock and trending; and the receivers of the order signals."""
+
+import pytest
+from django.utils import timezone
+
+from community.tasks import interest_profile_rebuild
+from headline.models import Story, StoryFeedEntry, Topic
+from headline.services import engagement
+from headline.services.topics import topic_clock_tick
+from headline.tasks import story_feed_rebuild, trending_refresh
+from headline.tasks import topic_clock_tick as topic_clock_task
+from marketplace.services.checkout import order_place
+from marketplace.services.orders import order_cancel
+from tests.community.factories import ActivityFactory
+from tests.community.test_tasks import wait_for
+from tests.headline.factories import StoryFactory, TopicFactory, story_about
+from tests.marketplace.factories import CategoryFactory, ProductFactory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_story_feed_follows_the_interest_job_through_a_real_worker(celery_worker):
+    # given someone who viewed jewellery, a jewellery story and another story
+    jewellery = CategoryFactory(name="Jewellery", slug="jewellery-w")
+    viewed = ActivityFactory(product=ProductFactory(category=jewellery), category=jewellery)
+    about_pearls = story_about(ProductFactory(category=jewellery))
+    StoryFactory(like_count=3)
+    # when the interest job runs for them on the worker
+    interest_profile_rebuild.delay(viewed.user_id)
+    # then their interests are rebuilt, and after them (interest_profile_rebuilt) their stories
+    entries = StoryFeedEntry.objects.filter(user=viewed.user)
+    assert wait_for(lambda: entries.count() == 2), "the story feed was not rebuilt after the interests"
+    assert entries.order_by("-score").first().story_id == about_pearls.pk
+    assert entries.get(story=about_pearls).reason == "interest"
+
+
+@pytest.mark.django_db
+def test_the_rebuild_task_is_idempotent(user):
+    StoryFactory.create_batch(3)
+    now = timezone.now().isoformat()
+    assert story_feed_rebuild.apply(args=[user.pk, now]).get() == 3
+    first = list(StoryFeedEntry.objects.filter(user=user).values_list("story_id", "score", "reason"))
+    assert story_feed_rebuild.apply(args=[user.pk, now]).get() == 3
+    assert sorted(StoryFeedEntry.objects.filter(user=user).values_list("story_id", "score", "reason")) == sorted(first)
+
+
+@pytest.mark.django_db
+def test_the_topic_clock_opens_each_topic_once():
+    today = TopicFactory()
+    tomorrow = TopicFactory(date=timezone.localdate() + timezone.timedelta(days=1))
+    assert topic_clock_tick() == [today.pk]
+    assert topic_clock_tick() == []
+    assert topic_clock_task.apply().get() == 0
+    assert Topic.objects.get(pk=tomorrow.pk).opened_at is None
+    later = timezone.now() + timezone.timedelta(days=1)
+    assert topic_clock_tick(now=later) == [tomorrow.pk]
+
+
+@pytest.mark.django_db
+def test_trending_task_caches_the_ranking():
+    StoryFactory(like_count=5)
+    assert trending_refresh.apply().get() == 1
+
+
+@pytest.mark.django_db
+def test_an_order_placed_after_a_card_click_reaches_the_author_and_a_cancel_takes_it_back(
+    user, django_capture_on_commit_callbacks
+):
+    # given a story about a product, and a reader who clicked its card
+    product = ProductFactory(stock=5)
+    story = story_about(product)
+    engagement.story_click(story=story, user=user, viewer=f"u{user.pk}", product_id=product.pk)
+    # when the reader places an order (order_placed is sent on commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        (order,) = order_place(buyer=user, items=[(product.pk, 1)])
+    # then the story counts one order; and cancelling it (order_cancelled) takes it back
+    assert Story.objects.get(pk=story.pk).order_count == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(order=order, buyer=user)
+    assert Story.objects.get(pk=story.pk).order_count == 0
