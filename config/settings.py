@@ -192,7 +192,12 @@ CELERY_TASK_ROUTES = {
     "community.tasks.interest_profiles_refresh": {"queue": "feeds"},
     "community.tasks.interest_profile_rebuild": {"queue": "feeds"},
     "community.tasks.question_feed_rebuild": {"queue": "feeds"},
+    "headline.tasks.story_feed_rebuild": {"queue": "feeds"},
+    "headline.tasks.trending_refresh": {"queue": "feeds"},
+    "headline.tasks.story_followers_notify": {"queue": "notify"},
     # default: housekeeping and image sizes
+    "headline.tasks.story_image_sizes": {"queue": "default"},
+    "headline.tasks.topic_clock_tick": {"queue": "default"},
     "marketplace.tasks.catalogue.generate_product_image_sizes": {"queue": "default"},
     "marketplace.tasks.orders.orders_complete_overdue": {"queue": "default"},
     "marketplace.tasks.orders.checkout_requests_prune": {"queue": "default"},

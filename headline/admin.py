@@ -6,8 +6,9 @@ log. Counters are kept by services, so they are read-only here."""
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from community.admin import ModeratedAdmin
+from core.admin import VisibilityActionsMixin
 from core.errors import ApplicationError
 from headline.models import Story, StoryComment, StoryImage, Topic
 from headline.services import engagement, stories, topics
@@ -49,7 +50,7 @@ class StoryImageInline(admin.TabularInline):
 
 
 @admin.register(Story)
-class StoryAdmin(ModeratedAdmin):
+class StoryAdmin(VisibilityActionsMixin, admin.ModelAdmin):
     list_display = ["title", "author", "topic", "visibility", "featured", "like_count", "comment_count", "published_at"]
     list_filter = ["visibility", "featured", "published_at"]
     search_fields = ["title", "body", "author__username"]
@@ -76,28 +77,31 @@ class StoryAdmin(ModeratedAdmin):
     inlines = [StoryImageInline]
     actions = ["hide", "restore", "feature", "unfeature"]
 
-    def set_status(self, obj, status, *, by=None):
-        return stories.story_set_visibility(obj=obj, status=status, by=by, reason="admin action")
+    set_visibility = staticmethod(stories.story_set_visibility)
+
+    def has_add_permission(self, request):
+        return False  # people post stories on the site
 
     def _feature(self, request, queryset, featured: bool, verb: str):
         done = 0
         for story in queryset:
             if stories.story_set_featured(story=story, featured=featured):
-                self.log_change(request, story, verb)
+                self.log_change(request, story, verb)  # stored untranslated, like Django's own
                 done += 1
-        self.message_user(request, f"{done} {verb.lower()}.", messages.SUCCESS)
+        message = ngettext("%(count)d story changed.", "%(count)d stories changed.", done) % {"count": done}
+        self.message_user(request, message, messages.SUCCESS)
 
-    @admin.action(description=_("Feature selected stories in their topic"))
+    @admin.action(description=_("Feature selected stories in their topic"), permissions=["change"])
     def feature(self, request, queryset):
-        self._feature(request, queryset, True, "Featured")
+        self._feature(request, queryset, True, "Featured in its topic")
 
-    @admin.action(description=_("Stop featuring selected stories"))
+    @admin.action(description=_("Stop featuring selected stories"), permissions=["change"])
     def unfeature(self, request, queryset):
-        self._feature(request, queryset, False, "Unfeatured")
+        self._feature(request, queryset, False, "No longer featured")
 
 
 @admin.register(StoryComment)
-class StoryCommentAdmin(ModeratedAdmin):
+class StoryCommentAdmin(VisibilityActionsMixin, admin.ModelAdmin):
     list_display = ["body", "story", "author", "visibility", "created_at"]
     list_filter = ["visibility", "created_at"]
     search_fields = ["body", "author__username", "story__title"]
@@ -114,5 +118,7 @@ class StoryCommentAdmin(ModeratedAdmin):
         "created_at",
     ]
 
-    def set_status(self, obj, status, *, by=None):
-        return engagement.comment_set_visibility(obj=obj, status=status, by=by, reason="admin action")
+    set_visibility = staticmethod(engagement.comment_set_visibility)
+
+    def has_add_permission(self, request):
+        return False

@@ -30,7 +30,8 @@ def on_order_cancelled(sender, order_id, **kwargs):
 
 @receiver(community_signals.interest_profile_rebuilt, dispatch_uid="headline.interest_profile_rebuilt")
 def on_interest_profile_rebuilt(sender, user_id, as_of, **kwargs):
-    """The "for you" stories follow the interests: rebuild as of the same moment (queue feeds)."""
+    """The "for you" stories follow the interests: rebuild as of the same moment (queue
+    ``feeds``). Already after commit (the signal is sent on commit), so queued at once."""
     from headline.tasks import story_feed_rebuild
 
-    story_feed_rebuild.apply_async(args=[user_id, as_of], queue="feeds")
+    story_feed_rebuild.delay(user_id, as_of)

@@ -4,14 +4,13 @@ schedule of their own: each follows a user's interest-profile rebuild (community
 
 from django.db import migrations
 
-#: (name, task, every, period, queue, expire_seconds, description)
+#: (name, task, every, period, expire_seconds, description); queues come from CELERY_TASK_ROUTES.
 SCHEDULES = [
     (
         "Topic clock",
         "headline.tasks.topic_clock_tick",
         1,
         "minutes",
-        "default",
         60,
         "Opens the topic of the day when its day starts (once) and re-ranks trending.",
     ),
@@ -20,7 +19,6 @@ SCHEDULES = [
         "headline.tasks.trending_refresh",
         5,
         "minutes",
-        "feeds",
         300,
         "Ranks trending stories (engagement with time decay) and caches the ranking.",
     ),
@@ -30,14 +28,13 @@ SCHEDULES = [
 def forwards(apps, schema_editor):
     IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    for name, task, every, period, queue, expire_seconds, description in SCHEDULES:
+    for name, task, every, period, expire_seconds, description in SCHEDULES:
         interval, _ = IntervalSchedule.objects.get_or_create(every=every, period=period)
         PeriodicTask.objects.get_or_create(
             name=name,
             defaults={
                 "task": task,
                 "interval": interval,
-                "queue": queue,
                 "expire_seconds": expire_seconds,
                 "description": description,
             },

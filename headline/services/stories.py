@@ -21,6 +21,7 @@ from community.models import NotificationKind, User
 from community.selectors.people import follower_list
 from community.services.notifications import FANOUT_CHUNK, notifications_create_bulk
 from core.errors import ApplicationError
+from core.tasks import enqueue_on_commit
 from core.visibility import Visibility
 from headline.markdown import render_markdown
 from headline.models import Story, StoryImage, StoryProduct, StoryShop, Topic
@@ -179,15 +180,10 @@ def story_publish(*, story: Story, now: datetime | None = None) -> bool:
         raise _refuse(_("This story was deleted."), "story_removed", status=404)
     flipped = Story.objects.filter(pk=story.pk, published_at__isnull=True).update(published_at=now)
     if flipped:
+        from headline.tasks import story_followers_notify  # tasks import services
+
         story.published_at = now
-        story_id = story.pk
-
-        def fan_out():
-            from headline.tasks import story_followers_notify  # tasks import services
-
-            story_followers_notify.apply_async(args=[story_id], queue="notify")
-
-        transaction.on_commit(fan_out, robust=True)
+        enqueue_on_commit(story_followers_notify, story.pk)
     return bool(flipped)
 
 
@@ -247,7 +243,7 @@ def story_image_add(*, story: Story, upload) -> StoryImage:
     )
     image.image.save(clean.content.name, clean.content, save=False)
     image.save()
-    transaction.on_commit(lambda: story_image_sizes.delay(image.id), robust=True)
+    enqueue_on_commit(story_image_sizes, image.id)
     return image
 
 

@@ -14,7 +14,7 @@ from headline.tasks import topic_clock_tick as topic_clock_task
 from marketplace.services.checkout import order_place
 from marketplace.services.orders import order_cancel
 from tests.community.factories import ActivityFactory
-from tests.community.test_tasks import wait_for
+from tests.concurrency import wait_for
 from tests.headline.factories import StoryFactory, TopicFactory, story_about
 from tests.marketplace.factories import CategoryFactory, ProductFactory
 

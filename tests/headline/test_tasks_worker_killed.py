@@ -18,7 +18,7 @@ from headline.models import StoryFeedEntry
 from headline.selectors.feeds import story_feed_score
 from headline.tasks import story_feed_rebuild
 from tests.community.factories import UserFactory, UserFollowFactory
-from tests.community.test_tasks import wait_for
+from tests.concurrency import wait_for
 from tests.headline.factories import StoryFactory
 
 ROOT = Path(__file__).resolve().parents[2]

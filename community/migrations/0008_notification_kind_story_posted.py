@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0006_question_feed_entries'),
+        ('community', '0007_periodic_tasks_route_by_settings'),
     ]
 
     operations = [
