@@ -89,9 +89,9 @@ def story_list_drafts(*, user: User) -> QuerySet[Story]:
     return Story.objects.filter(author=user, published_at__isnull=True).exclude(visibility=Visibility.REMOVED)
 
 
-def story_list_by_author(*, author: User, viewer: User | None = None) -> QuerySet[Story]:
+def story_list_by_author(*, author_id: int, viewer: User | None = None) -> QuerySet[Story]:
     """A person's public stories, newest first, as cards."""
-    return story_cards(story_list_public().filter(author=author), viewer=viewer).order_by("-published_at", "-id")
+    return story_cards(story_list_public().filter(author_id=author_id), viewer=viewer).order_by("-published_at", "-id")
 
 
 def story_list_for_topic(*, topic: Topic, ordering: str = "newest", viewer: User | None = None) -> QuerySet[Story]:
@@ -187,13 +187,13 @@ def comment_get_for_author(*, user: User, comment_id: int) -> StoryComment:
 # --- bloggers --------------------------------------------------------------------------------
 
 
-def blogger_stats(*, author: User) -> dict[str, int]:
+def blogger_stats(*, author_id: int) -> dict[str, int]:
     """A person's public stories and what they did, in one query: ``stories``, ``likes``,
     ``views``, ``clicks`` (click-throughs to shops) and ``orders`` (placed within the
     attribution window after a click, not cancelled)."""
     totals = (
         story_list_public()
-        .filter(author=author)
+        .filter(author_id=author_id)
         .aggregate(
             stories=Count("pk"),
             likes=Coalesce(Sum("like_count"), 0),

@@ -23,6 +23,7 @@ from community.services.notifications import FANOUT_CHUNK, notifications_create_
 from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
 from core.visibility import Visibility
+from headline.caching import story_tags_bump
 from headline.markdown import render_markdown
 from headline.models import Story, StoryImage, StoryProduct, StoryShop, Topic
 from marketplace.selectors.catalogue import product_list_public, shop_list_public
@@ -60,6 +61,16 @@ def _clean_topic(topic_id: int | None, *, now: datetime) -> Topic | None:
     if topic is None:
         raise _refuse(_("There is no such topic."), "topic_not_found")
     return topic
+
+
+def _pages_changed(story: Story) -> None:
+    """Pages that show this story through headline's slots re-render after commit (the home
+    section, and the product and shop pages of what it mentions)."""
+    product_ids, shop_ids = [], list(StoryShop.objects.filter(story=story).values_list("shop_id", flat=True))
+    for product_id, shop_id in StoryProduct.objects.filter(story=story).values_list("product_id", "product__shop_id"):
+        product_ids.append(product_id)
+        shop_ids.append(shop_id)
+    story_tags_bump(product_ids=product_ids, shop_ids=shop_ids)
 
 
 def _unique(ids: Sequence[int] | None) -> list[int]:
@@ -165,9 +176,11 @@ def story_update(
     title, body = _clean_text(title=title, body=body)
     topic = _clean_topic(topic_id, now=now or timezone.now())
     product_ids, shop_ids = _clean_mentions(product_ids, shop_ids)
+    _pages_changed(story)  # the pages of what it mentioned before the edit
     story.title, story.body, story.body_html, story.topic = title, body, render_markdown(body), topic
     story.save(update_fields=["title", "body", "body_html", "topic", "updated_at"])
     story_mentions_set(story=story, product_ids=product_ids, shop_ids=shop_ids)
+    _pages_changed(story)
     return story
 
 
@@ -184,6 +197,7 @@ def story_publish(*, story: Story, now: datetime | None = None) -> bool:
 
         story.published_at = now
         enqueue_on_commit(story_followers_notify, story.pk)
+        _pages_changed(story)
     return bool(flipped)
 
 
@@ -206,6 +220,7 @@ def story_set_visibility(*, obj: Story, status: str, by: User | None, reason: st
     )
     if changed:
         obj.visibility = status
+        _pages_changed(obj)
     return bool(changed)
 
 
@@ -217,7 +232,10 @@ def story_delete(*, story: Story, by: User) -> bool:
 @transaction.atomic
 def story_set_featured(*, story: Story, featured: bool) -> bool:
     """A moderator features a story in its topic (it leads the topic's best stories)."""
-    return bool(Story.objects.filter(pk=story.pk).exclude(featured=featured).update(featured=featured))
+    changed = Story.objects.filter(pk=story.pk).exclude(featured=featured).update(featured=featured)
+    if changed:
+        _pages_changed(story)
+    return bool(changed)
 
 
 # --- images ----------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.cache import bump_on_commit
 from core.errors import ApplicationError
+from headline.caching import HOME_TAG
 from headline.models import Topic
 from headline.services.feeds import trending_refresh
 from marketplace.services.images import image_clean
@@ -35,8 +37,8 @@ def topic_save(*, topic: Topic, cover_upload=None) -> Topic:
 
 def topic_clock_tick(*, now: datetime | None = None) -> list[int]:
     """Open every topic whose day has come and that is not open yet (each exactly once, even
-    with two beats or a retry); after an opening, trending is re-ranked so "popular in today's
-    topic" refers to the new topic. Returns the ids opened by this run."""
+    with two beats or a retry); after an opening the home section re-renders and trending is
+    re-ranked, so "popular in today's topic" refers to the new topic. Returns the ids opened."""
     now = now or timezone.now()
     opened = []
     due = Topic.objects.filter(opened_at__isnull=True, date__lte=timezone.localdate(now)).values_list("pk", flat=True)
@@ -44,5 +46,6 @@ def topic_clock_tick(*, now: datetime | None = None) -> list[int]:
         if Topic.objects.filter(pk=topic_id, opened_at__isnull=True).update(opened_at=now):
             opened.append(topic_id)
     if opened:
+        bump_on_commit(HOME_TAG)  # the home page leads with the new day's topic
         transaction.on_commit(lambda: trending_refresh(now=now), robust=True)
     return opened
