@@ -3,6 +3,7 @@
 from django.core.files.storage import default_storage
 from django.http import Http404
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, permissions, serializers, status
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 from community.api.people import PersonSerializer
 from core.errors import ApplicationError
 from headline.api_pagination import StoryCursorPagination
+from headline.errors import StoryErrorCode
 from headline.models import FeedReason, Story, StoryComment
 from headline.selectors import feeds as feed_selectors
 from headline.selectors import stories as selectors
@@ -206,7 +208,7 @@ class TopicTodayView(APIView):
     def get(self, request):
         topic = selectors.topic_get_today()
         if topic is None:
-            raise ApplicationError("There is no topic today.", status=404, code="not_found")
+            raise ApplicationError(_("There is no topic today."), status=404, code=StoryErrorCode.NOT_FOUND)
         best = selectors.story_list_best_for_topic(topic=topic, viewer=request.user)
         context = {"request": request}
         return Response(

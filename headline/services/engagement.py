@@ -29,6 +29,7 @@ from community.services.activity import activity_record
 from community.services.feeds import question_feed_rebuild_soon
 from core.errors import ApplicationError
 from core.visibility import Visibility
+from headline.errors import StoryErrorCode
 from headline.models import Story, StoryClick, StoryComment, StoryLike, StoryOrder, StoryProduct
 
 COMMENT_MAX = 2000
@@ -92,14 +93,14 @@ def comment_post(*, author: User, story: Story, body: str, parent: StoryComment 
     level deep: a reply to a reply is attached to that reply's parent)."""
     body = (body or "").strip()
     if not body:
-        raise ApplicationError(_("Write something first."), code="comment_empty")
+        raise ApplicationError(_("Write something first."), code=StoryErrorCode.COMMENT_EMPTY)
     if len(body) > COMMENT_MAX:
         raise ApplicationError(
-            _("A comment may be at most %(n)d characters.") % {"n": COMMENT_MAX}, code="comment_too_long"
+            _("A comment may be at most %(n)d characters.") % {"n": COMMENT_MAX}, code=StoryErrorCode.COMMENT_TOO_LONG
         )
     if parent is not None:
         if parent.story_id != story.pk:
-            raise ApplicationError(_("That comment is on another story."), code="comment_wrong_story")
+            raise ApplicationError(_("That comment is on another story."), code=StoryErrorCode.COMMENT_WRONG_STORY)
         if parent.parent_id is not None:
             parent = StoryComment(pk=parent.parent_id, story_id=story.pk)
     comment = StoryComment.objects.create(story=story, author=author, body=body, parent=parent)
@@ -113,7 +114,7 @@ def comment_set_visibility(*, obj: StoryComment, status: str, by: User | None, r
     restore). The flip is a conditional UPDATE on the status read, so ``comment_count``
     follows exactly once even when two moderators act at once. Returns whether it changed."""
     if status not in Visibility.values:
-        raise ApplicationError(_("Unknown visibility."), code="invalid_visibility")
+        raise ApplicationError(_("Unknown visibility."), code=StoryErrorCode.INVALID_VISIBILITY)
     current = StoryComment.objects.filter(pk=obj.pk).values_list("visibility", flat=True).first()
     if current is None or current == status:
         return False

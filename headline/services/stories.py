@@ -24,6 +24,7 @@ from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
 from core.visibility import Visibility
 from headline.caching import story_tags_bump
+from headline.errors import StoryErrorCode
 from headline.markdown import render_markdown
 from headline.models import Story, StoryImage, StoryProduct, StoryShop, Topic
 from marketplace.selectors.catalogue import product_list_public, shop_list_public
@@ -36,20 +37,20 @@ MAX_PRODUCT_MENTIONS = 9
 MAX_SHOP_MENTIONS = 3
 
 
-def _refuse(message: str, code: str, status: int = 400) -> ApplicationError:
+def _refuse(message: str, code: StoryErrorCode, status: int = 400) -> ApplicationError:
     return ApplicationError(message, status=status, code=code)
 
 
 def _clean_text(*, title: str, body: str) -> tuple[str, str]:
     title, body = (title or "").strip(), (body or "").strip()
     if not title:
-        raise _refuse(_("A story needs a title."), "title_required")
+        raise _refuse(_("A story needs a title."), StoryErrorCode.TITLE_REQUIRED)
     if len(title) > TITLE_MAX:
-        raise _refuse(_("The title may be at most %(n)d characters.") % {"n": TITLE_MAX}, "title_too_long")
+        raise _refuse(_("The title may be at most %(n)d characters.") % {"n": TITLE_MAX}, StoryErrorCode.TITLE_TOO_LONG)
     if not body:
-        raise _refuse(_("A story needs some text."), "body_required")
+        raise _refuse(_("A story needs some text."), StoryErrorCode.BODY_REQUIRED)
     if len(body) > BODY_MAX:
-        raise _refuse(_("The story may be at most %(n)d characters.") % {"n": BODY_MAX}, "body_too_long")
+        raise _refuse(_("The story may be at most %(n)d characters.") % {"n": BODY_MAX}, StoryErrorCode.BODY_TOO_LONG)
     return title, body
 
 
@@ -59,7 +60,7 @@ def _clean_topic(topic_id: int | None, *, now: datetime) -> Topic | None:
         return None
     topic = Topic.objects.filter(pk=topic_id, date__lte=timezone.localdate(now)).first()
     if topic is None:
-        raise _refuse(_("There is no such topic."), "topic_not_found")
+        raise _refuse(_("There is no such topic."), StoryErrorCode.TOPIC_NOT_FOUND)
     return topic
 
 
@@ -82,20 +83,25 @@ def _clean_mentions(product_ids, shop_ids) -> tuple[list[int], list[int]]:
     product_ids, shop_ids = _unique(product_ids), _unique(shop_ids)
     if len(product_ids) > MAX_PRODUCT_MENTIONS:
         raise _refuse(
-            _("A story can mention at most %(n)d products.") % {"n": MAX_PRODUCT_MENTIONS}, "too_many_mentions"
+            _("A story can mention at most %(n)d products.") % {"n": MAX_PRODUCT_MENTIONS},
+            StoryErrorCode.TOO_MANY_MENTIONS,
         )
     if len(shop_ids) > MAX_SHOP_MENTIONS:
-        raise _refuse(_("A story can mention at most %(n)d shops.") % {"n": MAX_SHOP_MENTIONS}, "too_many_mentions")
+        raise _refuse(
+            _("A story can mention at most %(n)d shops.") % {"n": MAX_SHOP_MENTIONS}, StoryErrorCode.TOO_MANY_MENTIONS
+        )
     public_products = set(product_list_public().filter(pk__in=product_ids).values_list("pk", flat=True))
     public_shops = set(shop_list_public().filter(pk__in=shop_ids).values_list("pk", flat=True))
     missing = [i for i in product_ids if i not in public_products]
     if missing:
         raise ApplicationError(
-            _("A mentioned product is not on sale."), code="product_not_found", extra={"products": missing}
+            _("A mentioned product is not on sale."), code=StoryErrorCode.PRODUCT_NOT_FOUND, extra={"products": missing}
         )
     missing = [i for i in shop_ids if i not in public_shops]
     if missing:
-        raise ApplicationError(_("A mentioned shop is not open."), code="shop_not_found", extra={"shops": missing})
+        raise ApplicationError(
+            _("A mentioned shop is not open."), code=StoryErrorCode.SHOP_NOT_FOUND, extra={"shops": missing}
+        )
     return product_ids, shop_ids
 
 
@@ -148,7 +154,7 @@ def story_create(
     topic = _clean_topic(topic_id, now=now)
     product_ids, shop_ids = _clean_mentions(product_ids, shop_ids)
     if len(images) > MAX_IMAGES:
-        raise _refuse(_("A story can have at most %(n)d images.") % {"n": MAX_IMAGES}, "too_many_images")
+        raise _refuse(_("A story can have at most %(n)d images.") % {"n": MAX_IMAGES}, StoryErrorCode.TOO_MANY_IMAGES)
     story = Story.objects.create(author=author, topic=topic, title=title, body=body, body_html=render_markdown(body))
     story_mentions_set(story=story, product_ids=product_ids, shop_ids=shop_ids)
     for upload in images:
@@ -172,7 +178,7 @@ def story_update(
     """The author edits their story (``story`` from ``story_get_for_author``): same checks as
     :func:`story_create`. A removed story cannot be edited."""
     if story.visibility == Visibility.REMOVED:
-        raise _refuse(_("This story was deleted."), "story_removed", status=404)
+        raise _refuse(_("This story was deleted."), StoryErrorCode.STORY_REMOVED, status=404)
     title, body = _clean_text(title=title, body=body)
     topic = _clean_topic(topic_id, now=now or timezone.now())
     product_ids, shop_ids = _clean_mentions(product_ids, shop_ids)
@@ -190,7 +196,7 @@ def story_publish(*, story: Story, now: datetime | None = None) -> bool:
     ``published_at`` queues the follower notifications (on commit). Returns whether it did."""
     now = now or timezone.now()
     if story.visibility == Visibility.REMOVED:
-        raise _refuse(_("This story was deleted."), "story_removed", status=404)
+        raise _refuse(_("This story was deleted."), StoryErrorCode.STORY_REMOVED, status=404)
     flipped = Story.objects.filter(pk=story.pk, published_at__isnull=True).update(published_at=now)
     if flipped:
         from headline.tasks import story_followers_notify  # tasks import services
@@ -207,7 +213,7 @@ def story_set_visibility(*, obj: Story, status: str, by: User | None, reason: st
     the moderation queue). Records who, when and why; returns whether it changed. Every read
     goes through ``story_list_public``, so a hidden story leaves every page, feed and API at once."""
     if status not in Visibility.values:
-        raise _refuse(_("Unknown visibility."), "invalid_visibility")
+        raise _refuse(_("Unknown visibility."), StoryErrorCode.INVALID_VISIBILITY)
     changed = (
         Story.objects.filter(pk=obj.pk)
         .exclude(visibility=status)
@@ -252,7 +258,7 @@ def story_image_add(*, story: Story, upload) -> StoryImage:
     Story.objects.select_for_update().filter(pk=story.pk).first()
     existing = StoryImage.objects.filter(story=story).aggregate(n=Max("position"), count=Count("id"))
     if existing["count"] >= MAX_IMAGES:
-        raise _refuse(_("A story can have at most %(n)d images.") % {"n": MAX_IMAGES}, "too_many_images")
+        raise _refuse(_("A story can have at most %(n)d images.") % {"n": MAX_IMAGES}, StoryErrorCode.TOO_MANY_IMAGES)
     image = StoryImage(
         story=story,
         width=clean.width,

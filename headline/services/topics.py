@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from headline.caching import HOME_TAG
+from headline.errors import StoryErrorCode
 from headline.models import Topic
 from headline.services.feeds import trending_refresh
 from marketplace.services.images import image_clean
@@ -27,7 +28,7 @@ def topic_save(*, topic: Topic, cover_upload=None) -> Topic:
     cleaning (size, format and pixel checks, metadata stripped). One topic per date."""
     clash = Topic.objects.filter(date=topic.date).exclude(pk=topic.pk).exists()
     if clash:
-        raise ApplicationError(_("There is already a topic on that day."), code="topic_date_taken")
+        raise ApplicationError(_("There is already a topic on that day."), code=StoryErrorCode.TOPIC_DATE_TAKEN)
     if cover_upload is not None:
         clean = image_clean(upload=cover_upload)
         topic.cover.save(clean.content.name, clean.content, save=False)
