@@ -2,11 +2,13 @@
 ``CommunityConfig.ready()``. Each function takes the slot's values as keyword arguments and
 ignores the ones it does not use (``**_``), so a page may pass more later."""
 
+from functools import cache
 from urllib.parse import quote
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from community.selectors.people import shop_is_followed
@@ -30,18 +32,22 @@ def product_questions_tags(*, product_id, **_keys) -> list[str]:
     return [qa_product_tag(product_id)]
 
 
+@cache
+def _login_url() -> str:
+    return reverse("login")
+
+
 def shop_follow_button(*, request, shop_id, shop_slug, shop_name, owner_id, **_values) -> str:
     """``shop.actions`` (per request: it depends on the visitor). Anonymous visitors get a
-    "log in to follow" link without a query; signed-in ones one indexed EXISTS."""
-    user = request.user
+    "log in to follow" link — no query, no template, not even a session lookup when they have
+    no session cookie (it runs on every cached anonymous shop page); signed-in ones the form,
+    after one indexed EXISTS."""
     next_url = request.get_full_path()
-    if not user.is_authenticated:
-        return format_html(
-            '<a class="button" href="{}?next={}">{}</a>',
-            reverse("login"),
-            quote(next_url),
-            _("Log in to follow %(name)s") % {"name": shop_name},
-        )
+    signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated
+    if not signed_in:
+        label = escape(_("Log in to follow %(name)s") % {"name": shop_name})
+        return f'<a class="button" href="{_login_url()}?next={quote(next_url)}">{label}</a>'
+    user = request.user
     if user.pk == owner_id:
         return ""
     context = {
