@@ -188,6 +188,7 @@ CELERY_TASK_ROUTES = {
     "community.tasks.sale_followers_notify": {"queue": "notify"},
     "community.tasks.notifications_email": {"queue": "notify"},
     "community.tasks.question_route": {"queue": "notify"},
+    "livestream.tasks.room_live_notify": {"queue": "notify"},
     # feeds: interest profiles and the precomputed "for you" feed
     "community.tasks.interest_profiles_refresh": {"queue": "feeds"},
     "community.tasks.interest_profile_rebuild": {"queue": "feeds"},
@@ -300,6 +301,7 @@ SPECTACULAR_SETTINGS = {
         "VisibilityEnum": "marketplace.models.Visibility",
         "SaleStatusEnum": "marketplace.models.SaleStatus",
         "DealStatusEnum": "marketplace.models.DealStatus",
+        "RoomStatusEnum": "livestream.models.RoomStatus",
     },
 }
 
@@ -329,6 +331,28 @@ HEADLINE_TRENDING_HALF_LIFE_HOURS = env.float("HEADLINE_TRENDING_HALF_LIFE_HOURS
 HEADLINE_TRENDING_CACHE_SECONDS = env.int("HEADLINE_TRENDING_CACHE_SECONDS", default=900)
 HEADLINE_ATTRIBUTION_HOURS = env.int("HEADLINE_ATTRIBUTION_HOURS", default=24)  # a click earns orders this long
 
+# --- Live rooms (livestream; docs/livestream.md) ---
+#: Where the room page's player loads HLS from; ``{stream}`` is the room's public stream name.
+LIVE_HLS_URL_TEMPLATE = env("LIVE_HLS_URL_TEMPLATE", default="/hls/{stream}.m3u8")
+#: The media server's application that writes HLS; the publish hook relays each stream there under
+#: the room's public name (empty: HLS is named after the stream key — never in production).
+LIVE_RTMP_RELAY = env("LIVE_RTMP_RELAY", default="rtmp://127.0.0.1:1935/show")
+#: What hosts point their broadcasting software at (with their stream key as the stream name).
+LIVE_RTMP_PUBLISH_URL = env("LIVE_RTMP_PUBLISH_URL", default="rtmp://127.0.0.1:1935/live")
+LIVE_CHAT_MAX_LENGTH = env.int("LIVE_CHAT_MAX_LENGTH", default=200)
+LIVE_CHAT_RATE_PER_SECOND = env.float("LIVE_CHAT_RATE_PER_SECOND", default=1.0)  # per user, with a burst of:
+LIVE_CHAT_BURST = env.int("LIVE_CHAT_BURST", default=5)
+LIVE_HEARTS_PER_SECOND = env.int("LIVE_HEARTS_PER_SECOND", default=10)  # per socket; more taps are dropped
+LIVE_BLOCKED_TERMS = env.list("LIVE_BLOCKED_TERMS", default=["fuck", "shit", "傻逼", "操你"])
+#: Seconds between a process's viewer heartbeats; a viewer not beaten for 3x this drops out.
+LIVE_PRESENCE_SECONDS = env.float("LIVE_PRESENCE_SECONDS", default=5.0)
+#: Orders placed this long after a click from a room to the shop are attributed to the room.
+LIVE_ATTRIBUTION_HOURS = env.int("LIVE_ATTRIBUTION_HOURS", default=24)
+#: Coalescing (core/realtime.py): at most one frame per socket per REALTIME_FRAME_SECONDS, and one
+#: forward to the other ASGI processes per REALTIME_PUBLISH_SECONDS.
+REALTIME_FRAME_SECONDS = env.float("REALTIME_FRAME_SECONDS", default=0.2)
+REALTIME_PUBLISH_SECONDS = env.float("REALTIME_PUBLISH_SECONDS", default=0.1)
+
 # --- Security (production) ------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
@@ -340,7 +364,8 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^ping$"]
+# The media server calls its hooks over plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^ping$", r"^live/media/"]
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("community.api_urls")),
     path("", include("headline.api_urls")),
     path("", include("marketplace.api_urls")),
+    path("", include("livestream.api_urls")),
 ]
 
 urlpatterns = [

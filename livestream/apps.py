@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LivestreamConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "livestream"
+    verbose_name = _("Live rooms")
+
+    def ready(self):
+        from livestream import receivers, slots  # noqa: F401  (receivers: connects the domain-signal receivers)
+
+        slots.register()  # the product page's "live now" and live-show verdict

@@ -89,3 +89,12 @@ class SaleErrorCode(ErrorCode):
     VOUCHER_EXPIRED = "voucher_expired"
     ALREADY_CLAIMED = "already_claimed"
     VOUCHERS_GONE = "vouchers_gone"
+
+
+class LiveDealErrorCode(ErrorCode):
+    """Room-only flash deals (created by live rooms, claimed by their viewers)."""
+
+    INVALID_DEAL = "invalid_deal"
+    DEAL_ENDED = "deal_ended"
+    SOLD_OUT = "sold_out"
+    OWN_SHOP = "own_shop"

@@ -11,6 +11,7 @@ class NotificationKind(models.TextChoices):
     ANSWER_ACCEPTED = "answer_accepted", _("Your answer helped")
     NEW_FOLLOWER = "new_follower", _("New follower")
     STORY_POSTED = "story_posted", _("Someone you follow posted a story")
+    LIVE_STARTED = "live_started", _("A live room started")
     OTHER = "other", _("Other")
 
 

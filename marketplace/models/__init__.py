@@ -14,7 +14,18 @@ from .orders import (
     ReviewImage,
     Visibility,
 )
-from .sales import Deal, DealPurchase, DealStatus, SaleEvent, SaleRanking, SaleStatus, Voucher, VoucherClaim
+from .sales import (
+    Deal,
+    DealClaim,
+    DealKind,
+    DealPurchase,
+    DealStatus,
+    SaleEvent,
+    SaleRanking,
+    SaleStatus,
+    Voucher,
+    VoucherClaim,
+)
 
 __all__ = [
     "Cart",
@@ -22,6 +33,8 @@ __all__ = [
     "Category",
     "CheckoutRequest",
     "Deal",
+    "DealClaim",
+    "DealKind",
     "DealPurchase",
     "DealStatus",
     "Order",

@@ -50,11 +50,25 @@ class DealStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class DealKind(models.TextChoices):
+    SALE = "sale", "Sale"
+    LIVE = "live", "Live room"
+
+
 class Deal(models.Model):
     """A product enrolled in a sale: a deal price or a percentage off, an optional flash quantity
-    (the deal's own stock cap) and an optional per-buyer limit."""
+    (the deal's own stock cap) and an optional per-buyer limit.
 
-    sale = models.ForeignKey(SaleEvent, on_delete=models.CASCADE, related_name="deals")
+    A *live* deal (``kind="live"``, no sale) is a room-only flash deal: approved on creation,
+    priced only between its own ``starts_at`` and ``ends_at``, and only for buyers holding a
+    :class:`DealClaim` (made when they press "grab" in the room); ``audience`` names where the
+    claims come from (e.g. ``"room:12"``) and means nothing to the marketplace."""
+
+    kind = models.CharField(max_length=4, choices=DealKind.choices, default=DealKind.SALE)
+    sale = models.ForeignKey(SaleEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="deals")
+    audience = models.CharField(max_length=40, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
     product = models.ForeignKey("marketplace.Product", on_delete=models.CASCADE, related_name="deals")
     deal_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     percent_off = models.PositiveSmallIntegerField(
@@ -73,6 +87,19 @@ class Deal(models.Model):
             models.UniqueConstraint(fields=["sale", "product"], name="deal_unique_product_per_sale"),
             models.CheckConstraint(
                 condition=(
+                    models.Q(kind="sale", sale__isnull=False)
+                    | models.Q(
+                        kind="live",
+                        sale__isnull=True,
+                        starts_at__isnull=False,
+                        ends_at__gt=models.F("starts_at"),
+                        deal_price__isnull=False,
+                    )
+                ),
+                name="deal_kind_fields",
+            ),
+            models.CheckConstraint(
+                condition=(
                     models.Q(deal_price__isnull=False, percent_off__isnull=True)
                     | models.Q(deal_price__isnull=True, percent_off__isnull=False)
                 ),
@@ -89,7 +116,23 @@ class Deal(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.product} in {self.sale}"
+        return f"{self.product} in {self.sale}" if self.sale_id else f"{self.product} ({self.audience})"
+
+
+class DealClaim(models.Model):
+    """A buyer admitted to a live deal's audience (pressed "grab" in the room): pricing, the
+    cart and checkout give them the deal; everyone else keeps the normal price."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="claims")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["deal", "buyer"], name="dealclaim_unique_buyer")]
+        # Pricing looks claims up by (deal, buyer): the unique index serves it.
+
+    def __str__(self):
+        return f"{self.buyer_id} claimed deal {self.deal_id}"
 
 
 class DealPurchase(models.Model):

@@ -151,10 +151,11 @@ def product_annotate_cover(queryset: QuerySet[Product]) -> QuerySet[Product]:
     )
 
 
-def product_list_public(*, now: datetime | None = None) -> QuerySet[Product]:
-    """Public products for cards and lists: prices, shop and cover annotated."""
+def product_list_public(*, now: datetime | None = None, buyer=None) -> QuerySet[Product]:
+    """Public products for cards and lists: prices (``buyer``'s, with the room-only deals they
+    claimed, when given), shop and cover annotated."""
     queryset = _public(Product.objects.select_related("shop", "category"))
-    return product_annotate_cover(product_annotate_prices(queryset, now=now))
+    return product_annotate_cover(product_annotate_prices(queryset, now=now, buyer=buyer))
 
 
 def product_filter(

@@ -149,7 +149,7 @@ class CartView:
 
 def _cart_view(quantities: Mapping[int, int], *, user=None, now: datetime | None = None) -> CartView:
     products = (
-        product_annotate_prices(Product.objects.select_related("shop"), now=now)
+        product_annotate_prices(Product.objects.select_related("shop"), now=now, buyer=user)
         .filter(pk__in=list(quantities))
         .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
     )

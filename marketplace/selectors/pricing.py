@@ -3,23 +3,33 @@
 Opening a sale is therefore O(1) and a late Celery tick never leaves a wrong price behind:
 every place that shows or charges a price (lists, product page, cart, checkout, API) starts from
 :func:`product_annotate_prices`.
+
+Room-only flash deals (``kind="live"``) price only for a ``buyer`` who holds a claim on them,
+between their own ``starts_at`` and ``ends_at``; without a buyer (anonymous pages, the cached
+catalogue) they never apply, so they cannot leak into shared caches.
 """
 
 from datetime import datetime
 
-from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
-from marketplace.models import Deal, DealStatus
+from marketplace.models import Deal, DealClaim, DealKind, DealStatus
 
 MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 
-def deal_list_live(*, now: datetime | None = None) -> QuerySet[Deal]:
-    """Approved deals whose sale is live at ``now`` (``starts_at <= now < ends_at``)."""
+def deal_list_live(*, now: datetime | None = None, buyer=None) -> QuerySet[Deal]:
+    """Approved deals that price at ``now``: those whose sale is live (``starts_at <= now <
+    ends_at``) and, for a signed-in ``buyer``, the live-room deals in their own window that
+    the buyer has claimed."""
     now = now or timezone.now()
-    return Deal.objects.filter(status=DealStatus.APPROVED, sale__starts_at__lte=now, sale__ends_at__gt=now)
+    in_sale = Q(kind=DealKind.SALE, sale__starts_at__lte=now, sale__ends_at__gt=now)
+    if buyer is not None and getattr(buyer, "is_authenticated", False):
+        claimed = Exists(DealClaim.objects.filter(deal=OuterRef("pk"), buyer=buyer))
+        in_sale |= Q(claimed, kind=DealKind.LIVE, starts_at__lte=now, ends_at__gt=now)
+    return Deal.objects.filter(in_sale, status=DealStatus.APPROVED)
 
 
 def deal_price_expression(price):
@@ -31,16 +41,17 @@ def deal_price_expression(price):
     )
 
 
-def product_annotate_prices(queryset: QuerySet, *, now: datetime | None = None) -> QuerySet:
+def product_annotate_prices(queryset: QuerySet, *, now: datetime | None = None, buyer=None) -> QuerySet:
     """Annotate products with ``deal_id`` (the best live deal at ``now``, or None) and
     ``effective_price`` (that deal's price, else ``price``). Where two live sales both discount
-    a product, the cheaper deal wins. Deal details (flash quantity, per-buyer limit) are read
+    a product, the cheaper deal wins; ``buyer`` adds the room-only deals they claimed. Deal
+    details (flash quantity, per-buyer limit) are read
     from the deal row by ``deal_id`` where a page needs them.
     """
     # The subquery joins the product itself rather than using OuterRef("price"): SQLite cannot
     # order a correlated subquery by an outer column.
     best = (
-        deal_list_live(now=now)
+        deal_list_live(now=now, buyer=buyer)
         .filter(product=OuterRef("pk"))
         .annotate(live_price=deal_price_expression(F("product__price")))
         .order_by("live_price", "id")

@@ -30,7 +30,7 @@ def cart_check_quantity(*, product_id: int, quantity: int, user=None) -> Product
     """Raise ``ApplicationError`` unless ``quantity`` units of the product may go in ``user``'s
     cart (``user`` None: an anonymous visitor). Returns the price-annotated product."""
     _require_positive(quantity)
-    product = product_annotate_prices(Product.objects.select_related("shop")).filter(pk=product_id).first()
+    product = product_annotate_prices(Product.objects.select_related("shop"), buyer=user).filter(pk=product_id).first()
     if product is None:
         raise ApplicationError(_("That product does not exist."), status=404, code=CheckoutErrorCode.NOT_FOUND)
     if user is not None and product.shop.owner_id == user.pk:
@@ -135,7 +135,8 @@ def cart_merge_session(*, user, session: MutableMapping) -> list[str]:
         return []
     cart = _locked_cart(user)
     existing = {i.product_id: i for i in CartItem.objects.filter(cart=cart, product_id__in=items)}
-    products = {p.pk: p for p in product_annotate_prices(Product.objects.select_related("shop")).filter(pk__in=items)}
+    priced = product_annotate_prices(Product.objects.select_related("shop"), buyer=user)
+    products = {p.pk: p for p in priced.filter(pk__in=items)}
     deals = {d.pk: d for d in Deal.objects.filter(pk__in=[p.deal_id for p in products.values() if p.deal_id])}
     bought = dict(DealPurchase.objects.filter(buyer=user, deal__in=deals.values()).values_list("deal_id", "quantity"))
     notes = []

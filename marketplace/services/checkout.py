@@ -213,7 +213,7 @@ def _order_place(
         raise ApplicationError(_("Your cart is empty."), code=CheckoutErrorCode.CART_EMPTY)
 
     # 1. Read and validate; nothing is locked yet.
-    annotated = product_annotate_prices(Product.objects.select_related("shop"), now=now)
+    annotated = product_annotate_prices(Product.objects.select_related("shop"), now=now, buyer=buyer)
     products = {p.pk: p for p in annotated.filter(pk__in=quantities)}
     for product_id in sorted(quantities):
         product = products.get(product_id)

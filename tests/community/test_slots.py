@@ -100,8 +100,9 @@ def test_product_page_query_count(client, django_assert_num_queries, questions, 
         for answer in AnswerFactory.create_batch(answers, question=question):
             make_purchase(answer.author, product)
 
-    # product, images, recent reviews, next price change; the Q&A slot: count, top two, their best answers
-    with django_assert_num_queries(7):
+    # product, images, recent reviews, next price change; the Q&A slot: count, top two, their best
+    # answers; the live rooms' slot: one
+    with django_assert_num_queries(8):
         html = page(client, product.get_absolute_url())
     assert "Verified buyer" in html
     # and the next anonymous visit is served from the cache

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from community import demo as community_demo
 from headline import demo as headline_demo
+from livestream import demo as livestream_demo
 from marketplace import demo as marketplace_demo  # package: marketplace/demo/
 
 DEMO_PASSWORD = "jishi-demo-2026"
@@ -27,7 +28,13 @@ class Command(BaseCommand):
         if if_empty and community_demo.demo_data_exists():
             self.stdout.write("Demo data already present; skipping seed_demo.")
         else:
-            steps = [*community_demo.STEPS, *marketplace_demo.STEPS, *community_demo.LATE_STEPS, *headline_demo.STEPS]
+            steps = [
+                *community_demo.STEPS,
+                *marketplace_demo.STEPS,
+                *community_demo.LATE_STEPS,
+                *headline_demo.STEPS,
+                *livestream_demo.STEPS,
+            ]
             ctx = {"password": DEMO_PASSWORD}
             for label, step in tqdm(steps, desc="Seeding demo data", unit="step", disable=options["verbosity"] == 0):
                 with transaction.atomic():
