@@ -12,12 +12,26 @@ from core.admin import VisibilityActionsMixin
 from core.errors import ApplicationError
 from headline.models import Story, StoryComment, StoryImage, Topic
 from headline.services import engagement, stories, topics
+from marketplace.services.images import image_clean
 
 
 class TopicForm(forms.ModelForm):
+    """The cover goes through the marketplace's image cleaning here, so a bad file is a form
+    error (and the stored file is the cleaned one)."""
+
     class Meta:
         model = Topic
         fields = ["date", "title", "prompt", "cover", "featured_products"]
+
+    def clean_cover(self):
+        value = self.cleaned_data.get("cover")
+        self.cover_image = None
+        if value and "cover" in self.changed_data:
+            try:
+                self.cover_image = image_clean(upload=value)
+            except ApplicationError as err:
+                raise forms.ValidationError(err.message) from err
+        return value
 
 
 @admin.register(Topic)
@@ -30,13 +44,9 @@ class TopicAdmin(admin.ModelAdmin):
     readonly_fields = ["opened_at"]
 
     def save_model(self, request, obj, form, change):
-        upload = form.cleaned_data.get("cover") if "cover" in form.changed_data else None
-        if upload:
-            obj.cover = form.initial.get("cover") or ""
-        try:
-            topics.topic_save(topic=obj, cover_upload=upload or None)
-        except ApplicationError as err:
-            self.message_user(request, err.message, messages.ERROR)
+        if form.cover_image is not None:
+            obj.cover = form.initial.get("cover") or ""  # the cleaned file replaces the upload
+        topics.topic_save(topic=obj, cover=form.cover_image)
 
 
 class StoryImageInline(admin.TabularInline):

@@ -8,4 +8,9 @@ class HeadlineConfig(AppConfig):
     verbose_name = _("Headline")
 
     def ready(self):
-        from headline import receivers  # noqa: F401  (connects the domain-signal receivers)
+        from community.selectors.people import post_count_register
+        from headline import receivers, slots  # noqa: F401  (receivers connect when imported)
+        from headline.selectors.stories import story_count_public
+
+        slots.register()
+        post_count_register(story_count_public)  # public stories are posts: they make a blogger

@@ -1,8 +1,9 @@
 """People reads: public profiles with their counts and roles, follower and following lists."""
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, Expression, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -19,18 +20,37 @@ def _count_of(queryset, field: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+#: What counts as a person's posts besides their answers. An upper app registers, in its
+#: ``AppConfig.ready()``, a function giving a correlated count of one author's visible posts of
+#: its kind (headline: public stories) — ``count(author=OuterRef("pk")) -> Expression`` — so
+#: community never imports it (the page-slot and moderation-registry pattern).
+_post_counts: list[Callable[..., Expression]] = []
+
+
+def post_count_register(count: Callable[..., Expression]) -> None:
+    """Add a kind of post to ``post_count`` (and so to the "blogger" role). Idempotent."""
+    if count not in _post_counts:
+        _post_counts.append(count)
+
+
 def user_get_public(*, username: str) -> User:
     return get_object_or_404(User.objects.filter(is_active=True), username=username)
 
 
 def user_get_profile(*, username: str, viewer: User | None = None) -> User:
     """An active user for their public page, in one query: ``follower_count``,
-    ``following_count``, ``post_count`` (visible answers — answers are their posts until
-    stories exist), ``is_followed`` (by ``viewer``) and ``shop`` (or None) already loaded."""
+    ``following_count``, ``answer_count`` (visible answers), ``post_count`` (answers plus every
+    registered kind of post, e.g. public stories), ``is_followed`` (by ``viewer``) and ``shop``
+    (or None) already loaded."""
+    answers = _count_of(Answer.objects.filter(status=ContentStatus.VISIBLE), "author")
+    posts = answers
+    for count in _post_counts:
+        posts = posts + count(author=OuterRef("pk"))
     people = User.objects.filter(is_active=True).annotate(
         follower_count=_count_of(UserFollow.objects.all(), "user"),
         following_count=_count_of(UserFollow.objects.all(), "follower"),
-        post_count=_count_of(Answer.objects.filter(status=ContentStatus.VISIBLE), "author"),
+        answer_count=answers,
+        post_count=posts,
     )
     if viewer is not None and viewer.is_authenticated:
         people = people.annotate(is_followed=Exists(UserFollow.objects.filter(follower=viewer, user=OuterRef("pk"))))
@@ -47,7 +67,8 @@ def user_public_shop(person: User) -> "Shop | None":
 
 def user_roles(person: User) -> list[str]:
     """Roles from behaviour: "seller" runs an open shop; "blogger" has followers and has posted
-    (answers count as posts until stories exist). Needs :func:`user_get_profile`'s annotations."""
+    (answers and every registered kind of post: stories). Needs :func:`user_get_profile`'s
+    annotations."""
     roles = []
     if user_public_shop(person):
         roles.append("seller")

@@ -8,7 +8,7 @@ page, feed, slot and API response at once.
 
 from datetime import date, datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -89,9 +89,14 @@ def story_list_drafts(*, user: User) -> QuerySet[Story]:
     return Story.objects.filter(author=user, published_at__isnull=True).exclude(visibility=Visibility.REMOVED)
 
 
-def story_list_by_author(*, author_id: int, viewer: User | None = None) -> QuerySet[Story]:
-    """A person's public stories, newest first, as cards."""
-    return story_cards(story_list_public().filter(author_id=author_id), viewer=viewer).order_by("-published_at", "-id")
+def _brief(queryset: QuerySet[Story], limit: int) -> list[Story]:
+    """Short story links (title, author, cover, likes), newest first, in one query."""
+    return list(_annotate_cover(queryset.select_related("author")).order_by("-published_at", "-id")[:limit])
+
+
+def story_list_by_author(*, author_id: int, limit: int = 6) -> list[Story]:
+    """A person's latest public stories as short links (title, cover, likes; one query)."""
+    return _brief(story_list_public().filter(author_id=author_id), limit)
 
 
 def story_list_for_topic(*, topic: Topic, ordering: str = "newest", viewer: User | None = None) -> QuerySet[Story]:
@@ -107,17 +112,18 @@ def story_list_best_for_topic(*, topic: Topic, limit: int = 4, viewer: User | No
 
 
 def story_list_about_product(*, product_id: int, limit: int = 4) -> list[Story]:
-    """Public stories that mention a product, newest first ("stories about this")."""
-    about = StoryProduct.objects.filter(product_id=product_id).values("story_id")
-    return list(story_cards(story_list_public().filter(pk__in=about)).order_by("-published_at", "-id")[:limit])
+    """Public stories that mention a product, newest first ("stories about this"; one query)."""
+    return _brief(
+        story_list_public().filter(pk__in=StoryProduct.objects.filter(product_id=product_id).values("story_id")), limit
+    )
 
 
 def story_list_about_shop(*, shop_id: int, limit: int = 4) -> list[Story]:
-    """Public stories that mention a shop or one of its products, newest first."""
+    """Public stories that mention a shop or one of its products, newest first (one query)."""
     about = Q(pk__in=StoryShop.objects.filter(shop_id=shop_id).values("story_id")) | Q(
         pk__in=StoryProduct.objects.filter(product__shop_id=shop_id).values("story_id")
     )
-    return list(story_cards(story_list_public().filter(about)).order_by("-published_at", "-id")[:limit])
+    return _brief(story_list_public().filter(about), limit)
 
 
 def story_ids_public(ids) -> QuerySet[Story]:
@@ -205,9 +211,11 @@ def blogger_stats(*, author_id: int) -> dict[str, int]:
     return totals
 
 
-def story_count_public(*, author_id) -> QuerySet:
-    """A correlated count of public stories whose author is ``author_id`` (an OuterRef)."""
-    return story_list_public().filter(author_id=author_id).order_by().values("author_id").annotate(n=Count("pk"))
+def story_count_public(*, author) -> Coalesce:
+    """A correlated count of ``author``'s public stories (``author`` is an ``OuterRef`` to a
+    user): registered with community as a kind of post, so stories make a "blogger"."""
+    counted = story_list_public().filter(author_id=author).order_by().values("author_id").annotate(n=Count("pk"))
+    return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), Value(0))
 
 
 def shop_ids_for_slugs(slugs) -> dict[str, int]:

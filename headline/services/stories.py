@@ -67,11 +67,11 @@ def _clean_topic(topic_id: int | None, *, now: datetime) -> Topic | None:
 def _pages_changed(story: Story) -> None:
     """Pages that show this story through headline's slots re-render after commit (the home
     section, and the product and shop pages of what it mentions)."""
-    product_ids, shop_ids = [], list(StoryShop.objects.filter(story=story).values_list("shop_id", flat=True))
-    for product_id, shop_id in StoryProduct.objects.filter(story=story).values_list("product_id", "product__shop_id"):
+    product_ids, slugs = [], list(StoryShop.objects.filter(story=story).values_list("shop__slug", flat=True))
+    for product_id, slug in StoryProduct.objects.filter(story=story).values_list("product_id", "product__shop__slug"):
         product_ids.append(product_id)
-        shop_ids.append(shop_id)
-    story_tags_bump(product_ids=product_ids, shop_ids=shop_ids)
+        slugs.append(slug)
+    story_tags_bump(product_ids=product_ids, shop_slugs=slugs)
 
 
 def _unique(ids: Sequence[int] | None) -> list[int]:

@@ -19,20 +19,21 @@ from headline.caching import HOME_TAG
 from headline.errors import StoryErrorCode
 from headline.models import Topic
 from headline.services.feeds import trending_refresh
-from marketplace.services.images import image_clean
+from marketplace.services.images import CleanImage
 
 
 @transaction.atomic
-def topic_save(*, topic: Topic, cover_upload=None) -> Topic:
-    """Save a moderator's topic; a new cover image goes through the marketplace's image
-    cleaning (size, format and pixel checks, metadata stripped). One topic per date."""
+def topic_save(*, topic: Topic, cover: CleanImage | None = None) -> Topic:
+    """Save a moderator's topic (one per date); ``cover`` is a new cover image already cleaned
+    by the marketplace's ``image_clean`` (size, format, pixels, metadata stripped). Today's
+    topic leads the home page, so its section re-renders after commit."""
     clash = Topic.objects.filter(date=topic.date).exclude(pk=topic.pk).exists()
     if clash:
         raise ApplicationError(_("There is already a topic on that day."), code=StoryErrorCode.TOPIC_DATE_TAKEN)
-    if cover_upload is not None:
-        clean = image_clean(upload=cover_upload)
-        topic.cover.save(clean.content.name, clean.content, save=False)
+    if cover is not None:
+        topic.cover.save(cover.content.name, cover.content, save=False)
     topic.save()
+    bump_on_commit(HOME_TAG)
     return topic
 
 

@@ -101,8 +101,8 @@ def test_product_page_query_count(client, django_assert_num_queries, questions, 
             make_purchase(answer.author, product)
 
     # product, images, recent reviews, next price change; the Q&A slot: count, top two, their best
-    # answers; the live rooms' slot: one
-    with django_assert_num_queries(8):
+    # answers; the live rooms' slot: one; headline's "stories about this": one
+    with django_assert_num_queries(9):
         html = page(client, product.get_absolute_url())
     assert "Verified buyer" in html
     # and the next anonymous visit is served from the cache

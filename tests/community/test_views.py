@@ -293,8 +293,9 @@ def test_profile_page_query_count(client, user, django_assert_num_queries, n):
     for answer in AnswerFactory.create_batch(n, author=person):
         make_purchase(person, answer.question.product)
     client.force_login(user)
-    # session, user, badge, person (with counts and shop), answers
-    with django_assert_num_queries(5):
+    # session, user, badge, person (with counts and shop), answers; headline's stories slot: the
+    # blogger's figures and their latest stories
+    with django_assert_num_queries(7):
         page = html(client.get(f"/u/{person.username}/"))
     assert f"<strong data-follower-count>{n}</strong>" in page
     assert page.count("Verified buyer") == min(n, 10)

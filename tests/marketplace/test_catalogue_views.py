@@ -164,8 +164,9 @@ def test_shop_page_query_count(client, django_assert_num_queries, rows):
     for _ in range(rows):
         ProductImageFactory(product=ProductFactory(shop=shop))
 
-    # shop, count, page of products, filter form's category choices (not rendered: none), boundary
-    with django_assert_num_queries(4):
+    # shop, count, page of products, filter form's category choices (not rendered: none), boundary;
+    # headline's "stories about this shop" slot: one
+    with django_assert_num_queries(5):
         response = client.get(shop.get_absolute_url())
     assert response.status_code == 200
 
