@@ -108,7 +108,7 @@ def test_product_and_shop_page_query_counts_stay_flat(client, django_assert_num_
     product = ProductFactory()
     for _ in range(n):
         story_about(product)
-    with django_assert_num_queries(6):  # product, images, reviews, boundary, Q&A count (none), stories
+    with django_assert_num_queries(7):  # product, images, reviews, boundary, Q&A count (none), live rooms, stories
         assert client.get(product.get_absolute_url()).status_code == 200
     with django_assert_num_queries(5):  # the shop page (see tests/marketplace/test_catalogue_views.py)
         assert client.get(product.shop.get_absolute_url()).status_code == 200
