@@ -7,9 +7,18 @@ every place that shows or charges a price (lists, product page, cart, checkout, 
 Room-only flash deals (``kind="live"``) price only for a ``buyer`` who holds a claim on them,
 between their own ``starts_at`` and ``ends_at``; without a buyer (anonymous pages, the cached
 catalogue) they never apply, so they cannot leak into shared caches.
+
+**Money is exact on every database.** Every computed price is read through :data:`MONEY`, which
+quantizes to the currency's minor unit (:data:`MONEY_PLACES`). That matters on SQLite, which
+stores a whole price such as 159.00 as the integer 159 (so ``159 * 70 / 100`` would divide as
+integers: 111, not 111.30) and computes other prices as floats (which Django reads back as
+``Decimal("111.300000000000")``). So percentages multiply by a decimal ``0.01`` (real division on
+SQLite, exact numeric on PostgreSQL), ``ROUND`` keeps two places, and :class:`MoneyField`
+quantizes what the database returns.
 """
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Round
@@ -17,7 +26,27 @@ from django.utils import timezone
 
 from marketplace.models import Deal, DealClaim, DealKind, DealStatus
 
-MONEY = DecimalField(max_digits=12, decimal_places=2)
+#: Decimal places of the currency's minor unit: the fen of CNY (every money column has 2 places).
+MONEY_PLACES = 2
+_QUANTUM = Decimal(1).scaleb(-MONEY_PLACES)
+#: One hundredth, as a decimal: "percent of" without integer division on SQLite.
+PERCENT = Value(Decimal("0.01"))
+
+
+def money_quantize(value: Decimal) -> Decimal:
+    """``value`` to the minor unit, half away from zero (as SQL's ``ROUND``): 111.3 → 111.30."""
+    return Decimal(value).quantize(_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+class MoneyField(DecimalField):
+    """The output field of every computed price: reads back a ``Decimal`` with exactly
+    :data:`MONEY_PLACES` places on every database (see the module docstring)."""
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else money_quantize(value)
+
+
+MONEY = MoneyField(max_digits=12, decimal_places=MONEY_PLACES)
 
 
 def deal_list_live(*, now: datetime | None = None, buyer=None) -> QuerySet[Deal]:
@@ -36,7 +65,7 @@ def deal_price_expression(price):
     """SQL for a deal's price given the product's list price expression ``price``."""
     return Coalesce(
         F("deal_price"),
-        Round(price * (Value(100) - F("percent_off")) / Value(100), 2, output_field=MONEY),
+        Round(price * (Value(100) - F("percent_off")) * PERCENT, MONEY_PLACES, output_field=MONEY),
         output_field=MONEY,
     )
 

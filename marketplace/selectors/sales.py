@@ -46,7 +46,7 @@ from marketplace.models import (
     VoucherClaim,
 )
 from marketplace.selectors.catalogue import product_next_price_change, product_public_q
-from marketplace.selectors.pricing import MONEY, deal_price_expression, product_annotate_prices
+from marketplace.selectors.pricing import MONEY, PERCENT, deal_price_expression, product_annotate_prices
 
 DEALS_PER_PAGE = 24
 DEAL_SORTS = {
@@ -162,7 +162,7 @@ def sale_deal_list(
             percent_saved=Cast(
                 Round(
                     ExpressionWrapper(
-                        (F("list_price") - F("sale_price")) * Value(100) / F("list_price"), output_field=MONEY
+                        (F("list_price") - F("sale_price")) / (F("list_price") * PERCENT), output_field=MONEY
                     )
                 ),
                 IntegerField(),

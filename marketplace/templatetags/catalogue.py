@@ -1,10 +1,10 @@
 """Template helpers for catalogue pages: money and media URLs."""
 
-from decimal import Decimal
-
 from django import template
 from django.conf import settings
 from django.core.files.storage import default_storage
+
+from marketplace.selectors.pricing import money_quantize
 
 register = template.Library()
 
@@ -16,7 +16,7 @@ def money(value) -> str:
     """``Decimal("128.5")`` → ``¥128.50`` (symbol of settings.CURRENCY)."""
     if value is None or value == "":
         return ""
-    amount = Decimal(value).quantize(Decimal("0.01"))
+    amount = money_quantize(value)
     symbol = SYMBOLS.get(settings.CURRENCY)
     return f"{symbol}{amount:,}" if symbol else f"{amount:,} {settings.CURRENCY}"
 
