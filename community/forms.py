@@ -1,19 +1,33 @@
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import SetPasswordMixin
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from community.models import User
 
+_username = User._meta.get_field("username")
 
-class SignUpForm(UserCreationForm):
+
+class SignUpForm(SetPasswordMixin, forms.Form):
+    """The sign-up page's input: its shape only (and that the password was typed twice alike).
+    Whether the account may be created is ``community.services.people.user_create``'s rule, the
+    same for the API."""
+
+    username = forms.CharField(
+        label=capfirst(_username.verbose_name),
+        max_length=_username.max_length,
+        help_text=_username.help_text,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    display_name = forms.CharField(label=_("Display name"), max_length=60, required=False)
     email = forms.EmailField(
         label=_("Email"), required=False, help_text=_("Optional: for order and sale notifications.")
     )
-    display_name = forms.CharField(label=_("Display name"), max_length=60, required=False)
+    password1, password2 = SetPasswordMixin.create_password_fields()
 
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "display_name", "email")
+    def clean(self):
+        self.validate_passwords()
+        return super().clean()
 
 
 class QuestionForm(forms.Form):

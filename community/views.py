@@ -43,11 +43,35 @@ def signup(request):
         return redirect("home")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome to Jishi, %(name)s!") % {"name": user.public_name})
-        return redirect("home")
+        data = form.cleaned_data
+        try:
+            user = people_services.user_create(
+                username=data["username"],
+                password=data["password1"],
+                email=data["email"],
+                display_name=data["display_name"],
+            )
+        except ApplicationError as error:
+            _add_errors(form, error, aliases={"password": "password2"})
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome to Jishi, %(name)s!") % {"name": user.public_name})
+            return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def _add_errors(form, error: ApplicationError, *, aliases: dict[str, str]) -> None:
+    """Show a service's refusal on the form: each of its ``fields`` on the matching form field
+    (``aliases`` maps service names to form names), the message on the form when none match."""
+    placed = False
+    for name, field_messages in error.extra.get("fields", {}).items():
+        name = aliases.get(name, name)
+        if name in form.fields:
+            for message in field_messages:
+                form.add_error(name, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
 
 
 # --- people ----------------------------------------------------------------------------------

@@ -7,14 +7,17 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.services.images import FORMATS
 
+# The most units of a line (MAX_LINE_QUANTITY) is the cart service's rule, with its own message;
+# these forms only take a whole number.
+
 
 class CartAddForm(forms.Form):
     product = forms.IntegerField(widget=forms.HiddenInput)
-    quantity = forms.IntegerField(min_value=1, max_value=999, initial=1, label=_("Quantity"))
+    quantity = forms.IntegerField(min_value=1, initial=1, label=_("Quantity"))
 
 
 class CartQuantityForm(forms.Form):
-    quantity = forms.IntegerField(min_value=0, max_value=999, label=_("Quantity"), help_text=_("0 removes the item."))
+    quantity = forms.IntegerField(min_value=0, label=_("Quantity"), help_text=_("0 removes the item."))
 
 
 class CheckoutForm(forms.Form):

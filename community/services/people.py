@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,18 +22,35 @@ if TYPE_CHECKING:
 
 @transaction.atomic
 def user_create(*, username: str, password: str, email: str = "", display_name: str = "") -> User:
-    """Create a user after Django's username and password validation."""
+    """Create a user: the one sign-up path (the sign-up page and ``POST /api/v1/auth/register/``).
+
+    Usernames are unique case-insensitively; the fields are checked by the model and the password
+    by Django's password validators. A refusal names its fields in ``extra["fields"]`` (``username``,
+    ``email``, ``display_name``, ``password``) so each edge can show the messages where they belong."""
+    taken = _("That username is taken.")
     if User.objects.filter(username__iexact=username).exists():
-        raise ApplicationError(_("That username is taken."), code=AccountErrorCode.USERNAME_TAKEN)
+        raise ApplicationError(taken, code=AccountErrorCode.USERNAME_TAKEN, extra={"fields": {"username": [taken]}})
     user = User(username=username, email=email, display_name=display_name)
+    fields: dict[str, list[str]] = {}
     try:
-        user.full_clean(exclude=["password"])
+        user.full_clean(exclude=["password"], validate_unique=False)
+    except ValidationError as exc:
+        fields.update(exc.message_dict)
+    try:
         validate_password(password, user)
     except ValidationError as exc:
-        message = " ".join(exc.messages) if hasattr(exc, "messages") else str(exc)
-        raise ApplicationError(message, code=AccountErrorCode.INVALID_USER) from exc
+        fields["password"] = exc.messages
+    if fields:
+        message = " ".join(message for messages in fields.values() for message in messages)
+        raise ApplicationError(message, code=AccountErrorCode.INVALID_USER, extra={"fields": fields})
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # the same username, signed up at the same moment
+        raise ApplicationError(
+            taken, code=AccountErrorCode.USERNAME_TAKEN, extra={"fields": {"username": [taken]}}
+        ) from exc
     return user
 
 

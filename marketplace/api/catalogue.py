@@ -25,7 +25,7 @@ from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS
 from marketplace.errors import CatalogueErrorCode
 from marketplace.filters import ProductFilter
-from marketplace.models import Category, Product, ProductImage, ProductStatus, Shop
+from marketplace.models import Category, Product, ProductImage, Shop
 from marketplace.permissions import IsShopOwnerOrReadOnly
 from marketplace.selectors import catalogue as selectors
 from marketplace.services import catalogue as services
@@ -108,6 +108,10 @@ class ProductSerializer(serializers.ModelSerializer):
         max_digits=12, decimal_places=2, read_only=True, help_text=_("What a buyer pays now (a live deal, else price).")
     )
     deal_id = serializers.IntegerField(read_only=True, allow_null=True, help_text=_("The live deal, if any."))
+    units_left = serializers.IntegerField(
+        read_only=True, help_text=_("How many a buyer can get now: the stock, or the live deal's flash units left.")
+    )
+    sold_out = serializers.BooleanField(read_only=True, help_text=_("Nothing left to buy now (see units_left)."))
     currency = serializers.SerializerMethodField()
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     images = ProductImageSerializer(many=True, read_only=True)
@@ -124,6 +128,8 @@ class ProductSerializer(serializers.ModelSerializer):
             "deal_id",
             "currency",
             "stock",
+            "units_left",
+            "sold_out",
             "status",
             "sales_count",
             "rating_avg",
@@ -308,8 +314,6 @@ class ProductViewSet(viewsets.ModelViewSet):
             product = selectors.product_get_visible(product_id=pk, user=request.user)
             return Response(ProductImageSerializer(product.images.all(), many=True, context={"request": request}).data)
         product = self._writable(pk)
-        if product.status == ProductStatus.REMOVED:
-            raise ApplicationError(_("This product was removed."), status=409, code=CatalogueErrorCode.REMOVED)
         data = ImageUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         image = image_services.product_image_add(product=product, upload=data.validated_data["image"])

@@ -3,6 +3,7 @@
 Money is sent as strings with two decimals; errors are ``{"error": {"code", "message", ...}}``.
 """
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,6 +18,7 @@ from core.errors import ApplicationError
 from marketplace.errors import ReviewErrorCode
 from marketplace.models import Order, Review
 from marketplace.selectors import orders as selectors
+from marketplace.selectors.orders import MAX_LINE_QUANTITY
 from marketplace.services import cart as cart_services
 from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
@@ -25,13 +27,24 @@ from marketplace.services import reviews as review_services
 # --- serializers ----------------------------------------------------------------------------
 
 
+# The most units of one line (MAX_LINE_QUANTITY) is the cart service's rule: above it the answer
+# is 400 ``invalid_quantity`` with ``limit``, from the service, as for every other edge.
+
+
 class CartItemAddSerializer(serializers.Serializer):
     product = serializers.IntegerField()
-    quantity = serializers.IntegerField(min_value=1, max_value=999, default=1)
+    quantity = serializers.IntegerField(
+        min_value=1,
+        default=1,
+        help_text=format_lazy(_("At most {max} of one product per order."), max=MAX_LINE_QUANTITY),
+    )
 
 
 class CartItemQuantitySerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=0, max_value=999, help_text=_("0 removes the line."))
+    quantity = serializers.IntegerField(
+        min_value=0,
+        help_text=format_lazy(_("0 removes the line; at most {max}."), max=MAX_LINE_QUANTITY),
+    )
 
 
 class CartLineSerializer(serializers.Serializer):

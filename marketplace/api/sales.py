@@ -97,7 +97,7 @@ class DealSerializer(serializers.ModelSerializer):
     flash = serializers.SerializerMethodField(
         help_text=_("Flash quantity and how many sold; null if not a flash deal.")
     )
-    sold_out = serializers.SerializerMethodField()
+    sold_out = serializers.BooleanField(help_text=_("Nothing left to buy through this deal now."))
 
     class Meta:
         model = Deal
@@ -122,9 +122,6 @@ class DealSerializer(serializers.ModelSerializer):
     @extend_schema(responses=FlashSerializer(allow_null=True))
     def get_flash(self, deal) -> dict | None:
         return None if deal.flash_quantity is None else FlashSerializer(deal).data
-
-    def get_sold_out(self, deal) -> bool:
-        return deal.product.stock <= 0 or (deal.flash_quantity is not None and deal.flash_sold >= deal.flash_quantity)
 
 
 class DealEnrolSerializer(serializers.Serializer):

@@ -197,7 +197,7 @@ def product_filter(
     if max_price is not None:
         queryset = queryset.filter(effective_price__lte=max_price)
     if in_stock:
-        queryset = queryset.filter(stock__gt=0)
+        queryset = queryset.filter(sold_out=False)
     if ordering not in _ORDER_BY or (ordering == "relevance" and not terms):
         ordering = "relevance" if terms else "newest"
     return queryset.order_by(*_ORDER_BY[ordering])

@@ -34,8 +34,14 @@ from marketplace.selectors.pricing import product_annotate_prices
 #: expired order never reached "paid".) Use the selectors below rather than this tuple.
 PURCHASED_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 REVIEWABLE_STATUSES = (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
-#: Most units of one product in one cart line.
+#: Most units of one product in one cart line (and one order line): the cart, checkout, the
+#: forms and the API all use this one limit.
 MAX_LINE_QUANTITY = 99
+
+
+def line_quantity_limit_message() -> str:
+    """What a buyer is told when asking for more than :data:`MAX_LINE_QUANTITY` units of a product."""
+    return _("At most %(count)s of one product per order.") % {"count": MAX_LINE_QUANTITY}
 
 
 @dataclass(frozen=True)
@@ -46,44 +52,49 @@ class QuantityLimit:
     reason: str
 
 
+def units_left_message(*, title: str, left: int, in_sale: bool) -> str:
+    """The one wording of "not that many left": sold out, or only ``left`` left — "in this sale" /
+    "at the sale price" when what runs out is the sale's flash units."""
+    if left <= 0:
+        message = _("“%(title)s” is sold out in this sale.") if in_sale else _("“%(title)s” is sold out.")
+    else:
+        message = (
+            _("Only %(count)s of “%(title)s” left at the sale price.")
+            if in_sale
+            else _("Only %(count)s of “%(title)s” left.")
+        )
+    return message % {"title": title, "count": left}
+
+
+def product_units_limit(*, product: Product) -> QuantityLimit:
+    """What a price-annotated product's ``units_left`` / ``sold_out`` (the one sold-out rule,
+    ``marketplace.selectors.pricing.annotate_availability``) allow, and what to say for more."""
+    in_sale = product.flash_left is not None and product.flash_left < product.stock
+    left = max(product.units_left, 0)
+    return QuantityLimit(left, units_left_message(title=product.title, left=left, in_sale=in_sale))
+
+
 def product_quantity_limit(*, product: Product, deal: Deal | None, bought: int = 0) -> QuantityLimit:
     """The most units of ``product`` (annotated by ``product_annotate_prices``) one buyer may order
-    now. ``deal`` is its live deal, if any; ``bought`` the units of that deal the buyer already
-    holds in unpaid or paid orders."""
+    now: what is left (:func:`product_units_limit`), the sale's per-buyer limit and
+    :data:`MAX_LINE_QUANTITY`. ``deal`` is its live deal, if any; ``bought`` the units of that deal
+    the buyer already holds in unpaid or paid orders."""
     title = product.title
     if not product_is_public(product):
         return QuantityLimit(0, _("“%(title)s” is no longer available.") % {"title": title})
-    limit = QuantityLimit(
-        min(product.stock, MAX_LINE_QUANTITY),
-        _("Only %(count)s of “%(title)s” left.") % {"count": product.stock, "title": title},
-    )
-    if product.stock == 0:
-        limit = QuantityLimit(0, _("“%(title)s” is sold out.") % {"title": title})
-    if deal is not None:
-        if deal.flash_quantity is not None:
-            flash_left = max(deal.flash_quantity - deal.flash_sold, 0)
-            if flash_left < limit.allowed:
-                reason = _("Only %(count)s of “%(title)s” left at the sale price.") % {
-                    "count": flash_left,
-                    "title": title,
-                }
-                if flash_left == 0:
-                    reason = _("“%(title)s” is sold out in this sale.") % {"title": title}
-                limit = QuantityLimit(flash_left, reason)
-        if deal.per_buyer_limit is not None:
-            mine = max(deal.per_buyer_limit - bought, 0)
-            if mine < limit.allowed:
-                values = {"limit": deal.per_buyer_limit, "title": title, "bought": bought}
-                reason = (
-                    _("You can buy at most %(limit)s of “%(title)s” in this sale (you already have %(bought)s).")
-                    if bought
-                    else _("You can buy at most %(limit)s of “%(title)s” in this sale.")
-                ) % values
-                limit = QuantityLimit(mine, reason)
-    if limit.allowed == MAX_LINE_QUANTITY:
-        limit = QuantityLimit(
-            MAX_LINE_QUANTITY, _("At most %(count)s of one product per order.") % {"count": MAX_LINE_QUANTITY}
-        )
+    limit = product_units_limit(product=product)
+    if deal is not None and deal.per_buyer_limit is not None:
+        mine = max(deal.per_buyer_limit - bought, 0)
+        if mine < limit.allowed:
+            values = {"limit": deal.per_buyer_limit, "title": title, "bought": bought}
+            reason = (
+                _("You can buy at most %(limit)s of “%(title)s” in this sale (you already have %(bought)s).")
+                if bought
+                else _("You can buy at most %(limit)s of “%(title)s” in this sale.")
+            ) % values
+            limit = QuantityLimit(mine, reason)
+    if limit.allowed >= MAX_LINE_QUANTITY:
+        limit = QuantityLimit(MAX_LINE_QUANTITY, line_quantity_limit_message())
     return limit
 
 

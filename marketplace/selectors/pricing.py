@@ -20,7 +20,20 @@ quantizes what the database returns.
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
@@ -70,12 +83,40 @@ def deal_price_expression(price):
     )
 
 
+def annotate_availability(queryset: QuerySet, *, stock: str, flash_left: str) -> QuerySet:
+    """THE sold-out rule, in SQL: annotate ``units_left`` — what a buyer can get now: the
+    ``stock`` field, or the deal's flash units left (the ``flash_left`` annotation, null when there
+    is no cap) when fewer — and ``sold_out`` (``units_left <= 0``). A live deal whose flash units
+    are gone makes its product sold out for the sale even while stock remains.
+
+    Products get it from :func:`product_annotate_prices` (through their live deal), deals from
+    :func:`deal_annotate_availability`; pages, the API, the cart and checkout read these two
+    annotations and nothing else decides "sold out"."""
+    return queryset.annotate(
+        units_left=Case(
+            When(Q(**{f"{flash_left}__lt": F(stock)}), then=F(flash_left)),
+            default=F(stock),
+            output_field=IntegerField(),
+        )
+    ).annotate(
+        sold_out=Case(When(units_left__lte=0, then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
+
+
+def deal_annotate_availability(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
+    """Deals with ``flash_left`` (null without a cap), ``units_left`` and ``sold_out`` of their
+    own (see :func:`annotate_availability`)."""
+    queryset = queryset.annotate(flash_left=F("flash_quantity") - F("flash_sold"))
+    return annotate_availability(queryset, stock="product__stock", flash_left="flash_left")
+
+
 def product_annotate_prices(queryset: QuerySet, *, now: datetime | None = None, buyer=None) -> QuerySet:
-    """Annotate products with ``deal_id`` (the best live deal at ``now``, or None) and
-    ``effective_price`` (that deal's price, else ``price``). Where two live sales both discount
-    a product, the cheaper deal wins; ``buyer`` adds the room-only deals they claimed. Deal
-    details (flash quantity, per-buyer limit) are read
-    from the deal row by ``deal_id`` where a page needs them.
+    """Annotate products with ``deal_id`` (the best live deal at ``now``, or None),
+    ``effective_price`` (that deal's price, else ``price``), ``flash_left`` (that deal's flash
+    units left, None without a cap) and so ``units_left`` / ``sold_out``
+    (:func:`annotate_availability`). Where two live sales both discount a product, the cheaper
+    deal wins; ``buyer`` adds the room-only deals they claimed. Other deal details (per-buyer
+    limit) are read from the deal row by ``deal_id`` where a page needs them.
     """
     # The subquery joins the product itself rather than using OuterRef("price"): SQLite cannot
     # order a correlated subquery by an outer column.
@@ -85,9 +126,12 @@ def product_annotate_prices(queryset: QuerySet, *, now: datetime | None = None, 
         .annotate(live_price=deal_price_expression(F("product__price")))
         .order_by("live_price", "id")
     )
-    return queryset.annotate(
+    flash_left = best.annotate(left=F("flash_quantity") - F("flash_sold")).values("left")[:1]
+    queryset = queryset.annotate(
         deal_id=Subquery(best.values("id")[:1]),
         effective_price=Coalesce(
             Subquery(best.values("live_price")[:1], output_field=MONEY), "price", output_field=MONEY
         ),
+        flash_left=Subquery(flash_left, output_field=IntegerField()),
     )
+    return annotate_availability(queryset, stock="stock", flash_left="flash_left")

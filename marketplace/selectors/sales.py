@@ -46,7 +46,13 @@ from marketplace.models import (
     VoucherClaim,
 )
 from marketplace.selectors.catalogue import product_next_price_change, product_public_q
-from marketplace.selectors.pricing import MONEY, PERCENT, deal_price_expression, product_annotate_prices
+from marketplace.selectors.pricing import (
+    MONEY,
+    PERCENT,
+    deal_annotate_availability,
+    deal_price_expression,
+    product_annotate_prices,
+)
 
 DEALS_PER_PAGE = 24
 DEAL_SORTS = {
@@ -137,6 +143,8 @@ def sale_deal_list(
     - ``list_price``: the product's own price;
     - ``sale_price``: this deal's price (shown as a teaser before the sale opens);
     - ``percent_saved``: how much this deal takes off, in whole percent;
+    - ``units_left`` / ``sold_out``: what is left to buy through this deal (the sold-out rule of
+      :func:`~marketplace.selectors.pricing.annotate_availability`);
     - ``effective_price`` / ``live_deal_id``: what a buyer pays at ``now`` and through which deal
       (:func:`product_annotate_prices`: outside the sale window that is the list price, or a
       cheaper deal of another live sale).
@@ -147,7 +155,8 @@ def sale_deal_list(
     now = now or timezone.now()
     priced = product_annotate_prices(Product.objects.filter(pk=OuterRef("product_id")), now=now)
     deals = (
-        Deal.objects.filter(
+        deal_annotate_availability(Deal.objects.all())
+        .filter(
             product_public_q("product__"),
             sale=sale,
             status=DealStatus.APPROVED,
@@ -275,14 +284,15 @@ def deal_counters(*, deal_ids: list[int]) -> dict[int, dict]:
     "stock", "sold_out", "sold_percent"}}``. One query; never cached (a flash deal sells out in
     seconds)."""
     counters = {}
-    rows = Deal.objects.filter(id__in=deal_ids).values_list("id", "flash_sold", "flash_quantity", "product__stock")
-    for deal_id, sold, quantity, stock in rows:
-        flash_left = None if quantity is None else quantity - sold
+    rows = deal_annotate_availability(Deal.objects.filter(id__in=deal_ids)).values_list(
+        "id", "flash_sold", "flash_quantity", "product__stock", "sold_out"
+    )
+    for deal_id, sold, quantity, stock, sold_out in rows:
         counters[deal_id] = {
             "flash_sold": sold,
             "flash_quantity": quantity,
             "stock": stock,
-            "sold_out": stock <= 0 or flash_left == 0,
+            "sold_out": sold_out,
             "sold_percent": 0 if not quantity else min(100, round(sold * 100 / quantity)),
         }
     return counters

@@ -15,21 +15,30 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 from marketplace.errors import CheckoutErrorCode
 from marketplace.models import Cart, CartItem, Deal, DealPurchase, Product
-from marketplace.selectors.orders import product_quantity_limit
+from marketplace.selectors.orders import MAX_LINE_QUANTITY, line_quantity_limit_message, product_quantity_limit
 from marketplace.selectors.pricing import product_annotate_prices
 
 SESSION_KEY = "cart"
 
 
-def _require_positive(quantity: int) -> None:
+def line_quantity_validate(quantity: int) -> None:
+    """Refuse (400 ``invalid_quantity``) a line quantity below 1 or above
+    :data:`~marketplace.selectors.orders.MAX_LINE_QUANTITY` — the one quantity rule of the cart,
+    checkout, forms and API."""
     if quantity < 1:
         raise ApplicationError(_("Quantity must be at least 1."), code=CheckoutErrorCode.INVALID_QUANTITY)
+    if quantity > MAX_LINE_QUANTITY:
+        raise ApplicationError(
+            line_quantity_limit_message(),
+            code=CheckoutErrorCode.INVALID_QUANTITY,
+            extra={"limit": MAX_LINE_QUANTITY},
+        )
 
 
 def cart_check_quantity(*, product_id: int, quantity: int, user=None) -> Product:
     """Raise ``ApplicationError`` unless ``quantity`` units of the product may go in ``user``'s
     cart (``user`` None: an anonymous visitor). Returns the price-annotated product."""
-    _require_positive(quantity)
+    line_quantity_validate(quantity)
     product = product_annotate_prices(Product.objects.select_related("shop"), buyer=user).filter(pk=product_id).first()
     if product is None:
         raise ApplicationError(_("That product does not exist."), status=404, code=CheckoutErrorCode.NOT_FOUND)
@@ -54,7 +63,7 @@ def _locked_cart(user) -> Cart:
 @transaction.atomic
 def cart_item_add(*, user, product_id: int, quantity: int = 1) -> CartItem:
     """Add ``quantity`` units to the user's cart (on top of what is there)."""
-    _require_positive(quantity)
+    line_quantity_validate(quantity)
     cart = _locked_cart(user)
     item = CartItem.objects.filter(cart=cart, product_id=product_id).first()
     total = quantity + (item.quantity if item else 0)
@@ -101,7 +110,7 @@ def _session_cart_save(session: MutableMapping, items: dict[int, int]) -> None:
 
 
 def session_cart_item_add(*, session: MutableMapping, product_id: int, quantity: int = 1) -> None:
-    _require_positive(quantity)
+    line_quantity_validate(quantity)
     items = session_cart_items(session)
     total = items.get(product_id, 0) + quantity
     cart_check_quantity(product_id=product_id, quantity=total)

@@ -56,33 +56,30 @@ from marketplace.models import (
     VoucherClaim,
 )
 from marketplace.selectors.catalogue import product_is_public
-from marketplace.selectors.orders import order_list_for_checkout
+from marketplace.selectors.orders import (
+    QuantityLimit,
+    order_list_for_checkout,
+    product_units_limit,
+    units_left_message,
+)
 from marketplace.selectors.pricing import product_annotate_prices
+from marketplace.services.cart import line_quantity_validate
 from marketplace.services.orders import order_announce_on_commit
 from marketplace.signals import order_placed
 
 
+def _not_enough(product: Product, limit: QuantityLimit) -> ApplicationError:
+    """409 ``sold_out`` / ``quantity_unavailable`` naming the product and how many are left."""
+    code = CheckoutErrorCode.SOLD_OUT if limit.allowed <= 0 else CheckoutErrorCode.QUANTITY_UNAVAILABLE
+    extra = {"product": product.pk, "available": max(limit.allowed, 0)}
+    return ApplicationError(limit.reason, status=409, code=code, extra=extra)
+
+
 def _sold_out(product: Product, left: int, *, in_sale: bool) -> ApplicationError:
-    title = product.title
-    if left <= 0:
-        message = (_("“%(title)s” is sold out in this sale.") if in_sale else _("“%(title)s” is sold out.")) % {
-            "title": title
-        }
-        code = CheckoutErrorCode.SOLD_OUT
-    else:
-        message = (
-            _("Only %(count)s of “%(title)s” left at the sale price.")
-            if in_sale
-            else _("Only %(count)s of “%(title)s” left.")
-        ) % {"count": left, "title": title}
-        code = CheckoutErrorCode.QUANTITY_UNAVAILABLE
-    return ApplicationError(message, status=409, code=code, extra={"product": product.pk, "available": max(left, 0)})
-
-
-def _check_flash_left(*, deal: Deal, product: Product, quantity: int) -> None:
-    """Refuse at once if the deal row just read has too few flash units (the UPDATE is the guard)."""
-    if deal.flash_quantity is not None and deal.flash_sold + quantity > deal.flash_quantity:
-        raise _sold_out(product, deal.flash_quantity - deal.flash_sold, in_sale=True)
+    """:func:`_not_enough` from a counter read after a conditional UPDATE refused."""
+    return _not_enough(
+        product, QuantityLimit(left, units_left_message(title=product.title, left=left, in_sale=in_sale))
+    )
 
 
 def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int) -> None:
@@ -113,11 +110,11 @@ def _take_flash_units(*, deal: Deal, product: Product, quantity: int) -> None:
         raise _sold_out(product, row["flash_quantity"] - row["flash_sold"], in_sale=True)
 
 
-def _take_stock(*, product: Product, quantity: int, in_sale: bool) -> None:
+def _take_stock(*, product: Product, quantity: int) -> None:
     """Take ``quantity`` units of stock, or raise. Locks the product row."""
     if not Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity):
         left = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
-        raise _sold_out(product, left, in_sale=in_sale)
+        raise _sold_out(product, left, in_sale=False)
 
 
 def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Decimal], now: datetime) -> dict:
@@ -206,11 +203,12 @@ def _order_place(
     back (to a savepoint at least) when this raises."""
     quantities: dict[int, int] = defaultdict(int)
     for product_id, quantity in items:
-        if quantity < 1:
-            raise ApplicationError(_("Quantity must be at least 1."), code=CheckoutErrorCode.INVALID_QUANTITY)
+        line_quantity_validate(quantity)
         quantities[product_id] += quantity
     if not quantities:
         raise ApplicationError(_("Your cart is empty."), code=CheckoutErrorCode.CART_EMPTY)
+    for quantity in quantities.values():
+        line_quantity_validate(quantity)
 
     # 1. Read and validate; nothing is locked yet.
     annotated = product_annotate_prices(Product.objects.select_related("shop"), now=now, buyer=buyer)
@@ -244,15 +242,15 @@ def _order_place(
     in_deals = sorted((p for p in products.values() if p.deal_id), key=lambda p: p.deal_id)
     deals = Deal.objects.in_bulk([p.deal_id for p in in_deals]) if in_deals else {}
 
-    # 2. The buyer's own rows (no one else queues on them), refusing early what the rows just read
-    #    already show as gone, in the order the conditional UPDATEs below would refuse it.
-    for product in in_deals:
-        _check_flash_left(deal=deals[product.deal_id], product=product, quantity=quantities[product.pk])
-        _take_buyer_units(deal=deals[product.deal_id], product=product, buyer=buyer, quantity=quantities[product.pk])
+    # 2. Refuse at once what the rows just read already show as gone (the sold-out rule of the
+    #    pages and the cart: units_left); the conditional UPDATEs below stay the guard. Then the
+    #    buyer's own rows (no one else queues on them).
     for product_id in sorted(quantities):
-        product = products[product_id]
-        if product.stock < quantities[product_id]:
-            raise _sold_out(product, product.stock, in_sale=product.deal_id is not None)
+        left = product_units_limit(product=products[product_id])
+        if quantities[product_id] > left.allowed:
+            raise _not_enough(products[product_id], left)
+    for product in in_deals:
+        _take_buyer_units(deal=deals[product.deal_id], product=product, buyer=buyer, quantity=quantities[product.pk])
     discounts = {shop_id: _use_claim(claim=claim, now=now) for shop_id, claim in sorted(claims.items())}
 
     # 3. The orders and their lines.
@@ -293,7 +291,7 @@ def _order_place(
         _take_flash_units(deal=deals[product.deal_id], product=product, quantity=quantities[product.pk])
     for product_id in sorted(quantities):
         product = products[product_id]
-        _take_stock(product=product, quantity=quantities[product_id], in_sale=product.deal_id is not None)
+        _take_stock(product=product, quantity=quantities[product_id])
     bump_on_commit(*(product_tag(product_id) for product_id in quantities))
     return orders
 

@@ -23,7 +23,7 @@ from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
 from marketplace.caching import TAG_LISTS, product_tag
 from marketplace.errors import CatalogueErrorCode
-from marketplace.models import Product, ProductImage
+from marketplace.models import Product, ProductImage, ProductStatus
 
 #: Formats accepted, with the extension we give the cleaned file.
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -125,14 +125,22 @@ def image_display_size(*, source, longest_side: int) -> bytes:
         return out.getvalue()
 
 
+def _refuse_removed(status: str) -> None:
+    if status == ProductStatus.REMOVED:
+        raise ApplicationError(_("This product was removed."), status=409, code=CatalogueErrorCode.REMOVED)
+
+
 @transaction.atomic
 def product_image_add(*, product: Product, upload) -> ProductImage:
-    """Attach a validated, cleaned image to ``product``; display sizes follow (Celery, on commit)."""
+    """Attach a validated, cleaned image to ``product``; display sizes follow (Celery, on commit).
+    A removed product takes no new images (409 ``removed``), from the page and the API alike."""
     from marketplace.tasks.catalogue import generate_product_image_sizes
 
+    _refuse_removed(product.status)  # before the work of cleaning the upload
     clean = image_clean(upload=upload)
-    # Lock the product row so concurrent uploads count and position images consistently.
-    Product.objects.select_for_update().filter(pk=product.pk).first()
+    # Lock the product row so concurrent uploads count and position images consistently, and
+    # read its status again: it may have been removed meanwhile.
+    _refuse_removed(Product.objects.select_for_update().values_list("status", flat=True).get(pk=product.pk))
     existing = ProductImage.objects.filter(product=product).aggregate(n=Max("position"), count=Count("id"))
     if existing["count"] >= MAX_IMAGES_PER_PRODUCT:
         raise ApplicationError(

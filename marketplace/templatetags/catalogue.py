@@ -1,9 +1,10 @@
-"""Template helpers for catalogue pages: money and media URLs."""
+"""Template helpers for catalogue and cart pages: money, media URLs, the most units of a cart line."""
 
 from django import template
 from django.conf import settings
 from django.core.files.storage import default_storage
 
+from marketplace.selectors.orders import MAX_LINE_QUANTITY
 from marketplace.selectors.pricing import money_quantize
 
 register = template.Library()
@@ -25,3 +26,9 @@ def money(value) -> str:
 def media_url(name) -> str:
     """The public URL of a stored file name (annotations give names, not FieldFiles)."""
     return default_storage.url(str(name)) if name else ""
+
+
+@register.simple_tag
+def max_line_quantity() -> int:
+    """The most units of one product in a cart line, for quantity inputs' ``max``."""
+    return MAX_LINE_QUANTITY

@@ -34,6 +34,11 @@ def _back(request, fallback: str):
     return redirect(fallback)
 
 
+def _form_problem(form) -> str:
+    """The first error of an invalid cart form (e.g. "Enter a whole number.")."""
+    return next(iter(form.errors.values()))[0]
+
+
 def _cart_for(request):
     if request.user.is_authenticated:
         return selectors.cart_get(user=request.user)
@@ -60,7 +65,7 @@ def cart(request):
 def cart_add(request):
     form = CartAddForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose a quantity of at least 1."))
+        messages.error(request, _form_problem(form))
         return _back(request, reverse("marketplace:cart"))
     product_id, quantity = form.cleaned_data["product"], form.cleaned_data["quantity"]
     try:
@@ -79,7 +84,7 @@ def cart_add(request):
 def cart_update(request, product_id: int):
     form = CartQuantityForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Enter a quantity from 0 to 999."))
+        messages.error(request, _form_problem(form))
         return redirect("marketplace:cart")
     quantity = form.cleaned_data["quantity"]
     try:
@@ -92,7 +97,7 @@ def cart_update(request, product_id: int):
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Cart updated.") if quantity else "Removed from your cart.")
+        messages.success(request, _("Cart updated.") if quantity else _("Removed from your cart."))
     return redirect("marketplace:cart")
 
 
