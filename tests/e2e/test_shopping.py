@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from marketplace.models import Order, OrderStatus
 from tests.community.factories import PASSWORD, UserFactory
 from tests.e2e.conftest import login
-from tests.marketplace.factories import CategoryFactory, ProductFactory, ShopFactory
+from tests.marketplace.factories import CategoryFactory, ProductFactory, ShopFactory, make_live_deal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -84,3 +84,27 @@ def test_buy_pay_ship_confirm_and_review(page, browser, live_server):
     page.get_by_role("link", name="Longjing green tea").click()
     expect(page.get_by_text("Rated 5.00/5 (1)")).to_be_visible()
     expect(page.get_by_role("region", name="Reviews")).to_contain_text("Fresh and fragrant.")
+
+
+def test_a_percentage_deal_is_priced_to_the_fen_in_the_cart_and_at_checkout(page):
+    # given a 159.00 teapot at 30% off in a live sale (111.30 — SQLite once showed ¥111 or
+    # ¥111.300000000000), and a signed-in shopper
+    teapot = ProductFactory(title="Yixing teapot", price=Decimal("159.00"), stock=20, status="active")
+    make_live_deal(teapot, percent_off=30)
+    buyer = UserFactory(username="fang")
+    login(page, buyer.username, PASSWORD)
+
+    # when they add three from the product page
+    page.goto(teapot.get_absolute_url())
+    expect(page.locator(".price").first).to_contain_text("¥111.30")
+    expect(page.get_by_label("Quantity")).to_have_attribute("max", "99")
+    page.get_by_label("Quantity").fill("3")
+    page.get_by_role("button", name="Add to cart").click()
+
+    # then the cart and the checkout page show the exact amounts
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your cart")
+    expect(page.get_by_role("row", name="Yixing teapot")).to_contain_text("¥111.30")
+    expect(page.get_by_test_id("cart-total")).to_have_text("¥333.90")
+    page.get_by_role("link", name="Check out").click()
+    expect(page.get_by_role("main")).to_contain_text("¥333.90")
+    expect(page.get_by_role("main")).not_to_contain_text("111.3000")
