@@ -9,7 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.utils.translation import check_for_language
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from community.forms import AnswerForm, InviteSettingsForm, QuestionForm, SignUpForm
 from community.selectors import activity as activity_selectors
@@ -152,10 +154,15 @@ def inbox(request):
 
 
 @login_required
-@require_POST
 def notification_open(request, pk):
+    """Mark one notification read and go where it points (the inbox posts here; e-mails link
+    here). Content hidden since it was sent leads back to the inbox with "no longer available",
+    never to a 404."""
     notification = notification_selectors.notification_get_for_user(user=request.user, notification_id=pk)
     notification_services.notifications_mark_read(user=request.user, notification_ids=[notification.pk])
+    if not notification_selectors.notification_is_shown(notification):
+        messages.info(request, _("What this notification was about is no longer available."))
+        return redirect("community:inbox")
     return redirect(notification.url or "community:inbox")
 
 
@@ -165,6 +172,17 @@ def notifications_read_all(request):
     notification_services.notifications_mark_read(user=request.user)
     messages.success(request, _("All notifications marked as read."))
     return redirect("community:inbox")
+
+
+@require_POST
+def language_set(request):
+    """The footer's language switcher: Django's ``set_language`` (cookie, redirect to ``next``),
+    and for a signed-in person also the language their e-mails are written in."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and check_for_language(language):
+        people_services.user_language_set(user=request.user, language=language)
+    return response
 
 
 # --- activity --------------------------------------------------------------------------------

@@ -173,6 +173,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True  # a task killed mid-run is redelivered; tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"  # a stray print() in a task is not a warning
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -250,7 +251,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
+    # In debug, messages are logged at INFO by logger core.mail (not printed: Celery re-logs
+    # a worker's stdout at WARNING).
+    default="core.mail.LoggingEmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )

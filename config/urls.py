@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from community import views as community_views
 from config import views
 from config.health import healthz
 
@@ -19,7 +20,9 @@ urlpatterns = [
     path("ping", views.ping, name="ping"),
     path("admin/", admin.site.urls),
     path("accounts/", include("community.auth_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the footer's language switcher
+    # The footer's language switcher: Django's set_language, which also remembers a signed-in
+    # person's language for their e-mails.
+    path("i18n/setlang/", community_views.language_set, name="set_language"),
     path("", include("marketplace.urls")),
     path("", include("community.urls")),
     path("", include("headline.urls")),

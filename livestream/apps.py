@@ -11,3 +11,8 @@ class LivestreamConfig(AppConfig):
         from livestream import receivers, slots  # noqa: F401  (receivers: connects the domain-signal receivers)
 
         slots.register()  # the product page's "live now" and live-show verdict
+        from community.selectors.notifications import notification_subject_register
+        from livestream.selectors import room_list
+
+        # "X is live" leaves the inbox when the room is hidden (community's inbox rule).
+        notification_subject_register("room", room_list)

@@ -9,6 +9,10 @@ from community.services import notifications as services
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    """``title`` and ``body`` in the request's language (Accept-Language)."""
+
+    title = serializers.CharField(source="shown_title")
+    body = serializers.CharField(source="shown_body")
     is_read = serializers.BooleanField()
 
     class Meta:

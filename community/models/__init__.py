@@ -2,11 +2,12 @@
 activity (activity records, interest profiles) and qa (questions, answers, votes, invitations, feed entries)."""
 
 from .activity import Activity, ActivityKind, InterestProfile
-from .notifications import Notification, NotificationKind
+from .notifications import NOTIFICATION_QUOTE, Notification, NotificationKind
 from .people import ShopFollow, User, UserFollow
 from .qa import Answer, AnswerVote, ContentStatus, FeedReason, Question, QuestionFeedEntry, QuestionInvitation
 
 __all__ = [
+    "NOTIFICATION_QUOTE",
     "Activity",
     "ActivityKind",
     "Answer",

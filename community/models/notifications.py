@@ -1,6 +1,10 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+#: The body of a notification that quotes what someone wrote: ``params["text"]``, never translated.
+NOTIFICATION_QUOTE = "%(text)s"
 
 
 class NotificationKind(models.TextChoices):
@@ -17,13 +21,23 @@ class NotificationKind(models.TextChoices):
 
 class Notification(models.Model):
     """One entry in a user's inbox. ``dedupe_key`` (e.g. ``"sale:12:opened"``) makes a job that
-    runs twice notify once: (recipient, dedupe_key) is unique whenever the key is set."""
+    runs twice notify once: (recipient, dedupe_key) is unique whenever the key is set.
+
+    Stored language-neutrally: ``title`` and ``body`` are English source strings (msgids, with
+    ``%(name)s`` placeholders) and ``params`` their values; :attr:`shown_title` / :attr:`shown_body`
+    translate them into the active language when shown (the inbox in the reader's language, an
+    e-mail in the recipient's). ``subject_type`` / ``subject_id`` name the content it is about
+    (``"question"``, 12): the inbox hides it once that content is no longer public
+    (``community.selectors.notifications``)."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     title = models.CharField(max_length=200)
     body = models.TextField(max_length=2000, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=500, blank=True)
+    subject_type = models.CharField(max_length=30, blank=True)
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=120, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -50,3 +64,22 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def shown_title(self) -> str:
+        return _shown(self.title, self.params)
+
+    @property
+    def shown_body(self) -> str:
+        return _shown(self.body, self.params)
+
+
+def _shown(text: str, params: dict) -> str:
+    """``text`` (a msgid) in the active language with ``params`` filled in. Rows written before
+    notifications were stored language-neutrally have no params and show as stored."""
+    if not params or not text:
+        return text
+    try:
+        return gettext(text) % params
+    except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder: the source
+        return text % params

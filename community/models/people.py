@@ -16,6 +16,9 @@ class User(AbstractUser):
     question_invites_opt_out = models.BooleanField(
         default=False, help_text=_("Don't invite me to answer questions about products I bought.")
     )
+    # The language e-mails are written in: set at sign-up from the request's and by the footer's
+    # language switcher (empty: settings.LANGUAGE_CODE).
+    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
 
     def __str__(self):
         return self.display_name or self.username

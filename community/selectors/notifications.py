@@ -1,34 +1,63 @@
-"""Inbox reads."""
+"""Inbox reads.
 
-from django.core.cache import cache
-from django.db.models import QuerySet
+**What the inbox shows.** A notification about content (``subject_type`` / ``subject_id``: a
+question, an answer, a person, a story, a live room) is shown only while that content is public,
+by the rule of the app that owns it: each kind registers a queryset of its public rows with
+:func:`notification_subject_register` (community in ``community/slots.py``'s ``register()``;
+headline and livestream in their ``ready()``). So when a moderator hides a question, the
+invitations to answer it leave the inbox *and* the badge at once, and come back if it is
+restored; nothing about it is deleted. Notifications with no subject (sales) or of a kind nobody
+registered are always shown.
+
+**The badge** (:func:`notification_unread_count`) counts exactly what the inbox lists as unread,
+in the database, on every signed-in page: one COUNT over the partial index of unread rows (a
+person has a handful). There is no cache, so every server process agrees with the inbox after
+any change (a new notification, a read, a moderator's hide).
+"""
+
+from collections.abc import Callable
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from community.models import Notification, User
 
-#: The unread badge is shown on every signed-in page: its count is cached this long and
-#: forgotten by the services whenever it changes.
-UNREAD_CACHE_SECONDS = 300
+#: ``subject_type`` → a function returning the queryset of that kind's public rows.
+_SUBJECTS: dict[str, Callable[[], QuerySet]] = {}
 
 
-def unread_cache_key(user_id: int) -> str:
-    return f"community:unread:{user_id}"
+def notification_subject_register(subject_type: str, public: Callable[[], QuerySet]) -> None:
+    """Declare that notifications with ``subject_type`` are shown only while their
+    ``subject_id`` is in ``public()`` (the owning app's visibility rule; called from
+    ``AppConfig.ready()``)."""
+    _SUBJECTS[subject_type] = public
+
+
+def _shown_q() -> Q:
+    """Notifications whose subject (if any) is still public."""
+    shown = ~Q(subject_type__in=list(_SUBJECTS))
+    for subject_type, public in _SUBJECTS.items():
+        shown |= Q(Exists(public().filter(pk=OuterRef("subject_id"))), subject_type=subject_type)
+    return shown
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
-    """``user``'s inbox, newest first (served by the (recipient, -created_at) index)."""
-    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+    """``user``'s inbox, newest first (served by the (recipient, -created_at) index), without
+    notifications about content that is no longer public."""
+    return Notification.objects.filter(_shown_q(), recipient=user).order_by("-created_at", "-id")
 
 
 def notification_get_for_user(*, user: User, notification_id: int) -> Notification:
+    """One of ``user``'s notifications, shown or not (404 for someone else's)."""
     return get_object_or_404(Notification, pk=notification_id, recipient=user)
 
 
+def notification_is_shown(notification: Notification) -> bool:
+    """Whether the inbox still shows ``notification`` (its subject, if any, is public)."""
+    public = _SUBJECTS.get(notification.subject_type)
+    return public is None or public().filter(pk=notification.subject_id).exists()
+
+
 def notification_unread_count(*, user: User) -> int:
-    """How many unread notifications ``user`` has: one indexed COUNT, cached."""
-    key = unread_cache_key(user.pk)
-    count = cache.get(key)
-    if count is None:
-        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-        cache.set(key, count, UNREAD_CACHE_SECONDS)
-    return count
+    """How many unread notifications the inbox shows ``user``: one indexed COUNT, uncached."""
+    return Notification.objects.filter(_shown_q(), recipient=user, read_at__isnull=True).count()

@@ -81,12 +81,22 @@ def answer_list(*, question: Question, user: User | None = None) -> QuerySet[Ans
     return _visible_answers(user).filter(question=question)
 
 
+def question_list_public() -> QuerySet[Question]:
+    """Questions anyone may see: visible, on a public product (no annotations)."""
+    return Question.objects.filter(ON_PUBLIC_PRODUCT, status=ContentStatus.VISIBLE)
+
+
+def answer_list_public() -> QuerySet[Answer]:
+    """Answers anyone may see: visible, to a question anyone may see (no annotations)."""
+    return Answer.objects.filter(status=ContentStatus.VISIBLE, question__in=question_list_public())
+
+
 def question_list(
     *, product_id: int | None = None, user: User | None = None, with_answers: bool = True
 ) -> QuerySet[Question]:
     """Visible questions (of one product when given), newest first, with ``author_is_buyer`` and,
     ``with_answers``, ``visible_answers`` (ordered as in :func:`answer_annotate`; one more query)."""
-    questions = Question.objects.filter(ON_PUBLIC_PRODUCT, status=ContentStatus.VISIBLE)
+    questions = question_list_public()
     if product_id is not None:
         questions = questions.filter(product_id=product_id)
     questions = (

@@ -1,4 +1,13 @@
-"""The notification inbox: create (deduplicated), mark read, e-mail, and the sale fan-out."""
+"""The notification inbox: create (deduplicated), mark read, e-mail, and the sale fan-out.
+
+Notifications are stored language-neutrally: callers pass ``title`` / ``body`` as English source
+strings marked with ``gettext_noop`` (so ``make messages`` extracts them) and the values for their
+placeholders in ``params``; the inbox translates them when shown, e-mails are written in the
+recipient's language (``User.language``). Text a person wrote (a question, an answer) goes in
+``params`` too, never into the msgid. ``subject`` names the content a notification is about
+(``("question", 12)``) so that the inbox hides it when that content is hidden
+(``community.selectors.notifications``).
+"""
 
 import logging
 from collections.abc import Iterable, Iterator
@@ -6,15 +15,13 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django.urls import NoReverseMatch
-from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from community.models import Notification, NotificationKind, ShopFollow, User
-from community.selectors.notifications import unread_cache_key
 from core.tasks import enqueue_on_commit
 from marketplace.selectors.sales import sale_get_by_id, shop_ids_in_sale
 
@@ -27,11 +34,8 @@ logger = logging.getLogger(__name__)
 FANOUT_CHUNK = 1000
 
 
-def _unread_changed(user_ids: Iterable[int]) -> None:
-    """Forget the cached unread counts of these users once the transaction commits."""
-    keys = [unread_cache_key(user_id) for user_id in user_ids]
-    if keys:
-        transaction.on_commit(lambda: cache.delete_many(keys))
+#: ``(subject_type, subject_id)``: what a notification is about; ``None`` for nothing in particular.
+Subject = tuple[str, int] | None
 
 
 def _email_on_commit(notification_ids: list[int]) -> None:
@@ -48,23 +52,34 @@ def notification_create(
     kind: str,
     title: str,
     body: str = "",
+    params: dict | None = None,
+    subject: Subject = None,
     url: str = "",
     dedupe_key: str = "",
     email: bool = True,
 ) -> Notification | None:
     """Put a notification in ``recipient``'s inbox and, when they have an e-mail address and
-    ``email`` is true, e-mail it after commit. With a ``dedupe_key`` the same key never notifies
-    the same person twice: the second call returns None."""
+    ``email`` is true, e-mail it after commit. ``title``/``body`` are msgids filled from
+    ``params`` when shown (see the module docstring). With a ``dedupe_key`` the same key never
+    notifies the same person twice: the second call returns None."""
+    subject_type, subject_id = subject or ("", None)
     try:
         with transaction.atomic():  # a savepoint: a duplicate key leaves the caller's transaction usable
             notification = Notification.objects.create(
-                recipient=recipient, kind=kind, title=title[:200], body=body, url=url, dedupe_key=dedupe_key
+                recipient=recipient,
+                kind=kind,
+                title=title[:200],
+                body=body,
+                params=params or {},
+                subject_type=subject_type,
+                subject_id=subject_id,
+                url=url,
+                dedupe_key=dedupe_key,
             )
     except IntegrityError:
         if dedupe_key and Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists():
             return None
         raise
-    _unread_changed([recipient.pk])
     if email and recipient.email:
         _email_on_commit([notification.pk])
     return notification
@@ -77,13 +92,22 @@ def _chunks(values: Iterable[int], size: int) -> Iterator[list[int]]:
 
 
 def notifications_create_bulk(
-    *, recipient_ids: Iterable[int], kind: str, title: str, body: str = "", url: str = "", dedupe_key: str
+    *,
+    recipient_ids: Iterable[int],
+    kind: str,
+    title: str,
+    body: str = "",
+    params: dict | None = None,
+    subject: Subject = None,
+    url: str = "",
+    dedupe_key: str,
 ) -> int:
     """The same notification for many people, FANOUT_CHUNK at a time, each chunk in its own
     transaction (a retried job resumes where it stopped: ``dedupe_key`` skips those already
     notified). Returns how many notifications this call created."""
     if not dedupe_key:
         raise ValueError("bulk notifications need a dedupe_key so that a retried job notifies once")
+    subject_type, subject_id = subject or ("", None)
     created = 0
     for chunk in _chunks(recipient_ids, FANOUT_CHUNK):
         with transaction.atomic():
@@ -96,14 +120,21 @@ def notifications_create_bulk(
             Notification.objects.bulk_create(
                 [
                     Notification(
-                        recipient_id=user_id, kind=kind, title=title[:200], body=body, url=url, dedupe_key=dedupe_key
+                        recipient_id=user_id,
+                        kind=kind,
+                        title=title[:200],
+                        body=body,
+                        params=params or {},
+                        subject_type=subject_type,
+                        subject_id=subject_id,
+                        url=url,
+                        dedupe_key=dedupe_key,
                     )
                     for user_id in new_ids
                 ],
                 ignore_conflicts=True,  # a concurrent run may have inserted some meanwhile
             )
             created += len(new_ids)
-            _unread_changed(new_ids)
             email_ids = list(
                 Notification.objects.filter(recipient_id__in=new_ids, dedupe_key=dedupe_key, emailed_at__isnull=True)
                 .exclude(recipient__email="")
@@ -120,16 +151,26 @@ def notifications_mark_read(*, user: User, notification_ids: Iterable[int] | Non
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=list(notification_ids))
-    changed = unread.update(read_at=timezone.now())
-    if changed:
-        _unread_changed([user.pk])
-    return changed
+    return unread.update(read_at=timezone.now())
+
+
+def _email_text(notification: Notification) -> tuple[str, str]:
+    """Subject and body of ``notification``'s e-mail, in the active language. The link goes
+    through the inbox (``notification_open``), which says "no longer available" instead of a 404
+    when the content was hidden meanwhile."""
+    body = notification.shown_body
+    if notification.url:
+        base = settings.SITE_URL.rstrip("/")
+        link = reverse("community:notification_open", kwargs={"pk": notification.pk})
+        body = f"{body}\n\n{base}{link}".strip()
+    return notification.shown_title, body
 
 
 def notifications_email_send(*, notification_ids: Iterable[int]) -> int:
-    """E-mail each notification once through Django's mail backend. Each one is claimed with a
-    conditional update of ``emailed_at`` first, so a retried or duplicated task never mails twice;
-    a failed send releases the claim and re-raises for the task to retry. Returns how many were sent."""
+    """E-mail each notification once through Django's mail backend, in its recipient's language
+    (``User.language``, else ``settings.LANGUAGE_CODE``). Each one is claimed with a conditional
+    update of ``emailed_at`` first, so a retried or duplicated task never mails twice; a failed
+    send releases the claim and re-raises for the task to retry. Returns how many were sent."""
     notifications = (
         Notification.objects.filter(pk__in=list(notification_ids), emailed_at__isnull=True)
         .exclude(recipient__email="")
@@ -143,12 +184,10 @@ def notifications_email_send(*, notification_ids: Iterable[int]) -> int:
         )
         if not claimed:
             continue
-        body = notification.body
-        if notification.url:
-            base = settings.SITE_URL.rstrip("/")
-            body = f"{body}\n\n{base}{notification.url}".strip()
+        with translation.override(notification.recipient.language or settings.LANGUAGE_CODE):
+            subject, body = _email_text(notification)
         message = EmailMessage(
-            subject=notification.title,
+            subject=subject,
             body=body,
             to=[notification.recipient.email],
             connection=connection,
@@ -167,13 +206,13 @@ def notifications_email_send(*, notification_ids: Iterable[int]) -> int:
 SALE_NOTIFICATIONS = {
     "soon": (
         NotificationKind.SALE_OPENING_SOON,
-        gettext_lazy("%(name)s opens soon"),
-        gettext_lazy("Shops you follow take part. It starts at %(start)s."),
+        gettext_noop("%(name)s opens soon"),
+        gettext_noop("Shops you follow take part. It starts at %(start)s."),
     ),
     "opened": (
         NotificationKind.SALE_OPENED,
-        gettext_lazy("%(name)s is on now"),
-        gettext_lazy("Shops you follow have deals in %(name)s."),
+        gettext_noop("%(name)s is on now"),
+        gettext_noop("Shops you follow have deals in %(name)s."),
     ),
 }
 
@@ -208,8 +247,10 @@ def sale_followers_notify(*, sale_id: int, when: str) -> int:
         created += notifications_create_bulk(
             recipient_ids=chunk,
             kind=kind,
-            title=title % {"name": sale.name},
-            body=body % {"name": sale.name, "start": start},
+            title=title,
+            body=body,
+            params={"name": sale.name, "start": start},
+            subject=("sale", sale_id),
             url=_sale_url(sale),
             dedupe_key=f"sale:{sale_id}:{when}",
         )

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation import gettext_noop
 
 from community.errors import AccountErrorCode
 from community.models import NotificationKind, ShopFollow, User, UserFollow
@@ -70,6 +72,19 @@ def sessions_clear_expired(*, now=None) -> int:
 # --- follows ---------------------------------------------------------------------------------
 
 
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language ``user`` reads (their e-mails are written in it). ``language`` is one
+    of ``settings.LANGUAGES`` (a regional variant such as ``zh-cn`` is mapped to it); anything
+    else is ignored."""
+    try:
+        language = get_supported_language_variant(language)
+    except LookupError:
+        return
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+
+
 @transaction.atomic
 def user_follow(*, follower: User, user: User) -> bool:
     """``follower`` follows ``user``; True if this call created the follow (idempotent: a second
@@ -84,7 +99,9 @@ def user_follow(*, follower: User, user: User) -> bool:
         notification_create(
             recipient=user,
             kind=NotificationKind.NEW_FOLLOWER,
-            title=_("%(name)s follows you") % {"name": follower.public_name},
+            title=gettext_noop("%(name)s follows you"),
+            params={"name": follower.public_name},
+            subject=("user", follower.pk),
             url=follower.get_absolute_url(),
             dedupe_key=f"follow:{follower.pk}",
             email=False,

@@ -9,10 +9,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, pgettext
 
 from community.errors import QAErrorCode
 from community.models import (
+    NOTIFICATION_QUOTE,
     ActivityKind,
     Answer,
     AnswerVote,
@@ -184,8 +185,10 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
     notification_create(
         recipient=question.author,
         kind=NotificationKind.QUESTION_ANSWERED,
-        title=_("%(name)s answered your question") % {"name": author.public_name},
-        body=text[:300],
+        title=gettext_noop("%(name)s answered your question"),
+        body=NOTIFICATION_QUOTE,
+        params={"name": author.public_name, "text": text[:300]},
+        subject=("answer", answer.pk),
         url=answer.get_absolute_url(),
         dedupe_key=f"answer:{answer.pk}",
     )
@@ -248,7 +251,9 @@ def answer_accept(*, user: User, answer: Answer) -> Question:
         notification_create(
             recipient=answer.author,
             kind=NotificationKind.ANSWER_ACCEPTED,
-            title=_("%(name)s marked your answer as the one that helped") % {"name": user.public_name},
+            title=gettext_noop("%(name)s marked your answer as the one that helped"),
+            params={"name": user.public_name},
+            subject=("answer", answer.pk),
             url=answer.get_absolute_url(),
             dedupe_key=f"accepted:{answer.pk}",
         )
@@ -339,8 +344,10 @@ def question_route_to_buyers(*, question_id: int, now: datetime | None = None) -
     notifications_create_bulk(
         recipient_ids=invitee_ids,
         kind=NotificationKind.QUESTION_INVITE,
-        title=_("You bought %(title)s: can you answer a question about it?") % {"title": question.product.title},
-        body=question.text[:300],
+        title=gettext_noop("You bought %(title)s: can you answer a question about it?"),
+        body=NOTIFICATION_QUOTE,
+        params={"title": question.product.title, "text": question.text[:300]},
+        subject=("question", question.pk),
         url=question.get_absolute_url(),
         dedupe_key=f"invite:{question.pk}",
     )

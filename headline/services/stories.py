@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from community.models import NotificationKind, User
 from community.selectors.people import follower_list
@@ -316,13 +317,14 @@ def story_followers_notify(*, story_id: int) -> int:
         return 0
     followers = follower_list(user=story.author).order_by("follower_id").values_list("follower_id", flat=True)
     created, last_id = 0, 0
-    title = _("%(name)s posted a story: %(title)s") % {"name": story.author.public_name, "title": story.title}
     while chunk := list(followers.filter(follower_id__gt=last_id)[:FANOUT_CHUNK]):
         last_id = chunk[-1]
         created += notifications_create_bulk(
             recipient_ids=chunk,
             kind=NotificationKind.STORY_POSTED,
-            title=title,
+            title=gettext_noop("%(name)s posted a story: %(title)s"),
+            params={"name": story.author.public_name, "title": story.title},
+            subject=("story", story.pk),
             url=story.get_absolute_url(),
             dedupe_key=f"story:{story_id}",
         )

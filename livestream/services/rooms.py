@@ -13,8 +13,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from community.models import NotificationKind
+from community.models import NOTIFICATION_QUOTE, NotificationKind
 from community.selectors.people import follower_list
 from community.services.notifications import FANOUT_CHUNK, notifications_create_bulk
 from core.cache import bump_on_commit
@@ -324,7 +325,6 @@ def room_live_notify(*, room_id: int) -> int:
         return 0
     followers = follower_list(user=room.host).filter(follower__is_active=True)
     reminded = RoomReminder.objects.filter(room=room, user__is_active=True)
-    title = _("%(host)s is live: %(title)s") % {"host": room.host.public_name, "title": room.title}
     created, last_id = 0, 0
     while True:
         page = sorted(
@@ -345,8 +345,10 @@ def room_live_notify(*, room_id: int) -> int:
         created += notifications_create_bulk(
             recipient_ids=[user_id for user_id in page if user_id != room.host_id],
             kind=NotificationKind.LIVE_STARTED,
-            title=title,
-            body=room.description[:300],
+            title=gettext_noop("%(host)s is live: %(title)s"),
+            body=NOTIFICATION_QUOTE if room.description else "",
+            params={"host": room.host.public_name, "title": room.title, "text": room.description[:300]},
+            subject=("room", room.pk),
             url=room.get_absolute_url(),
             dedupe_key=f"live:{room.pk}:started",
         )

@@ -48,7 +48,7 @@ def test_sale_opened_signal_notifies_shop_followers_through_the_worker(redis_url
     # then the follower's inbox has it
     inbox = Notification.objects.filter(recipient=follower, kind=NotificationKind.SALE_OPENED)
     assert wait_for(inbox.exists), "the sale notification did not arrive"
-    assert inbox.get().title == "Double 12 is on now"
+    assert inbox.get().shown_title == "Double 12 is on now"
 
 
 def test_email_task_sends_once():

@@ -1,0 +1,156 @@
+"""An inbox you can trust: the badge counts what the inbox lists (no cache, so every server
+process agrees), notifications about hidden content leave both and never lead to a 404, and
+notifications speak the reader's language (e-mails the recipient's)."""
+
+import logging
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import translation
+
+from community.models import ContentStatus, Notification, NotificationKind
+from community.selectors.notifications import notification_list, notification_unread_count
+from community.services.notifications import notification_create, notifications_email_send
+from community.services.qa import question_route_to_buyers, question_set_status
+from core.mail import LoggingEmailBackend
+from tests.community.factories import NotificationFactory, QuestionFactory, UserFactory, make_purchase
+
+pytestmark = pytest.mark.django_db
+
+
+def _invited(question):
+    buyer = UserFactory()
+    make_purchase(buyer, question.product)
+    assert question_route_to_buyers(question_id=question.pk) == [buyer.pk]
+    return buyer
+
+
+def test_the_badge_counts_rows_written_by_any_process(user):
+    # given a badge that was shown once
+    NotificationFactory(recipient=user)
+    assert notification_unread_count(user=user) == 1
+    # when another process inserts a notification straight into the database (no service, no
+    # cache invalidation of ours could have run)
+    Notification.objects.create(recipient=user, kind=NotificationKind.OTHER, title="Parcel")
+    # then the badge already says two: it is counted, not cached
+    assert notification_unread_count(user=user) == 2
+
+
+def test_a_hidden_question_leaves_the_inbox_and_the_badge_and_comes_back_restored():
+    # given a buyer invited to answer a question
+    question = QuestionFactory()
+    buyer = _invited(question)
+    NotificationFactory(recipient=buyer)  # something unrelated
+    assert notification_unread_count(user=buyer) == 2
+    assert [n.subject_type for n in notification_list(user=buyer)] == ["", "question"]
+    # when a moderator hides the question
+    question_set_status(question=question, status=ContentStatus.HIDDEN)
+    # then the invitation is neither listed nor counted
+    assert notification_unread_count(user=buyer) == 1
+    assert [n.subject_type for n in notification_list(user=buyer)] == [""]
+    # and restoring the question brings it back
+    question_set_status(question=question, status=ContentStatus.VISIBLE)
+    assert notification_unread_count(user=buyer) == 2
+
+
+def test_opening_a_notification_about_hidden_content_says_so_instead_of_404(client):
+    question = QuestionFactory()
+    buyer = _invited(question)
+    invite = Notification.objects.get(recipient=buyer, subject_type="question")
+    question_set_status(question=question, status=ContentStatus.HIDDEN)
+    client.force_login(buyer)
+    # when the buyer follows the link from the e-mail (GET) after the question was hidden
+    response = client.get(reverse("community:notification_open", args=[invite.pk]), follow=True)
+    # then they land on the inbox with a message, and the notification is read
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("community:inbox")
+    assert "no longer available" in response.content.decode()
+    invite.refresh_from_db()
+    assert invite.read_at is not None
+    # while a visible one still goes to its page
+    other = QuestionFactory()
+    make_purchase(buyer, other.product)
+    question_route_to_buyers(question_id=other.pk)
+    invite = Notification.objects.get(recipient=buyer, subject_id=other.pk)
+    response = client.post(reverse("community:notification_open", args=[invite.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == other.get_absolute_url()
+
+
+def test_the_header_badge_agrees_with_the_inbox_page(client):
+    question = QuestionFactory()
+    buyer = _invited(question)
+    client.force_login(buyer)
+    assert 'aria-label="1 unread"' in client.get(reverse("community:inbox")).content.decode()
+    question_set_status(question=question, status=ContentStatus.HIDDEN)
+    page = client.get(reverse("community:inbox")).content.decode()
+    assert not re.search(r'aria-label="\d+ unread"', page.split("</header>")[0])
+    assert "can you answer a question" not in page
+
+
+def test_notifications_are_shown_in_the_readers_language(client):
+    # given a notification written while someone browsed in English
+    user = UserFactory()
+    with translation.override("en"):
+        notification_create(
+            recipient=user,
+            kind=NotificationKind.NEW_FOLLOWER,
+            title="%(name)s follows you",
+            params={"name": "Ann"},
+            email=False,
+        )
+    client.force_login(user)
+    # then the inbox shows it in each reader's language, and so does the API
+    assert "Ann follows you" in client.get(reverse("community:inbox"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Ann 关注了你" in client.get(reverse("community:inbox"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    api = client.get("/api/v1/notifications/", HTTP_ACCEPT_LANGUAGE="zh-CN").json()
+    assert api["results"][0]["title"] == "Ann 关注了你"
+
+
+@pytest.mark.parametrize(
+    ("language", "subject"),
+    [("zh-hans", "Bo 回答了你的问题"), ("en", "Bo answered your question")],
+)
+def test_emails_are_written_in_the_recipients_language(language, subject):
+    # given an asker who reads `language`, answered while the answerer browses in the other one
+    asker = UserFactory(language=language)
+    with translation.override("en" if language != "en" else "zh-hans"):
+        notification = notification_create(
+            recipient=asker,
+            kind=NotificationKind.QUESTION_ANSWERED,
+            title="%(name)s answered your question",
+            body="%(text)s",
+            params={"name": "Bo", "text": "尺码 is true to size."},
+            url="/questions/1/",
+        )
+        # when the e-mail goes out
+        assert notifications_email_send(notification_ids=[notification.pk]) == 1
+    # then it is in the asker's language, and its link goes through the inbox (never a 404)
+    message = mail.outbox[-1]
+    assert message.subject == subject
+    assert message.body.startswith("尺码 is true to size.")
+    assert reverse("community:notification_open", args=[notification.pk]) in message.body
+
+
+def test_the_language_switcher_remembers_a_signed_in_persons_language(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "zh-hans"
+    # an unknown language changes nothing
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    user.refresh_from_db()
+    assert user.language == "zh-hans"
+
+
+def test_development_emails_are_logged_at_info(caplog):
+    with caplog.at_level(logging.INFO, logger="core.mail"):
+        sent = LoggingEmailBackend().send_messages([mail.EmailMessage("Hello", "Body", to=["a@example.com"])])
+    assert sent == 1
+    assert [(r.levelname, r.getMessage().splitlines()[0]) for r in caplog.records] == [
+        ("INFO", "E-mail to a@example.com: Hello")
+    ]
