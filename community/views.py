@@ -7,9 +7,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language, get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.utils.translation import check_for_language
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
@@ -52,6 +51,7 @@ def signup(request):
                 password=data["password1"],
                 email=data["email"],
                 display_name=data["display_name"],
+                language=get_language(),
             )
         except ApplicationError as error:
             _add_errors(form, error, aliases={"password": "password2"})

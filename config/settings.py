@@ -253,9 +253,7 @@ EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
     # In debug, messages are logged at INFO by logger core.mail (not printed: Celery re-logs
     # a worker's stdout at WARNING).
-    default="core.mail.LoggingEmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    default="core.mail.LoggingEmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)

@@ -12,7 +12,5 @@ logger = logging.getLogger(__name__)
 class LoggingEmailBackend(BaseEmailBackend):
     def send_messages(self, email_messages) -> int:
         for message in email_messages:
-            logger.info(
-                "E-mail to %s: %s\n%s", ", ".join(message.recipients()), message.subject, message.body.strip()
-            )
+            logger.info("E-mail to %s: %s\n%s", ", ".join(message.recipients()), message.subject, message.body.strip())
         return len(email_messages)

@@ -1,3 +1,4 @@
+from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.authtoken.models import Token
@@ -37,7 +38,7 @@ class RegisterView(APIView):
     def post(self, request):
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_create(**data.validated_data)
+        user = services.user_create(**data.validated_data, language=get_language())
         token, _ = Token.objects.get_or_create(user=user)
         body = {"id": user.id, "username": user.username, "display_name": user.display_name, "token": token.key}
         return Response(body, status=status.HTTP_201_CREATED)

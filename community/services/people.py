@@ -7,9 +7,8 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_supported_language_variant, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import get_supported_language_variant
-from django.utils.translation import gettext_noop
 
 from community.errors import AccountErrorCode
 from community.models import NotificationKind, ShopFollow, User, UserFollow
@@ -23,8 +22,9 @@ if TYPE_CHECKING:
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, email: str = "", display_name: str = "") -> User:
+def user_create(*, username: str, password: str, email: str = "", display_name: str = "", language: str = "") -> User:
     """Create a user: the one sign-up path (the sign-up page and ``POST /api/v1/auth/register/``).
+    ``language`` is the language the request was served in (their e-mails are written in it).
 
     Usernames are unique case-insensitively; the fields are checked by the model and the password
     by Django's password validators. A refusal names its fields in ``extra["fields"]`` (``username``,
@@ -32,7 +32,7 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
     taken = _("That username is taken.")
     if User.objects.filter(username__iexact=username).exists():
         raise ApplicationError(taken, code=AccountErrorCode.USERNAME_TAKEN, extra={"fields": {"username": [taken]}})
-    user = User(username=username, email=email, display_name=display_name)
+    user = User(username=username, email=email, display_name=display_name, language=_supported(language))
     fields: dict[str, list[str]] = {}
     try:
         user.full_clean(exclude=["password"], validate_unique=False)
@@ -72,15 +72,20 @@ def sessions_clear_expired(*, now=None) -> int:
 # --- follows ---------------------------------------------------------------------------------
 
 
+def _supported(language: str) -> str:
+    """``language`` as one of ``settings.LANGUAGES`` (``zh-cn`` → ``zh-hans``), or ""."""
+    try:
+        return get_supported_language_variant(language) if language else ""
+    except LookupError:
+        return ""
+
+
 def user_language_set(*, user: User, language: str) -> None:
     """Remember the language ``user`` reads (their e-mails are written in it). ``language`` is one
     of ``settings.LANGUAGES`` (a regional variant such as ``zh-cn`` is mapped to it); anything
     else is ignored."""
-    try:
-        language = get_supported_language_variant(language)
-    except LookupError:
-        return
-    if user.language != language:
+    language = _supported(language)
+    if language and user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
         user.language = language
 

@@ -154,3 +154,26 @@ def test_development_emails_are_logged_at_info(caplog):
     assert [(r.levelname, r.getMessage().splitlines()[0]) for r in caplog.records] == [
         ("INFO", "E-mail to a@example.com: Hello")
     ]
+
+
+@pytest.mark.parametrize(("accept", "stored"), [("zh-CN,zh;q=0.9", "zh-hans"), ("en-GB", "en")])
+def test_sign_up_remembers_the_language_of_the_request(client, accept, stored):
+    # the page
+    client.post(
+        reverse("signup"),
+        {"username": "page_user", "password1": "a-Long-pass-2026", "password2": "a-Long-pass-2026"},
+        HTTP_ACCEPT_LANGUAGE=accept,
+    )
+    # and the API
+    client.post(
+        "/api/v1/auth/register/",
+        {"username": "api_user", "password": "a-Long-pass-2026"},
+        HTTP_ACCEPT_LANGUAGE=accept,
+        content_type="application/json",
+    )
+    from community.models import User
+
+    assert dict(User.objects.filter(username__in=["page_user", "api_user"]).values_list("username", "language")) == {
+        "page_user": stored,
+        "api_user": stored,
+    }
