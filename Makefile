@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint messages translations bench-marketplace bench-flash clean
+.PHONY: run test lint messages translations bench-marketplace bench-flash bench-live clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ bench-marketplace: $(VENV)/.installed-dev
 
 bench-flash: $(VENV)/.installed-dev
 	$(BIN)/python bench/flash_sale_http.py
+
+bench-live: $(VENV)/.installed-dev
+	$(BIN)/python bench/live_ws.py
 
 clean:
 	rm -rf $(VENV) var

@@ -150,8 +150,9 @@ def client_main(urls: list[str], hearts: int, run: str, go, done, results) -> No
     asyncio.run(main())
 
 
-async def chatters(urls: list[str], tokens: list[str], rate: float, duration: float, run: str) -> int:
-    """Send ``rate`` messages a second in all, spread over the chatters. Returns how many were sent."""
+async def chatters(urls: list[str], tokens: list[str], rate: float, duration: float, run: str) -> tuple[int, float]:
+    """Send ``rate`` messages a second in all, spread over the chatters. Returns how many were
+    sent and the seconds it took."""
     import websockets
 
     sockets = [
@@ -167,17 +168,19 @@ async def chatters(urls: list[str], tokens: list[str], rate: float, duration: fl
         await ws.send(json.dumps({"type": "chat", "text": f"bench {run} {time.time():.6f}"}))
         sent += 1
         await asyncio.sleep(max(0.0, start + sent * interval - time.time()))
-    for ws in sockets:  # drain their own frames and count refusals (rate limit etc.)
+    elapsed = time.time() - start
+    deadline = time.time() + 2
+    for ws in sockets:  # their own frames so far: count refusals (rate limit etc.)
         try:
-            while True:
-                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.3))
+            while time.time() < deadline:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.05))
                 errors += frame.get("type") == "error"
         except (TimeoutError, Exception):  # noqa: BLE001
             pass
         await ws.close()
     if errors:
         print(f"  ! {errors} chat refusals")
-    return sent
+    return sent, elapsed
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -209,9 +212,7 @@ def run_load(args, env, servers, room: dict, run: str) -> dict:
     print(f"  {connected}/{args.viewers} viewers connected; load for {args.duration}s ...")
     cpu_before = [cpu_seconds(p.pid) for p, _ in servers]
     go.set()
-    started = time.time()
-    sent = asyncio.run(chatters(urls, room["tokens"], args.rate, args.duration, run))
-    elapsed = time.time() - started
+    sent, elapsed = asyncio.run(chatters(urls, room["tokens"], args.rate, args.duration, run))
     done.set()
     frames = chats = 0
     latencies: list[float] = []

@@ -164,7 +164,7 @@ class _Local:
     def __init__(self):
         self.counters: dict[str, tuple[float, float]] = {}  # key -> (value, expires_at)
         self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
-        self.presence: dict[str, dict[str, float]] = {}  # key -> member -> expires_at
+        self.present: dict[str, dict[str, float]] = {}  # key -> member -> expires_at
 
     def _sweep(self, now: float) -> None:
         if len(self.counters) > 10_000:
@@ -200,7 +200,7 @@ class _Local:
 
     def presence(self, key: str, *, add: Iterable[str] = (), remove: Iterable[str] = (), ttl: float = 30) -> int:
         now = time.time()
-        members = self.presence.setdefault(key, {})
+        members = self.present.setdefault(key, {})
         for member in add:
             members[member] = now + ttl
         for member in remove:
@@ -208,12 +208,12 @@ class _Local:
         for member in [m for m, exp in members.items() if exp <= now]:
             del members[member]
         if not members:
-            self.presence.pop(key, None)
+            self.present.pop(key, None)
         return len(members)
 
     def presence_members(self, key: str) -> list[str]:
         now = time.time()
-        return [m for m, exp in self.presence.get(key, {}).items() if exp > now]
+        return [m for m, exp in self.present.get(key, {}).items() if exp > now]
 
 
 _local = _Local()

@@ -377,3 +377,49 @@ def test_hubs_are_gone_after_everyone_leaves():
         return during, len(GroupHub.local_hubs())
 
     assert run(scenario) == (1, 0)
+
+
+def test_counters_work_in_one_process_without_redis(settings):
+    """``make run`` has no Redis (and a Redis outage falls back the same way): rate limits,
+    counters and presence live in the process."""
+    from core.realtime import counter_add, counter_get, presence_members, rate_allow
+
+    settings.REDIS_URL = ""
+
+    async def scenario():
+        allowed = [await rate_allow("t:chat:1", per_second=1, burst=5) for _ in range(6)]
+        total = await counter_add("t:hearts", 3) + 0
+        total = await counter_add("t:hearts", 4)
+        here = await presence_update("t:viewers", add=["u1", "u2"], ttl=30)
+        gone = await presence_update("t:viewers", remove=["u1"], ttl=30)
+        return allowed, total, await counter_get("t:hearts"), here, gone, await presence_members("t:viewers")
+
+    allowed, total, stored, here, gone, members = run(scenario)
+    assert allowed == [True] * 5 + [False]
+    assert (total, stored) == (7, 7)
+    assert (here, gone, members) == (2, 1, ["u2"])
+
+
+def test_the_room_works_on_the_in_memory_layer_without_redis(settings):
+    """The ``make run`` set-up: in-memory channel layer, no Redis: chat and viewers still flow."""
+    from channels.layers import channel_layers
+
+    settings.REDIS_URL = ""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.pop("default", None)
+    room, _ = live_room_with_shelf()
+    user = UserFactory()
+
+    async def scenario():
+        a, b = await join(room, user=user), await join(room)
+        await a.send(type="chat", text="no redis here")
+        chat = await b.wait_for(lambda e: e["type"] == "chat")
+        viewers = await b.wait_for(lambda e: e["type"] == "viewers" and e["now"] == 2)
+        await leave_all(a, b)
+        return chat, viewers
+
+    try:
+        chat, viewers = run(scenario)
+    finally:
+        channel_layers.backends.pop("default", None)
+    assert chat["text"] == "no redis here" and viewers["now"] == 2
