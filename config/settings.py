@@ -353,6 +353,8 @@ LIVE_ATTRIBUTION_HOURS = env.int("LIVE_ATTRIBUTION_HOURS", default=24)
 #: forward to the other ASGI processes per REALTIME_PUBLISH_SECONDS.
 REALTIME_FRAME_SECONDS = env.float("REALTIME_FRAME_SECONDS", default=0.2)
 REALTIME_PUBLISH_SECONDS = env.float("REALTIME_PUBLISH_SECONDS", default=0.1)
+#: Connections each ASGI process keeps to Redis for the realtime counters (bursts queue for one).
+REALTIME_REDIS_CONNECTIONS = env.int("REALTIME_REDIS_CONNECTIONS", default=16)
 
 # --- Security (production) ------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

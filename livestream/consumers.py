@@ -7,7 +7,9 @@ coalesces everything the room says into at most one frame per socket per
 their own: frames reach them only through their hub.
 """
 
+import asyncio
 import json
+import logging
 import secrets
 import time
 
@@ -32,6 +34,8 @@ from livestream.errors import LiveErrorCode
 from livestream.frames import chat_frame, tally_frame
 from livestream.models import Room
 from livestream.services import live
+
+logger = logging.getLogger(__name__)
 
 #: Cookie naming an anonymous visitor (set by the room page) so clicks and views match.
 VISITOR_COOKIE = "jishi_vid"
@@ -67,6 +71,9 @@ class RoomHub(GroupHub):
         self.viewers_now = 0
         self.peak = 0
         self.new_viewers: dict[str, int | None] = {}
+        self.joining: set[str] = set()
+        self.leaving: set[str] = set()
+        self._presence_wanted = asyncio.Event()
 
     @property
     def hearts_key(self) -> str:
@@ -77,6 +84,7 @@ class RoomHub(GroupHub):
         return f"live:viewers:{self.room_id}"
 
     async def started(self) -> None:
+        self._tasks.append(asyncio.ensure_future(self._presence_loop()))
         self.room = await _load_room(self.room_id)
         if self.room is not None:
             self.peak = self.room.peak_viewers
@@ -110,8 +118,6 @@ class RoomHub(GroupHub):
                         self._record_watchers(pin["id"], user_ids)
 
     def _record_watchers(self, pin_id: int, user_ids: list[int]) -> None:
-        import asyncio
-
         asyncio.ensure_future(database_sync_to_async(live.pin_watchers_record)(pin_id=pin_id, user_ids=user_ids))
 
     # -- hearts --
@@ -144,15 +150,35 @@ class RoomHub(GroupHub):
         self.peak = max(self.peak, count)
         self.show(frame("viewers", now=count, peak=self.peak))
 
-    async def viewer_joined(self, socket: "RoomConsumer") -> None:
+    def viewer_joined(self, socket: "RoomConsumer") -> None:
         user = socket.user if socket.user is not None and socket.user.is_authenticated else None
         self.new_viewers[socket.viewer_key] = user.pk if user else None
-        self._show_viewers(await presence_update(self.presence_key, add=[socket.viewer_key], ttl=self._ttl()))
+        self.leaving.discard(socket.viewer_key)
+        self.joining.add(socket.viewer_key)
+        self._presence_wanted.set()
 
-    async def viewer_left(self, socket: "RoomConsumer") -> None:
+    def viewer_left(self, socket: "RoomConsumer") -> None:
         if any(other.viewer_key == socket.viewer_key for other in self.sockets if other is not socket):
             return
-        self._show_viewers(await presence_update(self.presence_key, remove=[socket.viewer_key], ttl=self._ttl()))
+        self.joining.discard(socket.viewer_key)
+        self.leaving.add(socket.viewer_key)
+        self._presence_wanted.set()
+
+    async def _presence_loop(self) -> None:
+        """Joins and leaves go to the shared presence set in one call at a time per hub (a burst
+        of a thousand connects is a few calls, not a thousand), at most 4 a second."""
+        while True:
+            await self._presence_wanted.wait()
+            self._presence_wanted.clear()
+            joining, leaving = self.joining, self.leaving
+            self.joining, self.leaving = set(), set()
+            try:
+                count = await presence_update(self.presence_key, add=joining, remove=leaving, ttl=self._ttl())
+            except Exception:  # noqa: BLE001 - the next beat corrects the count
+                logger.exception("live: presence update of room %s failed", self.room_id)
+            else:
+                self._show_viewers(count)
+            await asyncio.sleep(0.25)
 
     async def beat(self) -> None:
         """Heartbeat this process's viewers into the shared presence set, show the room-wide
@@ -209,13 +235,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         held, self.held = self.held, None
         for text in held:
             await self.send(text_data=text)
-        await self.hub.viewer_joined(self)
+        self.hub.viewer_joined(self)
 
     async def disconnect(self, code):
         if self.hub is not None:
             hub, self.hub = self.hub, None
+            hub.viewer_left(self)
             await hub.leave(self)
-            await hub.viewer_left(self)
 
     async def hub_send(self, text: str) -> None:
         if self.held is not None:
