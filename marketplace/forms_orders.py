@@ -5,19 +5,23 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.selectors.orders import QUANTITY_NOT_A_NUMBER
 from marketplace.services.images import FORMATS
 
-# The most units of a line (MAX_LINE_QUANTITY) is the cart service's rule, with its own message;
-# these forms only take a whole number.
+# The quantity's range (at least 1, at most MAX_LINE_QUANTITY) is the cart service's rule, with
+# its own messages; these forms only take a whole number, and say so when it is not one.
+_QUANTITY_ERRORS = {"invalid": QUANTITY_NOT_A_NUMBER, "required": QUANTITY_NOT_A_NUMBER}
 
 
 class CartAddForm(forms.Form):
     product = forms.IntegerField(widget=forms.HiddenInput)
-    quantity = forms.IntegerField(min_value=1, initial=1, label=_("Quantity"))
+    quantity = forms.IntegerField(initial=1, label=_("Quantity"), error_messages=_QUANTITY_ERRORS)
 
 
 class CartQuantityForm(forms.Form):
-    quantity = forms.IntegerField(min_value=0, label=_("Quantity"), help_text=_("0 removes the item."))
+    quantity = forms.IntegerField(
+        label=_("Quantity"), help_text=_("0 removes the item."), error_messages=_QUANTITY_ERRORS
+    )
 
 
 class CheckoutForm(forms.Form):

@@ -18,7 +18,7 @@ from core.errors import ApplicationError
 from marketplace.errors import ReviewErrorCode
 from marketplace.models import Order, Review
 from marketplace.selectors import orders as selectors
-from marketplace.selectors.orders import MAX_LINE_QUANTITY
+from marketplace.selectors.orders import MAX_LINE_QUANTITY, QUANTITY_NOT_A_NUMBER
 from marketplace.services import cart as cart_services
 from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
@@ -27,23 +27,25 @@ from marketplace.services import reviews as review_services
 # --- serializers ----------------------------------------------------------------------------
 
 
-# The most units of one line (MAX_LINE_QUANTITY) is the cart service's rule: above it the answer
-# is 400 ``invalid_quantity`` with ``limit``, from the service, as for every other edge.
+# A quantity's range (at least 1, at most MAX_LINE_QUANTITY) is the cart service's rule: outside
+# it the answer is 400 ``invalid_quantity`` (with ``limit`` above it), from the service, as for
+# every other edge. Serializers only take a whole number and say so when it is not one.
+_QUANTITY_ERRORS = {"invalid": QUANTITY_NOT_A_NUMBER, "max_string_length": QUANTITY_NOT_A_NUMBER}
 
 
 class CartItemAddSerializer(serializers.Serializer):
     product = serializers.IntegerField()
     quantity = serializers.IntegerField(
-        min_value=1,
         default=1,
         help_text=format_lazy(_("At most {max} of one product per order."), max=MAX_LINE_QUANTITY),
+        error_messages=_QUANTITY_ERRORS,
     )
 
 
 class CartItemQuantitySerializer(serializers.Serializer):
     quantity = serializers.IntegerField(
-        min_value=0,
         help_text=format_lazy(_("0 removes the line; at most {max}."), max=MAX_LINE_QUANTITY),
+        error_messages=_QUANTITY_ERRORS,
     )
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import ApplicationError
 from marketplace.errors import OrderErrorCode, ReviewErrorCode
@@ -42,6 +43,11 @@ MAX_LINE_QUANTITY = 99
 def line_quantity_limit_message() -> str:
     """What a buyer is told when asking for more than :data:`MAX_LINE_QUANTITY` units of a product."""
     return _("At most %(count)s of one product per order.") % {"count": MAX_LINE_QUANTITY}
+
+
+#: What a buyer is told when a quantity is not a whole number ("abc", "1.5", blank): the cart
+#: forms and the API serializers all use it.
+QUANTITY_NOT_A_NUMBER = gettext_lazy("Quantity must be a whole number, such as 1 or 2.")
 
 
 @dataclass(frozen=True)

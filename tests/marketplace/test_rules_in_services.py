@@ -168,3 +168,66 @@ def test_quantity_inputs_advertise_the_same_limit(client, user):
     assert re.findall(r'name="quantity"[^>]*max="(\d+)"', product_page) == ["99"]
     assert re.findall(r'name="quantity"[^>]*max="(\d+)"', cart_page) == ["99"]
     assert 'max="999"' not in product_page + cart_page
+
+
+# --- a quantity that is not a number, or below one ---------------------------------------------
+
+NOT_A_NUMBER = "Quantity must be a whole number, such as 1 or 2."
+
+
+@pytest.mark.parametrize("typed", ["abc", "1.5", "", "2x"])
+def test_a_quantity_that_is_not_a_number_says_so_on_the_page_and_in_the_api(client, api_client, user, typed):
+    # given a product already in the signed-in buyer's cart
+    product = make_product(title="Tea", stock=500)
+    fill_cart(user, (product, 2))
+    client.force_login(user)
+    api_client.force_authenticate(user)
+
+    # when the page's add and update forms and the API get something that is not a whole number
+    added = client.post(reverse("marketplace:cart_add"), {"product": product.pk, "quantity": typed}, follow=True)
+    updated = client.post(reverse("marketplace:cart_update", args=[product.pk]), {"quantity": typed}, follow=True)
+    api_add = api_client.post("/api/v1/cart/items/", {"product": product.pk, "quantity": typed}, format="json")
+    api_set = api_client.patch(f"/api/v1/cart/items/{product.pk}/", {"quantity": typed}, format="json")
+
+    # then each says that a whole number is wanted, and the line keeps its 2
+    for page in (added, updated):
+        assert NOT_A_NUMBER in page.content.decode()
+    for api in (api_add, api_set):
+        assert api.status_code == 400
+        assert api.json()["error"]["fields"] == {"quantity": [NOT_A_NUMBER]}
+    assert CartItem.objects.get().quantity == 2
+
+
+def test_a_quantity_below_one_gets_the_services_message_everywhere(client, api_client, user):
+    # given a product in the buyer's cart
+    product = make_product(title="Tea", stock=500)
+    fill_cart(user, (product, 2))
+    client.force_login(user)
+    api_client.force_authenticate(user)
+
+    # when zero is added, or a negative number set, through the page and the API
+    page = client.post(reverse("marketplace:cart_add"), {"product": product.pk, "quantity": 0}, follow=True)
+    page_set = client.post(reverse("marketplace:cart_update", args=[product.pk]), {"quantity": -3}, follow=True)
+    api = api_client.post("/api/v1/cart/items/", {"product": product.pk, "quantity": 0}, format="json")
+    api_set = api_client.patch(f"/api/v1/cart/items/{product.pk}/", {"quantity": -3}, format="json")
+
+    # then one message, the cart service's, with one code in the API
+    for response in (page, page_set):
+        assert "Quantity must be at least 1." in response.content.decode()
+    for response in (api, api_set):
+        assert response.status_code == 400
+        assert response.json()["error"] == {"code": "invalid_quantity", "message": "Quantity must be at least 1."}
+    assert CartItem.objects.get().quantity == 2
+
+
+def test_the_chinese_pages_say_it_in_chinese(client, user):
+    product = make_product(title="Tea", stock=500)
+    fill_cart(user, (product, 2))
+    client.force_login(user)
+
+    url = reverse("marketplace:cart_update", args=[product.pk])
+    over = client.post(url, {"quantity": 100}, follow=True, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    typo = client.post(url, {"quantity": "x"}, follow=True, HTTP_ACCEPT_LANGUAGE="zh-CN")
+
+    assert "99" in over.content.decode() and "At most" not in over.content.decode()
+    assert NOT_A_NUMBER not in typo.content.decode() and "整数" in typo.content.decode()
