@@ -1,7 +1,26 @@
 """Data and URLs for bench/marketplace_http.py (run through ``manage.py shell`` after
-``seed_demo``): the cases it measures, each against a real row of the demo catalogue."""
+``seed_demo``): the cases it measures, each against a real row of the demo catalogue, a
+catalogue grown to a set size, and the distinct search queries for the search row."""
 
-from marketplace.models import Product, ProductStatus, Shop, ShopStatus
+import random
+from decimal import Decimal
+
+from marketplace.models import Category, Product, ProductStatus, Shop, ShopStatus
+
+#: Words of the generated catalogue's titles (English and Chinese), so searches find real rows.
+ADJECTIVES = [
+    "classic", "vintage", "handmade", "elegant", "simple", "modern", "rustic", "bright", "soft", "light",
+    "antique", "royal", "tiny", "grand", "silky", "polished", "carved", "woven", "painted", "glazed",
+    "素雅", "古典", "精致", "手工", "复古", "时尚", "轻巧", "华丽", "清新", "典雅",
+]  # fmt: skip
+MATERIALS = [
+    "pearl", "jade", "silver", "gold", "silk", "cotton", "bamboo", "porcelain", "copper", "wool",
+    "珍珠", "玉石", "银", "丝绸", "竹", "陶瓷", "铜", "羊毛", "檀木", "琉璃",
+]  # fmt: skip
+NOUNS = [
+    "necklace", "bracelet", "earrings", "scarf", "teapot", "cup", "bowl", "fan", "lantern", "box",
+    "项链", "手链", "耳环", "围巾", "茶壶", "茶杯", "碗", "扇子", "灯笼", "盒子",
+]  # fmt: skip
 
 
 def bench_catalogue(*, reverse) -> dict[str, str]:
@@ -13,3 +32,41 @@ def bench_catalogue(*, reverse) -> dict[str, str]:
         "search": reverse("marketplace:search") + "?search=pearl",
         "shop page": reverse("marketplace:shop", kwargs={"slug": shop.slug}),
     }
+
+
+def bench_catalogue_grow(*, total: int) -> int:
+    """Add generated active products to the demo shops until there are ``total`` products
+    (idempotent: adds nothing when there are enough). Returns how many were added."""
+    have = Product.objects.count()
+    if have >= total:
+        return 0
+    shops = list(Shop.objects.filter(status=ShopStatus.ACTIVE).order_by("id"))
+    categories = list(Category.objects.filter(children__isnull=True).order_by("id")) or list(Category.objects.all())
+    rng = random.Random(have)
+    products = []
+    for n in range(have, total):
+        words = [rng.choice(ADJECTIVES), rng.choice(MATERIALS), rng.choice(NOUNS)]
+        products.append(
+            Product(
+                shop=shops[n % len(shops)],
+                category=categories[n % len(categories)],
+                title=f"{' '.join(words)} {n}",
+                description=f"{' '.join(reversed(words))}. Bench product {n}.",
+                price=Decimal(rng.randrange(500, 99900)) / 100,
+                stock=rng.randrange(0, 200),
+                sales_count=rng.randrange(0, 500),
+                status=ProductStatus.ACTIVE,
+            )
+        )
+    Product.objects.bulk_create(products, batch_size=1000)
+    return len(products)
+
+
+def bench_search_queries(*, count: int) -> list[str]:
+    """``count`` distinct search queries over the generated titles' words (pairs and triples,
+    shuffled), so no two requests of a run share a cached result."""
+    pairs = [f"{a} {b}" for a in ADJECTIVES for b in MATERIALS] + [f"{m} {n}" for m in MATERIALS for n in NOUNS]
+    triples = [f"{a} {m} {n}" for a in ADJECTIVES for m in MATERIALS for n in NOUNS]
+    queries = pairs + triples
+    random.Random(7).shuffle(queries)
+    return queries[:count]
