@@ -8,6 +8,8 @@ from community.api import accounts, notifications, people, qa
 urlpatterns = [
     path("auth/register/", accounts.RegisterView.as_view(), name="api-register"),
     path("auth/token/", accounts.TokenView.as_view(), name="api-token"),
+    path("auth/token/revoke/", accounts.TokenRevokeView.as_view(), name="api-token-revoke"),
+    path("auth/password/", accounts.PasswordChangeView.as_view(), name="api-password-change"),
     path("me/", accounts.MeView.as_view(), name="api-me"),
     path("me/activity/", people.MyActivityView.as_view(), name="api-my-activity"),
     # people and follows

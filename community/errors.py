@@ -11,6 +11,7 @@ class AccountErrorCode(ErrorCode):
     USERNAME_TAKEN = "username_taken"
     INVALID_USER = "invalid_user"
     SELF_FOLLOW = "self_follow"
+    WRONG_PASSWORD = "wrong_password"
 
 
 class QAErrorCode(ErrorCode):

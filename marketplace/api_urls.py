@@ -20,6 +20,9 @@ urlpatterns = [
     path("cart/items/", orders.CartItemsView.as_view(), name="api-cart-items"),
     path("cart/items/<int:product_id>/", orders.CartItemView.as_view(), name="api-cart-item"),
     path("checkout/", orders.CheckoutView.as_view(), name="api-checkout"),
+    path("reviews/<int:pk>/", orders.ReviewDetailView.as_view(), name="api-review-detail"),
+    path("me/reviews/", orders.MyReviewListView.as_view(), name="api-my-reviews"),
+    path("me/voucher-claims/", orders.MyVoucherClaimListView.as_view(), name="api-my-voucher-claims"),
     # --- sales ---
     path("sales/", sales.SaleListView.as_view(), name="api-sale-list"),
     path("sales/<slug:slug>/", sales.SaleDetailView.as_view(), name="api-sale"),

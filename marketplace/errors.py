@@ -53,11 +53,15 @@ class OrderErrorCode(ErrorCode):
     INVALID_TRANSITION = "invalid_transition"
     ORDER_EXPIRED = "order_expired"
     PAYMENT_FAILED = "payment_failed"
+    REASON_REQUIRED = "reason_required"
+    REASON_TOO_LONG = "reason_too_long"
 
 
 class ReviewErrorCode(ErrorCode):
     """Reviews of delivered order lines."""
 
+    NOT_FOUND = "not_found"
+    NOT_AUTHOR = "not_author"
     PRODUCT_REQUIRED = "product_required"
     NOT_BUYER = "not_buyer"
     NOT_DELIVERED = "not_delivered"

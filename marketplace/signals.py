@@ -19,7 +19,8 @@ signal                        keyword arguments (and when it is sent)
 ``order_paid``                ``order_id``, ``buyer_id`` — the order was paid.
 ``order_cancelled``           ``order_id``, ``buyer_id``, ``shop_id``, ``lines``, ``reason`` — an
                               unpaid order closed and gave its stock back; ``reason`` is
-                              ``"cancelled"`` (by the buyer) or ``"expired"`` (not paid in time).
+                              ``"cancelled"`` (by the buyer), ``"cancelled_by_seller"`` or
+                              ``"expired"`` (not paid in time).
 ``review_posted``             ``review_id``, ``author_id``, ``product_id`` — a review was posted.
 ``sale_opening_soon``         ``sale_id`` — a sale opens within the hour (once per sale).
 ``sale_opened``               ``sale_id`` — a sale opened (once per sale).

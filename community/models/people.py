@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,6 +20,9 @@ class User(AbstractUser):
     # The language e-mails are written in: set at sign-up from the request's and by the footer's
     # language switcher (empty: settings.LANGUAGE_CODE).
     language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
+    # Moved on by "sign out everywhere" (and a password change): part of the session auth hash,
+    # so every browser session signed in before ends, without scanning the session table.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self):
         return self.display_name or self.username
@@ -29,6 +33,15 @@ class User(AbstractUser):
     @property
     def public_name(self) -> str:
         return self.display_name or self.username
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's hash of the password, plus :attr:`session_generation` once it moved on (so
+        sessions of users who never signed out everywhere stay valid across this change)."""
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "community.User.get_session_auth_hash"
+        value = f"{self.password}:{self.session_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 class UserFollow(models.Model):

@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import get_supported_language_variant, gettext_noop
 from django.utils.translation import gettext as _
@@ -43,8 +44,7 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
     except ValidationError as exc:
         fields["password"] = exc.messages
     if fields:
-        message = " ".join(message for messages in fields.values() for message in messages)
-        raise ApplicationError(message, code=AccountErrorCode.INVALID_USER, extra={"fields": fields})
+        raise _invalid(fields)
     user.set_password(password)
     try:
         with transaction.atomic():
@@ -54,6 +54,84 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
             taken, code=AccountErrorCode.USERNAME_TAKEN, extra={"fields": {"username": [taken]}}
         ) from exc
     return user
+
+
+#: The profile fields a user may edit themselves (``user_profile_update``).
+PROFILE_FIELDS = ("display_name", "bio", "email", "question_invites_opt_out")
+
+
+def _invalid(fields: dict[str, list[str]]) -> ApplicationError:
+    message = " ".join(message for messages in fields.values() for message in messages)
+    return ApplicationError(message, code=AccountErrorCode.INVALID_USER, extra={"fields": fields})
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, avatar=None, remove_avatar: bool = False, **changes) -> User:
+    """The user edits their own profile: any of :data:`PROFILE_FIELDS`, and the avatar (an image
+    upload, validated and cleaned like product images; ``remove_avatar`` clears it). Checked by
+    the model's validators; a refusal names its fields in ``extra["fields"]`` like sign-up."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise _invalid({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    for name, value in changes.items():
+        setattr(user, name, value.strip() if isinstance(value, str) else value)
+    try:
+        user.full_clean(exclude=["password", "username", "avatar", "language"], validate_unique=False)
+    except ValidationError as exc:
+        raise _invalid(exc.message_dict) from exc
+    update_fields = list(changes)
+    if avatar is not None:
+        from marketplace.services.images import image_clean
+
+        clean = image_clean(upload=avatar)
+        user.avatar.save(clean.content.name, clean.content, save=False)
+        update_fields.append("avatar")
+    elif remove_avatar and user.avatar:
+        user.avatar = ""
+        update_fields.append("avatar")
+    if update_fields:
+        user.save(update_fields=update_fields)
+    return user
+
+
+def _tokens_revoke(user: User) -> None:
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def user_sign_out_everywhere(*, user: User) -> None:
+    """End every sign-in of ``user``: the API token is deleted and every browser session stops
+    being valid (``User.session_generation`` moves on, which changes the session auth hash that
+    Django checks on each request). O(1) whatever the number of sessions."""
+    _tokens_revoke(user)
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
+
+
+@transaction.atomic
+def user_password_change(*, user: User, current_password: str, new_password: str) -> str:
+    """Change the password after checking the current one, sign out everywhere else
+    (:func:`user_sign_out_everywhere`) and return a new API token for the caller. Refusals name
+    their field in ``extra["fields"]`` (``current_password``, ``new_password``)."""
+    if not user.check_password(current_password):
+        raise ApplicationError(
+            _("Your current password is not correct."),
+            status=400,
+            code=AccountErrorCode.WRONG_PASSWORD,
+            extra={"fields": {"current_password": [_("Your current password is not correct.")]}},
+        )
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise _invalid({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    user_sign_out_everywhere(user=user)
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=user).key
 
 
 @transaction.atomic

@@ -13,8 +13,8 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -25,7 +25,7 @@ from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS
 from marketplace.errors import CatalogueErrorCode
 from marketplace.filters import ProductFilter
-from marketplace.models import Category, Product, ProductImage, Shop
+from marketplace.models import Category, Product, ProductImage, ProductStatus, Shop
 from marketplace.permissions import IsShopOwnerOrReadOnly
 from marketplace.selectors import catalogue as selectors
 from marketplace.services import catalogue as services
@@ -290,6 +290,32 @@ class ProductViewSet(viewsets.ModelViewSet):
         """The owner removes the product (kept for past orders); staff hide it."""
         services.product_remove(product=self._writable(pk), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        filters=False,
+        parameters=[
+            OpenApiParameter(
+                "status", enum=ProductStatus.values, description=_("Only products of this status (e.g. draft).")
+            )
+        ],
+        responses=ProductSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], permission_classes=[permissions.IsAuthenticated], filter_backends=[])
+    def mine(self, request):
+        """The products of my shop in every status — drafts, active, removed, hidden — newest first
+        (``?status=`` for one). 403 ``no_shop`` without a shop."""
+        shop = selectors.shop_get_for_owner(user=request.user)
+        if shop is None:
+            raise ApplicationError(_("You have no shop yet."), status=403, code=CatalogueErrorCode.NO_SHOP)
+        status_filter = request.query_params.get("status") or None
+        if status_filter is not None and status_filter not in ProductStatus.values:
+            raise ApplicationError(
+                _("Unknown product status “%(status)s”.") % {"status": status_filter[:40]},
+                code=CatalogueErrorCode.INVALID_STATUS,
+            )
+        products = _with_images(selectors.product_list_for_shop_owner(shop=shop, status=status_filter))
+        page = self.paginate_queryset(products)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         methods=["GET"], request=None, responses=ProductImageSerializer(many=True), filters=False, parameters=[]

@@ -3,11 +3,12 @@
 Money is sent as strings with two decimals; errors are ``{"error": {"code", "message", ...}}``.
 """
 
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 from core.api import application_error_body
 from core.errors import ApplicationError
 from marketplace.errors import ReviewErrorCode
-from marketplace.models import Order, Review
+from marketplace.models import Order, Review, VoucherClaim
 from marketplace.selectors import orders as selectors
 from marketplace.selectors.orders import MAX_LINE_QUANTITY, QUANTITY_NOT_A_NUMBER
 from marketplace.services import cart as cart_services
@@ -138,6 +139,7 @@ class OrderSerializer(serializers.Serializer):
     delivered_at = serializers.DateTimeField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
+    cancel_reason = serializers.CharField(help_text=_("Why the seller cancelled the order; empty otherwise."))
     lines = OrderLineSerializer(many=True)
 
     def get_shop(self, order) -> dict:
@@ -145,6 +147,15 @@ class OrderSerializer(serializers.Serializer):
 
     def get_buyer(self, order) -> dict:
         return {"id": order.buyer_id, "username": order.buyer.username}
+
+
+class OrderCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Required when the seller cancels (at most 500 characters); the buyer is told."),
+    )
 
 
 class ReviewSerializer(serializers.Serializer):
@@ -297,11 +308,14 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         """Confirm delivery (buyer)."""
         return self._act(order_services.order_confirm_delivery, buyer=request.user)
 
-    @extend_schema(request=None, responses=OrderSerializer)
+    @extend_schema(request=OrderCancelSerializer, responses=OrderSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        """Cancel an unpaid order (buyer); its items go back on sale."""
-        return self._act(order_services.order_cancel, buyer=request.user)
+        """Cancel an unpaid order: the buyer, or the seller with a ``reason`` the buyer is told.
+        Its items go back on sale."""
+        data = OrderCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._act(order_services.order_cancel_by, user=request.user, reason=data.validated_data["reason"])
 
 
 @extend_schema(parameters=[OpenApiParameter("product", int, required=True)])
@@ -334,3 +348,109 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gen
             images=data.validated_data["uploaded_images"],
         )
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewUpdateSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    text = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+class MyReviewSerializer(ReviewSerializer):
+    status = serializers.CharField(read_only=True, help_text=_("visible, or hidden by a moderator."))
+    product_title = serializers.CharField(source="product.title", read_only=True)
+
+
+class ReviewDetailView(APIView):
+    """My review: edit its rating and text, or delete it (author only)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=ReviewUpdateSerializer, responses=MyReviewSerializer)
+    def patch(self, request, pk: int):
+        data = ReviewUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = review_services.review_update(author=request.user, review_id=pk, **data.validated_data)
+        return Response(MyReviewSerializer(review).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk: int):
+        review_services.review_delete(author=request.user, review_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyReviewListView(generics.ListAPIView):
+    """My reviews, newest first, in any visibility (``status`` says whether a moderator hid one)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = MyReviewSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Review.objects.none()
+        return selectors.review_list_for_author(user=self.request.user)
+
+
+class MyVoucherClaimSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text=_("The claim id: what checkout's ``vouchers`` list takes."))
+    voucher = serializers.SerializerMethodField()
+    claimed_at = serializers.DateTimeField()
+    used_at = serializers.DateTimeField(allow_null=True, help_text=_("Set while an order uses it."))
+    usable = serializers.SerializerMethodField(help_text=_("Unused and valid now."))
+
+    @extend_schema_field(
+        inline_serializer(
+            "ClaimedVoucher",
+            {
+                "id": serializers.IntegerField(),
+                "title": serializers.CharField(),
+                "shop": serializers.DictField(),
+                "min_spend": serializers.DecimalField(max_digits=12, decimal_places=2),
+                "discount": serializers.DecimalField(max_digits=12, decimal_places=2),
+                "valid_from": serializers.DateTimeField(),
+                "valid_until": serializers.DateTimeField(),
+            },
+        )
+    )
+    def get_voucher(self, claim) -> dict:
+        voucher = claim.voucher
+        return {
+            "id": voucher.pk,
+            "title": voucher.title,
+            "shop": {"id": voucher.shop_id, "slug": voucher.shop.slug, "name": voucher.shop.name},
+            "min_spend": f"{voucher.min_spend:.2f}",
+            "discount": f"{voucher.discount:.2f}",
+            "valid_from": serializers.DateTimeField().to_representation(voucher.valid_from),
+            "valid_until": serializers.DateTimeField().to_representation(voucher.valid_until),
+        }
+
+    def get_usable(self, claim) -> bool:
+        now = self.context["now"]
+        return claim.used_at is None and claim.voucher.valid_from <= now < claim.voucher.valid_until
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "usable", bool, description=_("true: only claims a checkout can use now; false: only the others.")
+        )
+    ]
+)
+class MyVoucherClaimListView(generics.ListAPIView):
+    """My voucher claims, newest first. Pass a claim's ``id`` in checkout's ``vouchers``."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = MyVoucherClaimSerializer
+    filter_backends = []
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": self.now}
+
+    def get_queryset(self):
+        self.now = timezone.now()
+        if getattr(self, "swagger_fake_view", False):
+            return VoucherClaim.objects.none()
+        usable = {"true": True, "1": True, "false": False, "0": False}.get(
+            self.request.query_params.get("usable", "").lower()
+        )
+        return selectors.voucher_claim_list_for_user(user=self.request.user, usable=usable, now=self.now)

@@ -203,9 +203,12 @@ def product_filter(
     return queryset.order_by(*_ORDER_BY[ordering])
 
 
-def product_list_for_shop_owner(*, shop: Shop) -> QuerySet[Product]:
-    """All of a shop's products in any status (seller dashboard), with prices and covers."""
-    queryset = Product.objects.filter(shop=shop).select_related("category").order_by("-created_at", "-id")
+def product_list_for_shop_owner(*, shop: Shop, status: str | None = None) -> QuerySet[Product]:
+    """All of a shop's products in any status (seller dashboard, the owner's API list) — drafts
+    included — or only those of ``status``, newest first, with prices and covers."""
+    queryset = Product.objects.filter(shop=shop).select_related("shop", "category").order_by("-created_at", "-id")
+    if status:
+        queryset = queryset.filter(status=status)
     return product_annotate_cover(product_annotate_prices(queryset))
 
 

@@ -215,6 +215,20 @@ def voucher_claim_list_usable(*, user, shop_ids, now: datetime | None = None) ->
     )
 
 
+def voucher_claim_list_for_user(*, user, usable: bool | None = None, now: datetime | None = None):
+    """The user's voucher claims, newest first, with voucher and shop. ``usable=True``: only those
+    a checkout can take now (unused, valid now); ``False``: only the others. A claim's ``id`` is
+    what ``checkout``'s ``vouchers`` list takes."""
+    now = now or timezone.now()
+    claims = VoucherClaim.objects.select_related("voucher__shop").filter(user=user)
+    usable_q = Q(used_at__isnull=True, voucher__valid_from__lte=now, voucher__valid_until__gt=now)
+    if usable is True:
+        claims = claims.filter(usable_q)
+    elif usable is False:
+        claims = claims.exclude(usable_q)
+    return claims.order_by("-claimed_at", "-id")
+
+
 # --- purchases -----------------------------------------------------------------------------------
 
 
@@ -314,6 +328,29 @@ def review_list_for_product(*, product_id: int) -> QuerySet[Review]:
         .prefetch_related("images")
         .order_by("-created_at", "-id")
     )
+
+
+def review_list_for_author(*, user) -> QuerySet[Review]:
+    """The user's own reviews in any visibility, newest first, with product and images."""
+    return (
+        Review.objects.filter(author=user)
+        .select_related("author", "product")
+        .prefetch_related("images")
+        .order_by("-created_at", "-id")
+    )
+
+
+def review_get_for_author(*, user, review_id: int) -> Review:
+    """One of the user's own reviews, for editing; 404 if there is no such review, 403 if it is
+    someone else's."""
+    review = Review.objects.select_related("author", "product").filter(pk=review_id).first()
+    if review is None:
+        raise ApplicationError(_("No such review."), status=404, code=ReviewErrorCode.NOT_FOUND)
+    if review.author_id != user.pk:
+        raise ApplicationError(
+            _("Only the author can change this review."), status=403, code=ReviewErrorCode.NOT_AUTHOR
+        )
+    return review
 
 
 def review_get(*, review_id: int) -> Review | None:

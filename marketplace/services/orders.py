@@ -132,6 +132,46 @@ def order_cancel(*, order: Order, buyer) -> Order:
     return order
 
 
+#: Most characters of a reason a seller or buyer gives (cancelling, refusing a return ...).
+REASON_MAX_LENGTH = 500
+
+
+def reason_clean(reason: str, *, required: bool = True) -> str:
+    """A reason given to the other side: stripped, at most :data:`REASON_MAX_LENGTH` characters,
+    and not empty when ``required``."""
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise ApplicationError(_("Please give a reason."), code=OrderErrorCode.REASON_REQUIRED)
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ApplicationError(
+            _("A reason is at most %(count)s characters.") % {"count": REASON_MAX_LENGTH},
+            code=OrderErrorCode.REASON_TOO_LONG,
+        )
+    return reason
+
+
+@transaction.atomic
+def order_cancel_by_seller(*, order: Order, seller, reason: str) -> Order:
+    """The seller cancels an unpaid order, telling the buyer why; its stock goes back on sale and
+    the buyer is notified."""
+    _require(order.shop.owner_id == seller.pk, _("Only the seller can cancel this order."))
+    reason = reason_clean(reason)
+    if not _flip(
+        order, to=OrderStatus.CANCELLED, frm=OrderStatus.PENDING_PAYMENT, closed_at=timezone.now(), cancel_reason=reason
+    ):
+        raise _refused(order, pgettext("order cannot be …", "cancelled"))
+    _release(order, reason="cancelled_by_seller")
+    return order
+
+
+def order_cancel_by(*, order: Order, user, reason: str = "") -> Order:
+    """Cancel an unpaid order as whoever ``user`` is to it: its buyer (no reason needed) or its
+    seller (:func:`order_cancel_by_seller`, a reason required)."""
+    if order.buyer_id != user.pk and order.shop.owner_id == user.pk:
+        return order_cancel_by_seller(order=order, seller=user, reason=reason)
+    return order_cancel(order=order, buyer=user)
+
+
 def _expired(order: Order) -> ApplicationError:
     """Expire an overdue unpaid order now (stock back) and say so."""
     order_expire(order=order)

@@ -20,7 +20,7 @@ from core.signals import send_on_commit
 from marketplace.caching import TAG_LISTS, product_tag
 from marketplace.errors import ReviewErrorCode
 from marketplace.models import OrderStatus, Product, Review, ReviewImage, Shop, Visibility
-from marketplace.selectors.orders import order_line_get_reviewable
+from marketplace.selectors.orders import order_line_get_reviewable, review_get_for_author
 from marketplace.services.images import image_clean
 from marketplace.services.orders import order_complete
 from marketplace.signals import review_posted
@@ -48,16 +48,25 @@ def _lock(*, product_id: int, shop_id: int) -> None:
     Shop.objects.select_for_update().filter(pk=shop_id).first()
 
 
+def _rating_validate(rating) -> None:
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise ApplicationError(_("The rating must be a whole number from 1 to 5."), code=ReviewErrorCode.INVALID_RATING)
+
+
+def _text_clean(text: str) -> str:
+    text = text.strip()
+    if len(text) > 4000:
+        raise ApplicationError(_("Reviews are at most 4000 characters."), code=ReviewErrorCode.TEXT_TOO_LONG)
+    return text
+
+
 @transaction.atomic
 def review_create(*, author, order_line_id: int, rating: int, text: str = "", images: Sequence = ()) -> Review:
     """The buyer reviews one line of a delivered (or completed) order, once. Images are validated
     and cleaned like product images. Reviewing a delivered order completes it."""
     line = order_line_get_reviewable(user=author, line_id=order_line_id)
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise ApplicationError(_("The rating must be a whole number from 1 to 5."), code=ReviewErrorCode.INVALID_RATING)
-    text = text.strip()
-    if len(text) > 4000:
-        raise ApplicationError(_("Reviews are at most 4000 characters."), code=ReviewErrorCode.TEXT_TOO_LONG)
+    _rating_validate(rating)
+    text = _text_clean(text)
     if len(images) > MAX_IMAGES_PER_REVIEW:
         raise ApplicationError(
             _("At most %(count)s images per review.") % {"count": MAX_IMAGES_PER_REVIEW},
@@ -90,6 +99,39 @@ def review_create(*, author, order_line_id: int, rating: int, text: str = "", im
             order_complete(order=order)
     send_on_commit(review_posted, sender=Review, review_id=review.pk, author_id=author.pk, product_id=review.product_id)
     return review
+
+
+@transaction.atomic
+def review_update(*, author, review_id: int, rating: int | None = None, text: str | None = None) -> Review:
+    """The author edits their review's rating and/or text (the same rules as posting); the
+    product's and shop's ratings follow. A review a moderator hid stays hidden."""
+    review = review_get_for_author(user=author, review_id=review_id)
+    fields = []
+    if rating is not None:
+        _rating_validate(rating)
+        review.rating = rating
+        fields.append("rating")
+    if text is not None:
+        review.text = _text_clean(text)
+        fields.append("text")
+    if fields:
+        _lock(product_id=review.product_id, shop_id=review.shop_id)
+        review.save(update_fields=fields)
+        if "rating" in fields:
+            _ratings_recompute(product_id=review.product_id, shop_id=review.shop_id)
+        else:
+            bump_on_commit(product_tag(review.product_id))
+    return review
+
+
+@transaction.atomic
+def review_delete(*, author, review_id: int) -> None:
+    """The author deletes their review (and its images); the ratings follow. The order line can
+    be reviewed again."""
+    review = review_get_for_author(user=author, review_id=review_id)
+    _lock(product_id=review.product_id, shop_id=review.shop_id)
+    Review.objects.filter(pk=review.pk).delete()
+    _ratings_recompute(product_id=review.product_id, shop_id=review.shop_id)
 
 
 @transaction.atomic
