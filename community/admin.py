@@ -16,17 +16,24 @@ from community.models import (
     User,
     UserFollow,
 )
+from community.services import people as people_services
 from community.services import qa as qa_services
-from core.admin import VisibilityActionsMixin
+from core.admin import VISIBILITY_READONLY, VisibilityActionsMixin
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "display_name", "email", "is_staff", "is_active", "date_joined"]
+class UserAdmin(VisibilityActionsMixin, DjangoUserAdmin):
+    """People. Hide/restore act on the public profile (the account still signs in)."""
+
+    list_display = ["username", "display_name", "email", "visibility", "is_staff", "is_active", "date_joined"]
+    list_filter = [*DjangoUserAdmin.list_filter, "visibility"]
+    readonly_fields = VISIBILITY_READONLY
+    set_visibility = staticmethod(people_services.user_set_visibility)
     search_fields = ["username", "display_name", "email"]
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         ("Jishi profile", {"fields": ["display_name", "avatar", "bio", "question_invites_opt_out"]}),
+        ("Profile visibility", {"fields": VISIBILITY_READONLY}),
     ]
 
 
@@ -52,7 +59,7 @@ class ModeratedAdmin(VisibilityActionsMixin, admin.ModelAdmin):
 
 class AnswerInline(admin.TabularInline):
     model = Answer
-    fields = ["author", "text", "status", "helpful_count", "not_helpful_count", "created_at"]
+    fields = ["author", "text", "visibility", "helpful_count", "not_helpful_count", "created_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -64,29 +71,41 @@ class AnswerInline(admin.TabularInline):
 
 @admin.register(Question)
 class QuestionAdmin(ModeratedAdmin):
-    list_display = ["text", "product", "author", "status", "answer_count", "created_at"]
-    list_filter = ["status", "created_at"]
+    list_display = ["text", "product", "author", "visibility", "answer_count", "created_at"]
+    list_filter = ["visibility", "created_at"]
     search_fields = ["text", "author__username", "product__title"]
     list_select_related = ["product", "author"]
-    readonly_fields = ["product", "author", "text", "status", "accepted_answer", "answer_count", "created_at"]
+    readonly_fields = [
+        "product",
+        "author",
+        "text",
+        *VISIBILITY_READONLY,
+        "accepted_answer",
+        "answer_count",
+        "created_at",
+    ]
     date_hierarchy = "created_at"
     inlines = [AnswerInline]
-
-    def set_visibility(self, *, obj, status, by, reason):
-        return qa_services.question_set_status(question=obj, status=status)
+    set_visibility = staticmethod(qa_services.question_set_visibility)
 
 
 @admin.register(Answer)
 class AnswerAdmin(ModeratedAdmin):
-    list_display = ["text", "question", "author", "status", "helpful_count", "not_helpful_count", "created_at"]
-    list_filter = ["status", "created_at"]
+    list_display = ["text", "question", "author", "visibility", "helpful_count", "not_helpful_count", "created_at"]
+    list_filter = ["visibility", "created_at"]
     search_fields = ["text", "author__username", "question__text"]
     list_select_related = ["question", "author"]
-    readonly_fields = ["question", "author", "text", "status", "helpful_count", "not_helpful_count", "created_at"]
+    readonly_fields = [
+        "question",
+        "author",
+        "text",
+        *VISIBILITY_READONLY,
+        "helpful_count",
+        "not_helpful_count",
+        "created_at",
+    ]
     date_hierarchy = "created_at"
-
-    def set_visibility(self, *, obj, status, by, reason):
-        return qa_services.answer_set_status(answer=obj, status=status)
+    set_visibility = staticmethod(qa_services.answer_set_visibility)
 
 
 @admin.register(Notification)

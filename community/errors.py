@@ -12,6 +12,7 @@ class AccountErrorCode(ErrorCode):
     INVALID_USER = "invalid_user"
     SELF_FOLLOW = "self_follow"
     WRONG_PASSWORD = "wrong_password"
+    INVALID_VISIBILITY = "invalid_visibility"
 
 
 class QAErrorCode(ErrorCode):
@@ -28,3 +29,4 @@ class QAErrorCode(ErrorCode):
     OWN_ANSWER = "own_answer"
     ALREADY_ANSWERED = "already_answered"
     INVALID_VOTE = "invalid_vote"
+    INVALID_VISIBILITY = "invalid_visibility"

@@ -296,10 +296,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Several models have a "status" field with different choices: name each enum explicitly.
     "ENUM_NAME_OVERRIDES": {
-        "ShopStatusEnum": "marketplace.models.ShopStatus",
         "ProductStatusEnum": "marketplace.models.ProductStatus",
         "OrderStatusEnum": "marketplace.models.OrderStatus",
-        "VisibilityEnum": "marketplace.models.Visibility",
+        "VisibilityEnum": "core.visibility.Visibility",
         "SaleStatusEnum": "marketplace.models.SaleStatus",
         "DealStatusEnum": "marketplace.models.DealStatus",
         "RoomStatusEnum": "livestream.models.RoomStatus",

@@ -13,9 +13,8 @@ an admin for such a model needs one line::
     class StoryAdmin(VisibilityActionsMixin, admin.ModelAdmin):
         set_visibility = staticmethod(services.story_set_visibility)
 
-Models that still have a status of their own (shops, products, reviews, questions, answers)
-translate ``Visibility.HIDDEN`` / ``Visibility.VISIBLE`` in their hook until the moderation work
-moves them onto ``VisibilityFields``.
+Content its author removed (``Visibility.REMOVED``) is neither hidden nor restored by these
+actions: a moderator does not bring back what its author deleted.
 """
 
 from django.contrib import admin, messages
@@ -27,6 +26,8 @@ from core.visibility import Visibility
 
 #: The reason recorded for a change made with an admin action (the action form asks for none).
 ADMIN_ACTION_REASON = "admin action"
+#: The visibility columns, for ``readonly_fields`` of a content admin.
+VISIBILITY_READONLY = ["visibility", "visibility_changed_at", "visibility_changed_by", "visibility_reason"]
 
 
 class VisibilityActionsMixin:
@@ -42,6 +43,9 @@ class VisibilityActionsMixin:
     def _apply(self, request, queryset, *, status: Visibility) -> None:
         changed = unchanged = 0
         for obj in queryset:
+            if getattr(obj, "visibility", None) == Visibility.REMOVED:
+                unchanged += 1
+                continue
             if self.set_visibility(obj=obj, status=status, by=request.user, reason=ADMIN_ACTION_REASON):
                 # Stored untranslated, like Django's own log messages.
                 self.log_change(

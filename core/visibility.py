@@ -1,14 +1,20 @@
-"""The one visibility vocabulary for user content (stories, comments, questions, answers,
-reviews, rooms, chat messages, ...), and the columns that record who changed it, when and why.
+"""The one visibility vocabulary for user content (shops, products, reviews, questions, answers,
+profiles, stories, comments, rooms, chat messages), and the columns that record who changed it,
+when and why.
 
 A content model inherits :class:`VisibilityFields`; its app offers one service per kind,
-``<entity>_set_visibility(*, obj, status, by, reason)``, which every edge (page, API, admin,
-moderation queue) calls. Nothing is hard-deleted by moderation; an author's delete is
-``REMOVED``.
+``<entity>_set_visibility(*, obj, status, by, reason="") -> bool`` (True if it changed), which every
+edge (page, API, admin, the moderation queue, bans) calls. The service does its side effects
+(counters, ratings, caches, ending a live room) and is built on :func:`visibility_update`, the
+one conditional UPDATE that flips the status exactly once under concurrency.
+
+Nothing is hard-deleted by moderation; an author's delete is ``REMOVED``. Public reads filter on
+``visibility=Visibility.VISIBLE`` (each app's ``*_list_public`` / ``*_is_public`` selector).
 """
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,6 +23,10 @@ class Visibility(models.TextChoices):
     HELD = "held", _("Held for review")
     HIDDEN = "hidden", _("Hidden by a moderator")
     REMOVED = "removed", _("Removed by its author")
+
+
+#: Statuses a moderator sets or lifts (REMOVED belongs to the author).
+MODERATED = (Visibility.HELD, Visibility.HIDDEN)
 
 
 class VisibilityFields(models.Model):
@@ -35,3 +45,32 @@ class VisibilityFields(models.Model):
     @property
     def is_visible(self) -> bool:
         return self.visibility == Visibility.VISIBLE
+
+
+def visibility_update(*, obj, status: str, by, reason: str = "") -> str | None:
+    """Flip ``obj``'s visibility to ``status`` with one conditional UPDATE on the status read, and
+    record who (``by``, a user or None for the system), when and why. Returns the previous status
+    if this call changed it, else None (already ``status``, gone, or a concurrent change won).
+    ``obj.visibility`` (and the other columns) follow. Call inside the service's transaction;
+    ``status`` must be a :class:`Visibility` value (the service validates it with its own code)."""
+    model = type(obj)
+    current = model.objects.filter(pk=obj.pk).values_list("visibility", flat=True).first()
+    if current is None or current == status:
+        if current is not None:
+            obj.visibility = current
+        return None
+    now = timezone.now()
+    by = by if by is not None and getattr(by, "is_authenticated", False) else None
+    reason = (reason or "")[:500]
+    changed = model.objects.filter(pk=obj.pk, visibility=current).update(
+        visibility=status, visibility_changed_at=now, visibility_changed_by=by, visibility_reason=reason
+    )
+    if not changed:
+        return None
+    obj.visibility, obj.visibility_changed_at, obj.visibility_changed_by, obj.visibility_reason = (
+        status,
+        now,
+        by,
+        reason,
+    )
+    return current

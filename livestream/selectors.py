@@ -86,6 +86,11 @@ def shelf_list(*, room: Room, buyer=None) -> list["Product"]:
     return shelf
 
 
+def chat_message_list_public() -> QuerySet[ChatMessage]:
+    """Chat messages anyone in the room may see: visible, in a visible room."""
+    return ChatMessage.objects.filter(visibility=Visibility.VISIBLE, room__visibility=Visibility.VISIBLE)
+
+
 def chat_backlog(*, room: Room, limit: int = CHAT_BACKLOG) -> list[ChatMessage]:
     """The latest visible messages, oldest first."""
     messages = (

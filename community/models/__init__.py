@@ -4,7 +4,7 @@ activity (activity records, interest profiles) and qa (questions, answers, votes
 from .activity import Activity, ActivityKind, InterestProfile
 from .notifications import NOTIFICATION_QUOTE, Notification, NotificationKind
 from .people import ShopFollow, User, UserFollow
-from .qa import Answer, AnswerVote, ContentStatus, FeedReason, Question, QuestionFeedEntry, QuestionInvitation
+from .qa import Answer, AnswerVote, FeedReason, Question, QuestionFeedEntry, QuestionInvitation
 
 __all__ = [
     "NOTIFICATION_QUOTE",
@@ -12,7 +12,6 @@ __all__ = [
     "ActivityKind",
     "Answer",
     "AnswerVote",
-    "ContentStatus",
     "FeedReason",
     "InterestProfile",
     "Notification",

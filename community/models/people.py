@@ -5,10 +5,13 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from core.visibility import VisibilityFields
 
-class User(AbstractUser):
+
+class User(AbstractUser, VisibilityFields):
     """A Jishi user. Roles come from what people do (a seller has a shop, a blogger posts), so
-    there is no role field."""
+    there is no role field. ``visibility`` is the public profile's (a hidden profile 404s for
+    others; the account still signs in)."""
 
     display_name = models.CharField(max_length=60, blank=True)
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)

@@ -3,19 +3,15 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.models import Visibility
-
-#: Questions and answers use the marketplace's visibility states (one choice set for all content).
-ContentStatus = Visibility
+from core.visibility import Visibility, VisibilityFields
 
 
-class Question(models.Model):
+class Question(VisibilityFields):
     """A shopper's question about a product, answered by other people (past buyers first)."""
 
     product = models.ForeignKey("marketplace.Product", on_delete=models.CASCADE, related_name="questions")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions")
     text = models.TextField(max_length=1000)
-    status = models.CharField(max_length=10, choices=ContentStatus.choices, default=ContentStatus.VISIBLE)
     accepted_answer = models.ForeignKey(
         "community.Answer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -27,14 +23,14 @@ class Question(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["product", "status", "-created_at"], name="question_product_recent"),
+            models.Index(fields=["product", "visibility", "-created_at"], name="question_product_recent"),
             # Feeds scan recent visible questions.
-            models.Index(fields=["status", "-created_at"], name="question_status_recent"),
+            models.Index(fields=["visibility", "-created_at"], name="question_status_recent"),
             models.Index(fields=["author", "-created_at"], name="question_author_recent"),
             # The popular feed: visible questions most answered first, walked until enough are recent.
             models.Index(
                 fields=["-answer_count", "-created_at", "-id"],
-                condition=models.Q(status=ContentStatus.VISIBLE),
+                condition=models.Q(visibility=Visibility.VISIBLE),
                 name="question_popular",
             ),
         ]
@@ -50,11 +46,10 @@ class Question(models.Model):
         return self.accepted_answer_id is None
 
 
-class Answer(models.Model):
+class Answer(VisibilityFields):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answers")
     text = models.TextField(max_length=4000)
-    status = models.CharField(max_length=10, choices=ContentStatus.choices, default=ContentStatus.VISIBLE)
     # Kept by answer_vote with F() updates under the vote row's lock.
     helpful_count = models.PositiveIntegerField(default=0)
     not_helpful_count = models.PositiveIntegerField(default=0)
@@ -64,7 +59,7 @@ class Answer(models.Model):
     class Meta:
         ordering = ["-helpful_count", "created_at", "id"]
         indexes = [
-            models.Index(fields=["question", "status"], name="answer_question_status"),
+            models.Index(fields=["question", "visibility"], name="answer_question_status"),
             models.Index(fields=["author", "-created_at"], name="answer_author_recent"),
         ]
         constraints = [

@@ -3,11 +3,12 @@
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, Expression, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, Expression, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from community.models import Answer, ContentStatus, ShopFollow, User, UserFollow
+from community.models import Answer, ShopFollow, User, UserFollow
+from core.visibility import Visibility
 from marketplace.selectors.catalogue import shop_get_public, shop_is_public, shop_public_q
 
 if TYPE_CHECKING:
@@ -33,8 +34,13 @@ def post_count_register(count: Callable[..., Expression]) -> None:
         _post_counts.append(count)
 
 
+def user_list_public() -> QuerySet[User]:
+    """People whose profile others may see: active, and not hidden or held by a moderator."""
+    return User.objects.filter(is_active=True, visibility=Visibility.VISIBLE)
+
+
 def user_get_public(*, username: str) -> User:
-    return get_object_or_404(User.objects.filter(is_active=True), username=username)
+    return get_object_or_404(user_list_public(), username=username)
 
 
 def user_get_profile(*, username: str, viewer: User | None = None) -> User:
@@ -42,11 +48,14 @@ def user_get_profile(*, username: str, viewer: User | None = None) -> User:
     ``following_count``, ``answer_count`` (visible answers), ``post_count`` (answers plus every
     registered kind of post, e.g. public stories), ``is_followed`` (by ``viewer``) and ``shop``
     (or None) already loaded."""
-    answers = _count_of(Answer.objects.filter(status=ContentStatus.VISIBLE), "author")
+    answers = _count_of(Answer.objects.filter(visibility=Visibility.VISIBLE), "author")
     posts = answers
     for count in _post_counts:
         posts = posts + count(author=OuterRef("pk"))
-    people = User.objects.filter(is_active=True).annotate(
+    shown = Q(is_active=True, visibility=Visibility.VISIBLE)
+    if viewer is not None and viewer.is_authenticated:
+        shown |= Q(pk=viewer.pk)  # your own profile, even while a moderator hides it
+    people = User.objects.filter(shown).annotate(
         follower_count=_count_of(UserFollow.objects.all(), "user"),
         following_count=_count_of(UserFollow.objects.all(), "follower"),
         answer_count=answers,

@@ -29,7 +29,6 @@ from django.utils import timezone
 from community.models import (
     Answer,
     AnswerVote,
-    ContentStatus,
     FeedReason,
     InterestProfile,
     Question,
@@ -37,6 +36,7 @@ from community.models import (
     QuestionInvitation,
     User,
 )
+from core.visibility import Visibility
 from marketplace.selectors.catalogue import product_public_q
 from marketplace.selectors.orders import order_line_list_purchased
 
@@ -73,7 +73,7 @@ def answer_annotate(queryset: QuerySet[Answer], *, user: User | None = None) -> 
 
 
 def _visible_answers(user: User | None) -> QuerySet[Answer]:
-    return answer_annotate(Answer.objects.filter(status=ContentStatus.VISIBLE).select_related("author"), user=user)
+    return answer_annotate(Answer.objects.filter(visibility=Visibility.VISIBLE).select_related("author"), user=user)
 
 
 def answer_list(*, question: Question, user: User | None = None) -> QuerySet[Answer]:
@@ -83,12 +83,12 @@ def answer_list(*, question: Question, user: User | None = None) -> QuerySet[Ans
 
 def question_list_public() -> QuerySet[Question]:
     """Questions anyone may see: visible, on a public product (no annotations)."""
-    return Question.objects.filter(ON_PUBLIC_PRODUCT, status=ContentStatus.VISIBLE)
+    return Question.objects.filter(ON_PUBLIC_PRODUCT, visibility=Visibility.VISIBLE)
 
 
 def answer_list_public() -> QuerySet[Answer]:
     """Answers anyone may see: visible, to a question anyone may see (no annotations)."""
-    return Answer.objects.filter(status=ContentStatus.VISIBLE, question__in=question_list_public())
+    return Answer.objects.filter(visibility=Visibility.VISIBLE, question__in=question_list_public())
 
 
 def question_list(
@@ -133,7 +133,7 @@ def question_summary(*, product_id: int) -> dict:
     (a list of at most one: verified buyers first, then the most helpful; ``is_verified_buyer``
     annotated). One query when nobody asked yet, three otherwise, whatever the numbers. The
     product is public: the caller checked (``product_is_public``)."""
-    questions = Question.objects.filter(product_id=product_id, status=ContentStatus.VISIBLE)
+    questions = Question.objects.filter(product_id=product_id, visibility=Visibility.VISIBLE)
     count = questions.count()
     if not count:
         return {"count": 0, "top": []}
@@ -149,25 +149,29 @@ def question_summary(*, product_id: int) -> dict:
 def answer_get_visible(*, answer_id: int) -> Answer:
     return get_object_or_404(
         Answer.objects.select_related("question", "author").filter(
-            status=ContentStatus.VISIBLE, question__status=ContentStatus.VISIBLE
+            visibility=Visibility.VISIBLE, question__visibility=Visibility.VISIBLE
         ),
         pk=answer_id,
     )
 
 
 def answer_get_for_author(*, user: User, answer_id: int) -> Answer:
-    return get_object_or_404(Answer.objects.select_related("question"), pk=answer_id, author=user)
+    """The author's own answer in any visibility but REMOVED (deleted is gone for them too)."""
+    return get_object_or_404(
+        Answer.objects.select_related("question").exclude(visibility=Visibility.REMOVED), pk=answer_id, author=user
+    )
 
 
 def question_get_for_author(*, user: User, question_id: int) -> Question:
-    return get_object_or_404(Question, pk=question_id, author=user)
+    """The author's own question in any visibility but REMOVED."""
+    return get_object_or_404(Question.objects.exclude(visibility=Visibility.REMOVED), pk=question_id, author=user)
 
 
 def answer_list_by_author(*, author: User) -> QuerySet[Answer]:
     """A person's visible answers, newest first (their profile)."""
     return answer_annotate(
         Answer.objects.filter(
-            author=author, status=ContentStatus.VISIBLE, question__status=ContentStatus.VISIBLE
+            author=author, visibility=Visibility.VISIBLE, question__visibility=Visibility.VISIBLE
         ).select_related("question__product", "author")
     ).order_by("-created_at", "-id")
 
@@ -179,7 +183,7 @@ def _feed_candidates(*, now: datetime) -> QuerySet[Question]:
     days = settings.QUESTION_FEED_DAYS
     return Question.objects.filter(
         ON_PUBLIC_PRODUCT,
-        status=ContentStatus.VISIBLE,
+        visibility=Visibility.VISIBLE,
         created_at__gte=now - timedelta(days=days),
     )
 
@@ -218,7 +222,7 @@ def question_feed_popular(*, user: User | None = None, now: datetime | None = No
         )
     else:
         ids = _popular_ids(now=now)
-    questions = Question.objects.filter(ON_PUBLIC_PRODUCT, pk__in=ids, status=ContentStatus.VISIBLE)
+    questions = Question.objects.filter(ON_PUBLIC_PRODUCT, pk__in=ids, visibility=Visibility.VISIBLE)
     if user is not None and user.is_authenticated:
         questions = questions.exclude(author=user).filter(_not_answered_by(user))
     return (
@@ -278,7 +282,7 @@ def question_feed_for_you(*, user: User) -> QuerySet[Question]:
     entry = FilteredRelation("feed_entries", condition=Q(feed_entries__user=user))
     return (
         _feed_rows(Question.objects.annotate(entry=entry))
-        .filter(ON_PUBLIC_PRODUCT, entry__isnull=False, status=ContentStatus.VISIBLE)
+        .filter(ON_PUBLIC_PRODUCT, entry__isnull=False, visibility=Visibility.VISIBLE)
         .filter(_not_answered_by(user))
         .annotate(score=F("entry__score"), reason=F("entry__reason"))
         .order_by("-score", "-id")
@@ -289,7 +293,7 @@ def invitation_list_open(*, user: User) -> QuerySet[QuestionInvitation]:
     """Questions ``user`` was invited to answer and has not answered yet, newest first."""
     return (
         QuestionInvitation.objects.filter(
-            invitee=user, answered_at__isnull=True, question__status=ContentStatus.VISIBLE
+            invitee=user, answered_at__isnull=True, question__visibility=Visibility.VISIBLE
         )
         .select_related("question__product", "question__author")
         .order_by("-created_at", "-id")

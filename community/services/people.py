@@ -15,6 +15,7 @@ from community.errors import AccountErrorCode
 from community.models import NotificationKind, ShopFollow, User, UserFollow
 from community.services.notifications import notification_create
 from core.errors import ApplicationError
+from core.visibility import Visibility, visibility_update
 from marketplace.selectors.catalogue import shop_is_public
 from marketplace.services.catalogue import shop_follower_count_change
 
@@ -166,6 +167,16 @@ def user_language_set(*, user: User, language: str) -> None:
     if language and user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
         user.language = language
+
+
+@transaction.atomic
+def user_set_visibility(*, obj: User, status: str, by: User | None, reason: str = "") -> bool:
+    """THE way a public profile's visibility changes (moderators, the queue). A profile that is
+    not visible 404s for others and leaves notifications about the person; the account still
+    signs in, reads and pays (a ban is separate). True if it changed."""
+    if status not in Visibility.values:
+        raise ApplicationError(_("Unknown visibility."), code=AccountErrorCode.INVALID_VISIBILITY)
+    return visibility_update(obj=obj, status=status, by=by, reason=reason) is not None
 
 
 @transaction.atomic

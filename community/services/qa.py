@@ -17,7 +17,6 @@ from community.models import (
     ActivityKind,
     Answer,
     AnswerVote,
-    ContentStatus,
     NotificationKind,
     Question,
     QuestionInvitation,
@@ -30,6 +29,7 @@ from community.services.notifications import notification_create, notifications_
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
+from core.visibility import Visibility, visibility_update
 from marketplace.selectors.catalogue import product_is_public
 
 if TYPE_CHECKING:
@@ -75,7 +75,9 @@ def _check_can_edit(*, user: User, content: Question | Answer, what: str) -> Non
         raise ApplicationError(
             _("You can only edit your own %(what)s.") % {"what": _noun(what)}, status=403, code=QAErrorCode.NOT_AUTHOR
         )
-    if content.status != ContentStatus.VISIBLE:
+    if content.visibility == Visibility.REMOVED:
+        raise ApplicationError(_("No such %(what)s.") % {"what": _noun(what)}, status=404, code=QAErrorCode.NOT_FOUND)
+    if content.visibility != Visibility.VISIBLE:
         raise ApplicationError(
             _("This %(what)s was hidden by a moderator.") % {"what": _noun(what)}, status=403, code=QAErrorCode.HIDDEN
         )
@@ -135,21 +137,28 @@ def question_edit(*, user: User, question: Question, text: str) -> Question:
 
 @transaction.atomic
 def question_delete(*, user: User, question: Question) -> None:
-    """Authors delete their own questions (with the answers they received)."""
+    """Authors delete their own questions: the question (and with it the answers it received)
+    is REMOVED — kept for moderators, shown nowhere."""
     if question.author_id != user.pk:
         raise ApplicationError(_("You can only delete your own question."), status=403, code=QAErrorCode.NOT_AUTHOR)
-    question.delete()
-    _qa_changed(question.product_id)
+    question_set_visibility(obj=question, status=Visibility.REMOVED, by=user, reason="deleted by its author")
+
+
+def _check_visibility(status: str) -> None:
+    if status not in Visibility.values:
+        raise ApplicationError(_("Unknown visibility."), code=QAErrorCode.INVALID_VISIBILITY)
 
 
 @transaction.atomic
-def question_set_status(*, question: Question, status: str) -> bool:
-    """Moderation: hide or restore a question. True if it changed."""
-    changed = Question.objects.filter(pk=question.pk).exclude(status=status).update(status=status)
-    question.status = status
+def question_set_visibility(*, obj: Question, status: str, by: User | None, reason: str = "") -> bool:
+    """THE way a question's visibility changes (author delete = REMOVED, moderators, the queue,
+    bans). Its answers, invitations and notifications follow it (their reads require a visible
+    question). True if it changed."""
+    _check_visibility(status)
+    changed = visibility_update(obj=obj, status=status, by=by, reason=reason) is not None
     if changed:
-        _qa_changed(question.product_id)
-    return bool(changed)
+        _qa_changed(obj.product_id)
+    return changed
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -160,7 +169,7 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
     """Answer a visible question (once per person; edit to change it). Closes the author's
     invitation to this question, tells the asker, and (soon after commit) rebuilds the
     answerer's interests and feed."""
-    if question.status != ContentStatus.VISIBLE:
+    if question.visibility != Visibility.VISIBLE:
         raise ApplicationError(_("No such question."), status=404, code=QAErrorCode.NOT_FOUND)
     if question.author_id == author.pk:
         raise ApplicationError(_("You can't answer your own question."), code=QAErrorCode.OWN_QUESTION)
@@ -207,32 +216,29 @@ def answer_edit(*, user: User, answer: Answer, text: str) -> Answer:
 
 @transaction.atomic
 def answer_delete(*, user: User, answer: Answer) -> None:
+    """The author deletes their answer: it is REMOVED (kept for moderators, shown nowhere)."""
     if answer.author_id != user.pk:
         raise ApplicationError(_("You can only delete your own answer."), status=403, code=QAErrorCode.NOT_AUTHOR)
-    # Lock the row so the answer count goes down exactly once even if deleted twice at once.
-    locked = Answer.objects.select_for_update().filter(pk=answer.pk).values_list("status", flat=True).first()
-    if locked is None:
-        return
-    Answer.objects.filter(pk=answer.pk).delete()
-    if locked == ContentStatus.VISIBLE:
-        Question.objects.filter(pk=answer.question_id, answer_count__gt=0).update(answer_count=F("answer_count") - 1)
-        _qa_changed(answer.question.product_id)
+    answer_set_visibility(obj=answer, status=Visibility.REMOVED, by=user, reason="deleted by its author")
 
 
 @transaction.atomic
-def answer_set_status(*, answer: Answer, status: str) -> bool:
-    """Moderation: hide or restore an answer, keeping the question's answer count right. The
-    conditional update makes a double click change the count once."""
-    changed = Answer.objects.filter(pk=answer.pk).exclude(status=status).update(status=status)
-    if changed:
-        delta = 1 if status == ContentStatus.VISIBLE else -1
-        counted = Question.objects.filter(pk=answer.question_id)
+def answer_set_visibility(*, obj: Answer, status: str, by: User | None, reason: str = "") -> bool:
+    """THE way an answer's visibility changes (author delete = REMOVED, moderators, the queue,
+    bans), keeping the question's count of visible answers right: the flip is one conditional
+    UPDATE on the status read, so a double click or two moderators move the count once."""
+    _check_visibility(status)
+    before = visibility_update(obj=obj, status=status, by=by, reason=reason)
+    if before is None:
+        return False
+    delta = 1 if status == Visibility.VISIBLE else -1 if before == Visibility.VISIBLE else 0
+    if delta:
+        counted = Question.objects.filter(pk=obj.question_id)
         if delta < 0:
             counted = counted.filter(answer_count__gt=0)
         counted.update(answer_count=F("answer_count") + delta)
-        _qa_changed(answer.question.product_id)
-    answer.status = status
-    return bool(changed)
+    _qa_changed(obj.question.product_id)
+    return True
 
 
 @transaction.atomic
@@ -243,7 +249,7 @@ def answer_accept(*, user: User, answer: Answer) -> Question:
         raise ApplicationError(
             _("Only the person who asked can mark the answer that helped."), status=403, code=QAErrorCode.NOT_ASKER
         )
-    if answer.status != ContentStatus.VISIBLE:
+    if answer.visibility != Visibility.VISIBLE:
         raise ApplicationError(_("No such answer."), status=404, code=QAErrorCode.NOT_FOUND)
     if question.accepted_answer_id != answer.pk:
         question.accepted_answer = answer
@@ -277,7 +283,7 @@ def answer_vote(*, user: User, answer: Answer, value: int) -> AnswerVote:
         raise ApplicationError(_("A vote is +1 (helpful) or -1 (not helpful)."), code=QAErrorCode.INVALID_VOTE)
     if answer.author_id == user.pk:
         raise ApplicationError(_("You can't vote on your own answer."), code=QAErrorCode.OWN_ANSWER)
-    if answer.status != ContentStatus.VISIBLE:
+    if answer.visibility != Visibility.VISIBLE:
         raise ApplicationError(_("No such answer."), status=404, code=QAErrorCode.NOT_FOUND)
     try:
         with transaction.atomic():
@@ -324,7 +330,7 @@ def question_route_to_buyers(*, question_id: int, now: datetime | None = None) -
     question = (
         Question.objects.select_for_update(of=("self",))
         .select_related("product")
-        .filter(pk=question_id, status=ContentStatus.VISIBLE)
+        .filter(pk=question_id, visibility=Visibility.VISIBLE)
         .first()
     )
     if question is None:

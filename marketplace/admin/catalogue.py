@@ -5,9 +5,8 @@ are invalidated) and every action is written to the admin log."""
 from django.contrib import admin
 from django.utils.html import format_html
 
-from core.admin import VisibilityActionsMixin
-from core.visibility import Visibility
-from marketplace.models import Category, Product, ProductImage, Shop, ShopStatus
+from core.admin import VISIBILITY_READONLY, VisibilityActionsMixin
+from marketplace.models import Category, Product, ProductImage, Shop
 from marketplace.services import catalogue as services
 
 
@@ -17,11 +16,21 @@ def _preview(url: str, alt: str, size: int = 64) -> str:
 
 @admin.register(Shop)
 class ShopAdmin(VisibilityActionsMixin, admin.ModelAdmin):
-    list_display = ["name", "slug", "owner", "status", "follower_count", "rating_avg", "created_at"]
-    list_filter = ["status"]
+    list_display = ["name", "slug", "owner", "visibility", "follower_count", "rating_avg", "created_at"]
+    list_filter = ["visibility"]
     search_fields = ["name", "slug", "owner__username"]
     list_select_related = ["owner"]
-    readonly_fields = ["owner", "slug", "status", "follower_count", "rating_avg", "rating_count", "created_at"]
+    readonly_fields = [
+        "owner",
+        "slug",
+        *VISIBILITY_READONLY,
+        "follower_count",
+        "rating_avg",
+        "rating_count",
+        "created_at",
+    ]
+    #: Hiding a shop hides all its products from buyers.
+    set_visibility = staticmethod(services.shop_set_visibility)
 
     def has_add_permission(self, request):
         return False  # users open their own shops
@@ -29,14 +38,6 @@ class ShopAdmin(VisibilityActionsMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.shop_cache_bump(shop=obj)
-
-    def set_visibility(self, *, obj, status, by, reason):
-        """Hiding a shop hides all its products from buyers."""
-        before = obj.status
-        services.shop_set_status(
-            shop=obj, status=ShopStatus.HIDDEN if status == Visibility.HIDDEN else ShopStatus.ACTIVE
-        )
-        return obj.status != before
 
 
 @admin.register(Category)
@@ -79,14 +80,35 @@ class ProductImageInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(VisibilityActionsMixin, admin.ModelAdmin):
-    list_display = ["cover", "title", "shop", "category", "price", "stock", "status", "sales_count", "created_at"]
+    list_display = [
+        "cover",
+        "title",
+        "shop",
+        "category",
+        "price",
+        "stock",
+        "status",
+        "visibility",
+        "sales_count",
+        "created_at",
+    ]
     list_display_links = ["cover", "title"]
-    list_filter = ["status", "category", "shop__status"]
+    list_filter = ["visibility", "status", "category", "shop__visibility"]
     search_fields = ["=id", "title", "shop__name", "shop__slug"]
     list_select_related = ["shop", "category"]
     date_hierarchy = "created_at"
-    readonly_fields = ["shop", "status", "sales_count", "rating_avg", "rating_count", "created_at", "updated_at"]
+    readonly_fields = [
+        "shop",
+        "status",
+        *VISIBILITY_READONLY,
+        "sales_count",
+        "rating_avg",
+        "rating_count",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [ProductImageInline]
+    set_visibility = staticmethod(services.product_set_visibility)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("images")
@@ -102,12 +124,3 @@ class ProductAdmin(VisibilityActionsMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.product_cache_bump(obj.pk)
-
-    def set_visibility(self, *, obj, status, by, reason):
-        """Restoring makes only a hidden product active again (drafts and removed ones stay)."""
-        before = obj.status
-        if status == Visibility.HIDDEN:
-            services.product_hide(product=obj)
-        else:
-            services.product_restore(product=obj)
-        return obj.status != before

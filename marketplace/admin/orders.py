@@ -4,7 +4,7 @@ through the services (so stock and ratings stay right) and is logged in the admi
 
 from django.contrib import admin, messages
 
-from core.admin import VisibilityActionsMixin
+from core.admin import VISIBILITY_READONLY, VisibilityActionsMixin
 from core.errors import ApplicationError
 from marketplace.models import Order, OrderLine, OrderStatus, Review, ReviewImage
 from marketplace.services import orders as order_services
@@ -73,16 +73,14 @@ class ReviewImageInline(admin.TabularInline):
 
 @admin.register(Review)
 class ReviewAdmin(VisibilityActionsMixin, admin.ModelAdmin):
-    list_display = ["id", "product", "shop", "author", "rating", "status", "created_at"]
-    list_filter = ["status", "rating"]
+    list_display = ["id", "product", "shop", "author", "rating", "visibility", "created_at"]
+    list_filter = ["visibility", "rating"]
     search_fields = ["text", "author__username", "product__title", "shop__name"]
     list_select_related = ["product", "shop", "author"]
-    readonly_fields = ["order_line", "product", "shop", "author", "rating", "text", "status", "created_at"]
+    readonly_fields = ["order_line", "product", "shop", "author", "rating", "text", *VISIBILITY_READONLY, "created_at"]
     inlines = [ReviewImageInline]
+    #: Reviews that are not visible leave the product's and shop's ratings.
+    set_visibility = staticmethod(review_services.review_set_visibility)
 
     def has_add_permission(self, request):
         return False
-
-    def set_visibility(self, *, obj, status, by, reason):
-        """Hidden reviews leave the product's and shop's ratings."""
-        return review_services.review_set_visibility(review=obj, status=status)

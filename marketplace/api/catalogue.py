@@ -54,7 +54,7 @@ class ShopSerializer(serializers.ModelSerializer):
             "logo",
             "url",
             "owner",
-            "status",
+            "visibility",
             "follower_count",
             "rating_avg",
             "rating_count",
@@ -131,6 +131,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "units_left",
             "sold_out",
             "status",
+            "visibility",
             "sales_count",
             "rating_avg",
             "rating_count",
@@ -155,7 +156,7 @@ class ProductWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[(s.value, s.label) for s in services.SELLER_STATUSES],
         required=False,
-        help_text=_("draft or active when creating; draft, active or removed when editing."),
+        help_text=_("draft or active (DELETE removes a product)."),
     )
 
 
@@ -302,8 +303,9 @@ class ProductViewSet(viewsets.ModelViewSet):
     )
     @action(detail=False, methods=["get"], permission_classes=[permissions.IsAuthenticated], filter_backends=[])
     def mine(self, request):
-        """The products of my shop in every status — drafts, active, removed, hidden — newest first
-        (``?status=`` for one). 403 ``no_shop`` without a shop."""
+        """The products of my shop in every status (draft, active) and visibility (``visibility``:
+        removed by me, hidden or held by a moderator), newest first (``?status=`` for one).
+        403 ``no_shop`` without a shop."""
         shop = selectors.shop_get_for_owner(user=request.user)
         if shop is None:
             raise ApplicationError(_("You have no shop yet."), status=403, code=CatalogueErrorCode.NO_SHOP)

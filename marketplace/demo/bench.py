@@ -5,7 +5,8 @@ catalogue grown to a set size, and the distinct search queries for the search ro
 import random
 from decimal import Decimal
 
-from marketplace.models import Category, Product, ProductStatus, Shop, ShopStatus
+from core.visibility import Visibility
+from marketplace.models import Category, Product, ProductStatus, Shop
 
 #: Words of the generated catalogue's titles (English and Chinese), so searches find real rows.
 ADJECTIVES = [
@@ -25,7 +26,9 @@ NOUNS = [
 
 def bench_catalogue(*, reverse) -> dict[str, str]:
     product = Product.objects.filter(status=ProductStatus.ACTIVE, title__contains="珍珠").order_by("id").first()
-    shop = Shop.objects.filter(status=ShopStatus.ACTIVE, products__status=ProductStatus.ACTIVE).order_by("id").first()
+    shop = (
+        Shop.objects.filter(visibility=Visibility.VISIBLE, products__status=ProductStatus.ACTIVE).order_by("id").first()
+    )
     return {
         "product page": reverse("marketplace:product", kwargs={"pk": product.pk}),
         "product list API": "/api/v1/products/?page_size=20",
@@ -40,7 +43,7 @@ def bench_catalogue_grow(*, total: int) -> int:
     have = Product.objects.count()
     if have >= total:
         return 0
-    shops = list(Shop.objects.filter(status=ShopStatus.ACTIVE).order_by("id"))
+    shops = list(Shop.objects.filter(visibility=Visibility.VISIBLE).order_by("id"))
     categories = list(Category.objects.filter(children__isnull=True).order_by("id")) or list(Category.objects.all())
     rng = random.Random(have)
     products = []

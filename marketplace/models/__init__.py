@@ -2,7 +2,7 @@
 product views), orders (carts, orders, reviews, idempotency records) and sales (sale events,
 deals, vouchers)."""
 
-from .catalogue import Category, Product, ProductImage, ProductStatus, ProductView, Shop, ShopStatus
+from .catalogue import Category, Product, ProductImage, ProductStatus, ProductView, Shop
 from .orders import (
     Cart,
     CartItem,
@@ -12,7 +12,6 @@ from .orders import (
     OrderStatus,
     Review,
     ReviewImage,
-    Visibility,
 )
 from .sales import (
     Deal,
@@ -50,8 +49,6 @@ __all__ = [
     "SaleRanking",
     "SaleStatus",
     "Shop",
-    "ShopStatus",
-    "Visibility",
     "Voucher",
     "VoucherClaim",
 ]

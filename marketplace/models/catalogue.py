@@ -6,19 +6,18 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-
-class ShopStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    HIDDEN = "hidden", _("Hidden by moderator")
+from core.visibility import VisibilityFields
 
 
-class Shop(models.Model):
+class Shop(VisibilityFields):
+    """A seller's shop. Its ``visibility`` (core/visibility.py) is set only by
+    ``shop_set_visibility``: a hidden shop hides all its products."""
+
     owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shop")
     name = models.CharField(max_length=80)
     slug = models.SlugField(max_length=80, unique=True, allow_unicode=False)
     description = models.TextField(max_length=4000, blank=True)
     logo = models.ImageField(upload_to="shops/%Y/%m/", blank=True)
-    status = models.CharField(max_length=10, choices=ShopStatus.choices, default=ShopStatus.ACTIVE)
     # Denormalised: community's follow services keep it in step with F() updates.
     follower_count = models.PositiveIntegerField(default=0)
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0.00"))
@@ -59,13 +58,14 @@ class Category(models.Model):
 
 
 class ProductStatus(models.TextChoices):
+    """The seller's choice. Whether anyone may see it is ``visibility`` (removed by the seller,
+    hidden or held by a moderator), as for every kind of content."""
+
     DRAFT = "draft", _("Draft")
     ACTIVE = "active", _("Active")
-    REMOVED = "removed", _("Removed by seller")
-    HIDDEN = "hidden", _("Hidden by moderator")
 
 
-class Product(models.Model):
+class Product(VisibilityFields):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     title = models.CharField(max_length=200)

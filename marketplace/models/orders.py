@@ -5,10 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Visibility(models.TextChoices):
-    VISIBLE = "visible", _("Visible")
-    HIDDEN = "hidden", _("Hidden by moderator")
+from core.visibility import VisibilityFields
 
 
 class Cart(models.Model):
@@ -137,7 +134,7 @@ class OrderLine(models.Model):
         return self.unit_price * self.quantity
 
 
-class Review(models.Model):
+class Review(VisibilityFields):
     """A verified buyer's review of one order line (one review per line)."""
 
     order_line = models.OneToOneField(OrderLine, on_delete=models.PROTECT, related_name="review")
@@ -146,12 +143,11 @@ class Review(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
     rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     text = models.TextField(max_length=4000, blank=True)
-    status = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.VISIBLE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["product", "status", "-created_at"], name="review_product_recent")]
+        indexes = [models.Index(fields=["product", "visibility", "-created_at"], name="review_product_recent")]
         constraints = [
             models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"),
         ]

@@ -28,6 +28,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from core.visibility import Visibility
 from marketplace.models import (
     Category,
     Deal,
@@ -38,8 +39,6 @@ from marketplace.models import (
     Review,
     SaleEvent,
     Shop,
-    ShopStatus,
-    Visibility,
 )
 from marketplace.selectors.pricing import product_annotate_prices
 
@@ -66,22 +65,28 @@ SEARCH_MAX_TERMS = 5
 
 def shop_public_q(prefix: str = "") -> Q:
     """Rows whose shop (``prefix`` is the path to it, e.g. ``"shop__"``; empty for shops) is public."""
-    return Q(**{f"{prefix}status": ShopStatus.ACTIVE})
+    return Q(**{f"{prefix}visibility": Visibility.VISIBLE})
 
 
 def shop_is_public(shop: Shop) -> bool:
-    return shop.status == ShopStatus.ACTIVE
+    return shop.visibility == Visibility.VISIBLE
 
 
 def product_public_q(prefix: str = "") -> Q:
     """Rows whose product (``prefix`` is the path to it, e.g. ``"product__"``; empty for products)
-    is public: an active product of an active shop."""
-    return Q(**{f"{prefix}status": ProductStatus.ACTIVE}) & shop_public_q(f"{prefix}shop__")
+    is public: an active, visible product of a visible shop."""
+    return Q(**{f"{prefix}status": ProductStatus.ACTIVE, f"{prefix}visibility": Visibility.VISIBLE}) & shop_public_q(
+        f"{prefix}shop__"
+    )
 
 
 def product_is_public(product: Product) -> bool:
     """The same rule for a loaded product (load its shop with it: ``select_related("shop")``)."""
-    return product.status == ProductStatus.ACTIVE and shop_is_public(product.shop)
+    return (
+        product.status == ProductStatus.ACTIVE
+        and product.visibility == Visibility.VISIBLE
+        and shop_is_public(product.shop)
+    )
 
 
 # --- shops -------------------------------------------------------------------------------------
@@ -149,6 +154,11 @@ def product_annotate_cover(queryset: QuerySet[Product]) -> QuerySet[Product]:
     return queryset.annotate(
         cover=Subquery(first.values("image")[:1]), cover_320=Subquery(first.values("image_320")[:1])
     )
+
+
+def product_list_public_plain() -> QuerySet[Product]:
+    """Public products without annotations (existence checks, the moderation registry)."""
+    return _public(Product.objects.all())
 
 
 def product_list_public(*, now: datetime | None = None, buyer=None) -> QuerySet[Product]:
@@ -228,7 +238,7 @@ def product_get_visible(*, product_id: int, user) -> Product:
     if not (user.is_authenticated and user.is_staff):
         visible = product_public_q()
         if user.is_authenticated:
-            visible |= Q(shop__owner=user) & ~Q(status=ProductStatus.REMOVED)
+            visible |= Q(shop__owner=user) & ~Q(visibility=Visibility.REMOVED)
         queryset = queryset.filter(visible)
     return get_object_or_404(product_annotate_prices(queryset), pk=product_id)
 
@@ -262,7 +272,7 @@ def product_deal_live(*, product: Product) -> Deal | None:
 
 def product_reviews_recent(*, product: Product, limit: int = 5) -> list[Review]:
     return list(
-        Review.objects.filter(product=product, status=Visibility.VISIBLE)
+        Review.objects.filter(product=product, visibility=Visibility.VISIBLE)
         .select_related("author")
         .prefetch_related("images")
         .order_by("-created_at")[:limit]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import ApplicationError
+from core.visibility import Visibility
 from marketplace.errors import OrderErrorCode, ReviewErrorCode
 from marketplace.models import (
     CartItem,
@@ -24,10 +25,9 @@ from marketplace.models import (
     ProductImage,
     Review,
     Shop,
-    Visibility,
     VoucherClaim,
 )
-from marketplace.selectors.catalogue import product_is_public
+from marketplace.selectors.catalogue import product_is_public, product_public_q
 from marketplace.selectors.pricing import product_annotate_prices
 
 #: What counts as a purchase everywhere — verified buyers, Q&A routing, units sold in a sale,
@@ -320,10 +320,15 @@ def order_line_get_reviewable(*, user, line_id: int) -> OrderLine:
     return line
 
 
+def review_list_public() -> QuerySet[Review]:
+    """Reviews anyone may see: visible, of a public product (no annotations)."""
+    return Review.objects.filter(product_public_q("product__"), visibility=Visibility.VISIBLE)
+
+
 def review_list_for_product(*, product_id: int) -> QuerySet[Review]:
     """Visible reviews of a product, newest first, with author and images."""
     return (
-        Review.objects.filter(product_id=product_id, status=Visibility.VISIBLE)
+        Review.objects.filter(product_id=product_id, visibility=Visibility.VISIBLE)
         .select_related("author")
         .prefetch_related("images")
         .order_by("-created_at", "-id")

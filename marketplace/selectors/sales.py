@@ -30,6 +30,7 @@ from django.db.models.functions import Cast, Concat, Round
 from django.utils import timezone
 
 from core.cache import cached
+from core.visibility import Visibility
 from marketplace.caching import TAG_ALL, TAG_LISTS
 from marketplace.models import (
     Category,
@@ -324,7 +325,9 @@ def deal_list_for_seller(*, sale: SaleEvent, user) -> QuerySet[Deal]:
 
 def product_list_enrollable(*, user) -> QuerySet[Product]:
     """The user's own active products: what their shop may enrol into a sale."""
-    return Product.objects.filter(shop__owner=user, status=ProductStatus.ACTIVE).order_by("title", "id")
+    return Product.objects.filter(
+        shop__owner=user, status=ProductStatus.ACTIVE, visibility=Visibility.VISIBLE
+    ).order_by("title", "id")
 
 
 # --- Vouchers -----------------------------------------------------------------------------------

@@ -11,20 +11,22 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
+from core.visibility import Visibility, visibility_update
 from marketplace import signals
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.errors import CatalogueErrorCode
-from marketplace.models import Category, Product, ProductStatus, ProductView, Shop, ShopStatus
+from marketplace.models import Category, Product, ProductStatus, ProductView, Shop
 from marketplace.services.images import image_clean
 
-#: Statuses a seller may choose; HIDDEN is only set and lifted by moderators.
-SELLER_STATUSES = (ProductStatus.DRAFT, ProductStatus.ACTIVE, ProductStatus.REMOVED)
+#: Statuses a seller may choose (removing is ``product_remove``; hiding is for moderators).
+SELLER_STATUSES = (ProductStatus.DRAFT, ProductStatus.ACTIVE)
 #: A signed-in user's repeated views of one product within this many seconds count once.
 PRODUCT_VIEW_DEDUPE_SECONDS = 600
 
@@ -119,14 +121,21 @@ def shop_update(*, shop: Shop, name: str | None = None, description: str | None 
     return shop
 
 
+def _check_visibility(status: str) -> None:
+    if status not in Visibility.values:
+        raise ApplicationError(_("Unknown visibility."), code=CatalogueErrorCode.INVALID_STATUS)
+
+
 @transaction.atomic
-def shop_set_status(*, shop: Shop, status: ShopStatus) -> Shop:
-    """Moderators hide a shop (and with it all its products) or restore it."""
-    if shop.status != status:
-        shop.status = status
-        shop.save(update_fields=["status"])
-        shop_cache_bump(shop=shop)
-    return shop
+def shop_set_visibility(*, obj: Shop, status: str, by, reason: str = "") -> bool:
+    """THE way a shop's visibility changes (moderators, the queue, bans). A shop that is not
+    visible hides all its products (``product_public_q``); restoring it brings them back as
+    they were. True if it changed."""
+    _check_visibility(status)
+    changed = visibility_update(obj=obj, status=status, by=by, reason=reason) is not None
+    if changed:
+        shop_cache_bump(shop=obj)
+    return changed
 
 
 def shop_follower_count_change(*, shop_id: int, by: int) -> bool:
@@ -186,14 +195,16 @@ def product_update(*, product: Product, **changes) -> Product:
         )
     status = changes.get("status")
     if status is not None and status != product.status:
-        if product.status == ProductStatus.HIDDEN:
+        if product.visibility in (Visibility.HIDDEN, Visibility.HELD):
             raise ApplicationError(
                 _("A moderator hid this product; only a moderator can restore it."),
                 status=403,
                 code=CatalogueErrorCode.HIDDEN,
             )
         if status not in SELLER_STATUSES:
-            raise ApplicationError(_("Choose draft, active or removed."), code=CatalogueErrorCode.INVALID_STATUS)
+            raise ApplicationError(_("Choose draft or active."), code=CatalogueErrorCode.INVALID_STATUS)
+        if product.visibility == Visibility.REMOVED:
+            raise ApplicationError(_("This product was removed."), status=409, code=CatalogueErrorCode.REMOVED)
     for key in ("title", "description"):
         if key in changes and changes[key] is not None:
             changes[key] = changes[key].strip()
@@ -209,34 +220,30 @@ def product_update(*, product: Product, **changes) -> Product:
 
 @transaction.atomic
 def product_remove(*, product: Product, by) -> Product:
-    """The seller removes a product (it stays for past orders). A moderator who is not the
-    owner hides it instead."""
+    """The seller removes a product: its visibility becomes REMOVED (it stays for past orders
+    and is shown to nobody). A product a moderator hid or holds cannot be removed by its seller.
+    A moderator who is not the owner hides it instead."""
     is_owner = product.shop.owner_id == by.id
-    target = ProductStatus.REMOVED if is_owner else ProductStatus.HIDDEN
-    if is_owner and product.status == ProductStatus.HIDDEN:
+    if is_owner and product.visibility in (Visibility.HIDDEN, Visibility.HELD):
         raise ApplicationError(_("A moderator hid this product."), status=403, code=CatalogueErrorCode.HIDDEN)
-    return _product_set_status(product=product, status=target)
-
-
-def product_hide(*, product: Product) -> Product:
-    """Moderation: hide a product from everyone but its seller."""
-    return _product_set_status(product=product, status=ProductStatus.HIDDEN)
-
-
-def product_restore(*, product: Product) -> Product:
-    """Moderation: make a hidden product active again."""
-    if product.status != ProductStatus.HIDDEN:
-        return product
-    return _product_set_status(product=product, status=ProductStatus.ACTIVE)
+    if is_owner:
+        product_set_visibility(obj=product, status=Visibility.REMOVED, by=by, reason="removed by its seller")
+    else:
+        product_set_visibility(obj=product, status=Visibility.HIDDEN, by=by, reason="removed by a moderator")
+    return product
 
 
 @transaction.atomic
-def _product_set_status(*, product: Product, status: str) -> Product:
-    if product.status != status:
-        product.status = status
-        product.save(update_fields=["status", "updated_at"])
-        product_cache_bump(product.id)
-    return product
+def product_set_visibility(*, obj: Product, status: str, by, reason: str = "") -> bool:
+    """THE way a product's visibility changes (seller removal, moderators, the queue, bans).
+    The seller's own status (draft/active) is untouched, so a restore brings back exactly what
+    was there. True if it changed."""
+    _check_visibility(status)
+    changed = visibility_update(obj=obj, status=status, by=by, reason=reason) is not None
+    if changed:
+        Product.objects.filter(pk=obj.pk).update(updated_at=timezone.now())
+        product_cache_bump(obj.id)
+    return changed
 
 
 def product_view_record(*, user, product_id: int, category_id: int) -> bool:

@@ -21,9 +21,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
+from core.visibility import Visibility
 from marketplace.caching import TAG_LISTS, product_tag
 from marketplace.errors import CatalogueErrorCode
-from marketplace.models import Product, ProductImage, ProductStatus
+from marketplace.models import Product, ProductImage
 
 #: Formats accepted, with the extension we give the cleaned file.
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -125,8 +126,8 @@ def image_display_size(*, source, longest_side: int) -> bytes:
         return out.getvalue()
 
 
-def _refuse_removed(status: str) -> None:
-    if status == ProductStatus.REMOVED:
+def _refuse_removed(visibility: str) -> None:
+    if visibility == Visibility.REMOVED:
         raise ApplicationError(_("This product was removed."), status=409, code=CatalogueErrorCode.REMOVED)
 
 
@@ -136,11 +137,11 @@ def product_image_add(*, product: Product, upload) -> ProductImage:
     A removed product takes no new images (409 ``removed``), from the page and the API alike."""
     from marketplace.tasks.catalogue import generate_product_image_sizes
 
-    _refuse_removed(product.status)  # before the work of cleaning the upload
+    _refuse_removed(product.visibility)  # before the work of cleaning the upload
     clean = image_clean(upload=upload)
     # Lock the product row so concurrent uploads count and position images consistently, and
     # read its status again: it may have been removed meanwhile.
-    _refuse_removed(Product.objects.select_for_update().values_list("status", flat=True).get(pk=product.pk))
+    _refuse_removed(Product.objects.select_for_update().values_list("visibility", flat=True).get(pk=product.pk))
     existing = ProductImage.objects.filter(product=product).aggregate(n=Max("position"), count=Count("id"))
     if existing["count"] >= MAX_IMAGES_PER_PRODUCT:
         raise ApplicationError(

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
+from core.visibility import Visibility, visibility_update
 from marketplace.caching import TAG_LISTS, product_tag
 from marketplace.errors import ReviewErrorCode
-from marketplace.models import OrderStatus, Product, Review, ReviewImage, Shop, Visibility
+from marketplace.models import OrderStatus, Product, Review, ReviewImage, Shop
 from marketplace.selectors.orders import order_line_get_reviewable, review_get_for_author
 from marketplace.services.images import image_clean
 from marketplace.services.orders import order_complete
@@ -29,7 +30,7 @@ MAX_IMAGES_PER_REVIEW = 6
 
 
 def _average(rows) -> tuple[Decimal, int]:
-    aggregate = rows.filter(status=Visibility.VISIBLE).aggregate(avg=Avg("rating"), n=Count("id"))
+    aggregate = rows.filter(visibility=Visibility.VISIBLE).aggregate(avg=Avg("rating"), n=Count("id"))
     avg = Decimal(str(aggregate["avg"] or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return avg, aggregate["n"]
 
@@ -135,14 +136,13 @@ def review_delete(*, author, review_id: int) -> None:
 
 
 @transaction.atomic
-def review_set_visibility(*, review: Review, status: str) -> bool:
-    """Hide or restore a review (moderators). Returns False if it already had that status.
-    Hidden reviews leave the product's and shop's ratings."""
+def review_set_visibility(*, obj: Review, status: str, by, reason: str = "") -> bool:
+    """THE way a review's visibility changes (moderators, the queue, bans). Returns False if it
+    already had that status. Reviews that are not visible leave the product's and shop's ratings."""
     if status not in Visibility.values:
         raise ApplicationError(_("Unknown visibility."), code=ReviewErrorCode.INVALID_STATUS)
-    _lock(product_id=review.product_id, shop_id=review.shop_id)
-    changed = Review.objects.filter(pk=review.pk).exclude(status=status).update(status=status)
+    _lock(product_id=obj.product_id, shop_id=obj.shop_id)
+    changed = visibility_update(obj=obj, status=status, by=by, reason=reason) is not None
     if changed:
-        _ratings_recompute(product_id=review.product_id, shop_id=review.shop_id)
-    review.status = status
-    return bool(changed)
+        _ratings_recompute(product_id=obj.product_id, shop_id=obj.shop_id)
+    return changed

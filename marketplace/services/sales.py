@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
+from core.visibility import Visibility
 from marketplace.caching import TAG_ALL
 from marketplace.errors import SaleErrorCode
 from marketplace.models import (
@@ -191,7 +192,7 @@ def deal_enrol(
         raise ApplicationError(
             _("You can only enrol your own shop's products."), status=403, code=SaleErrorCode.NOT_YOUR_PRODUCT
         )
-    if product.status != ProductStatus.ACTIVE:
+    if product.status != ProductStatus.ACTIVE or product.visibility != Visibility.VISIBLE:
         raise ApplicationError(
             _("Only products on sale in your shop can join a sale."), code=SaleErrorCode.PRODUCT_NOT_ACTIVE
         )

@@ -3,7 +3,8 @@
 import pytest
 from django.contrib.admin.models import LogEntry
 
-from community.models import Answer, ContentStatus, Question
+from community.models import Answer, Question
+from core.visibility import Visibility
 from tests.community.factories import AnswerFactory, NotificationFactory, QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,11 +23,11 @@ def test_hiding_an_answer_keeps_the_count_and_is_logged(client, moderator):
     r = client.post("/admin/community/answer/", {"action": "hide", "_selected_action": [answer.pk]}, follow=True)
     assert r.status_code == 200
     answer.refresh_from_db()
-    assert answer.status == ContentStatus.HIDDEN
+    assert answer.visibility == Visibility.HIDDEN
     assert Question.objects.get(pk=answer.question_id).answer_count == 0
     assert LogEntry.objects.filter(object_id=str(answer.pk), change_message="Hidden by moderator").exists()
     client.post("/admin/community/answer/", {"action": "restore", "_selected_action": [answer.pk]})
-    assert Answer.objects.get(pk=answer.pk).status == ContentStatus.VISIBLE
+    assert Answer.objects.get(pk=answer.pk).visibility == Visibility.VISIBLE
     assert Question.objects.get(pk=answer.question_id).answer_count == 1
 
 
@@ -41,7 +42,7 @@ def test_hidden_questions_leave_the_product_page(client, moderator):
     "path",
     [
         "/admin/community/question/?q=size",
-        "/admin/community/answer/?status__exact=visible",
+        "/admin/community/answer/?visibility__exact=visible",
         "/admin/community/notification/",
         "/admin/community/userfollow/",
         "/admin/community/shopfollow/",

@@ -6,6 +6,7 @@ from rest_framework.authtoken.models import Token
 
 from community.models import Activity, Answer, AnswerVote, Notification, Question, ShopFollow, UserFollow
 from community.services.feeds import question_feed_rebuild
+from core.visibility import Visibility
 from tests.community.factories import (
     ActivityFactory,
     AnswerFactory,
@@ -206,8 +207,11 @@ def test_edit_and_delete_own_content(authed, user):
     assert authed.patch(f"/api/v1/answers/{answer.pk}/", {"text": "Edited"}).json()["text"] == "Edited"
     assert authed.delete(f"/api/v1/answers/{answer.pk}/").status_code == 204
     assert authed.delete(f"/api/v1/questions/{question.pk}/").status_code == 204
-    assert not Answer.objects.filter(pk=answer.pk).exists()
-    assert not Question.objects.filter(pk=question.pk).exists()
+    # author deletes are soft: kept (REMOVED, for moderators), served to nobody
+    assert Answer.objects.get(pk=answer.pk).visibility == Visibility.REMOVED
+    assert Question.objects.get(pk=question.pk).visibility == Visibility.REMOVED
+    assert authed.get(f"/api/v1/questions/{question.pk}/").status_code == 404
+    assert authed.delete(f"/api/v1/questions/{question.pk}/").status_code == 404
 
 
 def test_others_content_cannot_be_edited(authed):

@@ -10,11 +10,12 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from community.models import ContentStatus, Notification, NotificationKind
+from community.models import Notification, NotificationKind
 from community.selectors.notifications import notification_list, notification_unread_count
 from community.services.notifications import notification_create, notifications_email_send
-from community.services.qa import question_route_to_buyers, question_set_status
+from community.services.qa import question_route_to_buyers, question_set_visibility
 from core.mail import LoggingEmailBackend
+from core.visibility import Visibility
 from tests.community.factories import NotificationFactory, QuestionFactory, UserFactory, make_purchase
 
 pytestmark = pytest.mark.django_db
@@ -46,12 +47,12 @@ def test_a_hidden_question_leaves_the_inbox_and_the_badge_and_comes_back_restore
     assert notification_unread_count(user=buyer) == 2
     assert [n.subject_type for n in notification_list(user=buyer)] == ["", "question"]
     # when a moderator hides the question
-    question_set_status(question=question, status=ContentStatus.HIDDEN)
+    question_set_visibility(obj=question, status=Visibility.HIDDEN, by=None)
     # then the invitation is neither listed nor counted
     assert notification_unread_count(user=buyer) == 1
     assert [n.subject_type for n in notification_list(user=buyer)] == [""]
     # and restoring the question brings it back
-    question_set_status(question=question, status=ContentStatus.VISIBLE)
+    question_set_visibility(obj=question, status=Visibility.VISIBLE, by=None)
     assert notification_unread_count(user=buyer) == 2
 
 
@@ -59,7 +60,7 @@ def test_opening_a_notification_about_hidden_content_says_so_instead_of_404(clie
     question = QuestionFactory()
     buyer = _invited(question)
     invite = Notification.objects.get(recipient=buyer, subject_type="question")
-    question_set_status(question=question, status=ContentStatus.HIDDEN)
+    question_set_visibility(obj=question, status=Visibility.HIDDEN, by=None)
     client.force_login(buyer)
     # when the buyer follows the link from the e-mail (GET) after the question was hidden
     response = client.get(reverse("community:notification_open", args=[invite.pk]), follow=True)
@@ -84,7 +85,7 @@ def test_the_header_badge_agrees_with_the_inbox_page(client):
     buyer = _invited(question)
     client.force_login(buyer)
     assert 'aria-label="1 unread"' in client.get(reverse("community:inbox")).content.decode()
-    question_set_status(question=question, status=ContentStatus.HIDDEN)
+    question_set_visibility(obj=question, status=Visibility.HIDDEN, by=None)
     page = client.get(reverse("community:inbox")).content.decode()
     assert not re.search(r'aria-label="\d+ unread"', page.split("</header>")[0])
     assert "can you answer a question" not in page

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from community.selectors.qa import question_feed_for_you, question_feed_popular
 from community.services.feeds import question_feed_rebuild
-from marketplace.models import ShopStatus
-from marketplace.services.catalogue import shop_set_status
+from core.visibility import Visibility
+from marketplace.services.catalogue import shop_set_visibility
 from tests.community.factories import AnswerFactory, QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def hidden_shop_question():
 
 
 def hide_shop(question):
-    shop_set_status(shop=question.product.shop, status=ShopStatus.HIDDEN)
+    shop_set_visibility(obj=question.product.shop, status=Visibility.HIDDEN, by=None)
 
 
 def test_pages_of_a_hidden_shops_product_are_gone(client, hidden_shop_question):

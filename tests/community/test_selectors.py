@@ -6,12 +6,13 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from community.models import ActivityKind, ContentStatus, Question
+from community.models import ActivityKind, Question
 from community.selectors.qa import answer_list, question_feed_for_you, question_feed_popular
 from community.services.activity import activity_record, interest_profile_rebuild
 from community.services.feeds import question_feed_rebuild
-from community.services.qa import question_set_status
-from marketplace.models import Order, OrderStatus, Product, ProductStatus
+from community.services.qa import question_set_visibility
+from core.visibility import Visibility
+from marketplace.models import Order, OrderStatus, Product
 from tests.community.factories import AnswerFactory, QuestionFactory, UserFactory, make_purchase
 from tests.marketplace.factories import CategoryFactory, ProductFactory
 
@@ -146,7 +147,7 @@ def test_a_question_hidden_after_the_rebuild_leaves_the_feed_at_once():
     kept, hidden = QuestionFactory(answer_count=1), QuestionFactory()
     assert set(rebuilt_feed(user)) == {kept, hidden}
     # when a moderator hides one (no rebuild runs)
-    question_set_status(question=hidden, status=ContentStatus.HIDDEN)
+    question_set_visibility(obj=hidden, status=Visibility.HIDDEN, by=None)
     # then the next read leaves it out
     assert list(question_feed_for_you(user=user)) == [kept]
 
@@ -156,7 +157,7 @@ def test_questions_answered_or_taken_off_sale_after_the_rebuild_leave_the_feed()
     answered, off_sale, kept = QuestionFactory(), QuestionFactory(), QuestionFactory()
     question_feed_rebuild(user_id=user.pk, now=timezone.now())
     AnswerFactory(question=answered, author=user)
-    Product.objects.filter(pk=off_sale.product_id).update(status=ProductStatus.REMOVED)
+    Product.objects.filter(pk=off_sale.product_id).update(visibility=Visibility.REMOVED)
     assert list(question_feed_for_you(user=user)) == [kept]
 
 
@@ -176,7 +177,7 @@ def test_popular_ranking_is_cached_but_hidden_questions_leave_at_once():
     top, second = QuestionFactory(answer_count=4), QuestionFactory(answer_count=1)
     assert list(question_feed_popular()) == [top, second]
     # when a question is hidden and a new one is asked within the minute
-    question_set_status(question=top, status=ContentStatus.HIDDEN)
+    question_set_visibility(obj=top, status=Visibility.HIDDEN, by=None)
     fresh = QuestionFactory(answer_count=9)
     # then the hidden one is gone at once; the new one appears when the ranking is recomputed
     assert list(question_feed_popular()) == [second]

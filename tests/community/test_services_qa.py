@@ -8,7 +8,6 @@ from django.utils import timezone
 from community.models import (
     Answer,
     AnswerVote,
-    ContentStatus,
     Notification,
     NotificationKind,
     Question,
@@ -19,7 +18,7 @@ from community.services.qa import (
     answer_delete,
     answer_edit,
     answer_post,
-    answer_set_status,
+    answer_set_visibility,
     answer_unvote,
     answer_vote,
     question_ask,
@@ -27,6 +26,7 @@ from community.services.qa import (
     question_route_to_buyers,
 )
 from core.errors import ApplicationError
+from core.visibility import Visibility
 from marketplace.models import OrderStatus
 from tests.community.factories import (
     AnswerFactory,
@@ -179,14 +179,14 @@ def test_deleting_and_hiding_answers_keep_the_answer_count_right():
     b = answer_post(author=UserFactory(), question=question, text="Two")
     question.refresh_from_db()
     assert question.answer_count == 2
-    assert answer_set_status(answer=a, status=ContentStatus.HIDDEN) is True
-    assert answer_set_status(answer=a, status=ContentStatus.HIDDEN) is False
+    assert answer_set_visibility(obj=a, status=Visibility.HIDDEN, by=None) is True
+    assert answer_set_visibility(obj=a, status=Visibility.HIDDEN, by=None) is False
     question.refresh_from_db()
     assert question.answer_count == 1
     answer_delete(user=b.author, answer=b)
     question.refresh_from_db()
     assert question.answer_count == 0
-    assert answer_set_status(answer=a, status=ContentStatus.VISIBLE) is True
+    assert answer_set_visibility(obj=a, status=Visibility.VISIBLE, by=None) is True
     question.refresh_from_db()
     assert question.answer_count == 1
 

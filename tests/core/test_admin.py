@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 
 from community.models import Answer, Question
 from core.admin import VisibilityActionsMixin
+from core.visibility import Visibility
 from marketplace.models import Product, ProductStatus, Review, Shop
 from tests.community.factories import UserFactory
 from tests.marketplace.factories import ProductFactory
@@ -34,7 +35,7 @@ def test_hiding_reports_counts_and_logs_each_change(client):
     # given a moderator, an active product and one already hidden
     moderator = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(moderator)
-    active, hidden = ProductFactory(), ProductFactory(status=ProductStatus.HIDDEN)
+    active, hidden = ProductFactory(), ProductFactory(visibility=Visibility.HIDDEN)
     url = "/admin/marketplace/product/"
     # when both are hidden, then both restored
     hid = client.post(url, {"action": "hide", "_selected_action": [active.pk, hidden.pk]}, follow=True)

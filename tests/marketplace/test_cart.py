@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from core.errors import ApplicationError
-from marketplace.models import CartItem, DealPurchase, ProductStatus
+from core.visibility import Visibility
+from marketplace.models import CartItem, DealPurchase
 from marketplace.selectors.orders import cart_get
 from marketplace.services import cart as cart_services
 from tests.community.factories import PASSWORD, UserFactory
@@ -83,7 +84,7 @@ def test_flash_units_left_cap_the_quantity(user):
 
 def test_own_shop_and_unavailable_products_are_refused(user):
     mine = make_product(shop=ShopFactory(owner=user))
-    hidden = make_product(title="Gone", status=ProductStatus.HIDDEN)
+    hidden = make_product(title="Gone", visibility=Visibility.HIDDEN)
 
     assert refused(cart_services.cart_item_add, user=user, product_id=mine.pk).status == 403
     assert (
@@ -117,7 +118,7 @@ def test_session_cart_obeys_the_same_rules():
 def test_merge_adds_session_quantities_and_trims_to_what_may_be_bought(user):
     # given a session cart and a user cart that overlap
     a, b = make_product(stock=10), make_product(title="Rare", stock=4)
-    gone = make_product(status=ProductStatus.REMOVED)
+    gone = make_product(visibility=Visibility.REMOVED)
     CartItemFactory(cart__user=user, product=a, quantity=2)
     CartItemFactory(cart__user=user, product=b, quantity=3)
     session = {"cart": {str(a.pk): 1, str(b.pk): 2, str(gone.pk): 1}}

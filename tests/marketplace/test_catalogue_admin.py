@@ -5,7 +5,8 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.urls import reverse
 
-from marketplace.models import ProductStatus, ShopStatus
+from core.visibility import Visibility
+from marketplace.models import ProductStatus
 from tests.community.factories import UserFactory
 from tests.marketplace.factories import ProductFactory, ProductImageFactory, ShopFactory
 
@@ -39,11 +40,11 @@ def test_hide_and_restore_products_are_logged(client, moderator):
 
     client.post(url, {"action": "hide", "_selected_action": [product.pk]})
     product.refresh_from_db()
-    hidden = product.status
+    hidden = product.visibility
     client.post(url, {"action": "restore", "_selected_action": [product.pk]})
     product.refresh_from_db()
 
-    assert (hidden, product.status) == (ProductStatus.HIDDEN, ProductStatus.ACTIVE)
+    assert (hidden, product.visibility, product.status) == (Visibility.HIDDEN, Visibility.VISIBLE, ProductStatus.ACTIVE)
     messages = list(
         LogEntry.objects.filter(object_id=str(product.pk), action_flag=CHANGE, user=moderator)
         .order_by("id")
@@ -58,7 +59,7 @@ def test_hiding_a_shop_hides_its_products_from_buyers(client, moderator):
     client.post(reverse("admin:marketplace_shop_changelist"), {"action": "hide", "_selected_action": [product.shop_id]})
 
     product.shop.refresh_from_db()
-    assert product.shop.status == ShopStatus.HIDDEN
+    assert product.shop.visibility == Visibility.HIDDEN
     assert LogEntry.objects.filter(object_id=str(product.shop_id), change_message="Hidden by moderator").exists()
     client.logout()
     assert client.get(product.get_absolute_url()).status_code == 404

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from core.visibility import Visibility
 from marketplace.models import Category, Product, ProductImage, ProductStatus, Shop
 from tests.community.factories import UserFactory
 from tests.marketplace.catalogue_support import image_bytes, live_deal, png_header_only, upload
@@ -173,15 +174,19 @@ def test_delete_removes_for_the_owner_and_hides_for_staff():
     client_for(UserFactory(is_staff=True)).delete(f"{PRODUCTS}{moderated.pk}/")
 
     owned.refresh_from_db(), moderated.refresh_from_db()
-    assert (owned.status, moderated.status) == (ProductStatus.REMOVED, ProductStatus.HIDDEN)
+    assert (owned.visibility, moderated.visibility) == (Visibility.REMOVED, Visibility.HIDDEN)
 
 
 def test_owner_cannot_unhide_a_moderated_product():
-    product = ProductFactory(status=ProductStatus.HIDDEN)
+    product = ProductFactory(visibility=Visibility.HIDDEN)
 
-    response = client_for(product.shop.owner).patch(f"{PRODUCTS}{product.pk}/", {"status": "active"})
+    response = client_for(product.shop.owner).patch(f"{PRODUCTS}{product.pk}/", {"status": "draft"})
+    again = client_for(product.shop.owner).delete(f"{PRODUCTS}{product.pk}/")
 
     assert response.status_code == 403 and response.json()["error"]["code"] == "hidden"
+    assert again.status_code == 403 and again.json()["error"]["code"] == "hidden"
+    product.refresh_from_db()
+    assert product.visibility == Visibility.HIDDEN
 
 
 # --- image upload ------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from marketplace.models import Category, ProductStatus, ShopStatus
+from core.visibility import Visibility
+from marketplace.models import Category, ProductStatus
 from marketplace.selectors import catalogue as selectors
 from tests.marketplace.catalogue_support import live_deal
 from tests.marketplace.factories import ProductFactory, ShopFactory
@@ -30,9 +31,10 @@ def shop():
 
 def test_only_active_products_of_active_shops_are_public(shop):
     ProductFactory(shop=shop, title="Active")
-    for status in (ProductStatus.DRAFT, ProductStatus.REMOVED, ProductStatus.HIDDEN):
-        ProductFactory(shop=shop, title=status, status=status)
-    ProductFactory(shop=ShopFactory(status=ShopStatus.HIDDEN), title="In a hidden shop")
+    ProductFactory(shop=shop, title="Draft", status=ProductStatus.DRAFT)
+    for visibility in (Visibility.HELD, Visibility.HIDDEN, Visibility.REMOVED):
+        ProductFactory(shop=shop, title=visibility, visibility=visibility)
+    ProductFactory(shop=ShopFactory(visibility=Visibility.HIDDEN), title="In a hidden shop")
 
     assert titles(selectors.product_list_public()) == ["Active"]
 
@@ -141,20 +143,29 @@ def test_postgres_search_can_use_the_trigram_indexes_for_chinese_and_english(pos
 # --- the one public rule ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shop_status", list(ShopStatus))
+@pytest.mark.parametrize("shop_status", list(Visibility))
+@pytest.mark.parametrize("product_visibility", list(Visibility))
 @pytest.mark.parametrize("product_status", list(ProductStatus))
-def test_the_public_rule_reads_the_same_as_a_filter_and_on_a_loaded_row(product_status, shop_status):
-    # given a product in each combination of its own and its shop's status
-    product = ProductFactory(status=product_status, shop=ShopFactory(status=shop_status))
+def test_the_public_rule_reads_the_same_as_a_filter_and_on_a_loaded_row(
+    product_status, product_visibility, shop_status
+):
+    # given a product in each combination of its own status and visibility and its shop's
+    product = ProductFactory(
+        status=product_status, visibility=product_visibility, shop=ShopFactory(visibility=shop_status)
+    )
     from community.models import Question  # another app's rows filter through the foreign key
     from tests.community.factories import QuestionFactory
 
     question = QuestionFactory(product=product)
-    public = product_status == ProductStatus.ACTIVE and shop_status == ShopStatus.ACTIVE
+    public = (
+        product_status == ProductStatus.ACTIVE
+        and product_visibility == Visibility.VISIBLE
+        and shop_status == Visibility.VISIBLE
+    )
 
     # then the queryset filter, the row predicate and a related-row filter all agree
     assert selectors.product_is_public(product) is public
     assert product.__class__.objects.filter(selectors.product_public_q(), pk=product.pk).exists() is public
     assert Question.objects.filter(selectors.product_public_q("product__"), pk=question.pk).exists() is public
-    assert selectors.shop_is_public(product.shop) is (shop_status == ShopStatus.ACTIVE)
-    assert selectors.shop_list_public().filter(pk=product.shop_id).exists() is (shop_status == ShopStatus.ACTIVE)
+    assert selectors.shop_is_public(product.shop) is (shop_status == Visibility.VISIBLE)
+    assert selectors.shop_list_public().filter(pk=product.shop_id).exists() is (shop_status == Visibility.VISIBLE)

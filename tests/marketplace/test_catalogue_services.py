@@ -8,9 +8,10 @@ from django.db.models import F
 
 from core.cache import cached
 from core.errors import ApplicationError
+from core.visibility import Visibility
 from marketplace import signals
 from marketplace.caching import TAG_LISTS, product_tag
-from marketplace.models import Category, Product, ProductStatus, ProductView, ShopStatus
+from marketplace.models import Category, Product, ProductStatus, ProductView
 from marketplace.services import catalogue as services
 from tests.community.factories import UserFactory
 from tests.marketplace.catalogue_support import image_bytes, upload
@@ -86,7 +87,9 @@ def test_product_update_refuses_unknown_fields_and_moderator_statuses():
     product = ProductFactory()
 
     assert refused(services.product_update, product=product, shop=ShopFactory()).code == "invalid"
-    assert refused(services.product_update, product=product, status=ProductStatus.HIDDEN).code == "invalid_status"
+    assert refused(services.product_update, product=product, status="hidden").code == "invalid_status"
+    assert refused(services.product_update, product=product, status="removed").code == "invalid_status"
+    assert refused(services.product_update, product=product, visibility="hidden").code == "invalid"
 
 
 def test_remove_hide_and_restore():
@@ -94,18 +97,24 @@ def test_remove_hide_and_restore():
     owner, moderator = product.shop.owner, UserFactory(is_staff=True)
 
     services.product_remove(product=product, by=moderator)
-    assert product.status == ProductStatus.HIDDEN
+    assert product.visibility == Visibility.HIDDEN
     assert refused(services.product_remove, product=product, by=owner).code == "hidden"
-    services.product_restore(product=product)
-    assert product.status == ProductStatus.ACTIVE
+    assert services.product_set_visibility(obj=product, status=Visibility.VISIBLE, by=moderator)
+    assert (product.visibility, product.status) == (Visibility.VISIBLE, ProductStatus.ACTIVE)
     services.product_remove(product=product, by=owner)
-    assert Product.objects.get(pk=product.pk).status == ProductStatus.REMOVED
+    removed = Product.objects.get(pk=product.pk)
+    assert (removed.visibility, removed.visibility_changed_by, removed.status) == (
+        Visibility.REMOVED,
+        owner,
+        ProductStatus.ACTIVE,
+    )
+    assert refused(services.product_update, product=removed, status="draft").code == "removed"
 
 
 def test_shop_hide_hides_its_products_from_lists():
     product = ProductFactory()
 
-    services.shop_set_status(shop=product.shop, status=ShopStatus.HIDDEN)
+    services.shop_set_visibility(obj=product.shop, status=Visibility.HIDDEN, by=None)
 
     from marketplace.selectors.catalogue import product_list_public
 

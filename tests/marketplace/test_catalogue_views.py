@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.models import Category, Order, OrderStatus, Product, ProductImage, ProductStatus, ShopStatus
+from core.visibility import Visibility
+from marketplace.models import Category, Order, OrderStatus, Product, ProductImage, ProductStatus
 from marketplace.services import catalogue as services
 from tests.community.factories import PASSWORD, UserFactory
 from tests.marketplace.catalogue_support import image_bytes, live_deal, upload
@@ -42,9 +43,9 @@ def test_anonymous_visitors_browse_only_public_products(client):
     # given products in every status and one in a hidden shop
     ProductFactory(title="Pearl necklace")
     ProductFactory(title="Draft thing", status=ProductStatus.DRAFT)
-    ProductFactory(title="Hidden thing", status=ProductStatus.HIDDEN)
-    ProductFactory(title="Removed thing", status=ProductStatus.REMOVED)
-    ProductFactory(title="Shop hidden", shop=ShopFactory(status=ShopStatus.HIDDEN))
+    ProductFactory(title="Hidden thing", visibility=Visibility.HIDDEN)
+    ProductFactory(title="Removed thing", visibility=Visibility.REMOVED)
+    ProductFactory(title="Shop hidden", shop=ShopFactory(visibility=Visibility.HIDDEN))
 
     # when
     response = client.get(reverse("marketplace:products"))
@@ -198,7 +199,7 @@ def test_shop_page_shows_rating_followers_and_products(client):
 
 
 def test_hidden_shop_page_is_404(client):
-    assert client.get(ShopFactory(status=ShopStatus.HIDDEN).get_absolute_url()).status_code == 404
+    assert client.get(ShopFactory(visibility=Visibility.HIDDEN).get_absolute_url()).status_code == 404
 
 
 # --- product page ------------------------------------------------------------------------------
@@ -339,7 +340,7 @@ def test_seller_adds_edits_and_removes_a_product(client, seller):
 
     product.refresh_from_db()
     assert created.status_code == edited.status_code == removed.status_code == 302
-    assert (product.title, product.price, product.status) == ("Pearl necklace 45cm", Decimal("189.00"), "removed")
+    assert (product.title, product.price, product.visibility) == ("Pearl necklace 45cm", Decimal("189.00"), "removed")
 
 
 def test_another_user_cannot_edit_a_product(client, seller):

@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from core.errors import ApplicationError
-from marketplace.models import Order, OrderStatus, Product, Review, Shop, Visibility
+from core.visibility import Visibility
+from marketplace.models import Order, OrderStatus, Product, Review, Shop
 from marketplace.services.reviews import review_create, review_set_visibility
 from marketplace.signals import review_posted
 from tests.community.factories import UserFactory
@@ -76,14 +77,14 @@ def test_hidden_reviews_leave_the_ratings_and_come_back_when_restored():
     spam = review_create(author=other.order.buyer, order_line_id=other.pk, rating=1)
     assert ratings(line.product) == (Decimal("3.00"), 2)
 
-    assert review_set_visibility(review=spam, status=Visibility.HIDDEN)
-    assert not review_set_visibility(review=spam, status=Visibility.HIDDEN)
+    assert review_set_visibility(obj=spam, status=Visibility.HIDDEN, by=None)
+    assert not review_set_visibility(obj=spam, status=Visibility.HIDDEN, by=None)
     assert ratings(line.product) == (Decimal("5.00"), 1)
     assert ratings(line.order.shop) == (Decimal("5.00"), 1)
 
-    review_set_visibility(review=spam, status=Visibility.VISIBLE)
+    review_set_visibility(obj=spam, status=Visibility.VISIBLE, by=None)
     assert ratings(line.product) == (Decimal("3.00"), 2)
-    assert good.status == Visibility.VISIBLE
+    assert good.visibility == Visibility.VISIBLE
 
 
 @pytest.mark.parametrize("status", [S.PENDING_PAYMENT, S.PAID, S.SHIPPED, S.CANCELLED, S.EXPIRED])
@@ -166,7 +167,9 @@ def test_review_api_accepts_multipart_images_and_lists_visible_reviews(api_clien
     )
     assert r.status_code == 201, r.content
     assert len(r.json()["images"]) == 1
-    ReviewFactory(order_line__product=line.product, order_line__order__shop=line.order.shop, status=Visibility.HIDDEN)
+    ReviewFactory(
+        order_line__product=line.product, order_line__order__shop=line.order.shop, visibility=Visibility.HIDDEN
+    )
 
     listed = api_client.get(f"/api/v1/reviews/?product={line.product_id}").json()
     assert [row["id"] for row in listed["results"]] == [r.json()["id"]]
@@ -228,10 +231,10 @@ def test_admin_hides_and_restores_reviews(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
 
     client.post("/admin/marketplace/review/", {"action": "hide", "_selected_action": [review.pk]})
-    assert Review.objects.get().status == Visibility.HIDDEN
+    assert Review.objects.get().visibility == Visibility.HIDDEN
     assert Product.objects.get(pk=review.product_id).rating_count == 0
     assert Shop.objects.get(pk=review.shop_id).rating_count == 0
 
     client.post("/admin/marketplace/review/", {"action": "restore", "_selected_action": [review.pk]})
     assert Product.objects.get(pk=review.product_id).rating_count == 1
-    assert client.get("/admin/marketplace/review/?status=visible").status_code == 200
+    assert client.get("/admin/marketplace/review/?visibility=visible").status_code == 200

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from core.errors import ApplicationError
-from marketplace.models import CartItem, DealPurchase, Order, ProductImage, ProductStatus
+from core.visibility import Visibility
+from marketplace.models import CartItem, DealPurchase, Order, ProductImage
 from marketplace.selectors.orders import MAX_LINE_QUANTITY
 from marketplace.services import images as image_services
 from marketplace.services.checkout import order_place
@@ -26,7 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_categories"
 def removed(user):
     from tests.marketplace.factories import ShopFactory
 
-    return make_product(shop=ShopFactory(owner=user), title="Old vase", status=ProductStatus.REMOVED)
+    return make_product(shop=ShopFactory(owner=user), title="Old vase", visibility=Visibility.REMOVED)
 
 
 def test_the_image_service_refuses_a_removed_product(media_root, removed):

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from marketplace.models import DealStatus, ProductStatus, SaleStatus, ShopStatus
+from core.visibility import Visibility
+from marketplace.models import DealStatus, ProductStatus, SaleStatus
 from marketplace.selectors import sales as sale_selectors
 from tests.marketplace.factories import (
     CategoryFactory,
@@ -82,8 +83,8 @@ def test_cached_deal_cards_flip_at_the_opening_second_and_back_at_the_close(sale
 def test_only_approved_deals_of_active_products_and_shops_are_listed(sale, deal):
     DealFactory(sale=sale, status=DealStatus.PENDING)
     DealFactory(sale=sale, status=DealStatus.REJECTED)
-    DealFactory(sale=sale, product=ProductFactory(status=ProductStatus.HIDDEN))
-    DealFactory(sale=sale, product=ProductFactory(shop=ShopFactory(status=ShopStatus.HIDDEN)))
+    DealFactory(sale=sale, product=ProductFactory(visibility=Visibility.HIDDEN))
+    DealFactory(sale=sale, product=ProductFactory(shop=ShopFactory(visibility=Visibility.HIDDEN)))
 
     listed = list(sale_selectors.sale_deal_list(sale=sale, now=sale.starts_at))
 
