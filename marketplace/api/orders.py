@@ -356,7 +356,9 @@ class ReviewUpdateSerializer(serializers.Serializer):
 
 
 class MyReviewSerializer(ReviewSerializer):
-    status = serializers.CharField(read_only=True, help_text=_("visible, or hidden by a moderator."))
+    visibility = serializers.CharField(
+        read_only=True, help_text=_("visible, held or hidden by a moderator (core.visibility.Visibility).")
+    )
     product_title = serializers.CharField(source="product.title", read_only=True)
 
 

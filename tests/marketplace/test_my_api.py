@@ -78,7 +78,7 @@ def test_review_edit_refuses_a_bad_rating(api_client, user):
 
 def test_my_reviews_lists_only_mine_hidden_ones_included(api_client, user):
     mine = [ReviewFactory(author=user, order_line__order__buyer=user) for _ in range(2)]
-    Review.objects.filter(pk=mine[0].pk).update(status="hidden")
+    Review.objects.filter(pk=mine[0].pk).update(visibility="hidden")
     ReviewFactory()
     api_client.force_authenticate(user)
 
@@ -86,7 +86,7 @@ def test_my_reviews_lists_only_mine_hidden_ones_included(api_client, user):
 
     assert r.status_code == 200
     assert sorted(row["id"] for row in r.json()["results"]) == sorted(review.pk for review in mine)
-    assert {row["status"] for row in r.json()["results"]} == {"visible", "hidden"}
+    assert {row["visibility"] for row in r.json()["results"]} == {"visible", "hidden"}
 
 
 @pytest.mark.parametrize("rows", [3, 30])
