@@ -310,6 +310,9 @@ CURRENCY = env("CURRENCY", default="CNY")
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
 ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+#: Seconds a flash deal's admission counter in Redis lives before it is rebuilt from PostgreSQL
+#: (marketplace/services/admission.py): how long a lost admission can hold a unit back.
+FLASH_ADMISSION_RESYNC_SECONDS = env.int("FLASH_ADMISSION_RESYNC_SECONDS", default=15)
 PAYMENT_BACKEND = env("PAYMENT_BACKEND", default="marketplace.payments.SimulatedPaymentBackend")
 IMAGE_MAX_UPLOAD_BYTES = env.int("IMAGE_MAX_UPLOAD_BYTES", default=8 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)

@@ -275,6 +275,30 @@ def counter_incr(key: str, *, ttl: int) -> int | None:
     return backend.incr(key)
 
 
+class CacheScript:
+    """A Lua script run atomically on the default cache's Redis, failing open like the backend.
+
+    ``script(keys=[...], args=[...], fallback=...)`` prefixes ``keys`` as the cache does and
+    returns the script's answer, or ``fallback`` when the cache is not Redis (local memory in
+    ``make run``) or Redis is unreachable. redis-py runs it by ``EVALSHA`` and loads it again if
+    the server lost it. For atomic counters that must check and change in one step (e.g. the
+    flash-deal admission gate in ``marketplace/services/admission.py``)."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self._script = None
+
+    def __call__(self, *, keys: Iterable[str], args: Iterable[Any], fallback: Any) -> Any:
+        backend = caches["default"]
+        if not isinstance(backend, RedisCache):
+            return fallback
+        if self._script is None:
+            self._script = backend.client.register_script(self.source)
+        script, client = self._script, backend.client
+        redis_keys = [backend.make_key(key) for key in keys]
+        return backend._call(fallback, lambda: script(keys=redis_keys, args=list(args), client=client))
+
+
 # --- versioned entries ---------------------------------------------------------------------------
 
 

@@ -63,6 +63,7 @@ from marketplace.selectors.orders import (
     units_left_message,
 )
 from marketplace.selectors.pricing import product_annotate_prices
+from marketplace.services.admission import flash_admission, limit_reached_error, not_enough_error
 from marketplace.services.cart import line_quantity_validate
 from marketplace.services.orders import order_announce_on_commit
 from marketplace.signals import order_placed
@@ -70,9 +71,7 @@ from marketplace.signals import order_placed
 
 def _not_enough(product: Product, limit: QuantityLimit) -> ApplicationError:
     """409 ``sold_out`` / ``quantity_unavailable`` naming the product and how many are left."""
-    code = CheckoutErrorCode.SOLD_OUT if limit.allowed <= 0 else CheckoutErrorCode.QUANTITY_UNAVAILABLE
-    extra = {"product": product.pk, "available": max(limit.allowed, 0)}
-    return ApplicationError(limit.reason, status=409, code=code, extra=extra)
+    return not_enough_error(product_id=product.pk, limit=limit)
 
 
 def _sold_out(product: Product, left: int, *, in_sale: bool) -> ApplicationError:
@@ -88,18 +87,7 @@ def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int) -> 
     within = Q() if deal.per_buyer_limit is None else Q(quantity__lte=deal.per_buyer_limit - quantity)
     if not DealPurchase.objects.filter(within, deal=deal, buyer=buyer).update(quantity=F("quantity") + quantity):
         bought = DealPurchase.objects.values_list("quantity", flat=True).get(deal=deal, buyer=buyer)
-        values = {"limit": deal.per_buyer_limit, "title": product.title, "bought": bought}
-        message = (
-            _("You can buy at most %(limit)s of “%(title)s” in this sale (you already have %(bought)s).")
-            if bought
-            else _("You can buy at most %(limit)s of “%(title)s” in this sale.")
-        ) % values
-        raise ApplicationError(
-            message,
-            status=409,
-            code=CheckoutErrorCode.LIMIT_REACHED,
-            extra={"product": product.pk, "limit": deal.per_buyer_limit},
-        )
+        raise limit_reached_error(product_id=product.pk, title=product.title, limit=deal.per_buyer_limit, bought=bought)
 
 
 def _take_flash_units(*, deal: Deal, product: Product, quantity: int) -> None:
@@ -350,14 +338,17 @@ def _placed_orders(record: CheckoutRequest) -> list[Order]:
     return orders
 
 
-def _checkout_fingerprint(*, buyer, voucher_claim_ids: Sequence[int]) -> tuple[str, bool]:
+def _cart_items(*, buyer) -> list[tuple[int, int]]:
+    return sorted(CartItem.objects.filter(cart__user=buyer).values_list("product_id", "quantity"))
+
+
+def _checkout_fingerprint(*, voucher_claim_ids: Sequence[int], items: list[tuple[int, int]]) -> str:
     """``request_hash`` for an Idempotency-Key: 32 hex digits of the chosen vouchers followed by 32
-    of the cart contents (kept apart because a successful checkout empties the cart, so its own
-    retry sees an empty cart). Also returns whether the cart is empty now."""
-    items = sorted(CartItem.objects.filter(cart__user=buyer).values_list("product_id", "quantity"))
+    of the cart contents ``items`` (kept apart because a successful checkout empties the cart, so
+    its own retry sees an empty cart)."""
     vouchers = hashlib.sha256(json.dumps(sorted(voucher_claim_ids)).encode()).hexdigest()[:32]
     cart = hashlib.sha256(json.dumps(items).encode()).hexdigest()[:32]
-    return vouchers + cart, not items
+    return vouchers + cart
 
 
 def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: bool) -> CheckoutResult:
@@ -398,35 +389,45 @@ def checkout_submit(
     replays it. Reusing a key for a different cart or vouchers raises 422
     ``idempotency_key_reused``. Without a key every call is a new checkout."""
     voucher_claim_ids = sorted(set(voucher_claim_ids))
-    if not idempotency_key:
-        return CheckoutResult(orders=cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids))
-    if len(idempotency_key) > 255:
+    if idempotency_key and len(idempotency_key) > 255:
         raise ApplicationError(
             _("Idempotency-Key is longer than 255 characters."), code=CheckoutErrorCode.INVALID_IDEMPOTENCY_KEY
         )
-    fingerprint, cart_empty = _checkout_fingerprint(buyer=buyer, voucher_claim_ids=voucher_claim_ids)
+    items = _cart_items(buyer=buyer)
+    if not idempotency_key:
+        with flash_admission(buyer=buyer, items=items) as admission:
+            orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids)
+            admission.keep()
+        return CheckoutResult(orders=orders)
+    fingerprint = _checkout_fingerprint(voucher_claim_ids=voucher_claim_ids, items=items)
     record = CheckoutRequest.objects.filter(user=buyer, key=idempotency_key).first()
     if record is None:
-        refused = None
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = CheckoutRequest.objects.create(user=buyer, key=idempotency_key, request_hash=fingerprint)
-            except IntegrityError:
-                record = None  # a concurrent duplicate committed first: replay it below
-            if record is not None:
-                try:  # cart_checkout is atomic: a refusal rolls back what it wrote, not the record
-                    orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, checkout=record)
-                except ApplicationError as error:
-                    refused, record.refusal = error, _refusal_record(error)
-                record.answered_at = timezone.now()
-                record.save(update_fields=["refusal", "answered_at"])
-                if refused is None:
-                    return CheckoutResult(orders=orders)
-        if refused is not None:
-            raise refused  # after the record of the refusal committed
+        # A hot flash deal that cannot serve this cart refuses here, before any transaction
+        # (services/admission.py); admitted units go back unless orders are placed.
+        with flash_admission(buyer=buyer, items=items) as admission:
+            refused = None
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        record = CheckoutRequest.objects.create(
+                            user=buyer, key=idempotency_key, request_hash=fingerprint
+                        )
+                except IntegrityError:
+                    record = None  # a concurrent duplicate committed first: replay it below
+                if record is not None:
+                    try:  # cart_checkout is atomic: a refusal rolls back what it wrote, not the record
+                        orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, checkout=record)
+                    except ApplicationError as error:
+                        refused, record.refusal = error, _refusal_record(error)
+                    record.answered_at = timezone.now()
+                    record.save(update_fields=["refusal", "answered_at"])
+                    if refused is None:
+                        admission.keep()
+                        return CheckoutResult(orders=orders)
+            if refused is not None:
+                raise refused  # after the record of the refusal committed
         record = CheckoutRequest.objects.get(user=buyer, key=idempotency_key)
-    return _checkout_replay(record, fingerprint=fingerprint, cart_empty=cart_empty)
+    return _checkout_replay(record, fingerprint=fingerprint, cart_empty=not items)
 
 
 def checkout_requests_prune(*, now: datetime | None = None, keep_hours: int | None = None) -> int:

@@ -32,6 +32,7 @@ from marketplace.models import (
     VoucherClaim,
 )
 from marketplace.payments import PaymentBackend, get_payment_backend
+from marketplace.services.admission import flash_units_return
 from marketplace.signals import OrderLineInfo, order_cancelled, order_paid
 
 #: Days after delivery when an order completes by itself (if the buyer did not review it sooner).
@@ -99,6 +100,8 @@ def _release(order: Order, *, reason: str) -> None:
     for product_id, _deal_id, quantity in lines:
         Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
     bump_on_commit(*(product_tag(product_id) for product_id, _, _ in lines))
+    # The flash units re-open admission for the next buyer (services/admission.py).
+    flash_units_return(buyer_id=order.buyer_id, lines=[(deal_id, quantity) for _, deal_id, quantity in dealt])
 
 
 @transaction.atomic

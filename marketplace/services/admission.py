@@ -1,0 +1,293 @@
+"""Admission to a hot flash deal: "sold out" at cache speed, decided before checkout's transaction.
+
+On sale day almost every checkout of a hot deal is one that cannot be served. Without a gate
+each of them costs as much as an order (idempotency record, pricing, a queue on the deal's hot
+row) before PostgreSQL's conditional UPDATE refuses it. The gate answers those buyers from Redis:
+
+* **One counter per deal** (``flash:gate:<deal>``) holds the units *admitted*: sold (committed
+  ``flash_sold``) plus those of checkouts in flight. **One counter per buyer and deal** holds the
+  buyer's admitted units against ``per_buyer_limit``. One Lua script checks every gated deal of
+  the cart and, only if all have room, counts the units: atomic, so concurrent buyers can never
+  be admitted past the cap.
+* **PostgreSQL stays the truth.** An admitted checkout runs as before; the conditional UPDATEs
+  (``services/checkout.py``) still decide. The gate may only err towards admitting too many
+  (PostgreSQL then refuses the extra ones), never towards refusing a unit that is there, except
+  for the short window below.
+* **Units come back.** A checkout that places nothing gives its admission back at once. A
+  cancelled or expired order gives its flash units back to the counters in the transaction that
+  closes it (``services/orders.py``), so the next buyer is admitted.
+* **Losing Redis state never oversells and never blocks forever.** A missing counter (flushed,
+  evicted, expired) is rebuilt from PostgreSQL (``Deal.flash_sold``, ``DealPurchase.quantity``)
+  by ``SET NX``. Counters also expire :data:`RESYNC_SECONDS` after they were built, so an
+  admission lost to a crashed worker (counted, never given back: the one way the gate could
+  refuse a unit that is there) heals within that time. When PostgreSQL refuses a checkout the
+  gate admitted (the counter ran low, e.g. rebuilt while checkouts were in flight), the counter
+  is dropped and rebuilt on the next request.
+* **Without Redis** (local memory cache, or Redis unreachable: ``core.cache.CacheScript`` fails
+  open) every checkout is admitted and runs exactly as without a gate.
+
+A deal is gated when it is the only deal that can price the product now: an approved sale deal
+with a flash cap, of a sale that is live, and no room-only (``live``) deal on the product whose
+window has not ended (those price per buyer, so the gate stays out of their way). Which deals
+those are is read with one small query per checkout (not cached: every order bumps its
+products' cache tags, and a stale answer here would refuse the wrong buyers). A refusal by the
+gate is not recorded under the request's ``Idempotency-Key``: nothing was attempted, so a retry
+is decided afresh.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.cache import CacheScript
+from core.errors import ApplicationError
+from marketplace.errors import CheckoutErrorCode
+from marketplace.models import Deal, DealKind, DealPurchase, DealStatus
+from marketplace.selectors.orders import QuantityLimit, units_left_message
+
+#: Seconds a gate counter lives after it was built from PostgreSQL (then it is built again).
+RESYNC_SECONDS = settings.FLASH_ADMISSION_RESYNC_SECONDS
+
+#: KEYS: per gated deal, its counter and the buyer's counter. ARGV: the TTL, then per deal:
+#: units wanted, the cap, the per-buyer limit (-1: none), and the two seeds from PostgreSQL
+#: ('' when not read). Answers {1} (admitted and counted), {-1, i} / {-2, i} (deal / buyer
+#: counter i is missing: call again with seeds), {0, i, left} (not enough units of deal i),
+#: {2, i, bought} (the buyer's limit for deal i).
+_ADMIT = CacheScript("""
+local ttl = tonumber(ARGV[1])
+local n = #KEYS / 2
+for i = 1, n do
+  local base = 1 + (i - 1) * 5
+  local want, cap, limit = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
+  local taken = redis.call('GET', KEYS[2 * i - 1])
+  if not taken then
+    if ARGV[base + 4] == '' then return {-1, i} end
+    redis.call('SET', KEYS[2 * i - 1], ARGV[base + 4], 'EX', ttl, 'NX')
+    taken = redis.call('GET', KEYS[2 * i - 1])
+  end
+  taken = tonumber(taken)
+  if taken + want > cap then return {0, i, cap - taken} end
+  if limit >= 0 then
+    local mine = redis.call('GET', KEYS[2 * i])
+    if not mine then
+      if ARGV[base + 5] == '' then return {-2, i} end
+      redis.call('SET', KEYS[2 * i], ARGV[base + 5], 'EX', ttl, 'NX')
+      mine = redis.call('GET', KEYS[2 * i])
+    end
+    mine = tonumber(mine)
+    if mine + want > limit then return {2, i, mine} end
+  end
+end
+for i = 1, n do
+  local want = tonumber(ARGV[2 + (i - 1) * 5])
+  redis.call('INCRBY', KEYS[2 * i - 1], want)
+  if tonumber(ARGV[4 + (i - 1) * 5]) >= 0 then redis.call('INCRBY', KEYS[2 * i], want) end
+end
+return {1}
+""")
+
+#: Give units back: KEYS counters, ARGV amounts (-1: drop the counter, it is rebuilt from
+#: PostgreSQL). A counter that is missing stays missing (its rebuild already sees the truth).
+_RELEASE = CacheScript("""
+for i, key in ipairs(KEYS) do
+  local amount = tonumber(ARGV[i])
+  if amount < 0 then
+    redis.call('DEL', key)
+  elseif redis.call('EXISTS', key) == 1 then
+    if redis.call('DECRBY', key, amount) < 0 then redis.call('SET', key, 0, 'KEEPTTL') end
+  end
+end
+return 1
+""")
+
+
+def _deal_key(deal_id: int) -> str:
+    return f"flash:gate:{deal_id}"
+
+
+def _buyer_key(deal_id: int, buyer_id: int) -> str:
+    return f"flash:gate:{deal_id}:b:{buyer_id}"
+
+
+# --- the refusals (shared with checkout, so the gate and PostgreSQL say the same thing) ----------
+
+
+def not_enough_error(*, product_id: int, limit: QuantityLimit) -> ApplicationError:
+    """409 ``sold_out`` / ``quantity_unavailable`` naming the product and how many are left."""
+    code = CheckoutErrorCode.SOLD_OUT if limit.allowed <= 0 else CheckoutErrorCode.QUANTITY_UNAVAILABLE
+    extra = {"product": product_id, "available": max(limit.allowed, 0)}
+    return ApplicationError(limit.reason, status=409, code=code, extra=extra)
+
+
+def limit_reached_error(*, product_id: int, title: str, limit: int | None, bought: int) -> ApplicationError:
+    """409 ``limit_reached``: the buyer already has ``bought`` of the deal's per-buyer ``limit``."""
+    values = {"limit": limit, "title": title, "bought": bought}
+    message = (
+        _("You can buy at most %(limit)s of “%(title)s” in this sale (you already have %(bought)s).")
+        if bought
+        else _("You can buy at most %(limit)s of “%(title)s” in this sale.")
+    ) % values
+    return ApplicationError(
+        message, status=409, code=CheckoutErrorCode.LIMIT_REACHED, extra={"product": product_id, "limit": limit}
+    )
+
+
+# --- which deal is gated ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GatedDeal:
+    deal_id: int
+    product_id: int
+    title: str
+    cap: int
+    per_buyer_limit: int | None
+
+
+def gated_deals_for_products(*, product_ids: Iterable[int], now: datetime | None = None) -> dict[int, GatedDeal]:
+    """The flash deals the gate guards now, by product, among ``product_ids`` (see the module
+    docstring): one query for the whole cart, read fresh on every checkout, so a deal, sale or
+    room-deal change is seen at once (nothing to invalidate)."""
+    now = now or timezone.now()
+    deals = Deal.objects.filter(
+        Q(kind=DealKind.SALE, sale__starts_at__lte=now, sale__ends_at__gt=now) | Q(kind=DealKind.LIVE, ends_at__gt=now),
+        product_id__in=list(product_ids),
+        status=DealStatus.APPROVED,
+    ).values_list("id", "product_id", "kind", "flash_quantity", "per_buyer_limit", "product__title")
+    by_product: dict[int, list] = {}
+    for row in deals:
+        by_product.setdefault(row[1], []).append(row)
+    gated = {}
+    for product_id, rows in by_product.items():
+        if len(rows) == 1 and rows[0][2] == DealKind.SALE and rows[0][3] is not None:
+            deal_id, _product_id, _kind, cap, limit, title = rows[0]
+            gated[product_id] = GatedDeal(deal_id, product_id, title, cap, limit)
+    return gated
+
+
+# --- admission -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Admission:
+    """Units one checkout was admitted for. Give them back with :meth:`release` unless the
+    checkout placed its orders (:meth:`keep`); :func:`flash_admission` does both."""
+
+    buyer_id: int
+    units: list[tuple[GatedDeal, int]] = field(default_factory=list)
+    kept: bool = False
+
+    def keep(self) -> None:
+        self.kept = True
+
+    def release(self, *, refusal: ApplicationError | None = None) -> None:
+        """Give the admitted units back. A refusal by PostgreSQL about a gated product means the
+        counter ran low: that counter is dropped (rebuilt from PostgreSQL on the next call)."""
+        if not self.units or self.kept:
+            return
+        refused_product = (refusal.extra or {}).get("product") if refusal is not None else None
+        keys, amounts = [], []
+        for deal, quantity in self.units:
+            deal_drop = deal.product_id == refused_product and refusal.code in (
+                CheckoutErrorCode.SOLD_OUT,
+                CheckoutErrorCode.QUANTITY_UNAVAILABLE,
+            )
+            buyer_drop = deal.product_id == refused_product and refusal.code == CheckoutErrorCode.LIMIT_REACHED
+            keys.append(_deal_key(deal.deal_id))
+            amounts.append(-1 if deal_drop else quantity)
+            if deal.per_buyer_limit is not None:
+                keys.append(_buyer_key(deal.deal_id, self.buyer_id))
+                amounts.append(-1 if buyer_drop else quantity)
+        self.units = []
+        _RELEASE(keys=keys, args=amounts, fallback=None)
+
+
+def _seeds(gated: Sequence[tuple[GatedDeal, int]], *, buyer_id: int) -> tuple[dict[int, int], dict[int, int]]:
+    deal_ids = [deal.deal_id for deal, _ in gated]
+    sold = dict(Deal.objects.filter(pk__in=deal_ids).values_list("pk", "flash_sold"))
+    mine = dict(DealPurchase.objects.filter(deal_id__in=deal_ids, buyer_id=buyer_id).values_list("deal_id", "quantity"))
+    return sold, mine
+
+
+def flash_admit(*, buyer, items: Iterable[tuple[int, int]]) -> Admission:
+    """Admit a checkout of ``items`` (``(product_id, quantity)``) past the gated flash deals, or
+    raise the refusal PostgreSQL would give (409 ``sold_out`` / ``quantity_unavailable`` /
+    ``limit_reached``). Call before the checkout transaction; see :func:`flash_admission`."""
+    quantities: dict[int, int] = {}
+    for product_id, quantity in items:
+        quantities[product_id] = quantities.get(product_id, 0) + quantity
+    admission = Admission(buyer_id=buyer.pk)
+    if not quantities:
+        return admission
+    deals = gated_deals_for_products(product_ids=quantities)
+    gated = [(deals[product_id], quantities[product_id]) for product_id in sorted(deals)]
+    if not gated:
+        return admission
+    keys = [key for deal, _ in gated for key in (_deal_key(deal.deal_id), _buyer_key(deal.deal_id, buyer.pk))]
+    sold: dict[int, int] | None = None
+    mine: dict[int, int] = {}
+    for _attempt in range(2):
+        args: list = [RESYNC_SECONDS]
+        for deal, quantity in gated:
+            limit = -1 if deal.per_buyer_limit is None else deal.per_buyer_limit
+            deal_seed = "" if sold is None else sold.get(deal.deal_id, 0)
+            buyer_seed = "" if sold is None else mine.get(deal.deal_id, 0)
+            args += [quantity, deal.cap, limit, deal_seed, buyer_seed]
+        answer = _ADMIT(keys=keys, args=args, fallback=None)
+        if answer is None:  # no Redis: PostgreSQL alone decides, as without a gate
+            return admission
+        status = int(answer[0])
+        if status == 1:
+            admission.units = gated
+            return admission
+        if status < 0:
+            sold, mine = _seeds(gated, buyer_id=buyer.pk)
+            continue
+        deal, quantity = gated[int(answer[1]) - 1]
+        if status == 0:
+            left = int(answer[2])
+            message = units_left_message(title=deal.title, left=left, in_sale=True)
+            raise not_enough_error(product_id=deal.product_id, limit=QuantityLimit(left, message))
+        raise limit_reached_error(
+            product_id=deal.product_id, title=deal.title, limit=deal.per_buyer_limit, bought=int(answer[2])
+        )
+    return admission  # counters vanished twice in a row (flushes): let PostgreSQL decide
+
+
+class flash_admission:  # noqa: N801 (a context manager used like a function)
+    """``with flash_admission(buyer=..., items=...) as admission:`` run the checkout; call
+    ``admission.keep()`` once its orders are placed. Leaving the block any other way (a
+    refusal, an error, a replay that placed nothing) gives the units back at once."""
+
+    def __init__(self, *, buyer, items: Iterable[tuple[int, int]]):
+        self.admission = flash_admit(buyer=buyer, items=items)
+
+    def __enter__(self) -> Admission:
+        return self.admission
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is not None:
+            self.admission.kept = False
+            self.admission.release(refusal=exc if isinstance(exc, ApplicationError) else None)
+        else:
+            self.admission.release()
+
+
+def flash_units_return(*, buyer_id: int, lines: Iterable[tuple[int, int]]) -> None:
+    """Give ``(deal_id, quantity)`` units of a closed (cancelled, expired) order back to the
+    gate's counters, re-opening admission for the next buyer. Call in the transaction that
+    closes the order. The units go back at once rather than on commit: should that transaction
+    roll back, the counter is merely low, the safe direction (PostgreSQL refuses the extra buyer
+    and the counter is rebuilt). Counters that do not exist are left alone (their rebuild reads
+    PostgreSQL)."""
+    keys, amounts = [], []
+    for deal_id, quantity in lines:
+        keys += [_deal_key(deal_id), _buyer_key(deal_id, buyer_id)]
+        amounts += [quantity, quantity]
+    if keys:
+        _RELEASE(keys=keys, args=amounts, fallback=None)
