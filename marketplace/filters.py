@@ -15,11 +15,24 @@ from marketplace.models import Category, Product
 from marketplace.selectors.catalogue import ORDERINGS, product_filter
 
 #: Query parameters that change a product list (cache keys are built from these only).
-PARAMS = ("search", "category", "shop", "min_price", "max_price", "in_stock", "ordering", "page")
+PARAMS = ("q", "category", "shop", "min_price", "max_price", "in_stock", "on_sale", "ordering", "page")
+#: Older names still accepted: ``?search=`` is ``?q=`` (when ``q`` is absent).
+ALIASES = {"search": "q"}
+
+
+def with_aliases(query):
+    """``query`` (a QueryDict) with aliased parameters under their current names."""
+    renamed = {new: old for old, new in ALIASES.items() if query.get(old) and not query.get(new)}
+    if not renamed:
+        return query
+    query = query.copy()
+    for new, old in renamed.items():
+        query[new] = query[old]
+    return query
 
 
 class StockCheckbox(forms.CheckboxInput):
-    """A checkbox that also reads ``in_stock=true|false|1|0`` from API query strings."""
+    """A checkbox that also reads ``true|false|1|0`` (``in_stock``, ``on_sale``) from API query strings."""
 
     def value_from_datadict(self, data, files, name):
         value = data.get(name)
@@ -27,8 +40,16 @@ class StockCheckbox(forms.CheckboxInput):
 
 
 class ProductFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        max_length=100,
+        help_text=_(
+            "Words (Chinese or English) that must each match the title, description, category or shop name. "
+            "Also accepted as `search`."
+        ),
+    )
     search = django_filters.CharFilter(
-        label=_("Search"), max_length=100, help_text=_("Words in the title or description (Chinese or English).")
+        label=_("Search"), max_length=100, help_text=_("The older name of `q`, still accepted (`q` wins).")
     )
     category = django_filters.ModelChoiceFilter(
         queryset=Category.objects.order_by("path"),
@@ -44,6 +65,9 @@ class ProductFilter(django_filters.FilterSet):
         label=_("Max price"), min_value=Decimal("0"), help_text=_("On the effective (sale) price.")
     )
     in_stock = django_filters.BooleanFilter(label=_("In stock only"), widget=StockCheckbox)
+    on_sale = django_filters.BooleanFilter(
+        label=_("In a sale now"), widget=StockCheckbox, help_text=_("Only products with a live deal.")
+    )
     ordering = django_filters.ChoiceFilter(
         label=_("Sort by"),
         choices=list(ORDERINGS.items()),
@@ -55,20 +79,25 @@ class ProductFilter(django_filters.FilterSet):
         model = Product
         fields = []
 
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(with_aliases(data) if data is not None else None, *args, **kwargs)
+
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data
         return product_filter(
             queryset,
-            search=data.get("search") or "",
+            search=data.get("q") or "",
             category=data.get("category"),
             shop=data.get("shop") or "",
             min_price=data.get("min_price"),
             max_price=data.get("max_price"),
             in_stock=data.get("in_stock"),
+            on_sale=data.get("on_sale"),
             ordering=data.get("ordering") or "",
         )
 
 
 def list_params(query) -> str:
     """A canonical query string of the browsing parameters in ``query`` (a QueryDict)."""
+    query = with_aliases(query)
     return urlencode(sorted((key, query.get(key, "")) for key in PARAMS if query.get(key, "") != ""))

@@ -56,8 +56,7 @@ class CategoryAdmin(admin.ModelAdmin):
         return {} if obj else self.prepopulated_fields
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        services.catalogue_cache_bump_all()
+        services.category_save(category=obj)
 
 
 class ProductImageInline(admin.TabularInline):

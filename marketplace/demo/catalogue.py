@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from marketplace.models import Category, Product, ProductStatus, Shop
 from marketplace.services import images as image_services
+from marketplace.services.search import product_search_refresh
 
 # (owner username, shop name, slug, description, [(title, category slug, price, stock, sold, description)])
 SHOPS = [
@@ -224,6 +225,7 @@ def seed_catalogue(ctx):
                 },
             )
             products[title] = product
+    product_search_refresh(product_ids=[p.pk for p in products.values()])
 
 
 def seed_product_images(ctx):

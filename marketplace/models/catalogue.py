@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -78,6 +79,11 @@ class Product(VisibilityFields):
     rating_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Search documents (title, category and shop names, description), written only by
+    # marketplace.services.search: normalised text (SQLite matches on it) and, on PostgreSQL,
+    # the weighted terms (GIN index, migration 0010; NULL on SQLite).
+    search_text = models.TextField(blank=True, default="", editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

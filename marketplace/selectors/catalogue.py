@@ -13,16 +13,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import (
-    Case,
-    ExpressionWrapper,
-    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -41,6 +36,7 @@ from marketplace.models import (
     Shop,
 )
 from marketplace.selectors.pricing import product_annotate_prices
+from marketplace.selectors.search import product_search
 
 ORDERINGS = {
     "relevance": gettext_lazy("Relevance"),
@@ -56,8 +52,6 @@ _ORDER_BY = {
     "best_selling": ("-sales_count", "-id"),
     "relevance": ("-relevance", "-sales_count", "-id"),
 }
-#: At most this many words of a query are matched (each must occur in title or description).
-SEARCH_MAX_TERMS = 5
 
 
 # --- the public rule ---------------------------------------------------------------------------
@@ -177,27 +171,18 @@ def product_filter(
     min_price: Decimal | None = None,
     max_price: Decimal | None = None,
     in_stock: bool | None = None,
+    on_sale: bool | None = None,
     ordering: str = "",
 ) -> QuerySet[Product]:
     """Filter and order an annotated product queryset.
 
-    ``search`` matches every word (up to :data:`SEARCH_MAX_TERMS`) as a case-insensitive
-    substring of title or description, so Chinese works without word segmentation (珍珠 finds
-    淡水珍珠项链); on PostgreSQL trigram GIN indexes serve it. Relevance: a word in the title
-    counts 3, in the description 1 (then best-selling). ``category`` includes its descendants; prices filter on the
-    *effective* price.
+    ``search``: every word must match the product's title, description, category names or shop
+    name (:func:`marketplace.selectors.search.product_search`: full-text on PostgreSQL, Chinese
+    by character pairs; a substring fallback on SQLite); ordered by relevance then best-selling
+    by default. ``category`` includes its descendants; prices filter on the *effective* price;
+    ``on_sale`` keeps products with a live deal.
     """
-    terms = search.split()[:SEARCH_MAX_TERMS]
-    if terms:
-        relevance = Value(0)
-        for term in terms:
-            queryset = queryset.filter(Q(title__icontains=term) | Q(description__icontains=term))
-            relevance = (
-                relevance
-                + Case(When(title__icontains=term, then=Value(3)), default=Value(0))
-                + Case(When(description__icontains=term, then=Value(1)), default=Value(0))
-            )
-        queryset = queryset.annotate(relevance=ExpressionWrapper(relevance, output_field=IntegerField()))
+    queryset, searched = product_search(queryset, search=search)
     if category is not None:
         queryset = queryset.filter(Q(category__path=category.path) | Q(category__path__startswith=f"{category.path}/"))
     if shop:
@@ -208,8 +193,10 @@ def product_filter(
         queryset = queryset.filter(effective_price__lte=max_price)
     if in_stock:
         queryset = queryset.filter(sold_out=False)
-    if ordering not in _ORDER_BY or (ordering == "relevance" and not terms):
-        ordering = "relevance" if terms else "newest"
+    if on_sale:
+        queryset = queryset.filter(deal_id__isnull=False)
+    if ordering not in _ORDER_BY or (ordering == "relevance" and not searched):
+        ordering = "relevance" if searched else "newest"
     return queryset.order_by(*_ORDER_BY[ordering])
 
 

@@ -24,6 +24,7 @@ from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.errors import CatalogueErrorCode
 from marketplace.models import Category, Product, ProductStatus, ProductView, Shop
 from marketplace.services.images import image_clean
+from marketplace.services.search import product_search_refresh
 
 #: Statuses a seller may choose (removing is ``product_remove``; hiding is for moderators).
 SELLER_STATUSES = (ProductStatus.DRAFT, ProductStatus.ACTIVE)
@@ -117,6 +118,8 @@ def shop_update(*, shop: Shop, name: str | None = None, description: str | None 
         fields.append("logo")
     if fields:
         shop.save(update_fields=fields)
+        if "name" in fields:  # the shop's name is part of its products' search documents
+            product_search_refresh(shop_id=shop.id)
         shop_cache_bump(shop=shop)
     return shop
 
@@ -149,6 +152,21 @@ def shop_follower_count_change(*, shop_id: int, by: int) -> bool:
     return rows.update(follower_count=F("follower_count") + by) == 1
 
 
+# --- categories --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def category_save(*, category: Category) -> Category:
+    """Save a new or edited category (moderators' admin). Its name is part of the search
+    documents of its products and its descendants' products, which are rebuilt."""
+    renamed = category.pk is not None and not Category.objects.filter(pk=category.pk, name=category.name).exists()
+    category.save()
+    if renamed:
+        product_search_refresh(category_path=category.path)
+    catalogue_cache_bump_all()
+    return category
+
+
 # --- products ----------------------------------------------------------------------------------
 
 
@@ -176,6 +194,7 @@ def product_create(
     )
     _full_clean(product)
     product.save()
+    product_search_refresh(product_ids=[product.id])
     product_cache_bump(product.id)
     return product
 
@@ -214,6 +233,8 @@ def product_update(*, product: Product, **changes) -> Product:
     _full_clean(product)
     if fields:
         product.save(update_fields=[*fields, "updated_at"])
+        if {"title", "description", "category"} & set(fields):
+            product_search_refresh(product_ids=[product.id])
         product_cache_bump(product.id)
     return product
 

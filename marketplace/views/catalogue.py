@@ -34,6 +34,7 @@ from marketplace.forms import ImageUploadForm, ProductForm, ShopForm
 from marketplace.permissions import user_can_manage
 from marketplace.selectors import catalogue as selectors
 from marketplace.selectors import dashboard as dashboard_selectors
+from marketplace.selectors import search as search_selectors
 from marketplace.services import catalogue as services
 from marketplace.services import images as image_services
 
@@ -106,7 +107,11 @@ def _results(query: QueryDict, *, forced: dict, now) -> dict:
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(data.get("page"))
     links = data.copy()
     links.pop("page", None)
-    return {"filterset": filterset, "page": page, "links": links, "searching": bool(data.get("search"))}
+    search = filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else ""
+    suggestions = []
+    if search and not page.object_list:
+        suggestions = search_selectors.product_suggestions(selectors.product_list_public(now=now), search=search)
+    return {"filterset": filterset, "page": page, "links": links, "search": search, "suggestions": suggestions}
 
 
 def _list_page(request, *, category_slug: str | None = None):
@@ -115,7 +120,7 @@ def _list_page(request, *, category_slug: str | None = None):
         category = selectors.category_get(slug=category_slug) if category_slug else None
         forced = {"category": category.slug} if category else {}
         context = _results(request.GET, forced=forced, now=now)
-        search = context["filterset"].form.cleaned_data.get("search") if context["filterset"].is_valid() else ""
+        search = context["search"]
         if category:
             title = category.name
         elif search:
@@ -139,7 +144,8 @@ def _list_page(request, *, category_slug: str | None = None):
 
 
 def product_list(request):
-    """All public products; also the search page (``?search=``) with filters and sorting."""
+    """All public products; also the search page (``?q=``, alias ``?search=``) with filters,
+    sorting and, when nothing matches, close matches."""
     return _list_page(request)
 
 

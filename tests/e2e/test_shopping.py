@@ -32,7 +32,7 @@ def test_buy_pay_ship_confirm_and_review(page, browser, live_server):
     expect(page.get_by_role("article")).to_have_count(2)
 
     # and searches for Longjing, then opens it
-    page.get_by_role("search").get_by_label("Search").fill("Longjing")
+    page.get_by_role("search", name="Search and filter products").get_by_label("Search").fill("Longjing")
     page.get_by_role("button", name="Show products").click()
     results = page.get_by_role("article")
     expect(results).to_have_count(1)

@@ -56,6 +56,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Product
+        skip_postgeneration_save = True  # the hook writes the search document itself
 
     shop = factory.SubFactory(ShopFactory)
     category = factory.SubFactory(CategoryFactory)
@@ -64,6 +65,14 @@ class ProductFactory(factory.django.DjangoModelFactory):
     price = Decimal("100.00")
     stock = 10
     status = ProductStatus.ACTIVE
+
+    @factory.post_generation
+    def search_document(obj, create, extracted, **kwargs):
+        """What the product services do after every write: build the search document."""
+        if create:
+            from marketplace.services.search import product_search_refresh
+
+            product_search_refresh(product_ids=[obj.id])
 
 
 class ProductImageFactory(factory.django.DjangoModelFactory):

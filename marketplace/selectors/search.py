@@ -1,0 +1,150 @@
+"""Product search: text into terms, the query into a match, relevance, close matches.
+
+**Terms.** Text is NFKC-normalised and case-folded, then split into runs. A run of Latin letters
+or digits is a word (PostgreSQL stems it with the ``english`` configuration: "pearls" finds
+"pearl", "necklaces" finds "necklace"). A run of CJK characters is written as its single characters
+and its overlapping character pairs (淡水珍珠 → 淡 水 珍 珠 淡水 水珍 珍珠), so Chinese without spaces
+matches with no dictionary: a query run of two or more characters must contain every one of its
+pairs, a single character must occur. Character pairs were chosen over jieba segmentation by
+measuring (docs/marketplace-catalogue.md, "Search"): on the benchmark catalogue pairs found 100 % of
+the substring matches, jieba's search mode missed those whose words it cut differently in the
+query and in the product, and pairs need no 20 MB dictionary in every process.
+
+**Matching.** Every word of the query must match somewhere in the product's title, description,
+category names (with its ancestors) or shop name. On PostgreSQL the product's ``search_vector``
+(kept by ``marketplace.services.search``; GIN index) answers ``@@`` with a prefix match for
+Latin words ("neck" finds "necklace"); relevance is ``ts_rank`` with the title weighted A,
+category and shop names B, the description C. On SQLite (``make run``, local tests) each word is
+a substring of the product's ``search_text`` (the same fields, normalised) and relevance counts
+3 for a word in the title, 1 elsewhere: simpler, no stemming, same contract.
+"""
+
+import difflib
+import re
+import unicodedata
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.db import connection
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models.functions import Upper
+
+from marketplace.models import Product
+
+#: At most this many words of a query are matched.
+SEARCH_MAX_TERMS = 5
+#: The PostgreSQL text-search configuration of the vector and the query (stems English).
+TS_CONFIG = "english"
+#: Close matches shown when a search finds nothing.
+SUGGESTION_LIMIT = 6
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_RUN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, case-folded: the form both documents and queries are compared in."""
+    return unicodedata.normalize("NFKC", text or "").casefold()
+
+
+def cjk_grams(run: str) -> list[str]:
+    """A CJK run's single characters and overlapping pairs, in order."""
+    grams = []
+    for i, char in enumerate(run):
+        grams.append(char)
+        if i + 1 < len(run):
+            grams.append(run[i : i + 2])
+    return grams
+
+
+def document_terms(text: str) -> str:
+    """The space-separated terms of a document part (for ``to_tsvector``)."""
+    terms = []
+    for run in _RUN.findall(normalize(text)):
+        terms.extend(cjk_grams(run) if _CJK_RUN.fullmatch(run) else [run])
+    return " ".join(terms)
+
+
+def query_words(search: str) -> list[str]:
+    """The query's words (normalised, whitespace-separated, at most SEARCH_MAX_TERMS)."""
+    return [w for w in normalize(search).split() if _RUN.search(w)][:SEARCH_MAX_TERMS]
+
+
+def _word_terms(word: str) -> list[str]:
+    """What one query word must all match: Latin runs as prefixes, CJK runs as their pairs."""
+    terms = []
+    for run in _RUN.findall(word):
+        if _CJK_RUN.fullmatch(run):
+            terms.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+        else:
+            terms.append(f"{run}:*")
+    return terms
+
+
+def tsquery_text(words: list[str]) -> str:
+    """A raw ``to_tsquery`` string: every term of every word, AND-ed. Terms are made of word
+    characters only (``_RUN``), so nothing in them can be tsquery syntax."""
+    return " & ".join(term for word in words for term in _word_terms(word))
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def product_search(queryset: QuerySet[Product], *, search: str) -> tuple[QuerySet[Product], bool]:
+    """Keep the products that match every word of ``search`` and annotate ``relevance``.
+
+    Returns ``(queryset, searched)``; ``searched`` is False when the query has no words (the
+    queryset is then unchanged)."""
+    words = query_words(search)
+    if not words:
+        return queryset, False
+    if _is_postgres():
+        query = SearchQuery(tsquery_text(words), search_type="raw", config=TS_CONFIG)
+        queryset = queryset.filter(search_vector=query).annotate(
+            relevance=SearchRank(F("search_vector"), query, cover_density=False)
+        )
+        return queryset, True
+    relevance = Value(0)
+    for word in words:
+        queryset = queryset.filter(search_text__contains=word)
+        relevance = relevance + Case(When(title__icontains=word, then=Value(3)), default=Value(1))
+    return queryset.annotate(relevance=relevance * Value(1.0, output_field=FloatField())), True
+
+
+def title_near_q(words: list[str]) -> Q:
+    """PostgreSQL: the title (``title_upper``: annotate ``Upper("title")``) is like one of the
+    words — pg_trgm's ``%>`` (word similarity above its threshold, 0.6), which the title's
+    trigram index (migration 0003, on ``UPPER(title)``) serves."""
+    near = Q()
+    for word in words:
+        near |= Q(title_upper__trigram_word_similar=Upper(Value(word)))
+    return near
+
+
+def product_suggestions(queryset: QuerySet[Product], *, search: str, limit: int = SUGGESTION_LIMIT) -> list[Product]:
+    """Close matches for a search that found nothing: public products whose title is most like
+    the query. PostgreSQL: trigram word similarity, each query word served by the title's
+    trigram index; SQLite: difflib over the titles of the newest 2,000 products."""
+    words = query_words(search)
+    if not words:
+        return []
+    phrase = " ".join(words)
+    if _is_postgres():
+        return list(
+            queryset.annotate(title_upper=Upper("title"))
+            .filter(title_near_q(words))
+            .annotate(likeness=TrigramWordSimilarity(Upper(Value(phrase)), "title_upper"))
+            .order_by("-likeness", "-sales_count", "-id")[:limit]
+        )
+    candidates = list(queryset.order_by("-created_at", "-id")[:2000])
+
+    def likeness(product: Product) -> float:
+        title = normalize(product.title)
+        return max(
+            difflib.SequenceMatcher(None, phrase, title).ratio(),
+            *(difflib.SequenceMatcher(None, word, part).ratio() for word in words for part in title.split()),
+        )
+
+    scored = sorted(((likeness(p), p) for p in candidates), key=lambda pair: -pair[0])
+    return [p for score, p in scored[:limit] if score >= 0.6]

@@ -1,0 +1,264 @@
+"""Search that finds (issue 9): every word matches title, description, category names or shop name;
+Chinese without spaces; relevance, filters and sort; ``q`` and its alias ``search``; the same on the
+page and the API; close matches when nothing matches; documents kept up to date by the services;
+query counts at two sizes."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from marketplace.models import Category, ProductStatus, ShopStatus
+from marketplace.selectors import catalogue as selectors
+from marketplace.selectors import search as search_selectors
+from marketplace.services import catalogue as services
+from tests.marketplace.catalogue_support import live_deal
+from tests.marketplace.factories import ProductFactory, ProductImageFactory, ShopFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_categories")]
+
+PRODUCTS = "/api/v1/products/"
+
+
+def category(slug: str) -> Category:
+    return Category.objects.get(slug=slug)
+
+
+def search(text: str, **filters) -> list[str]:
+    return [p.title for p in selectors.product_filter(selectors.product_list_public(), search=text, **filters)]
+
+
+def api_titles(api_client, **params) -> list[str]:
+    response = api_client.get(PRODUCTS, params)
+    assert response.status_code == 200, response.content
+    return [p["title"] for p in response.json()["results"]]
+
+
+@pytest.fixture
+def catalogue():
+    """The demo's shapes: Chinese-only titles, English in descriptions, bilingual categories."""
+    pearls = ShopFactory(name="Meimei Pearls 美美珍珠", slug="meimei")
+    tea = ShopFactory(name="Xiaoming Tea 小明茶园", slug="xiaoming")
+    return {
+        "necklace": ProductFactory(
+            shop=pearls,
+            title="淡水珍珠项链",
+            description="7–8 mm freshwater pearls, 45 cm, silver clasp.",
+            category=category("necklaces"),
+            price=Decimal("299.00"),
+        ),
+        "earrings": ProductFactory(
+            shop=pearls, title="Pearl stud earrings 珍珠耳钉", category=category("earrings"), price=Decimal("89.00")
+        ),
+        "pendant": ProductFactory(
+            shop=tea, title="Silver pendant 银吊坠", description="A lotus.", category=category("necklaces")
+        ),
+        "longjing": ProductFactory(
+            shop=tea,
+            title="西湖龙井 West Lake Longjing",
+            description="Spring green tea.",
+            category=category("tea"),
+            price=Decimal("168.00"),
+        ),
+        "puer": ProductFactory(
+            shop=tea, title="云南普洱 Pu'er cake", category=category("tea"), price=Decimal("238.00")
+        ),
+        "teapot": ProductFactory(shop=tea, title="紫砂壶 Yixing pot", category=category("kitchen")),
+    }
+
+
+# --- terms ------------------------------------------------------------------------------------
+
+
+def test_document_terms_split_latin_words_and_cjk_characters_and_pairs():
+    terms = search_selectors.document_terms("ＰＥＡＲＬ necklace, 淡水珍珠")  # full-width letters too
+    assert terms == "pearl necklace 淡 淡水 水 水珍 珍 珍珠 珠"
+    assert search_selectors.document_terms("925银 Pu'er") == "925 银 pu er"
+
+
+def test_query_terms_are_and_ed_prefixes_and_pairs_with_no_tsquery_syntax():
+    words = search_selectors.query_words("  Pearl 珍珠项链 茶 & ! ':*  ")
+    assert words == ["pearl", "珍珠项链", "茶"]  # punctuation-only words are dropped
+    assert search_selectors.tsquery_text(words) == "pearl:* & 珍珠 & 珠项 & 项链 & 茶"
+    assert search_selectors.tsquery_text(search_selectors.query_words("a|b (c)")) == "a:* & b:* & c:*"
+
+
+# --- matching -----------------------------------------------------------------------------------
+
+
+def test_every_word_must_match_title_description_category_or_shop(catalogue):
+    # "pearl" is in the necklace's description, "necklace" only in its category's name
+    assert search("pearl necklace") == ["淡水珍珠项链"]
+    # the category 茶叶 ("Tea 茶叶") has products whose titles never say 茶叶
+    assert sorted(search("茶叶")) == sorted(["西湖龙井 West Lake Longjing", "云南普洱 Pu'er cake"])
+    # the shop's name: 美美珍珠 is Meimei Pearls
+    assert sorted(search("meimei")) == sorted(["淡水珍珠项链", "Pearl stud earrings 珍珠耳钉"])
+    assert search("xiaoming necklace") == ["Silver pendant 银吊坠"]
+    assert search("pearl teapot") == []
+
+
+def test_chinese_matches_without_spaces(catalogue):
+    assert search("珍珠项链") == ["淡水珍珠项链"]
+    assert sorted(search("珍珠")) == sorted(["淡水珍珠项链", "Pearl stud earrings 珍珠耳钉"])
+    assert search("龙井") == ["西湖龙井 West Lake Longjing"]
+    assert search("普") == ["云南普洱 Pu'er cake"]  # a single character
+    assert search("珍珠茶") == []  # 珍珠 and 茶 occur, but not as 珍珠茶
+
+
+def test_english_is_case_insensitive_and_matches_stems_and_prefixes(postgres, catalogue):
+    assert sorted(search("NECKLACES")) == sorted(["淡水珍珠项链", "Silver pendant 银吊坠"])
+    assert search("pearls earring") == ["Pearl stud earrings 珍珠耳钉"]
+    assert search("longj") == ["西湖龙井 West Lake Longjing"]
+    assert search("pu'er") == ["云南普洱 Pu'er cake"]
+
+
+def test_only_public_products_are_found(catalogue):
+    hidden_shop = ShopFactory(name="Hidden pearls", status=ShopStatus.HIDDEN)
+    ProductFactory(shop=hidden_shop, title="Pearl necklace in a hidden shop", category=category("necklaces"))
+    ProductFactory(title="Draft pearl necklace", status=ProductStatus.DRAFT, category=category("necklaces"))
+
+    assert search("pearl necklace") == ["淡水珍珠项链"]
+
+
+def test_relevance_ranks_title_then_category_and_shop_then_description():
+    ProductFactory(title="Vase", description="like a pearl", category=category("kitchen"), sales_count=500)
+    ProductFactory(title="Pearl vase", category=category("kitchen"), sales_count=1)
+    ProductFactory(title="Vase", shop=ShopFactory(name="Pearl house"), category=category("kitchen"), sales_count=90)
+
+    found = selectors.product_filter(selectors.product_list_public(), search="pearl")
+    assert [(p.title, p.sales_count) for p in found] == [("Pearl vase", 1), ("Vase", 90), ("Vase", 500)]
+
+
+def test_filters_and_sorts_apply_to_search_results(catalogue):
+    live_deal(catalogue["puer"], percent_off=50)  # 119.00 now
+
+    assert search("茶叶", ordering="price") == ["云南普洱 Pu'er cake", "西湖龙井 West Lake Longjing"]
+    assert search("茶叶", on_sale=True) == ["云南普洱 Pu'er cake"]
+    assert search("茶叶", min_price=Decimal("150")) == ["西湖龙井 West Lake Longjing"]
+    assert search("珍珠", max_price=Decimal("100")) == ["Pearl stud earrings 珍珠耳钉"]
+    assert search("珍珠", category=category("jewellery"), ordering="-price") == [
+        "淡水珍珠项链",
+        "Pearl stud earrings 珍珠耳钉",
+    ]
+
+
+# --- kept up to date by the services -------------------------------------------------------------
+
+
+def test_documents_follow_product_shop_and_category_edits(catalogue):
+    services.product_update(product=catalogue["teapot"], title="紫砂茶壶 Yixing teapot")
+    assert search("茶壶") == ["紫砂茶壶 Yixing teapot"]
+
+    services.shop_update(shop=catalogue["teapot"].shop, name="Hangzhou Garden")
+    assert len(search("hangzhou")) == 4 and search("xiaoming") == []
+
+    kitchen = category("kitchen")
+    kitchen.name = "Cookware 厨具"
+    services.category_save(category=kitchen)
+    assert search("厨具") == ["紫砂茶壶 Yixing teapot"]
+
+    services.product_update(product=catalogue["teapot"], category=category("tea"))
+    assert search("厨具") == [] and len(search("茶叶")) == 3
+
+
+def test_new_products_are_found_at_once():
+    shop = ShopFactory(name="New shop")
+    services.product_create(
+        shop=shop, category=category("tea"), title="白茶 White tea", price=Decimal("10"), status=ProductStatus.ACTIVE
+    )
+
+    assert search("白茶") == ["白茶 White tea"]
+
+
+def test_postgres_serves_search_from_the_gin_index(postgres, catalogue):
+    from marketplace.models import Product
+    from marketplace.selectors.search import product_search
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: make the planner show its options
+        plan = product_search(Product.objects.all(), search="珍珠 necklace")[0].explain()
+    assert "product_search_vector" in plan
+
+
+# --- the page and the API ------------------------------------------------------------------------
+
+
+def test_page_and_api_take_q_and_the_alias_search_with_the_same_results(client, api_client, catalogue):
+    live_deal(catalogue["puer"], percent_off=50)
+    params = {"ordering": "price", "on_sale": "true"}
+
+    for name in ("q", "search"):
+        assert api_titles(api_client, **{name: "茶叶"}, ordering="price") == [
+            "云南普洱 Pu'er cake",  # 119.00 in the sale
+            "西湖龙井 West Lake Longjing",
+        ]
+        html = client.get(reverse("marketplace:search"), {name: "pearl necklace"}).content.decode()
+        assert "淡水珍珠项链" in html and "Pearl stud earrings" not in html
+        assert 'value="pearl necklace"' in html  # the header's box shows the query
+    assert api_titles(api_client, q="茶叶", **params) == ["云南普洱 Pu'er cake"]
+    assert api_titles(api_client, q="珍珠", search="茶叶") == api_titles(api_client, q="珍珠")  # q wins
+    html = client.get(reverse("marketplace:search"), {"q": "茶叶", **params}).content.decode()
+    assert "云南普洱" in html and "西湖龙井" not in html
+
+
+def test_every_page_has_the_search_box_in_its_header(client):
+    for url in ("/", reverse("marketplace:products"), reverse("marketplace:sale_list"), reverse("login")):
+        html = client.get(url).content.decode()
+        header = html.split("</header>", 1)[0]
+        assert f'action="{reverse("marketplace:search")}"' in header and 'name="q"' in header, url
+
+
+def test_no_results_page_suggests_close_matches(client, catalogue):
+    html = client.get(reverse("marketplace:search"), {"q": "pearl studd earings"}).content.decode()
+
+    assert "No products match “pearl studd earings”" in html
+    assert "Close matches" in html
+    close = html.split("Close matches", 1)[1]
+    assert "Pearl stud earrings 珍珠耳钉" in close
+    assert "淡水珍珠项链" not in close
+
+
+def test_no_results_without_anything_close_says_so(client, catalogue):
+    html = client.get(reverse("marketplace:search"), {"q": "zzzzqqq"}).content.decode()
+
+    assert "No products match “zzzzqqq”" in html and "Close matches" not in html
+
+
+# --- query counts -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_search_page_query_count(client, django_assert_num_queries, rows):
+    shop = ShopFactory(name="Tea house")
+    for i in range(rows):
+        ProductImageFactory(product=ProductFactory(shop=shop, title=f"龙井 {i}", category=category("tea")))
+
+    # count, page of products, category choices of the form, category tree, next sale boundary
+    with django_assert_num_queries(5):
+        response = client.get(reverse("marketplace:search"), {"q": "茶叶 龙井", "ordering": "relevance"})
+    assert response.status_code == 200 and f"{rows} products" in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_no_results_page_query_count(client, django_assert_num_queries, rows):
+    shop = ShopFactory(name="Tea house")
+    for i in range(rows):
+        ProductImageFactory(product=ProductFactory(shop=shop, title=f"Longjing tea {i}", category=category("tea")))
+
+    # the five of a results page (the page of products is skipped when the count is 0) + close matches
+    with django_assert_num_queries(5):
+        response = client.get(reverse("marketplace:search"), {"q": "longjinn"})
+    assert "Close matches" in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_search_api_query_count(api_client, django_assert_num_queries, rows):
+    shop = ShopFactory(name="Tea house")
+    for i in range(rows):
+        ProductImageFactory(product=ProductFactory(shop=shop, title=f"龙井 {i}", category=category("tea")))
+
+    # count, page, images (prefetch), next sale boundary
+    with django_assert_num_queries(4):
+        titles = api_titles(api_client, q="茶叶 龙井", page_size=20)
+    assert len(titles) == min(rows, 20)
