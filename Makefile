@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint messages translations bench-marketplace bench-flash bench-live clean
+.PHONY: run test lint messages translations bench-marketplace bench-flash bench-live bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ test: lint translations
 
 bench-marketplace: $(VENV)/.installed-dev
 	$(BIN)/python bench/marketplace_http.py
+
+bench-search: $(VENV)/.installed-dev
+	$(BIN)/python bench/search.py
 
 bench-flash: $(VENV)/.installed-dev
 	$(BIN)/python bench/flash_sale_http.py

@@ -20,6 +20,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from core.api import Pagination
 from core.cache import cached
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS
@@ -30,6 +31,13 @@ from marketplace.permissions import IsShopOwnerOrReadOnly
 from marketplace.selectors import catalogue as selectors
 from marketplace.services import catalogue as services
 from marketplace.services import images as image_services
+
+
+class ProductPagination(Pagination):
+    """Pages that price and illustrate only their own rows (see ``ProductPaginator``)."""
+
+    django_paginator_class = selectors.ProductPaginator
+
 
 # --- serializers -------------------------------------------------------------------------------
 
@@ -233,6 +241,7 @@ class ProductViewSet(viewsets.ModelViewSet):
     serializer_class = ProductSerializer
     permission_classes = [IsShopOwnerOrReadOnly]
     filterset_class = ProductFilter
+    pagination_class = ProductPagination
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):

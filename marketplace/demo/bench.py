@@ -61,7 +61,11 @@ def bench_catalogue_grow(*, total: int) -> int:
                 status=ProductStatus.ACTIVE,
             )
         )
-    Product.objects.bulk_create(products, batch_size=1000)
+    made = Product.objects.bulk_create(products, batch_size=1000)
+    # bulk_create bypasses the catalogue services: build the search documents they would have.
+    from marketplace.services.search import product_search_refresh
+
+    product_search_refresh(product_ids=[p.id for p in made])
     return len(products)
 
 
@@ -73,3 +77,58 @@ def bench_search_queries(*, count: int) -> list[str]:
     queries = pairs + triples
     random.Random(7).shuffle(queries)
     return queries[:count]
+
+
+def bench_search_catalogue(*, products: int = 10_000) -> dict:
+    """Top the catalogue up to ``products`` public products from the synthetic search corpus
+    (idempotent: rows made by an earlier run count), build their search documents, and return
+    ``{"products", "made", "pools"}`` for bench/search.py."""
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from marketplace.demo.search_corpus import corpus, queries
+    from marketplace.models import Category
+    from marketplace.selectors.catalogue import product_public_q
+    from marketplace.services.search import product_search_refresh
+
+    User = get_user_model()
+    names = [
+        ("Hangzhou Tea House 杭州茶舍", "tea"),
+        ("Zhuji Pearl Studio 诸暨珍珠坊", "pearl"),
+        ("Yixing Clay 宜兴陶艺", "clay"),
+        ("Suzhou Silk 苏州丝绸", "silk"),
+        ("Farm Pantry 农家食品", "pantry"),
+    ]
+    shops = []
+    for i in range(40):
+        name, slug = names[i % len(names)]
+        owner, _ = User.objects.get_or_create(username=f"search-bench-{i}")
+        shop, _ = Shop.objects.get_or_create(
+            owner=owner, defaults={"name": f"{name} {i}", "slug": f"search-bench-{slug}-{i}"}
+        )
+        shops.append(shop)
+    public = Product.objects.filter(product_public_q()).count()
+    missing = max(0, products - public)
+    categories = {c.slug: c for c in Category.objects.all()}
+    made = 0
+    if missing:
+        rows = corpus(missing, seed=public + 1)
+        new = Product.objects.bulk_create(
+            [
+                Product(
+                    shop=shops[i % len(shops)],
+                    category=categories[row["category"]],
+                    title=row["title"],
+                    description=row["description"],
+                    price=Decimal(row["price"]),
+                    stock=100,
+                    status=ProductStatus.ACTIVE,
+                    sales_count=(i * 37) % 500,
+                )
+                for i, row in enumerate(rows)
+            ],
+            batch_size=1000,
+        )
+        made = product_search_refresh(product_ids=[p.id for p in new])
+    return {"products": Product.objects.filter(product_public_q()).count(), "made": made, "pools": queries()}

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -104,7 +103,7 @@ def _results(query: QueryDict, *, forced: dict, now) -> dict:
     data = QueryDict(list_params(query), mutable=True)
     data.update(forced)
     filterset = ProductFilter(data, queryset=selectors.product_list_public(now=now))
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(data.get("page"))
+    page = selectors.ProductPaginator(filterset.qs, PAGE_SIZE).get_page(data.get("page"))
     links = data.copy()
     links.pop("page", None)
     search = filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else ""
