@@ -35,7 +35,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketplace", "0009_live_deals")]
+    dependencies = [("marketplace", "0010_order_cancel_reason")]
 
     operations = [
         migrations.AddField(
