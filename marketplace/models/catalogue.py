@@ -81,7 +81,7 @@ class Product(VisibilityFields):
     updated_at = models.DateTimeField(auto_now=True)
     # Search documents (title, category and shop names, description), written only by
     # marketplace.services.search: normalised text (SQLite matches on it) and, on PostgreSQL,
-    # the weighted terms (GIN index, migration 0011; NULL on SQLite).
+    # the weighted terms (GIN index, migration 0012; NULL on SQLite).
     search_text = models.TextField(blank=True, default="", editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
 

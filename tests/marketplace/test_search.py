@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from marketplace.models import Category, ProductStatus, ShopStatus
+from core.visibility import Visibility
+from marketplace.models import Category, ProductStatus
 from marketplace.selectors import catalogue as selectors
 from marketplace.selectors import search as search_selectors
 from marketplace.services import catalogue as services
@@ -114,7 +115,7 @@ def test_english_is_case_insensitive_and_matches_stems_and_prefixes(postgres, ca
 
 
 def test_only_public_products_are_found(catalogue):
-    hidden_shop = ShopFactory(name="Hidden pearls", status=ShopStatus.HIDDEN)
+    hidden_shop = ShopFactory(name="Hidden pearls", visibility=Visibility.HIDDEN)
     ProductFactory(shop=hidden_shop, title="Pearl necklace in a hidden shop", category=category("necklaces"))
     ProductFactory(title="Draft pearl necklace", status=ProductStatus.DRAFT, category=category("necklaces"))
 

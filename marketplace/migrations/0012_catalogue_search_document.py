@@ -35,7 +35,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketplace", "0010_order_cancel_reason")]
+    dependencies = [("marketplace", "0011_visibility")]
 
     operations = [
         migrations.AddField(
