@@ -52,7 +52,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every error answer under /api/ is the JSON error body, whoever produced it.
+    "core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions and auth: NUL characters anywhere, malformed multipart -> 400 (core/middleware.py).
+    "core.middleware.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: the language follows the set_language cookie, else
@@ -63,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A page write that lost a constraint race no service handled: 409, never a 500.
+    "core.middleware.ConflictMiddleware",
     # Last (innermost): renders per-request page slots into the finished HTML (core/slots.py).
     "core.slots.SlotMiddleware",
 ]
@@ -268,6 +274,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
+    # DRF's parsers with a depth limit and no NUL characters (core/parsers.py): never a 500 from a body.
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser", "core.parsers.FormParser", "core.parsers.MultiPartParser"],
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Fixed-window counters: one cache round trip per request (DRF's stock throttles rewrite a

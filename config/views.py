@@ -1,5 +1,10 @@
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as django_server_error
+
+from core.middleware import error_response, is_api, status_message
 
 
 def home(request):
@@ -11,3 +16,25 @@ def ping(request):
     """The minimal view: a plain HttpResponse, no database or session. Benchmarks measure
     every page against it; load balancers may use it as a liveness probe."""
     return HttpResponse("pong", content_type="text/plain")
+
+
+def bad_request(request, exception):
+    """``handler400``: 413 for a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (or too many fields),
+    else 400; JSON under /api/."""
+    if isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        return error_response(request, status=413, message=status_message(413))
+    return error_response(request, status=400, message=status_message(400))
+
+
+def not_found(request, exception):
+    """``handler404``: the JSON error body under /api/ (an unknown URL or id shape), else the page."""
+    if is_api(request):
+        return error_response(request, status=404, message=status_message(404))
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: the JSON error body under /api/, else the static 500 page."""
+    if is_api(request):
+        return error_response(request, status=500, message=status_message(500))
+    return django_server_error(request)

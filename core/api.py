@@ -4,19 +4,24 @@ that renders every API error with it, and pagination. ``config.settings`` wires 
 replay, a service that records its refusal) builds the body with :func:`error_body`.
 
 The body is ``{"error": {"code": str, "message": str, "fields"?: {field: [messages]}, ...extra}}``
-(docs/api.md)."""
+(docs/api.md). The API's parsers (a depth limit, no NUL characters) are in ``core.parsers``."""
 
+import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, CoreErrorCode
+
+logger = logging.getLogger(__name__)
 
 
 class Pagination(PageNumberPagination):
@@ -49,13 +54,21 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+def conflict_message() -> str:
+    return _("Someone else changed this at the same moment. Reload and try again.")
+
+
 def exception_handler(exc, context):
-    """DRF's ``EXCEPTION_HANDLER``: every API error answers with :func:`error_body`."""
+    """DRF's ``EXCEPTION_HANDLER``: every API error answers with :func:`error_body`. A unique or
+    foreign-key race that no service turned into its own refusal answers 409 ``conflict``."""
     if isinstance(exc, ApplicationError):
         return Response(application_error_body(exc), status=exc.status)
+    if isinstance(exc, IntegrityError):
+        logger.warning("Unhandled constraint race answered 409: %s", exc)
+        return Response(error_body(code=CoreErrorCode.CONFLICT, message=conflict_message()), status=409)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-    elif isinstance(exc, Http404):
+    elif isinstance(exc, Http404 | ObjectDoesNotExist):  # e.g. deleted by someone else mid-request
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

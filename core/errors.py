@@ -34,3 +34,12 @@ class ApplicationError(Exception):
         self.status = status
         self.code = code
         self.extra = extra or {}
+
+
+class CoreErrorCode(ErrorCode):
+    """Codes the plumbing answers with, whatever the domain."""
+
+    #: A write lost a race on a unique or foreign-key constraint that no service turned into its
+    #: own refusal (409; the safety net of ``core.api.exception_handler`` and
+    #: ``core.middleware.ConflictMiddleware``).
+    CONFLICT = "conflict"

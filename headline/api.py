@@ -7,12 +7,12 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, permissions, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.api.people import PersonSerializer
 from core.errors import ApplicationError
+from core.parsers import FormParser, JSONParser, MultiPartParser
 from headline.api_pagination import StoryCursorPagination
 from headline.errors import StoryErrorCode
 from headline.models import FeedReason, Story, StoryComment

@@ -23,7 +23,7 @@ class HostSerializer(serializers.Serializer):
 class RoomSerializer(serializers.ModelSerializer):
     host = HostSerializer()
     shop = serializers.SerializerMethodField()
-    show = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    show = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     url = serializers.CharField(source="get_absolute_url")
     websocket = serializers.SerializerMethodField()
     hls = serializers.SerializerMethodField()

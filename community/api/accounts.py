@@ -10,6 +10,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from community.services import people as services
+from core.parsers import PARSER_CLASSES
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -48,6 +49,8 @@ class RegisterView(APIView):
 
 class TokenView(ObtainAuthToken):
     """Exchange username and password for ``{"token": ...}``; send it as ``Authorization: Token <t>``."""
+
+    parser_classes = PARSER_CLASSES  # ObtainAuthToken lists DRF's own parsers
 
 
 class MeSerializer(UserSerializer):

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +27,14 @@ class User(AbstractUser, VisibilityFields):
     # Moved on by "sign out everywhere" (and a password change): part of the session auth hash,
     # so every browser session signed in before ends, without scanning the session table.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            # Usernames are unique case-insensitively ("Mei" and "mei" are one person), held by
+            # the database so two sign-ups at the same moment cannot both get it.
+            models.UniqueConstraint(Lower("username"), name="user_username_unique_ci"),
+        ]
 
     def __str__(self):
         return self.display_name or self.username

@@ -33,7 +33,9 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
     ``email``, ``display_name``, ``password``) so each edge can show the messages where they belong."""
     taken = _("That username is taken.")
     if User.objects.filter(username__iexact=username).exists():
-        raise ApplicationError(taken, code=AccountErrorCode.USERNAME_TAKEN, extra={"fields": {"username": [taken]}})
+        raise ApplicationError(
+            taken, status=409, code=AccountErrorCode.USERNAME_TAKEN, extra={"fields": {"username": [taken]}}
+        )
     user = User(username=username, email=email, display_name=display_name, language=_supported(language))
     fields: dict[str, list[str]] = {}
     try:
@@ -52,7 +54,7 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
             user.save()
     except IntegrityError as exc:  # the same username, signed up at the same moment
         raise ApplicationError(
-            taken, code=AccountErrorCode.USERNAME_TAKEN, extra={"fields": {"username": [taken]}}
+            taken, status=409, code=AccountErrorCode.USERNAME_TAKEN, extra={"fields": {"username": [taken]}}
         ) from exc
     return user
 

@@ -174,6 +174,10 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
     if question.author_id == author.pk:
         raise ApplicationError(_("You can't answer your own question."), code=QAErrorCode.OWN_QUESTION)
     text = _clean_text(text, minimum=ANSWER_MIN_LENGTH, maximum=4000, what="answer")
+    # Lock the question row: if its author deleted (or a moderator hid) it meanwhile, the
+    # answer is refused instead of landing on a question shown nowhere.
+    if not Question.objects.select_for_update().filter(pk=question.pk, visibility=Visibility.VISIBLE).exists():
+        raise ApplicationError(_("No such question."), status=404, code=QAErrorCode.NOT_FOUND)
     try:
         with transaction.atomic():
             answer = Answer.objects.create(question=question, author=author, text=text)
@@ -249,7 +253,7 @@ def answer_accept(*, user: User, answer: Answer) -> Question:
         raise ApplicationError(
             _("Only the person who asked can mark the answer that helped."), status=403, code=QAErrorCode.NOT_ASKER
         )
-    if answer.visibility != Visibility.VISIBLE:
+    if not _answer_lock(answer):
         raise ApplicationError(_("No such answer."), status=404, code=QAErrorCode.NOT_FOUND)
     if question.accepted_answer_id != answer.pk:
         question.accepted_answer = answer
@@ -264,6 +268,13 @@ def answer_accept(*, user: User, answer: Answer) -> Question:
             dedupe_key=f"accepted:{answer.pk}",
         )
     return question
+
+
+def _answer_lock(answer: Answer) -> bool:
+    """Lock the answer's row before a write that depends on it being visible (a vote,
+    "accepted"): True if it still is. Its author deleting it (or a moderator hiding it) meanwhile
+    either commits first (then this is False: 404) or waits for this transaction."""
+    return Answer.objects.select_for_update().filter(pk=answer.pk, visibility=Visibility.VISIBLE).exists()
 
 
 def _count_vote(answer_id: int, value: int, delta: int) -> None:
@@ -283,7 +294,7 @@ def answer_vote(*, user: User, answer: Answer, value: int) -> AnswerVote:
         raise ApplicationError(_("A vote is +1 (helpful) or -1 (not helpful)."), code=QAErrorCode.INVALID_VOTE)
     if answer.author_id == user.pk:
         raise ApplicationError(_("You can't vote on your own answer."), code=QAErrorCode.OWN_ANSWER)
-    if answer.visibility != Visibility.VISIBLE:
+    if not _answer_lock(answer):
         raise ApplicationError(_("No such answer."), status=404, code=QAErrorCode.NOT_FOUND)
     try:
         with transaction.atomic():

@@ -16,13 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from core.api import Pagination
 from core.cache import cached
 from core.errors import ApplicationError
+from core.parsers import FormParser, JSONParser, MultiPartParser
 from marketplace.caching import TAG_ALL, TAG_LISTS
 from marketplace.errors import CatalogueErrorCode
 from marketplace.filters import ProductFilter
@@ -85,7 +85,7 @@ class ShopUpdateSerializer(serializers.Serializer):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Category

@@ -10,12 +10,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import application_error_body
 from core.errors import ApplicationError
+from core.parsers import FormParser, JSONParser, MultiPartParser
 from marketplace.errors import ReviewErrorCode
 from marketplace.models import Order, Review, VoucherClaim
 from marketplace.selectors import orders as selectors

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -77,11 +77,23 @@ def _full_clean(instance, *, exclude=None) -> None:
 # --- shops -------------------------------------------------------------------------------------
 
 
+def _shop_exists() -> ApplicationError:
+    return ApplicationError(_("You already have a shop."), status=409, code=CatalogueErrorCode.SHOP_EXISTS)
+
+
+def _slug_taken() -> ApplicationError:
+    return ApplicationError(
+        _("That shop address is taken; choose another."), status=409, code=CatalogueErrorCode.SLUG_TAKEN
+    )
+
+
 @transaction.atomic
 def shop_create(*, owner, name: str, slug: str = "", description: str = "", logo=None) -> Shop:
-    """Open the user's one shop. ``slug`` defaults to one made from the name."""
+    """Open the user's one shop. ``slug`` defaults to one made from the name. Two requests at
+    once (the same user twice, or two users with the same name) are told 409 ``shop_exists`` /
+    ``slug_taken`` like later ones: the unique constraints decide, the loser is told why."""
     if Shop.objects.filter(owner=owner).exists():
-        raise ApplicationError(_("You already have a shop."), status=409, code=CatalogueErrorCode.SHOP_EXISTS)
+        raise _shop_exists()
     slug = (slug or slugify(name) or "").strip().lower()
     if not slug:
         raise ApplicationError(
@@ -90,15 +102,17 @@ def shop_create(*, owner, name: str, slug: str = "", description: str = "", logo
             extra={},
         )
     if Shop.objects.filter(slug=slug).exists():
-        raise ApplicationError(
-            _("That shop address is taken; choose another."), status=409, code=CatalogueErrorCode.SLUG_TAKEN
-        )
+        raise _slug_taken()
     shop = Shop(owner=owner, name=name.strip(), slug=slug, description=description.strip())
     _full_clean(shop, exclude=["logo", "owner"])
     if logo is not None:
         clean = image_clean(upload=logo)
         shop.logo.save(clean.content.name, clean.content, save=False)
-    shop.save()
+    try:
+        with transaction.atomic():
+            shop.save()
+    except IntegrityError as exc:  # a concurrent request won the owner's or the slug's unique constraint
+        raise (_shop_exists() if Shop.objects.filter(owner=owner).exists() else _slug_taken()) from exc
     bump_on_commit(TAG_LISTS)
     return shop
 

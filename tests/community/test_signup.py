@@ -38,7 +38,7 @@ def test_a_username_taken_in_another_case_is_refused_with_the_same_message(clien
     api = api_register(api_client, username="MEI")
 
     assert page.status_code == 200 and "That username is taken." in page.content.decode()
-    assert api.status_code == 400
+    assert api.status_code == 409
     assert api.json()["error"]["code"] == "username_taken"
     assert api.json()["error"]["message"] == "That username is taken."
     assert api.json()["error"]["fields"] == {"username": ["That username is taken."]}

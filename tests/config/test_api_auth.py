@@ -35,7 +35,7 @@ def test_register_refuses_a_weak_password_with_a_message(api_client):
 
 def test_register_refuses_a_taken_username(api_client, user):
     r = api_client.post("/api/v1/auth/register/", {"username": user.username, "password": "pearl-river-88"})
-    assert r.status_code == 400
+    assert r.status_code == 409
     assert r.json()["error"]["code"] == "username_taken"
 
 
