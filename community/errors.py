@@ -12,6 +12,7 @@ class AccountErrorCode(ErrorCode):
     INVALID_USER = "invalid_user"
     SELF_FOLLOW = "self_follow"
     WRONG_PASSWORD = "wrong_password"
+    SIGN_IN_LOCKED = "sign_in_locked"
     INVALID_VISIBILITY = "invalid_visibility"
 
 

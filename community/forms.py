@@ -1,9 +1,13 @@
 from django import forms
-from django.contrib.auth.forms import SetPasswordMixin
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
+from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from community.models import User
+from community.services import people as people_services
+from core.errors import ApplicationError
+from core.throttles import client_ip
 
 _username = User._meta.get_field("username")
 
@@ -50,3 +54,27 @@ class InviteSettingsForm(forms.Form):
     question_invites_opt_out = forms.BooleanField(
         label=_("Don't invite me to answer questions about products I bought"), required=False
     )
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form under the sign-in lockout (``people_services.sign_in_guard``): a
+    locked account or address is refused before the password is checked (``locked_for`` then
+    holds the seconds left, for the view's 429 and Retry-After), and a failure is counted."""
+
+    locked_for: int | None = None
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        ip = client_ip(self.request)
+        try:
+            people_services.sign_in_guard(username=username, ip=ip)
+        except ApplicationError as error:
+            self.locked_for = error.extra["retry_after"]
+            raise ValidationError(error.message, code="locked") from error
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            people_services.sign_in_failed(username=username, ip=ip)
+            raise
+        people_services.sign_in_succeeded(username=username, ip=ip)
+        return cleaned

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from community.forms import AnswerForm, InviteSettingsForm, QuestionForm, SignUpForm
+from community.forms import AnswerForm, InviteSettingsForm, QuestionForm, SignInForm, SignUpForm
 from community.selectors import activity as activity_selectors
 from community.selectors import notifications as notification_selectors
 from community.selectors import people as people_selectors
@@ -37,6 +37,21 @@ def _back(request, fallback):
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return redirect(target)
     return redirect(fallback)
+
+
+class SignInView(LoginView):
+    """The login page under the sign-in lockout: a locked account or address gets the form back
+    with the reason, status 429 and ``Retry-After``."""
+
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.locked_for:
+            response.status_code = 429
+            response["Retry-After"] = str(form.locked_for)
+        return response
 
 
 def signup(request):

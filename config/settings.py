@@ -265,6 +265,26 @@ EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Jishi <noreply@jishi.local>")
 
+# --- Abuse limits (core/throttles.py; docs/api.md "Limits") ----------------------------------
+#: How many reverse proxies append to X-Forwarded-For in front of every request (0: none; the
+#: client's address is then the socket's, and the header is ignored).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+#: Or: the proxies' addresses / CIDR networks whose X-Forwarded-For is believed (comma-separated).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+#: Sign-in lockout (page and token endpoint alike): after this many failures in the window for one
+#: account, or from one address, sign-in answers 429 with Retry-After until the window ends.
+SIGN_IN_FAILURES_PER_ACCOUNT = env.int("SIGN_IN_FAILURES_PER_ACCOUNT", default=10)
+SIGN_IN_FAILURES_PER_IP = env.int("SIGN_IN_FAILURES_PER_IP", default=30)
+SIGN_IN_WINDOW_SECONDS = env.int("SIGN_IN_WINDOW_SECONDS", default=900)
+#: Per-user limits on posting, pages and API alike (DRF rate syntax: N/second|minute|hour|day).
+USER_ACTION_LIMITS = {
+    "question": env("LIMIT_QUESTIONS", default="30/hour"),
+    "answer": env("LIMIT_ANSWERS", default="60/hour"),
+    "review": env("LIMIT_REVIEWS", default="30/hour"),
+    "follow": env("LIMIT_FOLLOWS", default="200/hour"),
+    "voucher_claim": env("LIMIT_VOUCHER_CLAIMS", default="60/hour"),
+}
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -284,6 +304,9 @@ REST_FRAMEWORK = {
         "core.throttles.AnonWindowThrottle",
         "core.throttles.UserWindowThrottle",
     ],
+    # Believe X-Forwarded-For only from configured proxies (core.throttles.client_ip does the same
+    # for our throttles and the sign-in lockout, and also takes the TRUSTED_PROXIES allow-list).
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="600/minute"),
         "user": env("API_THROTTLE_USER", default="3000/minute"),

@@ -62,7 +62,10 @@ def exception_handler(exc, context):
     """DRF's ``EXCEPTION_HANDLER``: every API error answers with :func:`error_body`. A unique or
     foreign-key race that no service turned into its own refusal answers 409 ``conflict``."""
     if isinstance(exc, ApplicationError):
-        return Response(application_error_body(exc), status=exc.status)
+        response = Response(application_error_body(exc), status=exc.status)
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
     if isinstance(exc, IntegrityError):
         logger.warning("Unhandled constraint race answered 409: %s", exc)
         return Response(error_body(code=CoreErrorCode.CONFLICT, message=conflict_message()), status=409)

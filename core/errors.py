@@ -43,3 +43,5 @@ class CoreErrorCode(ErrorCode):
     #: own refusal (409; the safety net of ``core.api.exception_handler`` and
     #: ``core.middleware.ConflictMiddleware``).
     CONFLICT = "conflict"
+    #: Over a per-user limit on an action (``core.throttles.action_limit``; 429, ``retry_after``).
+    RATE_LIMITED = "rate_limited"

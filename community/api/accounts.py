@@ -4,13 +4,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from community.services import people as services
-from core.parsers import PARSER_CLASSES
+from core.parsers import PARSER_CLASSES, FormParser, JSONParser, MultiPartParser
+from core.throttles import ScopedWindowThrottle, client_ip
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -34,7 +33,7 @@ class RegisterView(APIView):
     """Create an account; the response carries an API token for it."""
 
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedWindowThrottle]
     throttle_scope = "register"
 
     @extend_schema(request=RegisterSerializer, responses={201: RegisterResponseSerializer})
@@ -51,6 +50,19 @@ class TokenView(ObtainAuthToken):
     """Exchange username and password for ``{"token": ...}``; send it as ``Authorization: Token <t>``."""
 
     parser_classes = PARSER_CLASSES  # ObtainAuthToken lists DRF's own parsers
+
+    def post(self, request, *args, **kwargs):
+        """Under the sign-in lockout (as the login page): 429 ``sign_in_locked`` with
+        ``Retry-After`` for a locked account or address; every refusal counts as a failure."""
+        username, ip = str(request.data.get("username", "")), client_ip(request)
+        services.sign_in_guard(username=username, ip=ip)
+        try:
+            response = super().post(request, *args, **kwargs)
+        except serializers.ValidationError:
+            services.sign_in_failed(username=username, ip=ip)
+            raise
+        services.sign_in_succeeded(username=username, ip=ip)
+        return response
 
 
 class MeSerializer(UserSerializer):

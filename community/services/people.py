@@ -1,7 +1,9 @@
 """Accounts and follows."""
 
+import hashlib
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
@@ -15,6 +17,7 @@ from community.errors import AccountErrorCode
 from community.models import NotificationKind, ShopFollow, User, UserFollow
 from community.services.notifications import notification_create
 from core.errors import ApplicationError
+from core.throttles import action_limit, failure_record, failures_clear, failures_wait
 from core.visibility import Visibility, visibility_update
 from marketplace.selectors.catalogue import shop_is_public
 from marketplace.services.catalogue import shop_follower_count_change
@@ -137,6 +140,47 @@ def user_password_change(*, user: User, current_password: str, new_password: str
     return Token.objects.create(user=user).key
 
 
+# --- sign-in lockout ---------------------------------------------------------------------------
+# The one rule for both sign-in paths (the login page and POST /api/v1/auth/token/): after
+# SIGN_IN_FAILURES_PER_ACCOUNT failures for one username, or SIGN_IN_FAILURES_PER_IP from one
+# address (core.throttles.client_ip: X-Forwarded-For only from configured proxies), within the
+# current SIGN_IN_WINDOW_SECONDS window, sign-in is refused with 429 until the window ends — even
+# with the right password. Atomic Redis counters; while Redis is unreachable nothing is locked.
+
+
+def _sign_in_keys(*, username: str, ip: str) -> tuple[str, str]:
+    account = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    return f"signin:acct:{account}", f"signin:ip:{ip}"
+
+
+def sign_in_guard(*, username: str, ip: str) -> None:
+    """Refuse (429 ``sign_in_locked``, ``retry_after`` seconds) a sign-in attempt for a locked
+    account or address. Call before checking the password."""
+    account, address = _sign_in_keys(username=username, ip=ip)
+    wait = failures_wait(
+        {account: settings.SIGN_IN_FAILURES_PER_ACCOUNT, address: settings.SIGN_IN_FAILURES_PER_IP},
+        window=settings.SIGN_IN_WINDOW_SECONDS,
+    )
+    if wait is not None:
+        raise ApplicationError(
+            _("Too many failed sign-in attempts. Try again in %(minutes)d min.") % {"minutes": max(1, -(-wait // 60))},
+            status=429,
+            code=AccountErrorCode.SIGN_IN_LOCKED,
+            extra={"retry_after": wait},
+        )
+
+
+def sign_in_failed(*, username: str, ip: str) -> None:
+    """Count a failed sign-in against the account and the address."""
+    failure_record(_sign_in_keys(username=username, ip=ip), window=settings.SIGN_IN_WINDOW_SECONDS)
+
+
+def sign_in_succeeded(*, username: str, ip: str) -> None:
+    """A successful sign-in forgets the account's failures (not the address's)."""
+    account, _address = _sign_in_keys(username=username, ip=ip)
+    failures_clear(account, window=settings.SIGN_IN_WINDOW_SECONDS)
+
+
 @transaction.atomic
 def user_update_settings(*, user: User, question_invites_opt_out: bool) -> User:
     user.question_invites_opt_out = question_invites_opt_out
@@ -185,6 +229,7 @@ def user_set_visibility(*, obj: User, status: str, by: User | None, reason: str 
 def user_follow(*, follower: User, user: User) -> bool:
     """``follower`` follows ``user``; True if this call created the follow (idempotent: a second
     call, or a concurrent one, returns False). The followed user is told once per follower."""
+    action_limit("follow", user_id=follower.pk)
     if follower.pk == user.pk:
         raise ApplicationError(_("You can't follow yourself."), code=AccountErrorCode.SELF_FOLLOW)
     if not user.is_active:
@@ -217,6 +262,7 @@ def shop_follow(*, user: User, shop: "Shop") -> bool:
     """``user`` follows ``shop`` and the shop's follower count goes up by one (through the
     marketplace's service) — only when this call created the follow, so repeated or concurrent
     calls count once."""
+    action_limit("follow", user_id=user.pk)
     if shop.owner_id == user.pk:
         raise ApplicationError(_("You can't follow your own shop."), code=AccountErrorCode.SELF_FOLLOW)
     if not shop_is_public(shop):

@@ -29,6 +29,7 @@ from community.services.notifications import notification_create, notifications_
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
+from core.throttles import action_limit
 from core.visibility import Visibility, visibility_update
 from marketplace.selectors.catalogue import product_is_public
 
@@ -102,6 +103,7 @@ def _check_can_edit(*, user: User, content: Question | Answer, what: str) -> Non
 def question_ask(*, author: User, product: "Product", text: str) -> Question:
     """Ask a question about a public ``product`` (its shop loaded). After commit Celery invites
     recent buyers and (soon) rebuilds the asker's interests and feed."""
+    action_limit("question", user_id=author.pk)
     if not product_is_public(product):
         raise ApplicationError(_("This product is not on sale."), status=404, code=QAErrorCode.NOT_FOUND)
     text = _clean_text(text, minimum=QUESTION_MIN_LENGTH, maximum=1000, what="question")
@@ -169,6 +171,7 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
     """Answer a visible question (once per person; edit to change it). Closes the author's
     invitation to this question, tells the asker, and (soon after commit) rebuilds the
     answerer's interests and feed."""
+    action_limit("answer", user_id=author.pk)
     if question.visibility != Visibility.VISIBLE:
         raise ApplicationError(_("No such question."), status=404, code=QAErrorCode.NOT_FOUND)
     if question.author_id == author.pk:

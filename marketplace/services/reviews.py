@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
+from core.throttles import action_limit
 from core.visibility import Visibility, visibility_update
 from marketplace.caching import TAG_LISTS, product_tag
 from marketplace.errors import ReviewErrorCode
@@ -65,6 +66,7 @@ def _text_clean(text: str) -> str:
 def review_create(*, author, order_line_id: int, rating: int, text: str = "", images: Sequence = ()) -> Review:
     """The buyer reviews one line of a delivered (or completed) order, once. Images are validated
     and cleaned like product images. Reviewing a delivered order completes it."""
+    action_limit("review", user_id=author.pk)
     line = order_line_get_reviewable(user=author, line_id=order_line_id)
     _rating_validate(rating)
     text = _text_clean(text)

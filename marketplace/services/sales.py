@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
+from core.throttles import action_limit
 from core.visibility import Visibility
 from marketplace.caching import TAG_ALL
 from marketplace.errors import SaleErrorCode
@@ -298,6 +299,7 @@ def voucher_claim(*, user, voucher_id: int, now: datetime | None = None) -> Vouc
     concurrency: the count is taken with a conditional UPDATE (``claimed_count < total``) and the
     claim row is unique per (voucher, user); if the insert loses a race the count is rolled back
     with it."""
+    action_limit("voucher_claim", user_id=user.pk)
     now = now or timezone.now()
     voucher = Voucher.objects.filter(id=voucher_id).select_related("shop").first()
     if voucher is None:

@@ -78,8 +78,8 @@ def test_a_nul_in_any_path_segment_is_a_4xx_never_a_500(clients):
 
 
 def test_odd_path_segments_never_500_and_api_errors_are_json(clients):
-    hostiles = ["99999999999999999999999999", "null%2Cnull", "%C3%A9%F0%9F%98%80", "..%2F.."]
-    for client, hostile in zip(clients * 2, hostiles, strict=True):
+    hostiles = ["99999999999999999999999999", "null%2C%C3%A9%F0%9F%98%80..%2F"]
+    for client, hostile in zip(clients, hostiles, strict=True):
         for route in ROUTES:
             response = client.get(_fill(route, hostile))
             assert response.status_code < 500, (route, response.status_code)
@@ -122,7 +122,7 @@ LIST_ROUTES = [path for path in GET_ROUTES if path.startswith("api/v1/") or path
 def test_hostile_filter_values_never_500(clients):
     """Every filter parameter at once with each hostile value, on every list (signed in)."""
     client = clients[1]
-    for value in ["-1", "99999999999999999999999999", "é😀' OR 1=1 --[]", "x" * 3000]:
+    for value in ["-99999999999999999999999999", "é😀' OR 1=1 --[]" + "x" * 3000]:
         for path in LIST_ROUTES:
             response = client.get(f"/{path}", dict.fromkeys(PARAMS, value))
             assert response.status_code < 500, (path, value, response.status_code)

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('community', '0010_notification_subject_params_user_language'),
+        ('community', '0012_visibility'),
     ]
 
     operations = [
