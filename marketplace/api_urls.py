@@ -1,7 +1,7 @@
 from django.urls import path  # noqa: F401
 from rest_framework.routers import DefaultRouter
 
-from marketplace.api import catalogue, orders, sales  # noqa: F401
+from marketplace.api import addresses, catalogue, orders, sales  # noqa: F401
 
 router = DefaultRouter()
 # --- catalogue ---
@@ -23,6 +23,8 @@ urlpatterns = [
     path("reviews/<int:pk>/", orders.ReviewDetailView.as_view(), name="api-review-detail"),
     path("me/reviews/", orders.MyReviewListView.as_view(), name="api-my-reviews"),
     path("me/voucher-claims/", orders.MyVoucherClaimListView.as_view(), name="api-my-voucher-claims"),
+    path("addresses/", addresses.AddressListView.as_view(), name="api-addresses"),
+    path("addresses/<int:pk>/", addresses.AddressDetailView.as_view(), name="api-address"),
     # --- sales ---
     path("sales/", sales.SaleListView.as_view(), name="api-sale-list"),
     path("sales/<slug:slug>/", sales.SaleDetailView.as_view(), name="api-sale"),

@@ -43,6 +43,15 @@ class CheckoutErrorCode(ErrorCode):
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    ADDRESS_REQUIRED = "address_required"
+
+
+class AddressErrorCode(ErrorCode):
+    """The address book: delivery addresses."""
+
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    TOO_MANY = "too_many"
 
 
 class OrderErrorCode(ErrorCode):

@@ -24,20 +24,101 @@ class CartQuantityForm(forms.Form):
     )
 
 
+def _autocomplete(value: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"autocomplete": value})
+
+
+class AddressForm(forms.Form):
+    """An address of the address book (page and checkout's inline form). Shape only: the rules
+    (required fields, a mainland mobile number, a 6-digit postcode) are the address service's,
+    whose refusals the views put next to their fields (:func:`add_service_errors`)."""
+
+    recipient = forms.CharField(label=_("Recipient"), max_length=50, required=False)
+    mobile = forms.CharField(
+        label=_("Mobile number"),
+        max_length=20,
+        required=False,
+        help_text=_("11 digits, starting with 1."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel-national"}),
+    )
+    province = forms.CharField(
+        label=_("Province"),
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level1"}),
+    )
+    city = forms.CharField(label=_("City"), max_length=50, required=False, widget=_autocomplete("address-level2"))
+    district = forms.CharField(
+        label=_("District"),
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level3"}),
+    )
+    street = forms.CharField(
+        label=_("Street address"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    postcode = forms.CharField(
+        label=_("Postcode"),
+        max_length=6,
+        required=False,
+        help_text=_("Optional, 6 digits."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+    is_default = forms.BooleanField(label=_("Use as my default address"), required=False)
+
+    def address_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ADDRESS_FIELDS}
+
+
+ADDRESS_FIELDS = ("recipient", "mobile", "province", "city", "district", "street", "postcode")
+
+
+def add_service_errors(form: forms.Form, error) -> None:
+    """Put an ``ApplicationError``'s per-field messages (``extra["fields"]``) on ``form``'s fields,
+    or its message on the form when it names none."""
+    fields = error.extra.get("fields") or {}
+    placed = False
+    for name, field_messages in fields.items():
+        if name in form.fields:
+            for message in field_messages:
+                form.add_error(name, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+#: The value of the checkout form's address choice that means "the new address typed below".
+NEW_ADDRESS = "new"
+
+
 class CheckoutForm(forms.Form):
-    """One optional voucher choice per shop in the cart, plus a hidden Idempotency-Key so a
-    double-submitted form places the orders once."""
+    """Where to deliver (one of the buyer's addresses, or a new one typed in), one optional voucher
+    choice per shop in the cart (the best claimed voucher preselected), plus a hidden
+    Idempotency-Key so a double-submitted form places the orders once."""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=255)
+    address = forms.CharField(label=_("Deliver to"), required=False, widget=forms.RadioSelect)
 
-    def __init__(self, *args, shops=(), claims=(), **kwargs):
+    def __init__(self, *args, shops=(), claims=(), addresses=(), best_claims=None, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+        addresses = list(addresses)
+        self.fields["address"].widget.choices = [(str(a.pk), str(a)) for a in addresses] + [
+            (NEW_ADDRESS, _("A new address"))
+        ]
+        default = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
+        self.initial.setdefault("address", str(default.pk) if default else NEW_ADDRESS)
+        best_claims = best_claims or {}
         by_shop = {}
         for claim in claims:
             by_shop.setdefault(claim.voucher.shop_id, []).append(claim)
         for shop in shops:
+            if shop.pk in best_claims:
+                self.initial.setdefault(f"voucher_{shop.pk}", str(best_claims[shop.pk].pk))
             if shop.pk in by_shop:
                 choices = [("", _("No voucher"))] + [
                     (
@@ -67,6 +148,19 @@ class CheckoutForm(forms.Form):
 
     def voucher_claim_ids(self) -> list[int]:
         return [v for name, v in self.cleaned_data.items() if name.startswith("voucher_") and v]
+
+    def clean_address(self):
+        value = self.cleaned_data["address"]
+        if value and value != NEW_ADDRESS and not value.isdigit():
+            raise forms.ValidationError(_("Choose one of your addresses or enter a new one."))
+        return value
+
+    def new_address_chosen(self) -> bool:
+        return self.cleaned_data.get("address") == NEW_ADDRESS
+
+    def address_id(self) -> int | None:
+        value = self.cleaned_data.get("address")
+        return int(value) if value and value.isdigit() else None
 
 
 class MultipleImageInput(forms.ClearableFileInput):

@@ -1,6 +1,6 @@
 from django.urls import path  # noqa: F401
 
-from marketplace.views import catalogue, orders, sales  # noqa: F401
+from marketplace.views import addresses, catalogue, orders, sales  # noqa: F401
 
 app_name = "marketplace"
 
@@ -29,6 +29,12 @@ urlpatterns = [
     path("cart/items/<int:product_id>/", orders.cart_update, name="cart_update"),
     path("cart/items/<int:product_id>/remove/", orders.cart_remove, name="cart_remove"),
     path("checkout/", orders.checkout, name="checkout"),
+    path("checkout/pay/", orders.payment, name="payment"),
+    path("addresses/", addresses.address_list, name="addresses"),
+    path("addresses/new/", addresses.address_create, name="address_create"),
+    path("addresses/<int:pk>/", addresses.address_edit, name="address_edit"),
+    path("addresses/<int:pk>/delete/", addresses.address_delete, name="address_delete"),
+    path("addresses/<int:pk>/default/", addresses.address_default, name="address_default"),
     path("orders/", orders.order_list, name="order_list"),
     path("orders/<int:pk>/", orders.order_detail, name="order_detail"),
     path("orders/<int:pk>/pay/", orders.order_pay, name="order_pay"),

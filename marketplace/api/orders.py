@@ -80,6 +80,24 @@ class CheckoutSerializer(serializers.Serializer):
     vouchers = serializers.ListField(
         child=serializers.IntegerField(), required=False, default=list, help_text=_("Voucher claim ids, one per shop.")
     )
+    address = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Where to deliver: an id from addresses/ (default: your default address)."),
+    )
+
+
+class ShippingAddressSerializer(serializers.Serializer):
+    """An order's copy of its delivery address (later edits of the address book never change it)."""
+
+    recipient = serializers.CharField()
+    mobile = serializers.CharField()
+    province = serializers.CharField()
+    city = serializers.CharField()
+    district = serializers.CharField()
+    street = serializers.CharField()
+    postcode = serializers.CharField(allow_blank=True)
 
 
 class ReceiptLineSerializer(serializers.Serializer):
@@ -100,6 +118,9 @@ class ReceiptOrderSerializer(serializers.Serializer):
     discount = serializers.DecimalField(max_digits=12, decimal_places=2)
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
     expires_at = serializers.DateTimeField()
+    shipping_address = ShippingAddressSerializer(
+        allow_null=True, help_text=_("The delivery address, as it was when the order was placed.")
+    )
     lines = ReceiptLineSerializer(source="lines_placed", many=True)
 
     def get_shop(self, order) -> dict:
@@ -140,6 +161,9 @@ class OrderSerializer(serializers.Serializer):
     completed_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
     cancel_reason = serializers.CharField(help_text=_("Why the seller cancelled the order; empty otherwise."))
+    shipping_address = ShippingAddressSerializer(
+        allow_null=True, help_text=_("The delivery address, as it was when the order was placed.")
+    )
     lines = OrderLineSerializer(many=True)
 
     def get_shop(self, order) -> dict:
@@ -256,6 +280,7 @@ class CheckoutView(APIView):
             result = checkout_services.checkout_submit(
                 buyer=request.user,
                 voucher_claim_ids=data.validated_data["vouchers"],
+                address_id=data.validated_data["address"],
                 idempotency_key=request.headers.get("Idempotency-Key"),
             )
         except checkout_services.CheckoutRefusalReplayed as refusal:

@@ -1,10 +1,11 @@
-"""Demo orders and reviews: the demo shoppers' orders in every state (so sellers have orders to
-ship and products show ratings), and one item waiting in a cart. Everything goes through the
-services. Idempotent: each order is a checkout with a fixed Idempotency-Key, skipped when that
-key was used before."""
+"""Demo orders and reviews: the demo shoppers' delivery addresses, their orders in every state (so
+sellers have orders to ship and products show ratings), and one item waiting in a cart.
+Everything goes through the services. Idempotent: each order is a checkout with a fixed
+Idempotency-Key, skipped when that key was used before."""
 
 from core.errors import ApplicationError
 from marketplace.models import CartItem, CheckoutRequest, Order, OrderStatus, Product
+from marketplace.services import addresses as address_services
 from marketplace.services import cart as cart_services
 from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
@@ -54,6 +55,22 @@ def _advance(order: Order, status: str, reviews: list) -> None:
             order_services.order_complete(order=order)
 
 
+#: The demo shoppers' delivery addresses (checkout ships to the default one).
+DEMO_ADDRESSES = {
+    "wei": {"recipient": "王伟", "mobile": "13800138001", "province": "上海市", "city": "上海市",
+            "district": "黄浦区", "street": "南京东路 100 号 5 楼", "postcode": "200001"},
+    "lili": {"recipient": "李丽", "mobile": "13900139002", "province": "浙江省", "city": "杭州市",
+             "district": "西湖区", "street": "文三路 88 号 2 单元 301 室", "postcode": "310012"},
+}  # fmt: skip
+
+
+def seed_addresses(ctx):
+    for username, values in DEMO_ADDRESSES.items():
+        user = ctx["users"].get(username)
+        if user is not None:
+            address_services.address_create(user=user, is_default=True, **values)  # idempotent: same fields
+
+
 def seed_orders(ctx):
     users = ctx["users"]
     for key, username, items, status, reviews in DEMO_ORDERS:
@@ -80,4 +97,4 @@ def seed_cart(ctx):
         cart_services.cart_item_add(user=buyer, product_id=product.pk, quantity=quantity)
 
 
-STEPS = [("orders and reviews", seed_orders), ("a cart", seed_cart)]
+STEPS = [("addresses", seed_addresses), ("orders and reviews", seed_orders), ("a cart", seed_cart)]

@@ -80,7 +80,7 @@ def bench_flash_sale(*, run: str, buyers: int, flash_quantity: int, stock: int) 
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    from marketplace.models import Cart, CartItem, Category
+    from marketplace.models import Address, Cart, CartItem, Category
 
     User = get_user_model()
     now = timezone.now()
@@ -115,6 +115,23 @@ def bench_flash_sale(*, run: str, buyers: int, flash_quantity: int, stock: int) 
     tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users], batch_size=1000)
     carts = Cart.objects.bulk_create([Cart(user=u) for u in users], batch_size=1000)
     CartItem.objects.bulk_create([CartItem(cart=c, product=product, quantity=1) for c in carts], batch_size=1000)
+    # Checkout ships to the buyer's default address: every bench buyer has one.
+    Address.objects.bulk_create(
+        [
+            Address(
+                user=u,
+                recipient=u.username,
+                mobile="13800138000",
+                province="上海市",
+                city="上海市",
+                district="黄浦区",
+                street="南京东路 1 号",
+                is_default=True,
+            )
+            for u in users
+        ],
+        batch_size=1000,
+    )
     return {"deal": deal.id, "product": product.id, "tokens": [t.key for t in tokens]}
 
 

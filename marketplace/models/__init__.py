@@ -4,6 +4,7 @@ deals, vouchers)."""
 
 from .catalogue import Category, Product, ProductImage, ProductStatus, ProductView, Shop
 from .orders import (
+    Address,
     Cart,
     CartItem,
     CheckoutRequest,
@@ -27,6 +28,7 @@ from .sales import (
 )
 
 __all__ = [
+    "Address",
     "Cart",
     "CartItem",
     "Category",

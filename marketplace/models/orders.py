@@ -59,6 +59,43 @@ class CheckoutRequest(models.Model):
         return f"{self.user_id}:{self.key}"
 
 
+class Address(models.Model):
+    """A delivery address in a user's address book (at most one ``is_default``). Orders keep a
+    snapshot of it (``Order.shipping_address``), so editing or deleting it never changes a placed
+    order. The rules (a mainland mobile number, a six-digit postcode) are in
+    :mod:`marketplace.services.addresses`."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses")
+    recipient = models.CharField(_("recipient"), max_length=50)
+    mobile = models.CharField(_("mobile number"), max_length=11)
+    province = models.CharField(_("province"), max_length=50)
+    city = models.CharField(_("city"), max_length=50)
+    district = models.CharField(_("district"), max_length=50)
+    street = models.CharField(_("street address"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=6, blank=True)
+    is_default = models.BooleanField(_("default address"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "-updated_at", "-id"]
+        indexes = [models.Index(fields=["user", "-is_default", "-updated_at"], name="address_user_book")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="address_one_default_per_user"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient}, {self.province}{self.city}{self.district}{self.street}"
+
+    #: The fields an order's snapshot keeps (``Order.shipping_address``).
+    SNAPSHOT_FIELDS = ("recipient", "mobile", "province", "city", "district", "street", "postcode")
+
+    def snapshot(self) -> dict:
+        return {name: getattr(self, name) for name in self.SNAPSHOT_FIELDS}
+
+
 class OrderStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
     PAID = "paid", _("Paid")
@@ -85,6 +122,10 @@ class Order(models.Model):
     discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     total = models.DecimalField(max_digits=12, decimal_places=2)
     payment_reference = models.CharField(max_length=100, blank=True)
+    #: Where to deliver, copied from the buyer's address book at checkout (``Address.snapshot``):
+    #: later edits of the address never change a placed order. Null for orders placed before
+    #: addresses existed (and by services that place orders without one, e.g. demo data).
+    shipping_address = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)

@@ -137,6 +137,8 @@ class CartLine:
 class CartShop:
     shop: Shop
     lines: list[CartLine] = field(default_factory=list)
+    #: The buyer's claimed vouchers for this shop (``ShopVoucherOptions``), where a page sets them.
+    vouchers: "ShopVoucherOptions | None" = None
 
     @property
     def subtotal(self) -> Decimal:
@@ -229,6 +231,50 @@ def voucher_claim_list_for_user(*, user, usable: bool | None = None, now: dateti
     return claims.order_by("-claimed_at", "-id")
 
 
+@dataclass
+class ShopVoucherOptions:
+    """A buyer's claimed vouchers for one shop of the cart, against that shop's subtotal."""
+
+    #: Vouchers the subtotal reaches, the biggest saving first (the first is the one to preselect).
+    usable: list[VoucherClaim] = field(default_factory=list)
+    #: ``(claim, how much more to spend)`` for vouchers the subtotal does not reach yet, nearest first.
+    almost: list[tuple[VoucherClaim, Decimal]] = field(default_factory=list)
+
+    @property
+    def best(self) -> VoucherClaim | None:
+        return self.usable[0] if self.usable else None
+
+    @property
+    def nearest(self) -> tuple[VoucherClaim, Decimal] | None:
+        """The voucher a little more spending would unlock: the smallest shortfall among those
+        that save more than the best usable one (none when spending more would gain nothing)."""
+        floor = self.best.voucher.discount if self.best else Decimal("0.00")
+        return next(((claim, more) for claim, more in self.almost if claim.voucher.discount > floor), None)
+
+
+def voucher_options_for_cart(*, cart: CartView, claims) -> dict[int, ShopVoucherOptions]:
+    """Sort the buyer's usable claims (:func:`voucher_claim_list_usable`) per shop of ``cart``
+    into those its subtotal reaches (best saving first) and those it almost reaches (smallest
+    shortfall first): the checkout's voucher picker and the cart's "spend ¥X more" prompt. No
+    query of its own."""
+    subtotals = {group.shop.pk: group.subtotal for group in cart.shops}
+    options: dict[int, ShopVoucherOptions] = {}
+    for claim in claims:
+        voucher = claim.voucher
+        if voucher.shop_id not in subtotals:
+            continue
+        option = options.setdefault(voucher.shop_id, ShopVoucherOptions())
+        shortfall = voucher.min_spend - subtotals[voucher.shop_id]
+        if shortfall <= 0:
+            option.usable.append(claim)
+        else:
+            option.almost.append((claim, shortfall))
+    for option in options.values():
+        option.usable.sort(key=lambda c: (-c.voucher.discount, c.voucher.min_spend, c.pk))
+        option.almost.sort(key=lambda pair: (pair[1], -pair[0].voucher.discount, pair[0].pk))
+    return options
+
+
 # --- purchases -----------------------------------------------------------------------------------
 
 
@@ -290,6 +336,12 @@ def order_list_for_checkout(*, checkout) -> QuerySet[Order]:
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
         .order_by("id")
     )
+
+
+def order_list_for_payment(*, user, order_ids) -> QuerySet[Order]:
+    """The user's own orders among ``order_ids`` (a checkout's orders, for the payment page), by
+    id, with shop and lines; anyone else's ids are left out."""
+    return _with_lines(Order.objects.filter(buyer=user, pk__in=list(order_ids))).order_by("id")
 
 
 def order_get_for_user(*, user, order_id: int) -> Order:

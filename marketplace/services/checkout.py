@@ -55,6 +55,7 @@ from marketplace.models import (
     Product,
     VoucherClaim,
 )
+from marketplace.selectors.addresses import address_get_default, address_get_for_user
 from marketplace.selectors.catalogue import product_is_public
 from marketplace.selectors.orders import (
     QuantityLimit,
@@ -63,6 +64,7 @@ from marketplace.selectors.orders import (
     units_left_message,
 )
 from marketplace.selectors.pricing import product_annotate_prices
+from marketplace.services.addresses import address_not_found
 from marketplace.services.admission import flash_admission, limit_reached_error, not_enough_error
 from marketplace.services.cart import line_quantity_validate
 from marketplace.services.orders import order_announce_on_commit
@@ -168,14 +170,20 @@ def order_place(
     items: Sequence[tuple[int, int]],
     voucher_claim_ids: Sequence[int] = (),
     checkout: CheckoutRequest | None = None,
+    shipping_address: dict | None = None,
     now: datetime | None = None,
 ) -> list[Order]:
     """Place one order per shop for ``items`` (``(product_id, quantity)`` pairs) at the effective
-    prices of ``now``, taking stock, flash units, per-buyer units and vouchers. All or nothing:
-    any refusal raises ``ApplicationError`` (409 ``sold_out`` naming the product, ...) and
-    nothing is written."""
+    prices of ``now``, taking stock, flash units, per-buyer units and vouchers; each order keeps
+    ``shipping_address`` (an ``Address.snapshot()``). All or nothing: any refusal raises
+    ``ApplicationError`` (409 ``sold_out`` naming the product, ...) and nothing is written."""
     return _order_place(
-        buyer=buyer, items=items, voucher_claim_ids=voucher_claim_ids, checkout=checkout, now=now or timezone.now()
+        buyer=buyer,
+        items=items,
+        voucher_claim_ids=voucher_claim_ids,
+        checkout=checkout,
+        shipping_address=shipping_address,
+        now=now or timezone.now(),
     )
 
 
@@ -186,6 +194,7 @@ def _order_place(
     voucher_claim_ids: Sequence[int],
     checkout: CheckoutRequest | None,
     now: datetime,
+    shipping_address: dict | None = None,
 ) -> list[Order]:
     """:func:`order_place` without its own savepoint: call inside a transaction that is rolled
     back (to a savepoint at least) when this raises."""
@@ -253,6 +262,7 @@ def _order_place(
             subtotal=subtotals[shop_id],
             discount=discounts.get(shop_id, Decimal("0.00")),
             total=subtotals[shop_id] - discounts.get(shop_id, Decimal("0.00")),
+            shipping_address=shipping_address,
             expires_at=expires_at,
         )
         for shop_id in sorted(by_shop)
@@ -284,18 +294,48 @@ def _order_place(
     return orders
 
 
+def _shipping_address(*, buyer, address_id: int | None) -> dict:
+    """The snapshot of the delivery address a checkout ships to: ``address_id`` from the buyer's
+    address book, else their default address; refused when there is none."""
+    if address_id is not None:
+        address = address_get_for_user(user=buyer, address_id=address_id)
+        if address is None:
+            raise address_not_found()
+    else:
+        address = address_get_default(user=buyer)
+        if address is None:
+            raise ApplicationError(
+                _("Add a delivery address before placing the order."), code=CheckoutErrorCode.ADDRESS_REQUIRED
+            )
+    return address.snapshot()
+
+
 @transaction.atomic
 def cart_checkout(
-    *, buyer, voucher_claim_ids: Sequence[int] = (), checkout: CheckoutRequest | None = None
+    *,
+    buyer,
+    voucher_claim_ids: Sequence[int] = (),
+    address_id: int | None = None,
+    checkout: CheckoutRequest | None = None,
 ) -> list[Order]:
-    """Place the buyer's cart (see :func:`order_place`) and empty it. The cart row is locked, so
-    two checkouts of one cart run one after the other and the second finds it empty."""
+    """Place the buyer's cart (see :func:`order_place`), delivered to ``address_id`` (one of the
+    buyer's addresses; default: their default address, and none at all is refused with 400
+    ``address_required``), and empty it. The cart row is locked, so two checkouts of one cart run
+    one after the other and the second finds it empty."""
     cart = Cart.objects.select_for_update().filter(user=buyer).first()
     items = list(CartItem.objects.filter(cart=cart).values_list("product_id", "quantity")) if cart else []
-    if items:  # emptied first, so nothing but the commit follows the hot rows' UPDATEs
+    shipping_address = None
+    if items:  # an empty cart is refused as such by _order_place
+        shipping_address = _shipping_address(buyer=buyer, address_id=address_id)
+        # emptied first, so nothing but the commit follows the hot rows' UPDATEs
         CartItem.objects.filter(cart=cart).delete()
     return _order_place(
-        buyer=buyer, items=items, voucher_claim_ids=voucher_claim_ids, checkout=checkout, now=timezone.now()
+        buyer=buyer,
+        items=items,
+        voucher_claim_ids=voucher_claim_ids,
+        checkout=checkout,
+        shipping_address=shipping_address,
+        now=timezone.now(),
     )
 
 
@@ -342,11 +382,14 @@ def _cart_items(*, buyer) -> list[tuple[int, int]]:
     return sorted(CartItem.objects.filter(cart__user=buyer).values_list("product_id", "quantity"))
 
 
-def _checkout_fingerprint(*, voucher_claim_ids: Sequence[int], items: list[tuple[int, int]]) -> str:
-    """``request_hash`` for an Idempotency-Key: 32 hex digits of the chosen vouchers followed by 32
-    of the cart contents ``items`` (kept apart because a successful checkout empties the cart, so
-    its own retry sees an empty cart)."""
-    vouchers = hashlib.sha256(json.dumps(sorted(voucher_claim_ids)).encode()).hexdigest()[:32]
+def _checkout_fingerprint(
+    *, voucher_claim_ids: Sequence[int], items: list[tuple[int, int]], address_id: int | None = None
+) -> str:
+    """``request_hash`` for an Idempotency-Key: 32 hex digits of the chosen vouchers and address
+    followed by 32 of the cart contents ``items`` (kept apart because a successful checkout empties
+    the cart, so its own retry sees an empty cart)."""
+    chosen = sorted(voucher_claim_ids) if address_id is None else [sorted(voucher_claim_ids), address_id]
+    vouchers = hashlib.sha256(json.dumps(chosen).encode()).hexdigest()[:32]
     cart = hashlib.sha256(json.dumps(items).encode()).hexdigest()[:32]
     return vouchers + cart
 
@@ -364,8 +407,8 @@ def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: b
     if not (same_vouchers and same_cart):
         raise ApplicationError(
             _(
-                "This Idempotency-Key was already used for a different checkout (the cart or vouchers "
-                "changed). Use a new key for a new request."
+                "This Idempotency-Key was already used for a different checkout (the cart, vouchers or "
+                "address changed). Use a new key for a new request."
             ),
             status=422,
             code=CheckoutErrorCode.IDEMPOTENCY_KEY_REUSED,
@@ -376,17 +419,22 @@ def _checkout_replay(record: CheckoutRequest, *, fingerprint: str, cart_empty: b
 
 
 def checkout_submit(
-    *, buyer, voucher_claim_ids: Sequence[int] = (), idempotency_key: str | None = None
+    *,
+    buyer,
+    voucher_claim_ids: Sequence[int] = (),
+    address_id: int | None = None,
+    idempotency_key: str | None = None,
 ) -> CheckoutResult:
-    """Check out the buyer's cart, at most once per ``idempotency_key``: the placed orders, or
-    ``ApplicationError`` (e.g. 409 ``sold_out``) with nothing placed.
+    """Check out the buyer's cart to ``address_id`` (default: the buyer's default address; see
+    :func:`cart_checkout`), at most once per ``idempotency_key``: the placed orders, or
+    ``ApplicationError`` (e.g. 409 ``sold_out``, 400 ``address_required``) with nothing placed.
 
     The first request with a key records its answer in a :class:`CheckoutRequest`, in the same
     transaction as the orders: the orders it placed (linked to the record), or its refusal. A
     retry with the same key gets that answer again and places nothing: the same orders
     (``replayed=True``, in their state now) or the same refusal (:class:`CheckoutRefusalReplayed`).
     A concurrent duplicate blocks on the unique (user, key) index until the first commits, then
-    replays it. Reusing a key for a different cart or vouchers raises 422
+    replays it. Reusing a key for a different cart, vouchers or address raises 422
     ``idempotency_key_reused``. Without a key every call is a new checkout."""
     voucher_claim_ids = sorted(set(voucher_claim_ids))
     if idempotency_key and len(idempotency_key) > 255:
@@ -396,10 +444,10 @@ def checkout_submit(
     items = _cart_items(buyer=buyer)
     if not idempotency_key:
         with flash_admission(buyer=buyer, items=items) as admission:
-            orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids)
+            orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id)
             admission.keep()
         return CheckoutResult(orders=orders)
-    fingerprint = _checkout_fingerprint(voucher_claim_ids=voucher_claim_ids, items=items)
+    fingerprint = _checkout_fingerprint(voucher_claim_ids=voucher_claim_ids, items=items, address_id=address_id)
     record = CheckoutRequest.objects.filter(user=buyer, key=idempotency_key).first()
     if record is None:
         # A hot flash deal that cannot serve this cart refuses here, before any transaction
@@ -416,7 +464,9 @@ def checkout_submit(
                     record = None  # a concurrent duplicate committed first: replay it below
                 if record is not None:
                     try:  # cart_checkout is atomic: a refusal rolls back what it wrote, not the record
-                        orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, checkout=record)
+                        orders = cart_checkout(
+                            buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id, checkout=record
+                        )
                     except ApplicationError as error:
                         refused, record.refusal = error, _refusal_record(error)
                     record.answered_at = timezone.now()

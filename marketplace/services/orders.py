@@ -226,6 +226,18 @@ def order_pay(*, order: Order, buyer, backend: PaymentBackend | None = None) -> 
     return order
 
 
+def order_pay_each(*, orders: Sequence[Order], buyer) -> tuple[list[Order], list[ApplicationError]]:
+    """Pay several of the buyer's orders (one checkout's, one per shop) with :func:`order_pay`,
+    each on its own: what was paid, and why the others were refused (e.g. one expired)."""
+    paid, refused = [], []
+    for order in orders:
+        try:
+            paid.append(order_pay(order=order, buyer=buyer))
+        except ApplicationError as error:
+            refused.append(error)
+    return paid, refused
+
+
 @transaction.atomic
 def order_ship(*, order: Order, seller) -> Order:
     """The seller marks a paid order shipped."""

@@ -1,6 +1,9 @@
 """Pages for the cart, checkout, orders (buyer and seller) and writing reviews. Thin: validate a
 form, call one service or selector, render; domain errors become messages."""
 
+from decimal import Decimal
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,20 +11,33 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
-from marketplace.forms_orders import CartAddForm, CartQuantityForm, CheckoutForm, ReviewForm
+from marketplace.errors import CheckoutErrorCode
+from marketplace.forms_orders import (
+    NEW_ADDRESS,
+    AddressForm,
+    CartAddForm,
+    CartQuantityForm,
+    CheckoutForm,
+    ReviewForm,
+    add_service_errors,
+)
 from marketplace.models import OrderStatus
 from marketplace.payments import get_payment_backend
+from marketplace.selectors import addresses as address_selectors
 from marketplace.selectors import orders as selectors
+from marketplace.services import addresses as address_services
 from marketplace.services import cart as cart_services
 from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
 from marketplace.services import reviews as review_services
+from marketplace.templatetags.catalogue import money
 
 ORDERS_PER_PAGE = 20
 
@@ -58,7 +74,15 @@ def merge_session_cart_on_login(sender, request, user, **kwargs):
 
 
 def cart(request):
-    return render(request, "marketplace/cart.html", {"cart": _cart_for(request)})
+    """The cart, by shop; for a signed-in buyer each shop also says what their claimed vouchers
+    do there ("¥Y off at checkout", or "spend ¥X more at this shop for ¥Y off")."""
+    cart_view = _cart_for(request)
+    if request.user.is_authenticated and cart_view.shops:
+        claims = selectors.voucher_claim_list_usable(user=request.user, shop_ids=[g.shop.pk for g in cart_view.shops])
+        options = selectors.voucher_options_for_cart(cart=cart_view, claims=claims)
+        for group in cart_view.shops:
+            group.vouchers = options.get(group.shop.pk)
+    return render(request, "marketplace/cart.html", {"cart": cart_view})
 
 
 @require_POST
@@ -118,51 +142,146 @@ def cart_remove(request, product_id: int):
 # --- checkout -------------------------------------------------------------------------------
 
 
+def _checkout_sections(cart_view, form, options, claims_by_id):
+    """Per shop: the cart group, its voucher field, its voucher options, and the saving of the
+    voucher chosen now (the form's choice, or the preselected best one)."""
+    sections = []
+    for group in cart_view.shops:
+        name = f"voucher_{group.shop.pk}"
+        field = form[name] if name in form.fields else None
+        chosen = form.data.get(name) if form.is_bound else form.initial.get(name)
+        claim = claims_by_id.get(int(chosen)) if chosen and str(chosen).isdigit() else None
+        usable = claim is not None and group.subtotal >= claim.voucher.min_spend
+        discount = claim.voucher.discount if usable else Decimal("0.00")
+        sections.append(
+            {
+                "group": group,
+                "voucher_field": field,
+                "options": options.get(group.shop.pk),
+                "discount": discount,
+                "total": group.subtotal - discount,
+            }
+        )
+    return sections
+
+
 @login_required
 def checkout(request):
+    """Step 1 of 2: where to deliver (an address of the book, or a new one typed here), a voucher
+    per shop (the best claimed one preselected) and the total after vouchers; placing the orders
+    leads to step 2, the payment page."""
     cart_view = selectors.cart_get(user=request.user)
     shops = [group.shop for group in cart_view.shops]
-    claims = selectors.voucher_claim_list_usable(user=request.user, shop_ids=[s.pk for s in shops])
-    form = CheckoutForm(request.POST or None, shops=shops, claims=claims)
+    claims = list(selectors.voucher_claim_list_usable(user=request.user, shop_ids=[s.pk for s in shops]))
+    options = selectors.voucher_options_for_cart(cart=cart_view, claims=claims)
+    addresses = list(address_selectors.address_list_for_user(user=request.user))
+    data = request.POST if request.method == "POST" else None
+    form = CheckoutForm(
+        data,
+        shops=shops,
+        claims=[claim for option in options.values() for claim in option.usable],
+        addresses=addresses,
+        best_claims={shop_id: option.best for shop_id, option in options.items() if option.best},
+    )
+    new_address = AddressForm(
+        data if data is not None and data.get("address") == NEW_ADDRESS else None,
+        prefix="new",
+        initial={"is_default": not addresses},
+    )
     if request.method == "POST" and form.is_valid():
-        try:
-            result = checkout_services.checkout_submit(
-                buyer=request.user,
-                voucher_claim_ids=form.voucher_claim_ids(),
-                idempotency_key=form.cleaned_data["idempotency_key"],
-            )
-        except ApplicationError as error:  # sold out, a voucher refused, the key reused, ...
-            messages.error(request, error.message)
-            return redirect("marketplace:cart")
-        ids = result.order_ids
-        if not result.replayed:
-            minutes = settings.ORDER_PAYMENT_TIMEOUT_MINUTES
-            placed = (
-                _("Order placed.")
-                if len(ids) == 1
-                else _("%(count)s orders placed (one per shop).") % {"count": len(ids)}
-            )
-            pay = ngettext(
-                "Please pay within %(minutes)s minute.", "Please pay within %(minutes)s minutes.", minutes
-            ) % {"minutes": minutes}
-            messages.success(request, f"{placed} {pay}")
-        if len(ids) == 1:
-            return redirect("marketplace:order_detail", pk=ids[0])
-        return redirect("marketplace:order_list")
+        address_id = form.address_id()
+        if form.new_address_chosen() and new_address.is_valid():
+            try:
+                address_id = address_services.address_create(
+                    user=request.user,
+                    is_default=new_address.cleaned_data["is_default"],
+                    **new_address.address_values(),
+                ).pk
+            except ApplicationError as error:
+                add_service_errors(new_address, error)
+        if not new_address.errors:
+            try:
+                result = checkout_services.checkout_submit(
+                    buyer=request.user,
+                    voucher_claim_ids=form.voucher_claim_ids(),
+                    address_id=address_id,
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            except ApplicationError as error:  # sold out, a voucher refused, the key reused, ...
+                messages.error(request, error.message)
+                if error.code == CheckoutErrorCode.ADDRESS_REQUIRED:
+                    return redirect("marketplace:checkout")
+                return redirect("marketplace:cart")
+            if not result.replayed:
+                messages.success(
+                    request,
+                    _("Order placed.")
+                    if len(result.order_ids) == 1
+                    else _("%(count)s orders placed (one per shop).") % {"count": len(result.order_ids)},
+                )
+            return redirect(f"{reverse('marketplace:payment')}?{urlencode({'orders': _ids(result.order_ids)})}")
     if not cart_view.lines and request.method == "GET":
         messages.info(request, _("Your cart is empty."))
         return redirect("marketplace:cart")
-    sections = [
-        (group, form[f"voucher_{group.shop.pk}"] if f"voucher_{group.shop.pk}" in form.fields else None)
-        for group in cart_view.shops
-    ]
+    sections = _checkout_sections(cart_view, form, options, {c.pk: c for c in claims})
     context = {
         "cart": cart_view,
         "form": form,
+        "new_address": new_address,
+        "addresses": addresses,
+        "new_address_value": NEW_ADDRESS,
         "sections": sections,
+        "voucher_discounts": {str(c.pk): str(c.voucher.discount) for c in claims},
+        "money_zero": money(Decimal("0")),
+        "discount": sum((s["discount"] for s in sections), Decimal("0.00")),
+        "total": sum((s["total"] for s in sections), Decimal("0.00")),
         "timeout_minutes": settings.ORDER_PAYMENT_TIMEOUT_MINUTES,
     }
     return render(request, "marketplace/checkout.html", context)
+
+
+def _ids(ids) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+@login_required
+def payment(request):
+    """Step 2 of 2: pay the orders a checkout placed (``?orders=1,2``: one per shop), before the
+    deadline the countdown shows. Unpaid orders expire and give their items back."""
+    ids = [int(i) for i in request.GET.get("orders", "").split(",") if i.strip().isdigit()][:50]
+    orders = list(selectors.order_list_for_payment(user=request.user, order_ids=ids))
+    if not orders:
+        messages.info(request, _("There is nothing to pay here."))
+        return redirect("marketplace:order_list")
+    pending = [o for o in orders if o.status == OrderStatus.PENDING_PAYMENT]
+    if request.method == "POST":
+        paid, errors = order_services.order_pay_each(orders=pending, buyer=request.user)
+        for error in errors:
+            messages.error(request, error.message)
+        if paid:
+            messages.success(
+                request,
+                ngettext("Paid: order #%(numbers)s.", "Paid: orders #%(numbers)s.", len(paid))
+                % {"numbers": ", #".join(str(o.pk) for o in paid)},
+            )
+        if len(orders) == 1:
+            return redirect("marketplace:order_detail", pk=orders[0].pk)
+        return redirect("marketplace:order_list")
+    backend = get_payment_backend()
+    deadline = min((o.expires_at for o in pending if o.expires_at), default=None)
+    context = {
+        "orders": orders,
+        "pending": pending,
+        "total": sum((o.total for o in pending), Decimal("0.00")),
+        "deadline": deadline,
+        "deadline_ms": int(deadline.timestamp() * 1000) if deadline else None,
+        "now_ms": int(timezone.now().timestamp() * 1000),
+        "timeout_minutes": settings.ORDER_PAYMENT_TIMEOUT_MINUTES,
+        "payment_label": backend.label,
+        "payment_is_simulated": backend.simulated,
+        "ids": _ids(o.pk for o in orders),
+    }
+    return render(request, "marketplace/payment.html", context)
 
 
 # --- orders ---------------------------------------------------------------------------------
@@ -204,6 +323,8 @@ def order_detail(request, pk: int):
         "is_seller": order.shop.owner_id == request.user.pk,
         "payment_label": backend.label,
         "payment_is_simulated": backend.simulated,
+        "deadline_ms": int(order.expires_at.timestamp() * 1000) if order.expires_at else None,
+        "now_ms": int(timezone.now().timestamp() * 1000),
     }
     return render(request, "marketplace/order_detail.html", context)
 

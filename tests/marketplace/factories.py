@@ -7,6 +7,7 @@ import factory
 from django.utils import timezone
 
 from marketplace.models import (
+    Address,
     Cart,
     CartItem,
     Category,
@@ -229,7 +230,31 @@ def make_voucher_claim(user, shop, *, min_spend="100.00", discount="20.00", **kw
     return VoucherClaimFactory(voucher=voucher, user=user, **kwargs)
 
 
+class AddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Address
+
+    user = factory.SubFactory(UserFactory)
+    recipient = "王小明"
+    mobile = "13800138000"
+    province = "上海市"
+    city = "上海市"
+    district = "黄浦区"
+    street = factory.Sequence(lambda n: f"南京东路 {n + 1} 号")
+    postcode = "200001"
+
+
+def make_address(user, **kwargs) -> Address:
+    """An address in ``user``'s book; the default unless told otherwise."""
+    kwargs.setdefault("is_default", True)
+    return AddressFactory(user=user, **kwargs)
+
+
 def fill_cart(user, *pairs) -> None:
-    """Put ``(product, quantity)`` pairs in ``user``'s cart."""
+    """Put ``(product, quantity)`` pairs in ``user``'s cart, and give ``user`` a default delivery
+    address if they have none (checkout needs one; tests of that rule fill the cart with
+    ``CartItemFactory``)."""
+    if not Address.objects.filter(user=user).exists():
+        make_address(user)
     for product, quantity in pairs:
         CartItemFactory(cart__user=user, product=product, quantity=quantity)

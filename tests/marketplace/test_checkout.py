@@ -131,12 +131,13 @@ def test_checkout_queries_do_not_grow_with_the_number_of_shops(user, django_asse
 
     # when the buyer checks out with an Idempotency-Key, then the statements are the same: the
     # key (fingerprint, lookup, insert, update), 3 savepoints and their releases (outside a test
-    # the outermost pair is BEGIN/COMMIT), the cart (lock, read, empty), products with prices,
+    # the outermost pair is BEGIN/COMMIT), the cart (lock, read, empty), the delivery address,
+    # products with prices,
     # deals, the buyer's deal units (2), all orders in one INSERT and all lines in one, then flash
     # units (1 per deal) and stock (1 per product) — never a statement per shop; before all that
     # the admission gate reads the cart's live deals (1) and, its counters being cold, the
     # deal's and the buyer's units from PostgreSQL (2)
-    with django_assert_num_queries(26):
+    with django_assert_num_queries(27):
         result = checkout_submit(buyer=user, idempotency_key="k")
     assert len(result.orders) == Order.objects.count() == shops
 
@@ -352,10 +353,10 @@ def test_checkout_page_places_orders_once_even_if_submitted_twice(client, user):
     second = client.post("/checkout/", data)
 
     order = Order.objects.get()
-    assert first["Location"] == second["Location"] == f"/orders/{order.pk}/"
+    assert first["Location"] == second["Location"] == f"/checkout/pay/?orders={order.pk}"
     assert order.total == Decimal("100.00")
-    detail = client.get(first["Location"]).content.decode()
-    assert "Simulated payment (demo)" in detail
+    payment = client.get(first["Location"]).content.decode()
+    assert "Simulated payment (demo)" in payment
 
 
 def test_checkout_page_shows_a_sold_out_refusal(client, user):
