@@ -14,3 +14,9 @@ TAG_LISTS = "cat:v:lists"
 
 def product_tag(product_id: int) -> str:
     return f"cat:v:p:{product_id}"
+
+
+def shop_vouchers_tag(shop_id: int) -> str:
+    """A shop's claimable vouchers (the voucher box on its shop and product pages): bumped when
+    the shop offers, ends or gives out a voucher (``services.sales``)."""
+    return f"mkt:v:vouchers:{shop_id}"

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.selectors.orders import QUANTITY_NOT_A_NUMBER
 from marketplace.services.images import FORMATS
+from marketplace.templatetags.catalogue import money
 
 # The quantity's range (at least 1, at most MAX_LINE_QUANTITY) is the cart service's rule, with
 # its own messages; these forms only take a whole number, and say so when it is not one.
@@ -125,9 +126,9 @@ class CheckoutForm(forms.Form):
                         str(claim.pk),
                         _("%(voucher)s (save %(discount)s on %(min_spend)s+)")
                         % {
-                            "voucher": claim.voucher,
-                            "discount": claim.voucher.discount,
-                            "min_spend": claim.voucher.min_spend,
+                            "voucher": claim.voucher.title or _("Shop voucher"),
+                            "discount": money(claim.voucher.discount),
+                            "min_spend": money(claim.voucher.min_spend),
                         },
                     )
                     for claim in by_shop[shop.pk]

@@ -50,4 +50,6 @@ urlpatterns = [
     path("shops/<slug:slug>/vouchers/", sales.shop_vouchers, name="shop_vouchers"),
     path("shops/<slug:slug>/vouchers/new/", sales.voucher_create, name="voucher_create"),
     path("vouchers/<int:pk>/claim/", sales.voucher_claim, name="voucher_claim"),
+    path("sell/vouchers/", sales.seller_vouchers, name="seller_vouchers"),
+    path("sell/vouchers/<int:pk>/end/", sales.voucher_end, name="voucher_end"),
 ]

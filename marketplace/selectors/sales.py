@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from core.cache import cached
 from core.visibility import Visibility
-from marketplace.caching import TAG_ALL, TAG_LISTS
+from marketplace.caching import TAG_ALL, TAG_LISTS, shop_vouchers_tag
 from marketplace.models import (
     Category,
     Deal,
@@ -56,6 +56,11 @@ from marketplace.selectors.pricing import (
 )
 
 DEALS_PER_PAGE = 24
+#: The most vouchers a shop's voucher box (shop and product pages) shows; the rest are on its
+#: voucher page.
+VOUCHER_BOX_SIZE = 6
+#: The most participating shops' vouchers a sale page lists.
+SALE_VOUCHERS = 24
 DEAL_SORTS = {
     "discount": ("-percent_saved", "sale_price", "id"),
     "popular": ("-product__sales_count", "-flash_sold", "id"),
@@ -347,4 +352,72 @@ def voucher_list_for_shop(*, shop: Shop, user=None, now: datetime | None = None)
         .select_related("shop")
         .annotate(remaining=F("total") - F("claimed_count"), claimed_by_me=mine)
         .order_by("min_spend", "id")
+    )
+
+
+def voucher_list_claimable_for_shop(*, shop_id: int, now: datetime | None = None) -> list[dict]:
+    """The shop's vouchers a shopper can claim now (not ended, some left), as plain values for
+    the voucher box of the shop and product pages, cached under the shop's voucher tag (bumped
+    by every offer, end and claim) until the first of them starts or ends. One Redis round trip;
+    one query when the entry is rebuilt."""
+    now = now or timezone.now()
+
+    def build():
+        rows = list(
+            Voucher.objects.filter(shop_id=shop_id, valid_until__gt=now, claimed_count__lt=F("total"))
+            .annotate(remaining=F("total") - F("claimed_count"))
+            .order_by("min_spend", "id")
+            .values(
+                "id",
+                "title",
+                "min_spend",
+                "discount",
+                "remaining",
+                "valid_from",
+                "valid_until",
+                owner_id=F("shop__owner_id"),
+                shop_slug=F("shop__slug"),
+            )[:VOUCHER_BOX_SIZE]
+        )
+        boundaries = [r["valid_until"] for r in rows] + [r["valid_from"] for r in rows if r["valid_from"] > now]
+        return rows, min(boundaries).timestamp() if boundaries else None
+
+    return cached(f"mkt:vouchers:shop:{shop_id}", tags=(shop_vouchers_tag(shop_id),), build=build)
+
+
+def voucher_ids_claimed(*, user, voucher_ids) -> set[int]:
+    """Which of ``voucher_ids`` the user has claimed (one indexed query)."""
+    if not voucher_ids:
+        return set()
+    return set(
+        VoucherClaim.objects.filter(user=user, voucher_id__in=list(voucher_ids)).values_list("voucher_id", flat=True)
+    )
+
+
+def voucher_list_for_sale(*, sale: SaleEvent, user=None, now: datetime | None = None) -> QuerySet[Voucher]:
+    """Vouchers of the shops taking part in ``sale`` (an approved deal in it) that can still be
+    claimed or used, shop by shop, each with ``remaining`` and ``claimed_by_me`` (one query)."""
+    now = now or timezone.now()
+    in_sale = Deal.objects.filter(sale=sale, status=DealStatus.APPROVED, product__shop=OuterRef("shop"))
+    mine = (
+        Exists(VoucherClaim.objects.filter(voucher=OuterRef("pk"), user=user))
+        if user is not None and user.is_authenticated
+        else Value(False)
+    )
+    return (
+        Voucher.objects.filter(Exists(in_sale), valid_until__gt=now)
+        .select_related("shop")
+        .annotate(remaining=F("total") - F("claimed_count"), claimed_by_me=mine)
+        .order_by("shop__name", "shop_id", "min_spend", "id")[:SALE_VOUCHERS]
+    )
+
+
+def voucher_list_for_owner(*, user) -> QuerySet[Voucher]:
+    """Every voucher of the user's shop (for its management page), newest first, with how many
+    were claimed (``claimed_count``) and ``used`` in orders (one query)."""
+    return (
+        Voucher.objects.filter(shop__owner=user)
+        .select_related("shop")
+        .annotate(used=Count("claims", filter=Q(claims__used_at__isnull=False)))
+        .order_by("-valid_until", "-id")
     )

@@ -21,7 +21,7 @@ from core.errors import ApplicationError
 from core.signals import send_on_commit
 from core.throttles import action_limit
 from core.visibility import Visibility
-from marketplace.caching import TAG_ALL
+from marketplace.caching import TAG_ALL, shop_vouchers_tag
 from marketplace.errors import SaleErrorCode
 from marketplace.models import (
     Deal,
@@ -291,6 +291,28 @@ def voucher_create(
     )
     voucher.full_clean()
     voucher.save()
+    bump_on_commit(shop_vouchers_tag(shop.pk))
+    return voucher
+
+
+@transaction.atomic
+def voucher_end(*, user, voucher_id: int, now: datetime | None = None) -> Voucher:
+    """End one of the user's shop's vouchers now: nobody can claim it any more, and claims not yet
+    used can no longer be used (orders already placed keep their saving). An upcoming voucher
+    ends before it starts. Ending an ended voucher changes nothing."""
+    now = now or timezone.now()
+    voucher = Voucher.objects.select_for_update().select_related("shop").filter(id=voucher_id).first()
+    if voucher is None:
+        raise ApplicationError(_("No such voucher."), status=404, code=SaleErrorCode.NOT_FOUND)
+    if voucher.shop.owner_id != user.id:
+        raise ApplicationError(
+            _("Only the shop's owner can offer its vouchers."), status=403, code=SaleErrorCode.NOT_YOUR_SHOP
+        )
+    if voucher.valid_until > now:
+        voucher.valid_from = min(voucher.valid_from, now - timedelta(seconds=1))
+        voucher.valid_until = now
+        voucher.save(update_fields=["valid_from", "valid_until"])
+        bump_on_commit(shop_vouchers_tag(voucher.shop_id))
     return voucher
 
 
@@ -323,7 +345,9 @@ def voucher_claim(*, user, voucher_id: int, now: datetime | None = None) -> Vouc
                 raise ApplicationError(
                     _("All of these vouchers have been claimed."), status=409, code=SaleErrorCode.VOUCHERS_GONE
                 )
-            return VoucherClaim.objects.create(voucher_id=voucher_id, user=user)
+            claim = VoucherClaim.objects.create(voucher_id=voucher_id, user=user)
+            bump_on_commit(shop_vouchers_tag(voucher.shop_id))  # "n left" on the voucher boxes
+            return claim
     except IntegrityError as exc:
         raise ApplicationError(
             _("You have already claimed this voucher."), status=409, code=SaleErrorCode.ALREADY_CLAIMED

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ApplicationError
 from marketplace.models import SaleStatus
 from marketplace.selectors import sales as sale_selectors
-from marketplace.selectors.catalogue import shop_get_public
+from marketplace.selectors.catalogue import shop_get_for_owner, shop_get_public
 from marketplace.services import sales as sale_services
 
 # --- Forms ----------------------------------------------------------------------------------------
@@ -109,6 +109,9 @@ def sale_detail(request, slug):
         "sorts": [("discount", _("Biggest discount")), ("popular", _("Most popular")), ("price", _("Lowest price"))],
         "facets": sale_selectors.sale_facets(sale=sale),
         "rankings": sale_selectors.sale_ranking_list(sale=sale),
+        "vouchers": list(sale_selectors.voucher_list_for_sale(sale=sale, user=request.user, now=now))
+        if sale.ends_at > now
+        else [],
         "now_ms": _ms(now),
         "starts_ms": _ms(sale.starts_at),
         "ends_ms": _ms(sale.ends_at),
@@ -173,6 +176,36 @@ def voucher_claim(request, pk):
 
 
 @login_required
+def seller_vouchers(request):
+    """The seller's vouchers: live, coming and ended, with claimed and used counts; offer one,
+    end one."""
+    shop = shop_get_for_owner(user=request.user)
+    if shop is None:
+        return redirect("marketplace:shop_create")
+    now = timezone.now()
+    vouchers = list(sale_selectors.voucher_list_for_owner(user=request.user))
+    for voucher in vouchers:
+        voucher.phase = "ended" if voucher.valid_until <= now else "coming" if voucher.valid_from > now else "live"
+    return render(request, "marketplace/seller_vouchers.html", {"shop": shop, "vouchers": vouchers})
+
+
+@require_POST
+@login_required
+def voucher_end(request, pk):
+    try:
+        voucher = sale_services.voucher_end(user=request.user, voucher_id=pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Voucher ended: %(voucher)s. Nobody can claim it now, and unused claims no longer apply.")
+            % {"voucher": voucher},
+        )
+    return redirect("marketplace:seller_vouchers")
+
+
+@login_required
 def voucher_create(request, slug):
     shop = shop_get_public(slug=slug)
     if shop.owner_id != request.user.id:
@@ -186,5 +219,5 @@ def voucher_create(request, slug):
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Voucher offered: %(voucher)s.") % {"voucher": voucher})
-            return redirect("marketplace:shop_vouchers", slug=shop.slug)
+            return redirect("marketplace:seller_vouchers")
     return render(request, "marketplace/voucher_form.html", {"shop": shop, "form": form})

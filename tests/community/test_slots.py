@@ -101,8 +101,9 @@ def test_product_page_query_count(client, django_assert_num_queries, questions, 
             make_purchase(answer.author, product)
 
     # product, images, recent reviews, next price change; the Q&A slot: count, top two, their best
-    # answers; the live rooms' slot: one; headline's "stories about this": one
-    with django_assert_num_queries(9):
+    # answers; the live rooms' slot: one; headline's "stories about this": one; marketplace's
+    # voucher box: the shop's vouchers, once (then from the versioned cache)
+    with django_assert_num_queries(10):
         html = page(client, product.get_absolute_url())
     assert "Verified buyer" in html
     # and the next anonymous visit is served from the cache

@@ -19,7 +19,7 @@ from tests.community.factories import PASSWORD, UserFactory, UserFollowFactory
 from tests.e2e.conftest import login
 from tests.headline.factories import TopicFactory
 from tests.marketplace.catalogue_support import seed_categories
-from tests.marketplace.factories import ProductFactory, ShopFactory
+from tests.marketplace.factories import ProductFactory, ShopFactory, make_address
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,6 +55,7 @@ def test_topic_story_follower_like_click_buy_and_the_author_sees_it(page, browse
     studs = ProductFactory(shop=shop, title="Pearl stud earrings", price=Decimal("88.00"), stock=5)
     blogger = UserFactory(username="lili", display_name="Lili")
     reader = UserFactory(username="wei", display_name="Wei")
+    make_address(reader)  # checkout ships to the default address
     UserFollowFactory(follower=reader, user=blogger)
 
     # when the blogger opens the home page, today's topic leads it
@@ -111,7 +112,7 @@ def test_topic_story_follower_like_click_buy_and_the_author_sees_it(page, browse
     reader_page.get_by_role("link", name="Check out").click()
     reader_page.get_by_role("button", name="Place order").click()
     reader_page.get_by_role("button", name="Pay ¥88.00 — Simulated payment (demo)").click()
-    expect(reader_page.get_by_role("status")).to_contain_text("is paid")
+    expect(reader_page.get_by_role("status")).to_contain_text("Paid: order #")
     assert [order.status for order in order_list_for_buyer(user=reader)] == [OrderStatus.PAID]
     reader_context.close()
 

@@ -17,7 +17,7 @@ from tests.community.factories import UserFactory
 from tests.e2e.conftest import login
 from tests.livestream.factories import RoomFactory, RoomProductFactory
 from tests.livestream.servers import asgi_servers
-from tests.marketplace.factories import ProductFactory, ShopFactory
+from tests.marketplace.factories import ProductFactory, ShopFactory, make_address
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,6 +41,7 @@ def _shot(page, name: str) -> None:
 def test_host_goes_live_pins_a_deal_viewer_chats_votes_grabs_buys_and_stats_show_it(browser):
     host = _person("lili", display_name="Lili")
     viewer = _person("wei", display_name="Wei")
+    make_address(viewer)  # checkout ships to the default address
     shop = ShopFactory(owner=_person("meimei"), name="Pearl Studio")
     necklace = ProductFactory(shop=shop, title="Freshwater pearl necklace", price=Decimal("299.00"), stock=30)
     room = RoomFactory(host=host, title="Lili's pearl night")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from marketplace.models import Deal, Order
 from tests.community.factories import PASSWORD, UserFactory
 from tests.e2e.conftest import login
-from tests.marketplace.factories import DealFactory, ProductFactory, SaleEventFactory
+from tests.marketplace.factories import DealFactory, ProductFactory, SaleEventFactory, make_address
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,6 +59,8 @@ def test_a_flash_deal_sells_until_its_cap_then_shows_sold_out(browser, live_serv
     product = ProductFactory(title="Jade bracelet", price=Decimal("100.00"), stock=10)
     deal = DealFactory(sale=sale, product=product, percent_off=50, flash_quantity=2, per_buyer_limit=1)
     buyers = [UserFactory() for _ in range(3)]
+    for buyer in buyers:
+        make_address(buyer)  # checkout ships to the default address
 
     def shopper(user):
         context = browser.new_context(base_url=live_server.url)

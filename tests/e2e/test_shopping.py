@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from marketplace.models import Order, OrderStatus
 from tests.community.factories import PASSWORD, UserFactory
 from tests.e2e.conftest import login
-from tests.marketplace.factories import CategoryFactory, ProductFactory, ShopFactory, make_live_deal
+from tests.marketplace.factories import CategoryFactory, ProductFactory, ShopFactory, make_address, make_live_deal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,6 +23,7 @@ def test_buy_pay_ship_confirm_and_review(page, browser, live_server):
     ProductFactory(shop=shop, category=tea, title="Longjing green tea", price=Decimal("68.00"), stock=5)
     ProductFactory(shop=shop, category=tea, title="Pu'er brick", price=Decimal("120.00"), stock=5)
     buyer = UserFactory(username="wei")
+    make_address(buyer)  # checkout ships to the default address
     login(page, buyer.username, PASSWORD)
 
     # when the shopper browses the Tea category
@@ -48,9 +49,10 @@ def test_buy_pay_ship_confirm_and_review(page, browser, live_server):
     page.get_by_role("button", name="Place order").click()
 
     # then the order awaits payment, and paying with the simulated backend marks it paid
-    expect(page.get_by_role("status")).to_contain_text("Order placed. Please pay within")
+    expect(page.get_by_role("status")).to_contain_text("Order placed.")
+    expect(page.get_by_role("timer")).to_contain_text("Pay within")
     page.get_by_role("button", name="Pay ¥136.00 — Simulated payment (demo)").click()
-    expect(page.get_by_role("status")).to_contain_text("is paid")
+    expect(page.get_by_role("status")).to_contain_text("Paid: order #")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Paid")
     order = Order.objects.get(buyer=buyer)
     assert order.status == OrderStatus.PAID

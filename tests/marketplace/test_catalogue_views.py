@@ -166,8 +166,9 @@ def test_shop_page_query_count(client, django_assert_num_queries, rows):
         ProductImageFactory(product=ProductFactory(shop=shop))
 
     # shop, count, page of products, filter form's category choices (not rendered: none), boundary;
-    # headline's "stories about this shop" slot: one
-    with django_assert_num_queries(5):
+    # headline's "stories about this shop" slot: one; the voucher box: the shop's vouchers, once
+    # (then from the versioned cache)
+    with django_assert_num_queries(6):
         response = client.get(shop.get_absolute_url())
     assert response.status_code == 200
 

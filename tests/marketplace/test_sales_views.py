@@ -104,8 +104,9 @@ def test_sale_page_query_count_is_flat(client, django_assert_num_queries, size):
     sale = sale_at(-timedelta(minutes=1), timedelta(hours=1))
     DealFactory.create_batch(size, sale=sale, flash_quantity=2)
 
-    # sale, deal count, deals, images, next price change, counters, categories, shops, rankings
-    with django_assert_num_queries(9):
+    # sale, deal count, deals, images, next price change, counters, categories, shops, rankings,
+    # participating shops' vouchers
+    with django_assert_num_queries(10):
         html = page(client, sale)
 
     assert html.count("data-deal=") == min(size, 24)
@@ -117,8 +118,8 @@ def test_sale_page_serves_deal_cards_from_the_cache_but_counters_fresh(client, d
     page(client, sale)
     Deal.objects.filter(pk=deal.pk).update(flash_sold=5)
 
-    # sale, counters, categories, shops, rankings
-    with django_assert_num_queries(5):
+    # sale, counters, categories, shops, rankings, participating shops' vouchers
+    with django_assert_num_queries(6):
         html = page(client, sale)
 
     assert "sold 5 of 5" in html
