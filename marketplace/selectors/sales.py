@@ -46,7 +46,7 @@ from marketplace.models import (
     Voucher,
     VoucherClaim,
 )
-from marketplace.selectors.catalogue import product_next_price_change, product_public_q
+from marketplace.selectors.catalogue import product_next_price_change, product_public_q, shop_public_q
 from marketplace.selectors.pricing import (
     MONEY,
     PERCENT,
@@ -364,7 +364,9 @@ def voucher_list_claimable_for_shop(*, shop_id: int, now: datetime | None = None
 
     def build():
         rows = list(
-            Voucher.objects.filter(shop_id=shop_id, valid_until__gt=now, claimed_count__lt=F("total"))
+            Voucher.objects.filter(
+                shop_public_q("shop__"), shop_id=shop_id, valid_until__gt=now, claimed_count__lt=F("total")
+            )
             .annotate(remaining=F("total") - F("claimed_count"))
             .order_by("min_spend", "id")
             .values(
@@ -398,7 +400,9 @@ def voucher_list_for_sale(*, sale: SaleEvent, user=None, now: datetime | None = 
     """Vouchers of the shops taking part in ``sale`` (an approved deal in it) that can still be
     claimed or used, shop by shop, each with ``remaining`` and ``claimed_by_me`` (one query)."""
     now = now or timezone.now()
-    in_sale = Deal.objects.filter(sale=sale, status=DealStatus.APPROVED, product__shop=OuterRef("shop"))
+    in_sale = Deal.objects.filter(
+        product_public_q("product__"), sale=sale, status=DealStatus.APPROVED, product__shop=OuterRef("shop")
+    )
     mine = (
         Exists(VoucherClaim.objects.filter(voucher=OuterRef("pk"), user=user))
         if user is not None and user.is_authenticated

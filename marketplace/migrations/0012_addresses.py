@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0009_live_deals'),
+        ('marketplace', '0011_visibility'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
