@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0011_visibility'),
+        ('marketplace', '0012_catalogue_search_document'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
