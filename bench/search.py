@@ -96,6 +96,8 @@ def run_wrk_paths(base: str, paths: list[str], args) -> dict:
                 f"-t{args.threads}",
                 f"-c{args.connections}",
                 f"-d{args.duration}s",
+                "--timeout",
+                "10s",  # on a loaded machine slow answers count, not vanish
                 "--latency",
                 "-s",
                 str(script),

@@ -131,4 +131,9 @@ def bench_search_catalogue(*, products: int = 10_000) -> dict:
             batch_size=1000,
         )
         made = product_search_refresh(product_ids=[p.id for p in new])
+        from django.db import connection
+
+        if connection.vendor == "postgresql":  # fresh statistics, or the planner guesses after a bulk load
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE marketplace_product")
     return {"products": Product.objects.filter(product_public_q()).count(), "made": made, "pools": queries()}
