@@ -87,7 +87,8 @@ class Address(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.recipient}, {self.province}{self.city}{self.district}{self.street}"
+        city = "" if self.city == self.province else self.city  # 上海市上海市 reads 上海市
+        return f"{self.recipient}, {self.province}{city}{self.district}{self.street}"
 
     #: The fields an order's snapshot keeps (``Order.shipping_address``).
     SNAPSHOT_FIELDS = ("recipient", "mobile", "province", "city", "district", "street", "postcode")

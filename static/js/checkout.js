@@ -25,7 +25,8 @@
       var subtotal = fen(section.dataset.subtotal);
       var select = section.querySelector("select");
       var discount = select && discounts[select.value] ? fen(discounts[select.value]) : 0;
-      section.querySelector("[data-shop-discount]").textContent = "−" + money(discount);
+      var shown = section.querySelector("[data-shop-discount]");
+      if (shown) shown.textContent = "−" + money(discount);
       section.querySelector("[data-shop-total]").textContent = money(subtotal - discount);
       totalDiscount += discount;
       total += subtotal - discount;

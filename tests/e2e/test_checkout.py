@@ -15,7 +15,14 @@ from playwright.sync_api import expect
 from marketplace.models import Order, OrderStatus
 from tests.community.factories import PASSWORD, UserFactory
 from tests.e2e.conftest import login
-from tests.marketplace.factories import DealFactory, ProductFactory, SaleEventFactory, ShopFactory, VoucherFactory
+from tests.marketplace.factories import (
+    DealFactory,
+    ProductFactory,
+    SaleEventFactory,
+    ShopFactory,
+    VoucherFactory,
+    make_address,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -139,3 +146,41 @@ def test_a_new_buyer_claims_a_voucher_adds_an_address_sees_the_discount_and_pays
     expect(row).to_contain_text("1 of 10")
     _shoot(seller_page, "seller-vouchers", tmp_path)
     seller_context.close()
+
+
+def test_a_returning_buyer_claims_on_the_shop_page_is_told_what_unlocks_it_and_picks_a_saved_address(page, tmp_path):
+    # given a tea shop offering "spend ¥100, save ¥10", and a buyer with a home and an office address
+    shop = ShopFactory(name="Tea garden", slug="tea-garden")
+    tea = ProductFactory(shop=shop, title="Longjing green tea", price=Decimal("68.00"), stock=5)
+    VoucherFactory(shop=shop, min_spend=Decimal("100.00"), discount=Decimal("10.00"))
+    buyer = UserFactory(username="wangwei")
+    make_address(buyer, recipient="王伟", street="南京东路 100 号")
+    make_address(buyer, is_default=False, recipient="王伟", street="陆家嘴环路 1000 号 18 楼")
+    login(page, buyer.username, PASSWORD)
+
+    # when they claim the voucher on the shop page
+    page.goto(shop.get_absolute_url())
+    vouchers = page.get_by_role("region", name="Shop vouchers")
+    expect(vouchers).to_contain_text("¥10.00 off")
+    vouchers.get_by_role("button", name="Claim").click()
+    expect(page.get_by_role("region", name="Shop vouchers")).to_contain_text("Claimed")
+    _shoot(page, "shop-vouchers", tmp_path)
+
+    # and put one ¥68 tea in the cart, the cart says how much more unlocks it
+    page.goto(tea.get_absolute_url())
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_test_id("voucher-prompt")).to_contain_text("Spend ¥32.00 more at this shop for ¥10.00 off.")
+    _shoot(page, "cart-spend-more", tmp_path)
+
+    # when they check out, the home (default) address is chosen and the new-address form is closed
+    page.get_by_role("link", name="Check out").click()
+    expect(page.get_by_label("王伟, 上海市黄浦区南京东路 100 号")).to_be_checked()
+    expect(page.get_by_label("Recipient")).to_be_hidden()
+    expect(page.get_by_test_id("checkout-total")).to_have_text("¥68.00")
+    page.get_by_label("王伟, 上海市黄浦区陆家嘴环路 1000 号 18 楼").check()
+    _shoot(page, "checkout-saved-addresses", tmp_path, reload=False)
+    page.get_by_role("button", name="Place order and pay").click()
+
+    # then the order ships to the office
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payment")
+    assert Order.objects.get(buyer=buyer).shipping_address["street"] == "陆家嘴环路 1000 号 18 楼"
