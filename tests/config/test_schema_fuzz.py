@@ -1,0 +1,126 @@
+"""Schema fuzzing (issue 13, point 5): schemathesis (pinned in requirements-dev.txt) runs over
+``/api/schema/`` against a live server on the test database (PostgreSQL in CI), once anonymously
+and once with a token, and must find no server error and no response that contradicts the
+schema. Each run is bounded (``--max-time``, 40 s by default: ``JISHI_FUZZ_SECONDS``;
+``--max-examples``) so the suite stays well inside CI's limit: the coverage phase (boundary and
+hostile values for every parameter, operation by operation) first, then random fuzzing with what
+time is left. A fixed seed (``JISHI_FUZZ_SEED``) makes a failure reproducible: the output names
+the request and a ``curl`` line. On a busy machine the budget covers fewer operations; run it
+longer with ``JISHI_FUZZ_SECONDS=300`` after adding endpoints.
+
+Operations that would end the token's session for the rest of the run (revoking the token,
+changing the password) are left out of the signed-in run; the anonymous run covers them.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from core.throttles import AnonWindowThrottle, ScopedWindowThrottle, UserWindowThrottle
+from tests.community.factories import AnswerFactory, QuestionFactory, UserFactory
+from tests.marketplace.factories import CategoryFactory, SaleEventFactory, ShopFactory, VoucherFactory, make_product
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
+
+CHECKS = "not_a_server_error,response_schema_conformance"
+MAX_SECONDS = int(os.environ.get("JISHI_FUZZ_SECONDS", "40"))
+SEED = int(os.environ.get("JISHI_FUZZ_SEED", "13"))
+#: What would sign the fuzzer's own token out mid-run.
+SESSION_ENDING = r"auth/(token/revoke|password)|me/(password|token)|logout"
+
+
+@pytest.fixture
+def fuzz_world(settings, monkeypatch):
+    """Rows for the fuzzer to find (their ids and slugs go into its config, so it reaches past
+    the 404s into the views), and limits out of its way (they are tested elsewhere)."""
+    for throttle in (AnonWindowThrottle, UserWindowThrottle, ScopedWindowThrottle):
+        monkeypatch.setattr(throttle, "THROTTLE_RATES", {"anon": None, "user": None, "register": None})
+    settings.USER_ACTION_LIMITS = {}
+    settings.SIGN_IN_FAILURES_PER_ACCOUNT = settings.SIGN_IN_FAILURES_PER_IP = 10**6
+    shop = ShopFactory(owner=UserFactory(username="fuzz-seller"), slug="fuzz-shop")
+    product = make_product(shop=shop, title="Fuzz tea", category=CategoryFactory(slug="fuzz-tea"))
+    answer = AnswerFactory(question=QuestionFactory(product=product))
+    sale = SaleEventFactory(slug="fuzz-sale")
+    voucher = VoucherFactory(shop=shop)
+    user = UserFactory(username="fuzz-user")
+    known = {
+        r"^/api/v1/products/\\{id\\}": {"id": product.pk},
+        r"^/api/v1/questions/\\{id\\}": {"id": answer.question_id},
+        r"^/api/v1/answers/\\{id\\}": {"id": answer.pk},
+        r"^/api/v1/shops/\\{slug\\}": {"slug": shop.slug},
+        r"^/api/v1/categories/\\{slug\\}": {"slug": "fuzz-tea"},
+        r"^/api/v1/sales/\\{slug\\}": {"slug": sale.slug},
+        r"^/api/v1/vouchers/\\{id\\}": {"id": voucher.pk},
+        r"^/api/v1/cart/items/\\{product_id\\}": {"product_id": product.pk},
+    }
+    lines = ["[auth]", "auto-signup = false", "", "[parameters]", '"path.username" = "fuzz-seller"', ""]
+    for regex, parameters in known.items():
+        values = ", ".join(f'"path.{name}" = {value!r}'.replace("'", '"') for name, value in parameters.items())
+        lines += ["[[operations]]", f'include-path-regex = "{regex}"', f"parameters = {{ {values} }}", ""]
+    return {"token": Token.objects.create(user=user).key, "config": "\n".join(lines)}
+
+
+def _schemathesis(live_server, world: dict, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(world["config"])
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())",
+        "--config-file",
+        str(config),
+        "--no-color",
+        "run",
+        f"{live_server.url}/api/schema/",
+        "--checks",
+        CHECKS,
+        "--phases",
+        os.environ.get("JISHI_FUZZ_PHASES", "coverage,fuzzing"),
+        "--max-examples",
+        os.environ.get("JISHI_FUZZ_EXAMPLES", "6"),
+        "--max-time",
+        str(MAX_SECONDS),
+        "--seed",
+        str(SEED),
+        "--workers",
+        "2",
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "20",
+        "--suppress-health-check",
+        "all",
+        *extra,
+    ]
+    return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=MAX_SECONDS * 4 + 120)
+
+
+def _assert_clean(result: subprocess.CompletedProcess):
+    output = result.stdout + result.stderr
+    print(output[-4000:])  # the run's summary (pytest shows it with -s or on failure)
+    assert "Operations:" in output, output[-3000:]  # the schema loaded and operations were selected
+    assert result.returncode == 0, output[-12000:]
+    tested = re.search(r"Tested: (\d+)", output)
+    assert tested and int(tested.group(1)) > 0, "the fuzzer tested no operation within its time budget"
+
+
+def test_the_api_schema_fuzzed_anonymously(live_server, fuzz_world, tmp_path):
+    _assert_clean(_schemathesis(live_server, fuzz_world, tmp_path))
+
+
+def test_the_api_schema_fuzzed_with_a_token(live_server, fuzz_world, tmp_path):
+    result = _schemathesis(
+        live_server,
+        fuzz_world,
+        tmp_path,
+        "--header",
+        f"Authorization: Token {fuzz_world['token']}",
+        "--exclude-path-regex",
+        SESSION_ENDING,
+    )
+    _assert_clean(result)
