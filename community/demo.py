@@ -15,8 +15,10 @@ from marketplace.services.orders import order_pay
 
 DEMO_LOGINS = [
     ("moderator", "staff: Django admin at /admin/"),
-    ("meimei", "seller: runs a jewellery shop"),
-    ("xiaoming", "seller: runs a tea and produce shop"),
+    ("meimei", "seller: Meimei Pearls 美美珍珠 (jewellery; hosts the Pearl Hour live show)"),
+    ("xiaoming", "seller: Xiaoming Tea & Produce 小明茶园"),
+    ("lanlan", "seller: Lanlan Home & Beauty 兰兰家居"),
+    ("dawei", "seller: Dawei Digital & Style 大伟数码"),
     ("lili", "shopper and blogger"),
     ("wei", "shopper"),
 ]

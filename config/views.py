@@ -1,6 +1,7 @@
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as django_server_error
 
@@ -38,3 +39,11 @@ def server_error(request):
     if is_api(request):
         return error_response(request, status=500, message=status_message(500))
     return django_server_error(request)
+
+
+def favicon(request):
+    """``/favicon.ico``, where browsers and crawlers look first: the static icon (pages name it in
+    ``<link rel="icon">``), so the log has no 404 for it."""
+    response = redirect(static("favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

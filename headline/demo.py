@@ -49,6 +49,11 @@ BLOGGERS = {
     "amei": "阿美 Amei",
 }
 READERS = [f"reader{i:02d}" for i in range(1, 41)]
+#: Printed by seed_demo with the other apps' demo logins (lili is community's).
+DEMO_LOGINS = [
+    ("amei", "blogger: stories about tea and pearls"),
+    (READERS[0], f"reader who follows the bloggers ({READERS[0]} … {READERS[-1]})"),
+]
 
 #: (topic days ago, author, title, body, [product title substrings], [shop slugs], likes, pictures)
 STORIES = [

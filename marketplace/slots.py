@@ -1,8 +1,9 @@
 """What marketplace renders into page slots (core/slots.py), registered in
-``MarketplaceConfig.ready()``: the home page's sale and catalogue sections, and the voucher box of
-its own (cached) shop and product pages — a per-request part, since whether you claimed a voucher
-is yours. (The slots marketplace's own pages offer to upper apps are listed in
-docs/architecture.md, "Page slots".)"""
+``MarketplaceConfig.ready()``: the home page's sections (the live sale's flash deals, sales,
+products), and per-request parts of its own cached shop and product pages — the voucher box
+(whether you claimed a voucher is yours) and "more from this shop" (other products than the
+product page's cache tag covers). (The slots marketplace's own pages offer to upper apps are
+listed in docs/architecture.md, "Page slots".)"""
 
 from functools import cache
 from urllib.parse import quote
@@ -18,12 +19,41 @@ from core.cache import cached
 from marketplace.caching import TAG_ALL, TAG_LISTS
 from marketplace.models import SaleStatus
 from marketplace.selectors.catalogue import product_filter, product_list_public, product_next_price_change
-from marketplace.selectors.sales import sale_list, voucher_ids_claimed, voucher_list_claimable_for_shop
+from marketplace.selectors.sales import sale_list, sale_showcase, voucher_ids_claimed, voucher_list_claimable_for_shop
 
 #: Live and upcoming sales shown on the home page.
 HOME_SALES = 3
 #: Products in each of the home page's "newest" and "best-selling" rows.
 HOME_PRODUCTS = 8
+#: Deals in the home page's lead section (the live sale's flash deals).
+HOME_FLASH_DEALS = 4
+#: Other products of the shop under a product page.
+MORE_FROM_SHOP = 4
+
+
+def home_flash_deals(**_values) -> str:
+    """``home.sections``, first: the live sale's flash deals with their progress and the sale's
+    countdown, then its biggest discounts up to :data:`HOME_FLASH_DEALS` cards. Three queries
+    (the sale, its deals, their images); not cached, the counters move by the second."""
+    now = timezone.now()
+    sale = sale_list(now=now, status=SaleStatus.LIVE).first()
+    if sale is None:
+        return ""
+    showcase = sale_showcase(sales=[sale], now=now, per_sale=HOME_FLASH_DEALS)[sale.id]
+    deals = [*showcase["flash"], *showcase["featured"]][:HOME_FLASH_DEALS]
+    if not deals:
+        return ""
+    return render_to_string(
+        "marketplace/home_flash_deals.html",
+        {
+            "sale": sale,
+            "deals": deals,
+            "flash": bool(showcase["flash"]),
+            "status": SaleStatus.LIVE,
+            "target_ms": int(sale.ends_at.timestamp() * 1000),
+            "now_ms": int(now.timestamp() * 1000),
+        },
+    )
 
 
 def home_sales(**_values) -> str:
@@ -93,8 +123,45 @@ def shop_voucher_box(*, request, shop_id, **_values) -> str:
     return render_to_string("marketplace/_voucher_box.html", context, request=request)
 
 
+def product_more_from_shop(*, request, product_id: int, shop_id: int, **_values) -> str:
+    """``product.more_from_shop`` (per request): the shop's best-selling other products.
+
+    Per request, because the product page is cached under its own product's tag while these cards
+    show *other* products: the cards come from one cached entry per shop and language (tags
+    ``all`` + ``lists``, like the list pages; until the next sale boundary), so a product page
+    served from the cache costs one more cache round trip and no query."""
+
+    def build():
+        now = timezone.now()
+        products = list(
+            product_filter(product_list_public(now=now).filter(shop_id=shop_id), ordering="best_selling")[
+                : MORE_FROM_SHOP + 1
+            ]
+        )
+        cards = [
+            (p.pk, render_to_string("marketplace/_product_card.html", {"p": p, "prefix": "more"})) for p in products
+        ]
+        shop = products[0].shop if products else None
+        value = {"cards": cards, "shop_name": "", "shop_url": ""}
+        if shop is not None:
+            value.update(shop_name=shop.name, shop_url=shop.get_absolute_url())
+        boundary = product_next_price_change(now=now)
+        return value, boundary.timestamp() if boundary else None
+
+    value = cached(f"cat:frag:shop-more:{shop_id}:{get_language()}", tags=(TAG_ALL, TAG_LISTS), build=build)
+    cards = [html for pk, html in value["cards"] if pk != product_id][:MORE_FROM_SHOP]
+    if not cards:
+        return ""
+    return render_to_string(
+        "marketplace/_more_from_shop.html",
+        {"cards": cards, "shop_name": value["shop_name"], "shop_url": value["shop_url"]},
+    )
+
+
 def register() -> None:
+    slots.register("home.sections", home_flash_deals, order=0)
     slots.register("product.beside_buy_box", shop_voucher_box, order=10, per_request=True)
     slots.register("shop.sections", shop_voucher_box, order=5, per_request=True)
     slots.register("home.sections", home_sales, order=10)
     slots.register("home.sections", home_catalogue, order=20)
+    slots.register("product.more_from_shop", product_more_from_shop, order=10, per_request=True)

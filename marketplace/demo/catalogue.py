@@ -165,9 +165,10 @@ def _seller(ctx, username: str):
     return users[username]
 
 
-def draw_product_image(title: str, category_slug: str, *, size: int = 800) -> bytes:
-    """A simple, recognisable picture: a coloured background and a motif for the category."""
-    seed = int(hashlib.sha1(title.encode()).hexdigest(), 16)
+def draw_product_image(title: str, category_slug: str, *, size: int = 800, view: int = 0) -> bytes:
+    """A simple, recognisable picture: a coloured background and a motif for the category
+    (``view`` > 0: another photo of the same product, in another colour)."""
+    seed = int(hashlib.sha1(f"{title}#{view}".encode() if view else title.encode()).hexdigest(), 16)
     colour = PALETTE[seed % len(PALETTE)]
     image = Image.new("RGB", (size, size), "#f4efe6")
     draw = ImageDraw.Draw(image)
@@ -228,15 +229,26 @@ def seed_catalogue(ctx):
     product_search_refresh(product_ids=[p.pk for p in products.values()])
 
 
+#: The first this many products of each shop get a gallery of photos; the others one photo.
+GALLERY_PRODUCTS, GALLERY_PHOTOS = 2, 4
+
+
 def seed_product_images(ctx):
-    for product in Product.objects.filter(pk__in=[p.pk for p in ctx["products"].values()], images__isnull=True):
-        upload = SimpleUploadedFile(
-            "photo.jpg", draw_product_image(product.title, product.category.slug), content_type="image/jpeg"
-        )
-        image = image_services.product_image_add(product=product, upload=upload)
-        # Make the display sizes now so the demo looks finished without a worker; the task
-        # queued on commit then finds them made and does nothing.
-        image_services.product_image_generate_sizes(image_id=image.id)
+    shops_seen: dict[int, int] = {}
+    products = Product.objects.filter(pk__in=[p.pk for p in ctx["products"].values()], images__isnull=True)
+    for product in products.select_related("category").order_by("id"):
+        shops_seen[product.shop_id] = shops_seen.get(product.shop_id, 0) + 1
+        views = GALLERY_PHOTOS if shops_seen[product.shop_id] <= GALLERY_PRODUCTS else 1
+        for view in range(views):
+            upload = SimpleUploadedFile(
+                "photo.jpg",
+                draw_product_image(product.title, product.category.slug, view=view),
+                content_type="image/jpeg",
+            )
+            image = image_services.product_image_add(product=product, upload=upload)
+            # Make the display sizes now so the demo looks finished without a worker; the task
+            # queued on commit then finds them made and does nothing.
+            image_services.product_image_generate_sizes(image_id=image.id)
 
 
 STEPS = [("catalogue: shops and products", seed_catalogue), ("catalogue: product images", seed_product_images)]

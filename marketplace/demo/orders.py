@@ -1,7 +1,14 @@
 """Demo orders and reviews: the demo shoppers' delivery addresses, their orders in every state (so
-sellers have orders to ship and products show ratings), and one item waiting in a cart.
-Everything goes through the services. Idempotent: each order is a checkout with a fixed
-Idempotency-Key, skipped when that key was used before."""
+sellers have orders to ship and products show ratings), and a month of completed orders in every
+shop, paid on different days, so each seller's 30-day revenue chart has a story. Everything goes
+through the services; then the timestamps are moved back (the services stamp "now"). No cart is
+left with anything in it: a shopper's cart holds only what they put there. Idempotent: each order
+is a checkout with a fixed Idempotency-Key, skipped when that key was used before."""
+
+import hashlib
+from datetime import timedelta
+
+from django.db.models import F
 
 from core.errors import ApplicationError
 from marketplace.models import CartItem, CheckoutRequest, Order, OrderStatus, Product
@@ -27,8 +34,27 @@ DEMO_ORDERS = [
     ("demo-order-8", "lili", [("五香瓜子 Spiced sunflower seeds", 3)], OrderStatus.PENDING_PAYMENT, []),
     ("demo-order-9", "wei", [("Jade face roller 玉石滚轮", 1)], OrderStatus.CANCELLED, []),
 ]  # fmt: skip
-#: Left in a cart so the cart page has something to show.
-DEMO_CART = ("wei", "Osmanthus scented candle 桂花香薰蜡烛", 1)
+#: How many days ago each demo order was placed and paid (the rest: today).
+DEMO_ORDER_DAYS_AGO = {
+    "demo-order-1": 26, "demo-order-2": 22, "demo-order-3": 15, "demo-order-4": 11,
+    "demo-order-5": 6, "demo-order-6": 3, "demo-order-7": 1,
+}  # fmt: skip
+#: Per shop, products with plenty of stock that the month's history orders buy (one or two units).
+HISTORY_PRODUCTS = {
+    "meimei-pearls": ["本命年红绳手链 Red string bracelet", "Pearl stud earrings 珍珠耳钉"],
+    "xiaoming-tea": [
+        "五香瓜子 Spiced sunflower seeds", "Osmanthus oolong tea bags 桂花乌龙", "新疆红枣 Xinjiang red dates",
+    ],
+    "lanlan-home": [
+        "剪纸窗花 Paper-cut window art", "Osmanthus scented candle 桂花香薰蜡烛", "国风口红 Chinese-style lipstick",
+    ],
+    "dawei-digital": [
+        "Magnetic phone stand 手机支架", "65W USB-C fast charger 快充充电器", "Bluetooth earbuds 蓝牙耳机",
+    ],
+}  # fmt: skip
+HISTORY_BUYERS = ("lili", "wei")
+#: Days ago (1–29) on which a shop has a history order: about one day in three, different per shop.
+HISTORY_DAYS = range(29, 0, -1)
 
 
 def _product(ctx, title: str) -> Product | None:
@@ -71,6 +97,34 @@ def seed_addresses(ctx):
             address_services.address_create(user=user, is_default=True, **values)  # idempotent: same fields
 
 
+def _backdate(order_ids: list[int], days: int) -> None:
+    """Move the orders' timestamps ``days`` back (demo only: the services stamp the present)."""
+    if days:
+        delta = timedelta(days=days)
+        stamps = ("created_at", "paid_at", "shipped_at", "delivered_at", "completed_at", "closed_at")
+        Order.objects.filter(pk__in=order_ids).update(**{name: F(name) - delta for name in stamps})
+
+
+def _place(buyer, key: str, products: list[tuple[Product, int]]) -> list[int]:
+    """Check out ``products`` for ``buyer`` under ``key``; the order ids, or [] when it could not
+    be placed. The buyer's cart is empty afterwards either way."""
+    CartItem.objects.filter(cart__user=buyer).delete()
+    try:
+        for product, quantity in products:
+            cart_services.cart_item_add(user=buyer, product_id=product.pk, quantity=quantity)
+        return checkout_services.checkout_submit(buyer=buyer, idempotency_key=key).order_ids
+    except ApplicationError:  # e.g. sold out since the check: this demo order is skipped
+        return []
+    finally:
+        CartItem.objects.filter(cart__user=buyer).delete()
+
+
+def _walk(order_ids: list[int], status: str, reviews: list, days_ago: int) -> None:
+    for order in Order.objects.filter(pk__in=order_ids).select_related("buyer", "shop__owner"):
+        _advance(order, status, reviews)
+    _backdate(order_ids, days_ago)
+
+
 def seed_orders(ctx):
     users = ctx["users"]
     for key, username, items, status, reviews in DEMO_ORDERS:
@@ -80,21 +134,38 @@ def seed_orders(ctx):
         products = [(_product(ctx, title), quantity) for title, quantity in items]
         if any(product is None or product.stock < quantity for product, quantity in products):
             continue
-        for product, quantity in products:
-            cart_services.cart_item_add(user=buyer, product_id=product.pk, quantity=quantity)
-        try:
-            result = checkout_services.checkout_submit(buyer=buyer, idempotency_key=key)
-        except ApplicationError:  # e.g. sold out since the check above: this demo order is skipped
-            continue
-        for order in Order.objects.filter(pk__in=result.order_ids).select_related("buyer", "shop__owner"):
-            _advance(order, status, reviews)
+        _walk(_place(buyer, key, products), status, reviews, DEMO_ORDER_DAYS_AGO.get(key, 0))
 
 
-def seed_cart(ctx):
-    username, title, quantity = DEMO_CART
-    buyer, product = ctx["users"][username], _product(ctx, title)
-    if product is not None and product.stock >= quantity and not CartItem.objects.filter(cart__user=buyer).exists():
-        cart_services.cart_item_add(user=buyer, product_id=product.pk, quantity=quantity)
+def _history_plan(shop_slug: str) -> list[tuple[int, str, str, int]]:
+    """``(days ago, buyer, product title, quantity)`` for a shop's month of history, the same on
+    every run (a hash of the shop and the day, not a random number)."""
+    titles = HISTORY_PRODUCTS[shop_slug]
+    plan = []
+    for days_ago in HISTORY_DAYS:
+        digest = int(hashlib.sha1(f"{shop_slug}:{days_ago}".encode()).hexdigest(), 16)
+        if digest % 3 == 0:
+            buyer = HISTORY_BUYERS[digest % len(HISTORY_BUYERS)]
+            plan.append((days_ago, buyer, titles[digest % len(titles)], 1 + digest % 2))
+    return plan
 
 
-STEPS = [("addresses", seed_addresses), ("orders and reviews", seed_orders), ("a cart", seed_cart)]
+def seed_order_history(ctx):
+    users = ctx["users"]
+    for shop_slug in HISTORY_PRODUCTS:
+        for days_ago, username, title, quantity in _history_plan(shop_slug):
+            buyer, product = users.get(username), _product(ctx, title)
+            key = f"demo-history-{shop_slug}-{days_ago}"
+            if buyer is None or product is None or product.stock < quantity + 5:
+                continue
+            if CheckoutRequest.objects.filter(user=buyer, key=key).exists():
+                continue
+            _walk(_place(buyer, key, [(product, quantity)]), OrderStatus.COMPLETED, [], days_ago)
+            product.refresh_from_db(fields=["stock"])
+
+
+STEPS = [
+    ("addresses", seed_addresses),
+    ("orders and reviews", seed_orders),
+    ("a month of orders", seed_order_history),
+]

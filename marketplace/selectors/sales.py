@@ -25,8 +25,9 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Cast, Concat, Round
+from django.db.models.functions import Cast, Concat, Round, RowNumber
 from django.utils import timezone
 
 from core.cache import cached
@@ -138,7 +139,8 @@ def _category_subtree(slug: str) -> Q:
 
 def sale_deal_list(
     *,
-    sale: SaleEvent,
+    sale: SaleEvent | None = None,
+    sale_ids: list[int] | None = None,
     now: datetime | None = None,
     category: str | None = None,
     shop: str | None = None,
@@ -156,7 +158,8 @@ def sale_deal_list(
       cheaper deal of another live sale).
 
     Filters: ``category`` (slug, includes sub-categories), ``shop`` (slug). ``sort`` is one of
-    :data:`DEAL_SORTS`. Product, shop, category and images are loaded with the deals.
+    :data:`DEAL_SORTS`. Product, shop, category and images are loaded with the deals. ``sale_ids``
+    instead of ``sale``: the deals of several sales at once (:func:`sale_showcase`).
     """
     now = now or timezone.now()
     priced = product_annotate_prices(Product.objects.filter(pk=OuterRef("product_id")), now=now)
@@ -164,7 +167,7 @@ def sale_deal_list(
         deal_annotate_availability(Deal.objects.all())
         .filter(
             product_public_q("product__"),
-            sale=sale,
+            Q(sale=sale) if sale is not None else Q(sale_id__in=sale_ids or []),
             status=DealStatus.APPROVED,
         )
         .select_related("product__shop", "product__category")
@@ -302,6 +305,60 @@ def deal_counters(*, deal_ids: list[int]) -> dict[int, dict]:
             "sold_percent": 0 if not quantity else min(100, round(sold * 100 / quantity)),
         }
     return counters
+
+
+# --- The sales page and the home page: each sale's flash and featured deals --------------------
+
+#: Flash deals, and featured (biggest discount) other deals, shown per sale on the sales page.
+SHOWCASE_PER_SALE = 4
+
+
+def _counters(deal: Deal) -> dict:
+    quantity, sold = deal.flash_quantity, deal.flash_sold
+    return {
+        "flash_sold": sold,
+        "flash_quantity": quantity,
+        "sold_out": deal.sold_out,
+        "sold_percent": 0 if not quantity else min(100, round(sold * 100 / quantity)),
+    }
+
+
+def sale_showcase(
+    *, sales: list[SaleEvent], now: datetime | None = None, per_sale: int = SHOWCASE_PER_SALE
+) -> dict[int, dict[str, list[dict]]]:
+    """For each of ``sales`` (by id): ``{"flash": [...], "featured": [...]}``, at most
+    ``per_sale`` each, as deal cards (:func:`_card`) with fresh counters (``flash_sold``,
+    ``flash_quantity``, ``sold_out``, ``sold_percent``). Flash deals still to be had come first,
+    most-sold first (the ones going fast), sold-out ones last; featured deals are the other deals
+    with the biggest discount. Two queries
+    (deals, their images) however many sales and deals; never cached (flash counters move by the
+    second)."""
+    showcase = {sale.id: {"flash": [], "featured": []} for sale in sales}
+    if not sales:
+        return showcase
+    ranked = (
+        sale_deal_list(sale_ids=list(showcase), now=now)
+        .annotate(
+            is_flash=Case(When(flash_quantity__isnull=False, then=Value(True)), default=Value(False)),
+            sold_share=Case(
+                When(flash_quantity__gt=0, then=F("flash_sold") * 1000 / F("flash_quantity")),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("sale_id"), F("is_flash")],
+                order_by=[F("sold_out").asc(), F("sold_share").desc(), F("percent_saved").desc(), F("id").asc()],
+            )
+        )
+        .filter(rank__lte=per_sale)
+        .order_by("sale_id", "rank")
+    )
+    for deal in ranked:
+        showcase[deal.sale_id]["flash" if deal.is_flash else "featured"].append({**_card(deal), **_counters(deal)})
+    return showcase
 
 
 # --- Leaderboards -------------------------------------------------------------------------------

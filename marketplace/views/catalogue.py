@@ -40,12 +40,19 @@ from marketplace.services import images as image_services
 PAGE_SIZE = 24
 #: Stands for the CSRF token inside cached HTML; replaced per request.
 CSRF_PLACEHOLDER = "__JISHI_CSRF_TOKEN__"
+#: Stands for the server's clock (epoch ms) inside cached HTML, for countdowns (countdown.js
+#: corrects a wrong client clock with it); replaced per request.
+NOW_PLACEHOLDER = "__JISHI_NOW_MS__"
 #: The shop page shows live-ish counters (followers, rating): cached at most this long.
 SHOP_PAGE_TTL = 30
 
 
 def _timestamp(instant) -> float | None:
     return instant.timestamp() if instant else None
+
+
+def _ms(instant) -> int | None:
+    return int(instant.timestamp() * 1000) if instant else None
 
 
 def _key(prefix: str, params: str) -> str:
@@ -64,9 +71,13 @@ def _render(request, value: dict, template: str):
 
 
 def _with_csrf(request, response):
+    """Put this request's CSRF token and clock into the (possibly cached) page."""
     placeholder = CSRF_PLACEHOLDER.encode()
     if placeholder in response.content:
         response.content = response.content.replace(placeholder, get_token(request).encode())
+    clock = NOW_PLACEHOLDER.encode()
+    if clock in response.content:
+        response.content = response.content.replace(clock, str(int(timezone.now().timestamp() * 1000)).encode())
     return response
 
 
@@ -171,12 +182,15 @@ def shop_detail(request, slug):
 
 
 def _product_value(product, *, preview: bool = False) -> dict:
+    deal = selectors.product_deal_live(product=product)
     html = render_to_string(
         "marketplace/_product_detail.html",
         {
             "product": product,
             "images": list(product.images.all()),
-            "deal": selectors.product_deal_live(product=product),
+            "deal": deal,
+            "deal_ends_ms": _ms(deal.sale.ends_at if deal.sale_id else deal.ends_at) if deal else None,
+            "now_ms": NOW_PLACEHOLDER,
             "reviews": selectors.product_reviews_recent(product=product),
             "csrf_token": CSRF_PLACEHOLDER,
             # The cart form (orders' template) reads request.get_full_path for its "next".

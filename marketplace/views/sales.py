@@ -81,9 +81,38 @@ def _ms(instant) -> int:
     return int(instant.timestamp() * 1000)
 
 
+#: Past sales shown on the sales page (most recent first).
+PAST_SALES = 6
+
+
 def sale_list(request):
-    sales = sale_selectors.sale_list()
-    return render(request, "marketplace/sale_list.html", {"sales": sales, "now_ms": _ms(timezone.now())})
+    """Live, upcoming and past sales, each with its banner, dates, countdown and its flash and
+    featured deals (fresh counters). A fixed number of queries however many sales and deals."""
+    now = timezone.now()
+    sales = list(sale_selectors.sale_list(now=now))
+    live = [s for s in sales if s.current_status == SaleStatus.LIVE]
+    upcoming = [s for s in sales if s.current_status == SaleStatus.SCHEDULED]
+    past = sorted((s for s in sales if s.current_status == SaleStatus.ENDED), key=lambda s: s.ends_at, reverse=True)
+    past = past[:PAST_SALES]
+    showcase = sale_selectors.sale_showcase(sales=[*live, *upcoming, *past], now=now)
+
+    def rows(group):
+        return [
+            {
+                "sale": sale,
+                "target_ms": _ms(sale.ends_at if sale.current_status == SaleStatus.LIVE else sale.starts_at),
+                **showcase[sale.id],
+            }
+            for sale in group
+        ]
+
+    groups = [
+        {"status": "live", "title": _("Live now"), "rows": rows(live)},
+        {"status": "scheduled", "title": _("Coming up"), "rows": rows(upcoming)},
+        {"status": "ended", "title": _("Past sales"), "rows": rows(past)},
+    ]
+    context = {"groups": groups, "any": bool(sales), "now_ms": _ms(now)}
+    return render(request, "marketplace/sale_list.html", context)
 
 
 def sale_detail(request, slug):

@@ -20,6 +20,9 @@
   }
 
   function start(el) {
+    // A page may load this script more than once (each section that shows a countdown names it).
+    if (el.dataset.countdownStarted) return;
+    el.dataset.countdownStarted = "1";
     var target = Number(el.dataset.targetMs);
     // Server clock minus client clock. The page's transfer time makes this slightly small, so
     // the flip happens a moment late, never early.

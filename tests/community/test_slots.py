@@ -102,8 +102,9 @@ def test_product_page_query_count(client, django_assert_num_queries, questions, 
 
     # product, images, recent reviews, next price change; the Q&A slot: count, top two, their best
     # answers; the live rooms' slot: one; headline's "stories about this": one; marketplace's
-    # voucher box: the shop's vouchers, once (then from the versioned cache)
-    with django_assert_num_queries(10):
+    # voucher box: the shop's vouchers, once (then from the versioned cache); "more from this shop"
+    # (per request, its own cache entry): the shop's products, next price change
+    with django_assert_num_queries(12):
         html = page(client, product.get_absolute_url())
     assert "Verified buyer" in html
     # and the next anonymous visit is served from the cache

@@ -22,11 +22,13 @@ def test_demo_catalogue_is_complete_and_idempotent(media_root):
     run_steps({"password": "demo-pass-123"})
 
     assert (Shop.objects.count(), Product.objects.count(), ProductImage.objects.count()) == counts
-    assert counts[0] == 4 and 38 <= counts[1] <= 45 and counts[2] == counts[1]
+    # every product has a photo; the first two of each shop a gallery of four
+    assert counts[0] == 4 and 38 <= counts[1] <= 45 and counts[2] == counts[1] + 4 * 2 * 3
+    assert not Product.objects.filter(images__isnull=True).exists()
     pearl = Product.objects.get(title="淡水珍珠项链")
     assert pearl.shop.owner.username == "meimei" and pearl.category.path == "jewellery/necklaces"
-    image = pearl.images.get()
-    assert image.image_320 and image.image_960
+    assert pearl.images.count() == 4
+    assert all(image.image_320 and image.image_960 for image in pearl.images.all())
     assert set(ctx["shops"]) == {"meimei-pearls", "xiaoming-tea", "lanlan-home", "dawei-digital"}
     assert ctx["products"]["淡水珍珠项链"] == pearl
     assert Product.objects.filter(stock=0).exists()

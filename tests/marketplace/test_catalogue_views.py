@@ -418,18 +418,58 @@ def test_dashboard_query_count(client, seller, django_assert_num_queries, rows):
         client.get(reverse("marketplace:seller_dashboard"))
 
 
-def test_bar_chart_scales_to_a_round_maximum_and_labels_weeks():
+def _series(values):
     from datetime import date
 
+    return [(date(2026, 11, 2) + timedelta(days=i), Decimal(v)) for i, v in enumerate(values)]
+
+
+def test_bar_chart_scales_to_a_round_maximum_and_labels_weeks_back_from_today():
     from marketplace.charts import bar_chart
 
-    series = [(date(2026, 1, 1) + timedelta(days=i), Decimal("0.00")) for i in range(30)]
-    series[-1] = (series[-1][0], Decimal("388.00"))
+    # given 30 days with one sale of ¥388 on the last day
+    series = _series(["0.00"] * 29 + ["388.00"])
 
     chart = bar_chart(series)
 
-    assert chart["ticks"][-1]["value"] == Decimal("500")
-    assert [b.day.day for b in chart["labels"]] == [1, 8, 15, 22, 30]
-    tallest = chart["bars"][-1]
-    assert tallest.height == pytest.approx((chart["baseline"] - 10) * 388 / 500)
+    # then the axis goes up in whole hundreds to 400, the tallest bar is 388/400 of the plot,
+    # and a date is labelled every 7 days counted back from the last day, which is always labelled
+    assert [t.value for t in chart["ticks"]] == [0, 100, 200, 300, 400]
+    assert chart["bars"][-1].height == pytest.approx(100 * 388 / 400)
     assert all(b.height == 0 for b in chart["bars"][:-1])
+    assert [label.day.day for label in chart["labels"]] == [3, 10, 17, 24, 1]
+    assert chart["labels"][-1].day == series[-1][0] and chart["labels"][-1].align == "end"
+    assert not chart["empty"] and len(chart["bars"]) == 30
+
+
+@pytest.mark.parametrize(
+    ("largest", "ticks"),
+    [
+        ("1.00", [0, 1]),
+        ("0.50", [0, 1]),
+        ("3.00", [0, 1, 2, 3]),
+        ("7.90", [0, 2, 4, 6, 8]),
+        ("88.00", [0, 25, 50, 75, 100]),
+        ("12345.00", [0, 5000, 10000, 15000]),
+    ],
+)
+def test_bar_chart_ticks_are_whole_and_distinct_for_small_amounts(largest, ticks):
+    from marketplace.charts import bar_chart
+
+    chart = bar_chart(_series(["0.00"] * 29 + [largest]))
+
+    assert [t.value for t in chart["ticks"]] == ticks
+    assert chart["ticks"][-1].bottom == 100 and chart["ticks"][0].bottom == 0
+
+
+def test_an_empty_shop_gets_a_sentence_not_a_chart(client, seller):
+    # given a shop with products but no paid order (an unpaid one does not count)
+    ProductFactory(shop=seller)
+    Order.objects.create(buyer=UserFactory(), shop=seller, subtotal=Decimal("50"), total=Decimal("50"))
+
+    html = html_of(client.get(reverse("marketplace:seller_dashboard")))
+    zh = html_of(client.get(reverse("marketplace:seller_dashboard"), HTTP_ACCEPT_LANGUAGE="zh-CN"))
+
+    assert "No paid orders in the last 30 days yet." in html
+    assert 'class="chart"' not in html and 'class="bar"' not in html
+    assert 'class="chart"' not in zh and "No paid orders" not in zh and "最近 30 天还没有已付款的订单" in zh

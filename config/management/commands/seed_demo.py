@@ -42,5 +42,5 @@ class Command(BaseCommand):
                 if options["verbosity"] > 1:
                     self.stdout.write(f"  ✓ {label}")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
-        for username, role in community_demo.DEMO_LOGINS:
+        for username, role in [*community_demo.DEMO_LOGINS, *headline_demo.DEMO_LOGINS]:
             self.stdout.write(f"  {username:<10} {role}")
