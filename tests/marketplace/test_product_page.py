@@ -153,8 +153,9 @@ def test_product_page_query_counts(client, django_assert_num_queries, siblings, 
     url = product.get_absolute_url()
 
     # first visit: product, images, live deal, reviews, next price change; the upper apps' slots
-    # (Q&A, live rooms, stories); "more from this shop": its products (with covers), next price change
-    with django_assert_num_queries(10):
+    # (Q&A, live rooms, stories); the voucher box (once, then cached); "more from this shop": its
+    # products (with covers), next price change
+    with django_assert_num_queries(11):
         html(client, url)
     # then anonymous visits come from the cache, "more from this shop" included
     with django_assert_num_queries(0):
