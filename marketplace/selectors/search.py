@@ -16,7 +16,8 @@ category names (with its ancestors) or shop name. On PostgreSQL the product's ``
 Latin words ("neck" finds "necklace"); relevance is ``ts_rank`` with the title weighted A,
 category and shop names B, the description C. On SQLite (``make run``, local tests) each word is
 a substring of the product's ``search_text`` (the same fields, normalised) and relevance counts
-3 for a word in the title, 1 elsewhere: simpler, no stemming, same contract.
+3 for a word in the title, 2 in its category's or shop's name, 1 elsewhere: simpler, no
+stemming, same contract.
 """
 
 import difflib
@@ -108,7 +109,11 @@ def product_search(queryset: QuerySet[Product], *, search: str) -> tuple[QuerySe
     relevance = Value(0)
     for word in words:
         queryset = queryset.filter(search_text__contains=word)
-        relevance = relevance + Case(When(title__icontains=word, then=Value(3)), default=Value(1))
+        relevance = relevance + Case(
+            When(title__icontains=word, then=Value(3)),
+            When(Q(category__name__icontains=word) | Q(shop__name__icontains=word), then=Value(2)),
+            default=Value(1),
+        )
     return queryset.annotate(relevance=relevance * Value(1.0, output_field=FloatField())), True
 
 
