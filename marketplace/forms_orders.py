@@ -5,6 +5,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.middleware import MAX_ID
 from marketplace.selectors.orders import QUANTITY_NOT_A_NUMBER
 from marketplace.services.images import FORMATS
 from marketplace.templatetags.catalogue import money
@@ -145,14 +146,16 @@ class CheckoutForm(forms.Form):
     @staticmethod
     def _voucher_field(label: str, choices) -> forms.Field:
         # Any claim id is accepted here; checkout_submit decides whether it may be used.
-        return forms.IntegerField(required=False, min_value=1, label=label, widget=forms.Select(choices=choices))
+        return forms.IntegerField(
+            required=False, min_value=1, max_value=MAX_ID, label=label, widget=forms.Select(choices=choices)
+        )
 
     def voucher_claim_ids(self) -> list[int]:
         return [v for name, v in self.cleaned_data.items() if name.startswith("voucher_") and v]
 
     def clean_address(self):
         value = self.cleaned_data["address"]
-        if value and value != NEW_ADDRESS and not value.isdigit():
+        if value and value != NEW_ADDRESS and not (value.isdigit() and 0 < int(value) <= MAX_ID):
             raise forms.ValidationError(_("Choose one of your addresses or enter a new one."))
         return value
 

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from core.api import application_error_body
 from core.errors import ApplicationError
+from core.middleware import MAX_ID
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from marketplace.errors import ReviewErrorCode
 from marketplace.models import Order, Review, VoucherClaim
@@ -78,9 +79,14 @@ class CartSerializer(serializers.Serializer):
 
 class CheckoutSerializer(serializers.Serializer):
     vouchers = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text=_("Voucher claim ids, one per shop.")
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        default=list,
+        help_text=_("Voucher claim ids, one per shop."),
     )
     address = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
         required=False,
         allow_null=True,
         default=None,

@@ -374,3 +374,16 @@ def test_someone_elses_address_is_not_found_in_the_api(api_client, user):
     assert api_client.get(f"/api/v1/addresses/{theirs.pk}/").status_code == 404
     assert api_client.delete(f"/api/v1/addresses/{theirs.pk}/").status_code == 404
     assert Address.objects.filter(pk=theirs.pk).exists()
+
+
+def test_an_address_id_too_big_for_the_database_is_a_clear_400_not_a_500(api_client, client, user):
+    fill_cart(user, (make_product(), 1))
+    api_client.force_authenticate(user)
+    r = api_client.post("/api/v1/checkout/", {"address": 2**70}, format="json")
+    assert r.status_code == 400
+    assert "address" in r.json()["error"]["fields"]
+    client.force_login(user)
+    page = client.post("/checkout/", {"idempotency_key": "k", "address": str(2**70)})
+    assert page.status_code == 200
+    assert "Choose one of your addresses or enter a new one." in page.content.decode()
+    assert not Order.objects.exists()
