@@ -312,7 +312,9 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="3000/minute"),
         "register": env("API_THROTTLE_REGISTER", default="30/minute"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, marking operations our own read-only-for-everyone permissions open to
+    # anonymous callers as such (core/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

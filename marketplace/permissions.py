@@ -29,13 +29,11 @@ def user_can_manage(user, obj) -> bool:
     return user.is_staff or shop_of(obj).owner_id == user.id
 
 
-class IsShopOwnerOrReadOnly(permissions.BasePermission):
-    """Reads for everyone; writes for signed-in users, on objects they may manage."""
+class IsShopOwnerOrReadOnly(permissions.IsAuthenticatedOrReadOnly):
+    """Reads for everyone; writes for signed-in users (``IsAuthenticatedOrReadOnly``, so the
+    schema marks reads as open to anonymous callers: core/schema.py), on objects they may manage."""
 
     message = "Only the shop's owner may change this."
-
-    def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_authenticated)
 
     def has_object_permission(self, request, view, obj):
         return request.method in permissions.SAFE_METHODS or user_can_manage(request.user, obj)

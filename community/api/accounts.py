@@ -50,6 +50,7 @@ class TokenView(ObtainAuthToken):
     """Exchange username and password for ``{"token": ...}``; send it as ``Authorization: Token <t>``."""
 
     parser_classes = PARSER_CLASSES  # ObtainAuthToken lists DRF's own parsers
+    permission_classes = [permissions.AllowAny]  # no token needed to get one (and the schema says so)
 
     def post(self, request, *args, **kwargs):
         """Under the sign-in lockout (as the login page): 429 ``sign_in_locked`` with
