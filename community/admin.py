@@ -151,3 +151,6 @@ class InterestProfileAdmin(ReadOnlyAdmin):
     list_display = ["user", "category", "weight", "computed_at"]
     search_fields = ["user__username", "category__name"]
     list_select_related = ["user", "category"]
+
+
+from community import admin_moderation  # noqa: E402, F401  (the moderators' queue, terms, bans, audit trail)

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from community.api import accounts, notifications, people, qa
+from community.api import accounts, moderation, notifications, people, qa
 
 urlpatterns = [
     path("auth/register/", accounts.RegisterView.as_view(), name="api-register"),
@@ -30,6 +30,8 @@ urlpatterns = [
     path("notifications/", notifications.NotificationListView.as_view(), name="api-notifications"),
     path("notifications/read-all/", notifications.NotificationReadAllView.as_view(), name="api-notifications-read-all"),
     path("notifications/<int:pk>/read/", notifications.NotificationReadView.as_view(), name="api-notification-read"),
+    # moderation
+    path("reports/", moderation.ReportCreateView.as_view(), name="api-reports"),
     # questions and answers
     path("questions/", qa.QuestionListView.as_view(), name="api-questions"),
     path("questions/for-you/", qa.QuestionsForYouView.as_view(), name="api-questions-for-you"),

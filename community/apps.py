@@ -12,6 +12,21 @@ class CommunityConfig(AppConfig):
 
         slots.register()  # the product page's Q&A summary, the shop page's follow button
         _register_content_kinds()
+        _install_moderation_hooks()
+
+
+def _install_moderation_hooks() -> None:
+    """The marketplace and core call core.moderation (blocked terms, bans, the audit trail,
+    held content); community implements it."""
+    from community.services import moderation
+    from core import moderation as hooks
+
+    hooks.install(
+        screen=moderation.screen,
+        posting_refused=moderation.posting_refused,
+        audit=moderation.audit_from_hook,
+        held=moderation.held_from_hook,
+    )
 
 
 def _register_content_kinds() -> None:

@@ -1,6 +1,7 @@
 """Demo people for ``seed_demo`` (``STEPS``), and, once the marketplace is seeded, their follows,
 purchases, questions, answers and interests (``LATE_STEPS``)."""
 
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from community.models import Answer, Question, User
@@ -37,13 +38,16 @@ def seed_people(ctx):
                 "display_name": username.capitalize(),
                 "email": f"{username}@example.com",
                 "bio": f"Demo account ({role}).",
+                # The moderator signs into admin (is_staff) with exactly the "Moderators" group's
+                # permissions: not a superuser.
                 "is_staff": username == "moderator",
-                "is_superuser": username == "moderator",
             },
         )
         if created:
             user.set_password(ctx["password"])
             user.save(update_fields=["password"])
+            if username == "moderator":
+                user.groups.add(Group.objects.get(name="Moderators"))
         users[username] = user
     ctx["users"] = users
 

@@ -31,3 +31,16 @@ class QAErrorCode(ErrorCode):
     ALREADY_ANSWERED = "already_answered"
     INVALID_VOTE = "invalid_vote"
     INVALID_VISIBILITY = "invalid_visibility"
+
+
+class ModerationErrorCode(ErrorCode):
+    """Reports, blocked terms, bans and the moderators' actions."""
+
+    NOT_FOUND = "not_found"
+    INVALID_KIND = "invalid_kind"
+    INVALID_REASON = "invalid_reason"
+    OWN_CONTENT = "own_content"
+    ALREADY_REPORTED = "already_reported"
+    INVALID_TERM = "invalid_term"
+    ALREADY_BANNED = "already_banned"
+    NOT_MODERATOR = "not_moderator"

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from community.models import User
+from community.models import ReportReason, User
 from community.services import people as people_services
 from core.errors import ApplicationError
 from core.throttles import client_ip
@@ -78,3 +78,10 @@ class SignInForm(AuthenticationForm):
             raise
         people_services.sign_in_succeeded(username=username, ip=ip)
         return cleaned
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=ReportReason.choices, widget=forms.RadioSelect)
+    text = forms.CharField(
+        label=_("Details (optional; required for “Other”)"), max_length=500, required=False, widget=forms.Textarea
+    )

@@ -59,6 +59,30 @@ def shop_follow_button(*, request, shop_id, shop_slug, shop_name, owner_id, **_v
     return render_to_string("community/_shop_follow_button.html", context, request=request)
 
 
+def _report_link(*, kind: str, object_id: int, next_url: str) -> str:
+    return render_to_string("community/_report_link.html", {"kind": kind, "object_id": object_id, "next": next_url})
+
+
+def product_report_link(*, product, **_values) -> str:
+    """``product.beside_buy_box`` (shared: the same link for everyone): report the product."""
+    if not product_is_public(product):
+        return ""
+    return _report_link(kind="product", object_id=product.pk, next_url=product.get_absolute_url())
+
+
+def shop_report_link(*, shop, **_values) -> str:
+    """``shop.sections`` (shared): report the shop."""
+    return _report_link(kind="shop", object_id=shop.pk, next_url=shop.get_absolute_url())
+
+
+def review_report_link(*, review_id, product_id, **_values) -> str:
+    """``review.actions`` (shared): report one review on a product page."""
+    return _report_link(kind="review", object_id=review_id, next_url=reverse("marketplace:product", args=[product_id]))
+
+
 def register() -> None:
     slots.register("product.below_description", product_questions, order=10, tags=product_questions_tags)
     slots.register("shop.actions", shop_follow_button, order=10, per_request=True)
+    slots.register("product.beside_buy_box", product_report_link, order=90)
+    slots.register("shop.sections", shop_report_link, order=90)
+    slots.register("review.actions", review_report_link, order=10)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from community.selectors.activity import users_with_recent_activity
 from community.services import activity, feeds, notifications, people, qa
+from core.tasks import RetryingTask
 
 
 @shared_task
@@ -68,3 +69,12 @@ def interest_profiles_refresh(hours: int = 2) -> int:
 def question_route(question_id: int) -> list[int]:
     """Invite recent buyers of the product to answer a new question (tops up to N; idempotent)."""
     return qa.question_route_to_buyers(question_id=question_id)
+
+
+@shared_task(base=RetryingTask)
+def bans_expire() -> int:
+    """Every few minutes (beat): lift the bans whose time is up and restore what they hid
+    (idempotent: a lifted ban is not lifted twice)."""
+    from community.services import moderation
+
+    return moderation.bans_expire()

@@ -15,6 +15,8 @@ urlpatterns = [
     path("notifications/", views.inbox, name="inbox"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
+    # reports (moderation)
+    path("report/<str:kind>/<int:object_id>/", views.report, name="report"),
     # activity
     path("me/activity/", views.my_activity, name="activity"),
     path("me/activity/clear/", views.my_activity_clear, name="activity_clear"),

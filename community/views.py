@@ -5,6 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language, get_language, ngettext
@@ -12,12 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from community.forms import AnswerForm, InviteSettingsForm, QuestionForm, SignInForm, SignUpForm
+from community import moderation as moderation_registry
+from community.forms import AnswerForm, InviteSettingsForm, QuestionForm, ReportForm, SignInForm, SignUpForm
 from community.selectors import activity as activity_selectors
 from community.selectors import notifications as notification_selectors
 from community.selectors import people as people_selectors
 from community.selectors import qa as qa_selectors
 from community.services import activity as activity_services
+from community.services import moderation as moderation_services
 from community.services import notifications as notification_services
 from community.services import people as people_services
 from community.services import qa as qa_services
@@ -380,3 +383,29 @@ def questions_to_answer(request):
         return redirect("community:to_answer")
     page = _page(request, qa_selectors.invitation_list_open(user=request.user))
     return render(request, "community/to_answer.html", {"page": page, "form": form})
+
+
+@login_required
+def report(request, kind, object_id):
+    """Report an item of any registered kind: a reason and (for "other") a few words. Back to
+    ``next`` with a message; the same rules as ``POST /api/v1/reports/`` (the service)."""
+    content_kind = moderation_registry.kind_named(kind)
+    item = content_kind.public().filter(pk=object_id).first() if content_kind else None
+    if item is None:
+        raise Http404
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            moderation_services.report_create(
+                reporter=request.user, kind_name=kind, object_id=object_id, **form.cleaned_data
+            )
+        except ApplicationError as error:
+            form.add_error("text" if error.code == "invalid_reason" else None, error.message)
+        else:
+            messages.success(request, _("Thank you. A moderator will look at your report."))
+            return redirect(next_url)
+    context = {"form": form, "kind": content_kind, "preview": content_kind.preview(item), "next": next_url}
+    return render(request, "community/report.html", context, status=400 if form.errors else 200)

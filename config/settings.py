@@ -206,6 +206,7 @@ CELERY_TASK_ROUTES = {
     # default: housekeeping and image sizes
     "headline.tasks.story_image_sizes": {"queue": "default"},
     "headline.tasks.topic_clock_tick": {"queue": "default"},
+    "community.tasks.bans_expire": {"queue": "default"},
     "marketplace.tasks.catalogue.generate_product_image_sizes": {"queue": "default"},
     "marketplace.tasks.orders.orders_complete_overdue": {"queue": "default"},
     "marketplace.tasks.orders.checkout_requests_prune": {"queue": "default"},
@@ -353,6 +354,11 @@ QUESTION_ROUTING_INVITES = env.int("QUESTION_ROUTING_INVITES", default=5)
 # --- community ---
 QUESTION_ROUTING_WEEKLY_CAP = env.int("QUESTION_ROUTING_WEEKLY_CAP", default=3)  # invitations per person per 7 days
 COMMUNITY_EDIT_WINDOW_MINUTES = env.int("COMMUNITY_EDIT_WINDOW_MINUTES", default=15)
+# Moderation: an item with this many open reports is held for review until a moderator decides.
+MODERATION_REPORT_THRESHOLD = env.int("MODERATION_REPORT_THRESHOLD", default=3)
+# Hold a new account's first N posts for review (0: off), "new" meaning younger than N days.
+MODERATION_HOLD_FIRST_POSTS = env.int("MODERATION_HOLD_FIRST_POSTS", default=0)
+MODERATION_NEW_ACCOUNT_DAYS = env.int("MODERATION_NEW_ACCOUNT_DAYS", default=7)
 INTEREST_HALF_LIFE_DAYS = env.float("INTEREST_HALF_LIFE_DAYS", default=14.0)
 QUESTION_FEED_DAYS = env.int("QUESTION_FEED_DAYS", default=180)
 QUESTION_FEED_SIZE = env.int("QUESTION_FEED_SIZE", default=100)  # precomputed "for you" entries per user
@@ -379,7 +385,6 @@ LIVE_CHAT_MAX_LENGTH = env.int("LIVE_CHAT_MAX_LENGTH", default=200)
 LIVE_CHAT_RATE_PER_SECOND = env.float("LIVE_CHAT_RATE_PER_SECOND", default=1.0)  # per user, with a burst of:
 LIVE_CHAT_BURST = env.int("LIVE_CHAT_BURST", default=5)
 LIVE_HEARTS_PER_SECOND = env.int("LIVE_HEARTS_PER_SECOND", default=10)  # per socket; more taps are dropped
-LIVE_BLOCKED_TERMS = env.list("LIVE_BLOCKED_TERMS", default=["fuck", "shit", "傻逼", "操你"])
 #: Seconds between a process's viewer heartbeats; a viewer not beaten for 3x this drops out.
 LIVE_PRESENCE_SECONDS = env.float("LIVE_PRESENCE_SECONDS", default=5.0)
 #: Orders placed this long after a click from a room to the shop are attributed to the room.

@@ -22,6 +22,7 @@ from django.contrib.admin.utils import model_ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from core import moderation
 from core.visibility import Visibility
 
 #: The reason recorded for a change made with an admin action (the action form asks for none).
@@ -35,6 +36,10 @@ class VisibilityActionsMixin:
 
     actions = ["hide", "restore"]
 
+    def has_moderate_permission(self, request) -> bool:
+        """The actions need ``community.moderate`` (core.moderation.can_moderate), not is_staff."""
+        return moderation.can_moderate(request.user)
+
     def set_visibility(self, *, obj, status: Visibility, by, reason: str) -> bool:
         """Give ``obj`` ``status`` (``Visibility.HIDDEN`` or ``Visibility.VISIBLE``) through the
         app's service, as moderator ``by``; True if it changed."""
@@ -43,10 +48,19 @@ class VisibilityActionsMixin:
     def _apply(self, request, queryset, *, status: Visibility) -> None:
         changed = unchanged = 0
         for obj in queryset:
-            if getattr(obj, "visibility", None) == Visibility.REMOVED:
+            before = getattr(obj, "visibility", "")
+            if before == Visibility.REMOVED:
                 unchanged += 1
                 continue
             if self.set_visibility(obj=obj, status=status, by=request.user, reason=ADMIN_ACTION_REASON):
+                moderation.audit(
+                    actor=request.user,
+                    action="hide" if status == Visibility.HIDDEN else "restore",
+                    obj=obj,
+                    before=before,
+                    after=status,
+                    reason=ADMIN_ACTION_REASON,
+                )
                 # Stored untranslated, like Django's own log messages.
                 self.log_change(
                     request, obj, "Hidden by moderator" if status == Visibility.HIDDEN else "Restored by moderator"
@@ -65,10 +79,10 @@ class VisibilityActionsMixin:
             message += " " + same % {"count": unchanged}
         self.message_user(request, message, messages.SUCCESS)
 
-    @admin.action(description=gettext_lazy("Hide selected %(verbose_name_plural)s"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Hide selected %(verbose_name_plural)s"), permissions=["moderate"])
     def hide(self, request, queryset):
         self._apply(request, queryset, status=Visibility.HIDDEN)
 
-    @admin.action(description=gettext_lazy("Restore selected %(verbose_name_plural)s"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Restore selected %(verbose_name_plural)s"), permissions=["moderate"])
     def restore(self, request, queryset):
         self._apply(request, queryset, status=Visibility.VISIBLE)

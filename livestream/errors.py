@@ -21,6 +21,7 @@ class LiveErrorCode(ErrorCode):
     EMPTY = "empty"
     TOO_LONG = "too_long"
     BLOCKED_TERM = "blocked_term"
+    HELD_FOR_REVIEW = "held_for_review"
     RATE_LIMITED = "rate_limited"
     ROOM_ENDED = "room_ended"
     NOT_LIVE = "not_live"

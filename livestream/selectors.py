@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
+from core.moderation import can_moderate
 from core.visibility import Visibility
 from livestream.models import (
     ChatMessage,
@@ -61,7 +62,7 @@ def room_get_visible(*, room_id: int) -> Room:
 def room_get_for_host(*, room_id: int, user) -> Room:
     """A room its host (or a moderator) manages (404 for anyone else)."""
     rooms = Room.objects.select_related("host", "shop", "show")
-    if not user.is_staff:
+    if not can_moderate(user):
         rooms = rooms.filter(host=user)
     return get_object_or_404(rooms, pk=room_id)
 
@@ -271,7 +272,7 @@ def room_hello(*, room: Room, user) -> dict:
         me={
             "user": user.pk if signed_in else None,
             "name": user.public_name if signed_in else None,
-            "host": signed_in and (room.host_id == user.pk or user.is_staff),
+            "host": signed_in and (room.host_id == user.pk or can_moderate(user)),
         },
         pin=pin_frame(pin)["pin"],
         tally=tally,

@@ -13,6 +13,7 @@ class CatalogueErrorCode(ErrorCode):
     SHOP_EXISTS = "shop_exists"
     SLUG_TAKEN = "slug_taken"
     INVALID_STATUS = "invalid_status"
+    NOT_OWNER = "not_owner"
     HIDDEN = "hidden"
     REMOVED = "removed"
     TOO_MANY_IMAGES = "too_many_images"

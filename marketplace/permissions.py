@@ -3,8 +3,8 @@
 - Anyone may read public shops, categories and products.
 - A signed-in user may open one shop.
 - A shop's owner may change the shop, its products and their images.
-- Staff (moderators) may do what an owner may to any shop's existing products and shop;
-  they cannot create products in someone else's shop.
+- Nobody else: ``is_staff`` grants nothing here. Moderators hide and restore content through
+  the moderation tools (admin, the queue), never by writing a shop as if they owned it.
 """
 
 from rest_framework import permissions
@@ -26,7 +26,7 @@ def user_can_manage(user, obj) -> bool:
     """True if ``user`` may change ``obj`` (a shop, product or product image)."""
     if not user.is_authenticated:
         return False
-    return user.is_staff or shop_of(obj).owner_id == user.id
+    return shop_of(obj).owner_id == user.id
 
 
 class IsShopOwnerOrReadOnly(permissions.IsAuthenticatedOrReadOnly):

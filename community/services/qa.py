@@ -26,6 +26,7 @@ from community.selectors.qa import qa_product_tag, question_routing_candidates
 from community.services.activity import activity_record
 from community.services.feeds import question_feed_rebuild_soon
 from community.services.notifications import notification_create, notifications_create_bulk
+from core import moderation
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
@@ -107,7 +108,10 @@ def question_ask(*, author: User, product: "Product", text: str) -> Question:
     if not product_is_public(product):
         raise ApplicationError(_("This product is not on sale."), status=404, code=QAErrorCode.NOT_FOUND)
     text = _clean_text(text, minimum=QUESTION_MIN_LENGTH, maximum=1000, what="question")
-    question = Question.objects.create(product=product, author=author, text=text)
+    visibility = moderation.posting_check(user=author, texts=[text])  # bans, blocked terms
+    question = Question.objects.create(product=product, author=author, text=text, visibility=visibility)
+    if visibility == Visibility.HELD:
+        moderation.held(obj=question, reason="blocked term (hold)")
     activity_record(
         user_id=author.pk,
         kind=ActivityKind.ASKED,
@@ -126,7 +130,12 @@ def question_ask(*, author: User, product: "Product", text: str) -> Question:
 def _edit_text(*, user: User, content: Question | Answer, text: str, what: str, minimum: int, maximum: int) -> None:
     _check_can_edit(user=user, content=content, what=what)
     content.text = _clean_text(text, minimum=minimum, maximum=maximum, what=what)
+    held = moderation.posting_check(user=user, texts=[content.text]) == Visibility.HELD
     content.save(update_fields=["text", "updated_at"])
+    if held:
+        hold = question_set_visibility if isinstance(content, Question) else answer_set_visibility
+        hold(obj=content, status=Visibility.HELD, by=None, reason="blocked term (hold)")
+        moderation.held(obj=content, reason="blocked term (hold)")
 
 
 @transaction.atomic
@@ -181,15 +190,19 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
     # answer is refused instead of landing on a question shown nowhere.
     if not Question.objects.select_for_update().filter(pk=question.pk, visibility=Visibility.VISIBLE).exists():
         raise ApplicationError(_("No such question."), status=404, code=QAErrorCode.NOT_FOUND)
+    visibility = moderation.posting_check(user=author, texts=[text])  # bans, blocked terms
     try:
         with transaction.atomic():
-            answer = Answer.objects.create(question=question, author=author, text=text)
+            answer = Answer.objects.create(question=question, author=author, text=text, visibility=visibility)
     except IntegrityError as exc:
         raise ApplicationError(
             _("You already answered this question: edit your answer instead."),
             status=409,
             code=QAErrorCode.ALREADY_ANSWERED,
         ) from exc
+    if visibility == Visibility.HELD:  # not counted, nobody told: it waits for a moderator
+        moderation.held(obj=answer, reason="blocked term (hold)")
+        return answer
     Question.objects.filter(pk=question.pk).update(answer_count=F("answer_count") + 1)
     now = timezone.now()
     QuestionInvitation.objects.filter(question=question, invitee=author, answered_at__isnull=True).update(
@@ -295,6 +308,7 @@ def answer_vote(*, user: User, answer: Answer, value: int) -> AnswerVote:
     unique constraint, a change happens under the vote row's lock."""
     if value not in (1, -1):
         raise ApplicationError(_("A vote is +1 (helpful) or -1 (not helpful)."), code=QAErrorCode.INVALID_VOTE)
+    moderation.posting_allowed(user)
     if answer.author_id == user.pk:
         raise ApplicationError(_("You can't vote on your own answer."), code=QAErrorCode.OWN_ANSWER)
     if not _answer_lock(answer):

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from community.models import ActivityKind, User
 from community.services.activity import activity_record
 from community.services.feeds import question_feed_rebuild_soon
+from core import moderation
 from core.errors import ApplicationError
 from core.visibility import Visibility
 from headline.errors import StoryErrorCode
@@ -52,6 +53,7 @@ def story_like(*, user: User, story: Story) -> bool:
     concurrent like by the same person adds nothing). A new like records ``LIKED_STORY``
     activity for each product the story mentions, so interest profiles learn from stories,
     and the liker's interests and feeds are rebuilt soon after commit."""
+    moderation.posting_allowed(user)
     try:
         with transaction.atomic():  # a savepoint: the unique constraint refuses a second like
             StoryLike.objects.create(story=story, user=user)
@@ -103,7 +105,11 @@ def comment_post(*, author: User, story: Story, body: str, parent: StoryComment 
             raise ApplicationError(_("That comment is on another story."), code=StoryErrorCode.COMMENT_WRONG_STORY)
         if parent.parent_id is not None:
             parent = StoryComment(pk=parent.parent_id, story_id=story.pk)
-    comment = StoryComment.objects.create(story=story, author=author, body=body, parent=parent)
+    visibility = moderation.posting_check(user=author, texts=[body])  # bans, blocked terms
+    comment = StoryComment.objects.create(story=story, author=author, body=body, parent=parent, visibility=visibility)
+    if visibility == Visibility.HELD:  # not counted until a moderator lets it through
+        moderation.held(obj=comment, reason="blocked term (hold)")
+        return comment
     _count(story.pk, "comment_count", +1)
     return comment
 

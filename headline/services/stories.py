@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 from community.models import NotificationKind, User
 from community.selectors.people import follower_list
 from community.services.notifications import FANOUT_CHUNK, notifications_create_bulk
+from core import moderation
 from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
 from core.visibility import Visibility
@@ -156,7 +157,12 @@ def story_create(
     product_ids, shop_ids = _clean_mentions(product_ids, shop_ids)
     if len(images) > MAX_IMAGES:
         raise _refuse(_("A story can have at most %(n)d images.") % {"n": MAX_IMAGES}, StoryErrorCode.TOO_MANY_IMAGES)
-    story = Story.objects.create(author=author, topic=topic, title=title, body=body, body_html=render_markdown(body))
+    visibility = moderation.posting_check(user=author, texts=[title, body])  # bans, blocked terms
+    story = Story.objects.create(
+        author=author, topic=topic, title=title, body=body, body_html=render_markdown(body), visibility=visibility
+    )
+    if visibility == Visibility.HELD:
+        moderation.held(obj=story, reason="blocked term (hold)")
     story_mentions_set(story=story, product_ids=product_ids, shop_ids=shop_ids)
     for upload in images:
         story_image_add(story=story, upload=upload)
@@ -183,9 +189,12 @@ def story_update(
     title, body = _clean_text(title=title, body=body)
     topic = _clean_topic(topic_id, now=now or timezone.now())
     product_ids, shop_ids = _clean_mentions(product_ids, shop_ids)
+    held = moderation.posting_check(user=story.author, texts=[title, body]) == Visibility.HELD
     _pages_changed(story)  # the pages of what it mentioned before the edit
     story.title, story.body, story.body_html, story.topic = title, body, render_markdown(body), topic
     story.save(update_fields=["title", "body", "body_html", "topic", "updated_at"])
+    if held and story_set_visibility(obj=story, status=Visibility.HELD, by=None, reason="blocked term (hold)"):
+        moderation.held(obj=story, reason="blocked term (hold)")
     story_mentions_set(story=story, product_ids=product_ids, shop_ids=shop_ids)
     _pages_changed(story)
     return story

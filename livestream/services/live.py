@@ -23,7 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.models import ActivityKind
+from community.services import moderation
 from community.services.activity import activity_record
+from community.services.moderation import case_hold_open, refuse_if_banned
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.realtime import broadcast_on_commit, frame
@@ -32,7 +34,6 @@ from livestream.caching import product_live_tag
 from livestream.errors import LiveErrorCode
 from livestream.frames import pin_frame, tally_frame
 from livestream.models import ChatMessage, Room, RoomPin, RoomProduct, RoomStatus, RoomViewer, RoomVote, ViewerSample
-from livestream.moderation import blocked_term_in
 from livestream.services.rooms import can_host
 
 # --- chat ---------------------------------------------------------------------------------------
@@ -53,11 +54,18 @@ def chat_message_post(*, room: Room, user, text: str) -> ChatMessage:
         )
     if room.status == RoomStatus.ENDED:
         raise ApplicationError(_("This room has ended."), status=409, code=LiveErrorCode.ROOM_ENDED)
-    if blocked_term_in(text):
-        raise ApplicationError(_("Your message contains a blocked word."), code=LiveErrorCode.BLOCKED_TERM)
+    refuse_if_banned(user)
+    # Community's blocked terms (RE2, linear time): a rejecting term raises ``blocked_term``.
+    visibility = moderation.screen(texts=[text], user=user)
     with transaction.atomic():
-        message = ChatMessage.objects.create(room=room, user=user, text=text)
+        message = ChatMessage.objects.create(room=room, user=user, text=text, visibility=visibility)
         Room.objects.filter(pk=room.pk).update(messages_count=F("messages_count") + 1)
+        if visibility == Visibility.HELD:
+            case_hold_open(obj=message, reason="blocked term (hold)")
+    if visibility == Visibility.HELD:
+        raise ApplicationError(
+            _("Your message is waiting for a moderator's review."), code=LiveErrorCode.HELD_FOR_REVIEW
+        )
     return message
 
 
@@ -191,6 +199,7 @@ def room_vote(*, room: Room, product_id: int, user, value: str) -> RoomProduct:
     """A signed-in viewer votes yea or nay on the featured product (once; a new vote changes
     it). Returns the shelf row with the new tally. The product page's verdict cache is bumped
     when the rounded percentage changes."""
+    refuse_if_banned(user)
     if not user or not user.is_authenticated:
         raise ApplicationError(_("Sign in to vote."), status=403, code=LiveErrorCode.SIGN_IN)
     if value not in ("yea", "nay"):

@@ -20,6 +20,7 @@ from community.selectors.people import follower_list
 from community.services.notifications import FANOUT_CHUNK, notifications_create_bulk
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
+from core.moderation import can_moderate
 from core.realtime import broadcast_on_commit, frame
 from core.tasks import enqueue_on_commit
 from core.visibility import Visibility
@@ -33,12 +34,12 @@ SHELF_MAX = 50
 
 
 def is_moderator(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_staff)
+    return can_moderate(user)
 
 
 def can_host(*, room: Room, user) -> bool:
     """The host, or a moderator."""
-    return bool(user and user.is_authenticated and (room.host_id == user.pk or user.is_staff))
+    return bool(user and user.is_authenticated and (room.host_id == user.pk or can_moderate(user)))
 
 
 def _require_host(room: Room, user) -> None:

@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from core.moderation import can_moderate
 from core.visibility import Visibility
 from marketplace.models import (
     Category,
@@ -238,11 +239,11 @@ def product_get_public(*, product_id: int, now: datetime | None = None) -> Produ
 
 
 def product_get_visible(*, product_id: int, user) -> Product:
-    """A product the user may see: public ones, or any of their own shop's (staff: any)."""
+    """A product the user may see: public ones, or any of their own shop's (moderators: any)."""
     queryset = Product.objects.select_related("shop", "category").prefetch_related(
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
     )
-    if not (user.is_authenticated and user.is_staff):
+    if not can_moderate(user):
         visible = product_public_q()
         if user.is_authenticated:
             visible |= Q(shop__owner=user) & ~Q(visibility=Visibility.REMOVED)

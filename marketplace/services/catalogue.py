@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from core import moderation
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
@@ -104,6 +105,7 @@ def shop_create(*, owner, name: str, slug: str = "", description: str = "", logo
     if Shop.objects.filter(slug=slug).exists():
         raise _slug_taken()
     shop = Shop(owner=owner, name=name.strip(), slug=slug, description=description.strip())
+    shop.visibility = moderation.posting_check(user=owner, texts=[shop.name, shop.description])
     _full_clean(shop, exclude=["logo", "owner"])
     if logo is not None:
         clean = image_clean(upload=logo)
@@ -113,6 +115,8 @@ def shop_create(*, owner, name: str, slug: str = "", description: str = "", logo
             shop.save()
     except IntegrityError as exc:  # a concurrent request won the owner's or the slug's unique constraint
         raise (_shop_exists() if Shop.objects.filter(owner=owner).exists() else _slug_taken()) from exc
+    if shop.visibility == Visibility.HELD:
+        moderation.held(obj=shop, reason="blocked term (hold)")
     bump_on_commit(TAG_LISTS)
     return shop
 
@@ -126,6 +130,9 @@ def shop_update(*, shop: Shop, name: str | None = None, description: str | None 
     if description is not None and description.strip() != shop.description:
         shop.description, fields = description.strip(), [*fields, "description"]
     _full_clean(shop, exclude=["logo", "owner"])
+    _screen_edit(
+        obj=shop, user=shop.owner, texts=[shop.name, shop.description] if fields else [], hold=shop_set_visibility
+    )
     if logo is not None:
         clean = image_clean(upload=logo)
         shop.logo.save(clean.content.name, clean.content, save=False)
@@ -136,6 +143,16 @@ def shop_update(*, shop: Shop, name: str | None = None, description: str | None 
             product_search_refresh(shop_id=shop.id)
         shop_cache_bump(shop=shop)
     return shop
+
+
+def _screen_edit(*, obj, user, texts, hold) -> None:
+    """Check edited text like new text: refused (ban, rejecting term), or held for review
+    (``hold`` is the kind's visibility service)."""
+    if not texts:
+        return
+    if moderation.posting_check(user=user, texts=texts) == Visibility.HELD and obj.visibility == Visibility.VISIBLE:
+        hold(obj=obj, status=Visibility.HELD, by=None, reason="blocked term (hold)")
+        moderation.held(obj=obj, reason="blocked term (hold)")
 
 
 def _check_visibility(status: str) -> None:
@@ -206,8 +223,11 @@ def product_create(
         stock=stock,
         status=status,
     )
+    product.visibility = moderation.posting_check(user=shop.owner, texts=[product.title, product.description])
     _full_clean(product)
     product.save()
+    if product.visibility == Visibility.HELD:
+        moderation.held(obj=product, reason="blocked term (hold)")
     product_search_refresh(product_ids=[product.id])
     product_cache_bump(product.id)
     return product
@@ -245,6 +265,8 @@ def product_update(*, product: Product, **changes) -> Product:
     for key in fields:
         setattr(product, key, changes[key])
     _full_clean(product)
+    edited = [getattr(product, key) for key in ("title", "description") if key in fields]
+    _screen_edit(obj=product, user=product.shop.owner, texts=edited, hold=product_set_visibility)
     if fields:
         product.save(update_fields=[*fields, "updated_at"])
         if {"title", "description", "category"} & set(fields):
@@ -257,14 +279,14 @@ def product_update(*, product: Product, **changes) -> Product:
 def product_remove(*, product: Product, by) -> Product:
     """The seller removes a product: its visibility becomes REMOVED (it stays for past orders
     and is shown to nobody). A product a moderator hid or holds cannot be removed by its seller.
-    A moderator who is not the owner hides it instead."""
-    is_owner = product.shop.owner_id == by.id
-    if is_owner and product.visibility in (Visibility.HIDDEN, Visibility.HELD):
+    Only the owner removes (moderators hide through the moderation tools)."""
+    if product.shop.owner_id != by.id:
+        raise ApplicationError(
+            _("Only the shop's owner may change this."), status=403, code=CatalogueErrorCode.NOT_OWNER
+        )
+    if product.visibility in (Visibility.HIDDEN, Visibility.HELD):
         raise ApplicationError(_("A moderator hid this product."), status=403, code=CatalogueErrorCode.HIDDEN)
-    if is_owner:
-        product_set_visibility(obj=product, status=Visibility.REMOVED, by=by, reason="removed by its seller")
-    else:
-        product_set_visibility(obj=product, status=Visibility.HIDDEN, by=by, reason="removed by a moderator")
+    product_set_visibility(obj=product, status=Visibility.REMOVED, by=by, reason="removed by its seller")
     return product
 
 

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils.translation import gettext as _
 
+from core import moderation
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
@@ -70,6 +71,7 @@ def review_create(*, author, order_line_id: int, rating: int, text: str = "", im
     line = order_line_get_reviewable(user=author, line_id=order_line_id)
     _rating_validate(rating)
     text = _text_clean(text)
+    visibility = moderation.posting_check(user=author, texts=[text])  # bans, blocked terms
     if len(images) > MAX_IMAGES_PER_REVIEW:
         raise ApplicationError(
             _("At most %(count)s images per review.") % {"count": MAX_IMAGES_PER_REVIEW},
@@ -87,11 +89,14 @@ def review_create(*, author, order_line_id: int, rating: int, text: str = "", im
                 author=author,
                 rating=rating,
                 text=text,
+                visibility=visibility,
             )
     except IntegrityError as exc:  # a concurrent request reviewed the same line first
         raise ApplicationError(
             _("You already reviewed this purchase."), status=409, code=ReviewErrorCode.ALREADY_REVIEWED
         ) from exc
+    if visibility == Visibility.HELD:
+        moderation.held(obj=review, reason="blocked term (hold)")
     for clean in cleaned:
         image = ReviewImage(review=review)
         image.image.save(clean.content.name, clean.content, save=False)

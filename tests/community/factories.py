@@ -140,3 +140,26 @@ def make_purchase(buyer, product, *, status=OrderStatus.PAID, paid_at=None):
         order__paid_at=(paid_at or timezone.now()) if paid else None,
     )
     return line.order
+
+
+def make_moderator(**kwargs):
+    """A staff user in the "Moderators" group, with exactly the group's permissions. The group
+    comes from a data migration; a transactional test's flush empties it, so it is (re)made here
+    from the migration's own list."""
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    migration = importlib.import_module("community.migrations.0013_moderation")
+    group, _ = Group.objects.get_or_create(name="Moderators")
+    if not group.permissions.exists():
+        group.permissions.set(
+            [
+                Permission.objects.get(content_type__app_label=app, codename=codename)
+                for app, codename in migration.MODERATOR_PERMISSIONS
+            ]
+        )
+    kwargs.setdefault("is_staff", True)
+    user = UserFactory(**kwargs)
+    user.groups.add(group)
+    return user

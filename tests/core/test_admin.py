@@ -53,8 +53,8 @@ def test_hiding_reports_counts_and_logs_each_change(client):
     ]
 
 
-def test_the_actions_need_the_change_permission(client):
-    # given staff who may only view products
+def test_the_actions_need_the_moderate_permission(client):
+    # given staff who may only view products (not community.moderate)
     viewer = UserFactory(is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_product"))
     client.force_login(viewer)
@@ -63,7 +63,7 @@ def test_the_actions_need_the_change_permission(client):
     response = client.post("/admin/marketplace/product/", {"action": "hide", "_selected_action": [product.pk]})
     # then nothing changes (the action is not offered to them)
     product.refresh_from_db()
-    assert product.status == ProductStatus.ACTIVE
+    assert product.visibility == Visibility.VISIBLE
     assert response.status_code in (200, 302)
     assert not LogEntry.objects.exists()
 

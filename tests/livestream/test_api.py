@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 
 from livestream.models import RoomStatus
 from livestream.services import live
-from tests.community.factories import UserFactory
+from tests.community.factories import UserFactory, make_moderator
 from tests.livestream.factories import RoomFactory, RoomProductFactory, ShowFactory, live_room_with_shelf
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,10 @@ def test_stats_are_for_the_host_and_moderators_only(api_client):
     api_client.force_authenticate(room.host)
     body = api_client.get(f"/api/v1/rooms/{room.pk}/stats/").json()
     assert body["peak_viewers"] == 7 and body["visit_rate"] == 0.0
-    api_client.force_authenticate(UserFactory(is_staff=True))
+    api_client.force_authenticate(UserFactory(is_staff=True))  # is_staff alone grants nothing
+    assert api_client.get(f"/api/v1/rooms/{room.pk}/stats/").status_code == 404
+    moderator = make_moderator()
+    api_client.force_authenticate(moderator)
     assert api_client.get(f"/api/v1/rooms/{room.pk}/stats/").status_code == 200
 
 

@@ -9,13 +9,13 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from rest_framework.authtoken.models import Token
 
-from community.models import Activity, ActivityKind
+from community.models import Activity, ActivityKind, BlockedTerm, TermAction, TermMatch
 from core.realtime import GroupHub, presence_update
 from core.visibility import Visibility
 from livestream.models import ChatMessage, Room, RoomProduct, RoomStatus, RoomVote
 from livestream.services import live, rooms
 from marketplace.models import DealClaim
-from tests.community.factories import UserFactory
+from tests.community.factories import UserFactory, make_moderator
 from tests.livestream.factories import ChatMessageFactory, RoomFactory, live_room_with_shelf
 from tests.livestream.sockets import join, leave_all
 
@@ -111,7 +111,7 @@ def test_chat_rate_limit_allows_a_burst_of_five_then_refuses():
 
 
 def test_blocked_terms_and_overlong_messages_are_refused(settings):
-    settings.LIVE_BLOCKED_TERMS = ["badword"]
+    BlockedTerm.objects.create(pattern="badword", match=TermMatch.WORD, action=TermAction.REJECT)
     room, _ = live_room_with_shelf()
     user = UserFactory()
 
@@ -348,12 +348,11 @@ def test_grabbing_a_room_deal_admits_the_viewer_to_its_audience():
 def test_ending_the_room_tells_viewers_and_stops_chat():
     room, _ = live_room_with_shelf()
     user = UserFactory()
+    moderator = make_moderator()
 
     async def scenario():
         viewer = await join(room, user=user)
-        await database_sync_to_async(rooms.room_force_end)(
-            room=room, by=UserFactory.build(is_staff=True), message="Closed for rule breaking"
-        )
+        await database_sync_to_async(rooms.room_force_end)(room=room, by=moderator, message="Closed for rule breaking")
         ended = await viewer.wait_for(lambda e: e["type"] == "room")
         await viewer.send(type="chat", text="still here?")
         error = await viewer.wait_for(lambda e: e["type"] == "error")

@@ -96,7 +96,8 @@ def test_remove_hide_and_restore():
     product = ProductFactory()
     owner, moderator = product.shop.owner, UserFactory(is_staff=True)
 
-    services.product_remove(product=product, by=moderator)
+    assert refused(services.product_remove, product=product, by=moderator).code == "not_owner"
+    assert services.product_set_visibility(obj=product, status=Visibility.HIDDEN, by=moderator)
     assert product.visibility == Visibility.HIDDEN
     assert refused(services.product_remove, product=product, by=owner).code == "hidden"
     assert services.product_set_visibility(obj=product, status=Visibility.VISIBLE, by=moderator)
