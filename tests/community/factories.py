@@ -150,7 +150,7 @@ def make_moderator(**kwargs):
 
     from django.contrib.auth.models import Group, Permission
 
-    migration = importlib.import_module("community.migrations.0013_moderation")
+    migration = importlib.import_module("community.migrations.0014_moderation")
     group, _ = Group.objects.get_or_create(name="Moderators")
     if not group.permissions.exists():
         group.permissions.set(

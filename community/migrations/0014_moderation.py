@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("headline", "0002_periodic_tasks"),
         ("livestream", "0001_initial"),
-        ("community", "0012_visibility"),
+        ("community", "0013_username_unique_ci"),
     ]
 
     operations = [

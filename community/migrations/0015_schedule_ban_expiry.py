@@ -25,7 +25,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("community", "0013_moderation"),
+        ("community", "0014_moderation"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
