@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from rest_framework.authtoken.models import Token
 
-from community.models import Activity, ActivityKind, BlockedTerm, TermAction, TermMatch
+from community.models import Activity, ActivityKind, BlockedTerm, Case, TermAction, TermMatch
 from core.realtime import GroupHub, presence_update
 from core.visibility import Visibility
 from livestream.models import ChatMessage, Room, RoomProduct, RoomStatus, RoomVote
@@ -422,3 +422,25 @@ def test_the_room_works_on_the_in_memory_layer_without_redis(settings):
     finally:
         channel_layers.backends.pop("default", None)
     assert chat["text"] == "no redis here" and viewers["now"] == 2
+
+
+def test_a_holding_term_keeps_a_chat_message_from_the_room_and_queues_it():
+    BlockedTerm.objects.create(pattern="wechat", match=TermMatch.SUBSTRING, action=TermAction.HOLD)
+    room, _ = live_room_with_shelf()
+    author = UserFactory()
+
+    async def scenario():
+        sender, other = await join(room, user=author), await join(room)
+        await sender.send(type="chat", text="add my wechat for cheaper")
+        error = await sender.wait_for(lambda e: e["type"] == "error")
+        await sender.send(type="chat", text="hello everyone")
+        shown = await other.wait_for(lambda e: e["type"] == "chat")
+        await leave_all(sender, other)
+        return error, shown, [e for e in other.events if e["type"] == "chat"]
+
+    error, shown, chats = run(scenario)
+    assert error["code"] == "held_for_review" and shown["text"] == "hello everyone"
+    assert [e["text"] for e in chats] == ["hello everyone"]  # nobody else saw the held one
+    held = ChatMessage.objects.get(text="add my wechat for cheaper")
+    assert held.visibility == Visibility.HELD
+    assert Case.objects.get(kind="chat_message", object_id=held.pk).held
