@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint messages translations bench-marketplace bench-flash bench-live bench-search clean
+.PHONY: run test lint messages translations bench-marketplace bench-flash bench-live bench-search bench-headline clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ bench-flash: $(VENV)/.installed-dev
 
 bench-live: $(VENV)/.installed-dev
 	$(BIN)/python bench/live_ws.py
+
+bench-headline: $(VENV)/.installed-dev
+	$(BIN)/python bench/headline_feeds.py --workers 4
 
 clean:
 	rm -rf $(VENV) var

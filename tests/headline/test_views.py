@@ -49,6 +49,29 @@ def test_the_story_page_shows_cards_with_live_prices_and_counts_views_once(clien
     assert reverse("headline:story_go_product", args=[story.pk, product.pk]) in html
     assert 'class="story-gallery"' in html
     assert Story.objects.get(pk=story.pk).view_count == 1
+    # and a share link: the story's absolute address, ready to copy
+    assert f'id="share-url" type="url" value="http://testserver{url}"' in html
+
+
+def test_past_topics_stay_browsable_and_a_topic_sorts_newest_or_most_liked(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    last_week = TopicFactory(date=timezone.localdate() - timedelta(days=7), title="Pearl diaries")
+    now = timezone.now()
+    older_loved = StoryFactory(
+        topic=last_week, title="Older but loved", like_count=9, published_at=now - timedelta(hours=5)
+    )
+    newer_quiet = StoryFactory(topic=last_week, title="Newer and quiet", like_count=1, published_at=now)
+    assert "Pearl diaries" in client.get(reverse("headline:topics")).content.decode()
+
+    def titles(order: str) -> list[str]:
+        html = client.get(last_week.get_absolute_url() + order).content.decode()
+        return sorted((html.index(s.title), s.title) for s in (older_loved, newer_quiet))
+
+    assert [t for _, t in titles("")] == ["Newer and quiet", "Older but loved"]
+    assert [t for _, t in titles("?order=liked")] == ["Older but loved", "Newer and quiet"]
 
 
 def test_hidden_drafts_and_removed_stories_are_404(client):
