@@ -412,6 +412,8 @@ class GroupHub:
 
     #: Seconds an empty hub waits before unsubscribing (a reconnecting socket finds it still there).
     linger_seconds = 2.0
+    #: Seconds each step of :meth:`close` may take.
+    close_timeout = 5.0
     beat_seconds = 5.0
 
     _hubs: dict[tuple[int, str], "GroupHub"] = {}
@@ -500,25 +502,33 @@ class GroupHub:
         await self.close()
 
     async def close(self) -> None:
-        """Forward what is left, leave the group, stop the loops (also used by tests)."""
-        await self._publish_now()
-        try:
-            await self.stopping()
-        except Exception:  # noqa: BLE001
-            logger.exception("realtime: hub %s stopping hook failed", self.group)
+        """Forward what is left, leave the group, stop the loops (also used by tests). Every
+        step is bounded by ``close_timeout`` seconds: a step that hangs (a Redis call that never
+        answers, a loop that does not finish cancelling) is logged and skipped, so a closing hub
+        never waits forever (nor does a test that closes it)."""
+        await self._bounded("forwarding the last events", self._publish_now())
+        await self._bounded("the stopping hook", self.stopping())
         layer = get_channel_layer()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=self.close_timeout)
+            if stuck:
+                logger.error("realtime: hub %s: %d loop(s) still stopping after %ss", self.group, len(stuck),
+                             self.close_timeout)  # fmt: skip
         self._tasks = []
-        try:
-            await layer.group_discard(self.group, self.channel)
-        except Exception:  # noqa: BLE001
-            logger.exception("realtime: leaving group %s failed", self.group)
+        await self._bounded("leaving the group", layer.group_discard(self.group, self.channel))
+
+    async def _bounded(self, what: str, awaitable) -> None:
+        # asyncio.wait, not wait_for: wait_for waits for a timed-out step to finish cancelling,
+        # which a step stuck in its own clean-up never does.
+        task = asyncio.ensure_future(awaitable)
+        done, _ = await asyncio.wait([task], timeout=self.close_timeout)
+        if not done:
+            task.cancel()
+            logger.error("realtime: hub %s: %s took over %ss; skipped", self.group, what, self.close_timeout)
+        elif not task.cancelled() and task.exception() is not None:
+            logger.error("realtime: hub %s: %s failed", self.group, what, exc_info=task.exception())
 
     # -- hooks --
 

@@ -1,8 +1,10 @@
 """Helpers for room sockets: connect as anyone (session cookie, token or anonymous) and read the
 room's frames (``batch`` frames are unpacked into their events)."""
 
+import asyncio
 import time
 
+from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
@@ -82,3 +84,39 @@ async def leave_all(*viewers):
         if viewer is not None:
             await viewer.close()
     await GroupHub.close_all()
+
+
+#: Seconds a whole socket scenario may take. Every await in a scenario is bounded by this: a hang
+#: fails the test with the stack of where it hung, and the event loop thread that
+#: ``async_to_sync`` runs the scenario on ends (a loop thread stuck forever would keep pytest
+#: from exiting after the test failed).
+SCENARIO_TIMEOUT = 60
+
+
+def _await_chain(coro) -> list[str]:
+    """Where a suspended coroutine waits: each frame down its chain of awaits."""
+    lines = []
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is not None:
+            lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return lines
+
+
+def run(coro_fn, *args, timeout: float = SCENARIO_TIMEOUT):
+    """Run the async ``coro_fn(*args)`` from a sync test, failing it after ``timeout`` seconds."""
+
+    async def bounded():
+        task = asyncio.ensure_future(coro_fn(*args))
+        # asyncio.wait, not wait_for: wait_for waits for a cancelled task to finish cancelling.
+        done, _ = await asyncio.wait([task], timeout=timeout)
+        if done:
+            return task.result()
+        where = "\n".join(_await_chain(task.get_coro()))
+        task.cancel()
+        await asyncio.wait([task], timeout=5)
+        await asyncio.wait([asyncio.ensure_future(GroupHub.close_all())], timeout=20)
+        raise AssertionError(f"the socket scenario did not finish within {timeout}s; it was at:\n{where}")
+
+    return async_to_sync(bounded)()

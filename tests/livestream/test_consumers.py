@@ -5,7 +5,6 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from rest_framework.authtoken.models import Token
 
@@ -17,13 +16,9 @@ from livestream.services import live, rooms
 from marketplace.models import DealClaim
 from tests.community.factories import UserFactory, make_moderator
 from tests.livestream.factories import ChatMessageFactory, RoomFactory, live_room_with_shelf
-from tests.livestream.sockets import join, leave_all
+from tests.livestream.sockets import join, leave_all, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run(coro_fn, *args):
-    return async_to_sync(coro_fn)(*args)
 
 
 def test_hello_carries_the_room_the_pin_and_the_chat_backlog():

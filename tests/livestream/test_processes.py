@@ -8,7 +8,6 @@ import time
 
 import pytest
 import websockets
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from rest_framework.authtoken.models import Token
 
@@ -18,6 +17,7 @@ from livestream.services import live
 from tests.community.factories import UserFactory
 from tests.livestream.factories import live_room_with_shelf
 from tests.livestream.servers import asgi_servers
+from tests.livestream.sockets import run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,7 +89,7 @@ def test_a_viewer_on_one_process_sees_what_happens_on_the_other(redis_url):
         return counted, chat, pin, tally, hearts, removed, alone
 
     with asgi_servers(2, LIVE_PRESENCE_SECONDS="0.5") as (first, second):
-        counted, chat, pin, tally, hearts, removed, alone = async_to_sync(scenario)(first, second)
+        counted, chat, pin, tally, hearts, removed, alone = run(scenario, first, second)
 
     assert counted["now"] == 3
     assert chat["text"] == "hello from process 2" and chat["name"] == "Chatter"
