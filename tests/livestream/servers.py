@@ -72,7 +72,7 @@ def asgi_servers(count: int, **extra_env: str):
     ]
     try:
         for port, process in zip(ports, processes, strict=True):
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 120  # a loaded machine takes a while to import Django
             while True:
                 with socket.socket() as s:
                     if s.connect_ex(("127.0.0.1", port)) == 0:

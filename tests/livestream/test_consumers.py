@@ -2,10 +2,12 @@
 frame type, limits, refusals, and broadcasts from services reaching every viewer."""
 
 import asyncio
+import time
 from decimal import Decimal
 
 import pytest
 from channels.db import database_sync_to_async
+from django.conf import settings
 from rest_framework.authtoken.models import Token
 
 from community.models import Activity, ActivityKind, BlockedTerm, Case, TermAction, TermMatch
@@ -202,19 +204,27 @@ def test_hearts_are_coalesced_into_a_few_frames_and_persisted():
 
     async def scenario():
         a, b = await join(room), await join(room)
+        started = time.monotonic()
         for _ in range(20):
             await a.send(type="heart")
             await b.send(type="heart")
-        await a.wait_for(lambda e: e["type"] == "hearts" and e["total"] == 20, timeout=5)
-        await b.wait_for(lambda e: e["type"] == "hearts" and e["total"] == 20, timeout=5)
+        await a.wait_for(lambda e: e["type"] == "hearts" and e["total"] >= 20, timeout=5)
+        await b.wait_for(lambda e: e["type"] == "hearts" and e["total"] >= 20, timeout=5)
+        await asyncio.sleep(0.5)  # anything still pending
+        await b.pump(0.3)
+        elapsed = time.monotonic() - started
         frames = sum(1 for f in b.frames if f["type"] == "batch")
+        total = max(e["total"] for e in b.events if e["type"] == "hearts")
         await leave_all(a, b)
-        return frames
+        return frames, total, elapsed
 
-    frames = run(scenario)
-    # 40 taps, capped at 10 a second per socket: 20 counted; far fewer frames than taps.
-    assert frames < 10
-    assert Room.objects.get(pk=room.pk).hearts == 20
+    frames, total, elapsed = run(scenario)
+    # 40 taps, capped at 10 a second per socket: 20 counted when each socket's 20 taps fall in one
+    # second, up to 40 when they straddle a second boundary (a slow machine); never one per tap
+    # beyond the cap, and at most one frame per REALTIME_FRAME_SECONDS, far fewer than the taps.
+    assert 20 <= total <= 40
+    assert frames <= elapsed / settings.REALTIME_FRAME_SECONDS + 2 and frames < 40
+    assert Room.objects.get(pk=room.pk).hearts == total
 
 
 def test_the_host_pins_a_product_viewers_see_it_and_their_watching_is_recorded():
