@@ -35,12 +35,12 @@ gate is not recorded under the request's ``Idempotency-Key``: nothing was attemp
 is decided afresh.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,9 +55,9 @@ RESYNC_SECONDS = settings.FLASH_ADMISSION_RESYNC_SECONDS
 
 #: KEYS: per gated deal, its counter and the buyer's counter. ARGV: the TTL, then per deal:
 #: units wanted, the cap, the per-buyer limit (-1: none), and the two seeds from PostgreSQL
-#: ('' when not read). Answers {1} (admitted and counted), {-1, i} / {-2, i} (deal / buyer
-#: counter i is missing: call again with seeds), {0, i, left} (not enough units of deal i),
-#: {2, i, bought} (the buyer's limit for deal i).
+#: (what a missing counter starts from; '' when not read). Answers {1} (admitted and counted),
+#: {-1, i} / {-2, i} (deal / buyer counter i is missing and no seed was given), {0, i, left}
+#: (not enough units of deal i), {2, i, bought} (the buyer's limit for deal i).
 _ADMIT = CacheScript("""
 local ttl = tonumber(ARGV[1])
 local n = #KEYS / 2
@@ -147,26 +147,40 @@ class GatedDeal:
     title: str
     cap: int
     per_buyer_limit: int | None
+    #: PostgreSQL's counts when read: the seeds of a missing counter.
+    sold: int = field(default=0, compare=False)
+    mine: int = field(default=0, compare=False)
 
 
-def gated_deals_for_products(*, product_ids: Iterable[int], now: datetime | None = None) -> dict[int, GatedDeal]:
+def gated_deals_for_products(
+    *, product_ids: Iterable[int], buyer_id: int | None = None, now: datetime | None = None
+) -> dict[int, GatedDeal]:
     """The flash deals the gate guards now, by product, among ``product_ids`` (see the module
-    docstring): one query for the whole cart, read fresh on every checkout, so a deal, sale or
-    room-deal change is seen at once (nothing to invalidate)."""
+    docstring), with what PostgreSQL has counted (``sold``, and the buyer's own units ``mine``)
+    to rebuild a missing counter from: one query for the whole cart, read fresh on every
+    checkout, so a deal, sale or room-deal change is seen at once (nothing to invalidate)."""
     now = now or timezone.now()
-    deals = Deal.objects.filter(
-        Q(kind=DealKind.SALE, sale__starts_at__lte=now, sale__ends_at__gt=now) | Q(kind=DealKind.LIVE, ends_at__gt=now),
-        product_id__in=list(product_ids),
-        status=DealStatus.APPROVED,
-    ).values_list("id", "product_id", "kind", "flash_quantity", "per_buyer_limit", "product__title")
+    mine = DealPurchase.objects.filter(deal=OuterRef("pk"), buyer_id=buyer_id).values("quantity")[:1]
+    deals = (
+        Deal.objects.filter(
+            Q(kind=DealKind.SALE, sale__starts_at__lte=now, sale__ends_at__gt=now)
+            | Q(kind=DealKind.LIVE, ends_at__gt=now),
+            product_id__in=list(product_ids),
+            status=DealStatus.APPROVED,
+        )
+        .annotate(mine=Subquery(mine) if buyer_id is not None else Value(0))
+        .values_list(
+            "id", "product_id", "kind", "flash_quantity", "per_buyer_limit", "product__title", "flash_sold", "mine"
+        )
+    )
     by_product: dict[int, list] = {}
     for row in deals:
         by_product.setdefault(row[1], []).append(row)
     gated = {}
     for product_id, rows in by_product.items():
         if len(rows) == 1 and rows[0][2] == DealKind.SALE and rows[0][3] is not None:
-            deal_id, _product_id, _kind, cap, limit, title = rows[0]
-            gated[product_id] = GatedDeal(deal_id, product_id, title, cap, limit)
+            deal_id, _product_id, _kind, cap, limit, title, sold, bought = rows[0]
+            gated[product_id] = GatedDeal(deal_id, product_id, title, cap, limit, sold, bought or 0)
     return gated
 
 
@@ -207,13 +221,6 @@ class Admission:
         _RELEASE(keys=keys, args=amounts, fallback=None)
 
 
-def _seeds(gated: Sequence[tuple[GatedDeal, int]], *, buyer_id: int) -> tuple[dict[int, int], dict[int, int]]:
-    deal_ids = [deal.deal_id for deal, _ in gated]
-    sold = dict(Deal.objects.filter(pk__in=deal_ids).values_list("pk", "flash_sold"))
-    mine = dict(DealPurchase.objects.filter(deal_id__in=deal_ids, buyer_id=buyer_id).values_list("deal_id", "quantity"))
-    return sold, mine
-
-
 def flash_admit(*, buyer, items: Iterable[tuple[int, int]]) -> Admission:
     """Admit a checkout of ``items`` (``(product_id, quantity)``) past the gated flash deals, or
     raise the refusal PostgreSQL would give (409 ``sold_out`` / ``quantity_unavailable`` /
@@ -224,39 +231,30 @@ def flash_admit(*, buyer, items: Iterable[tuple[int, int]]) -> Admission:
     admission = Admission(buyer_id=buyer.pk)
     if not quantities:
         return admission
-    deals = gated_deals_for_products(product_ids=quantities)
+    deals = gated_deals_for_products(product_ids=quantities, buyer_id=buyer.pk)
     gated = [(deals[product_id], quantities[product_id]) for product_id in sorted(deals)]
     if not gated:
         return admission
     keys = [key for deal, _ in gated for key in (_deal_key(deal.deal_id), _buyer_key(deal.deal_id, buyer.pk))]
-    sold: dict[int, int] | None = None
-    mine: dict[int, int] = {}
-    for _attempt in range(2):
-        args: list = [RESYNC_SECONDS]
-        for deal, quantity in gated:
-            limit = -1 if deal.per_buyer_limit is None else deal.per_buyer_limit
-            deal_seed = "" if sold is None else sold.get(deal.deal_id, 0)
-            buyer_seed = "" if sold is None else mine.get(deal.deal_id, 0)
-            args += [quantity, deal.cap, limit, deal_seed, buyer_seed]
-        answer = _ADMIT(keys=keys, args=args, fallback=None)
-        if answer is None:  # no Redis: PostgreSQL alone decides, as without a gate
-            return admission
-        status = int(answer[0])
-        if status == 1:
-            admission.units = gated
-            return admission
-        if status < 0:
-            sold, mine = _seeds(gated, buyer_id=buyer.pk)
-            continue
-        deal, quantity = gated[int(answer[1]) - 1]
-        if status == 0:
-            left = int(answer[2])
-            message = units_left_message(title=deal.title, left=left, in_sale=True)
-            raise not_enough_error(product_id=deal.product_id, limit=QuantityLimit(left, message))
-        raise limit_reached_error(
-            product_id=deal.product_id, title=deal.title, limit=deal.per_buyer_limit, bought=int(answer[2])
-        )
-    return admission  # counters vanished twice in a row (flushes): let PostgreSQL decide
+    args: list = [RESYNC_SECONDS]
+    for deal, quantity in gated:
+        limit = -1 if deal.per_buyer_limit is None else deal.per_buyer_limit
+        args += [quantity, deal.cap, limit, deal.sold, deal.mine]
+    answer = _ADMIT(keys=keys, args=args, fallback=None)
+    if answer is None:  # no Redis: PostgreSQL alone decides, as without a gate
+        return admission
+    status = int(answer[0])
+    if status == 1:
+        admission.units = gated
+        return admission
+    deal, quantity = gated[int(answer[1]) - 1]
+    if status == 0:
+        left = int(answer[2])
+        message = units_left_message(title=deal.title, left=left, in_sale=True)
+        raise not_enough_error(product_id=deal.product_id, limit=QuantityLimit(left, message))
+    raise limit_reached_error(
+        product_id=deal.product_id, title=deal.title, limit=deal.per_buyer_limit, bought=int(answer[2])
+    )
 
 
 class flash_admission:  # noqa: N801 (a context manager used like a function)

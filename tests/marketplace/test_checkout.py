@@ -135,9 +135,8 @@ def test_checkout_queries_do_not_grow_with_the_number_of_shops(user, django_asse
     # products with prices,
     # deals, the buyer's deal units (2), all orders in one INSERT and all lines in one, then flash
     # units (1 per deal) and stock (1 per product) — never a statement per shop; before all that
-    # the admission gate reads the cart's live deals (1) and, its counters being cold, the
-    # deal's and the buyer's units from PostgreSQL (2)
-    with django_assert_num_queries(27):
+    # the admission gate reads the cart's live deals with their counts (1)
+    with django_assert_num_queries(25):
         result = checkout_submit(buyer=user, idempotency_key="k")
     assert len(result.orders) == Order.objects.count() == shops
 
