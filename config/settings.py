@@ -156,6 +156,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Sessions are read from the cache (one Redis GET) and written through to PostgreSQL, which
+# stays the store of record: a flushed or unreachable Redis costs a query, never a sign-out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_VISIBILITY_TIMEOUT = 3600  # seconds; no task ETA/countdown may exceed this
 if REDIS_URL:

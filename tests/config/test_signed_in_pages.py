@@ -1,0 +1,140 @@
+"""Signed-in pages (issue 14): the session comes from the cache (and survives losing it), the
+pages' query counts are pinned at two sizes, and a price, stock or deal change is visible on the
+next request signed in as it is anonymous."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from marketplace.services import catalogue as catalogue_services
+from marketplace.services import sales as sale_services
+from tests.community.factories import PASSWORD, NotificationFactory, QuestionFactory, UserFactory
+from tests.marketplace.factories import DealFactory, ProductFactory, SaleEventFactory, fill_cart, make_live_deal
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shopper(client):
+    """A signed-in shopper with an unread notification (the header's badge)."""
+    user = UserFactory(username="wei")
+    NotificationFactory(recipient=user)
+    assert client.login(username="wei", password=PASSWORD)
+    return user
+
+
+def session_queries(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"]]
+
+
+def test_the_session_is_read_from_the_cache_and_survives_losing_it(client, shopper):
+    # given a signed-in shopper whose session has been read once
+    product = ProductFactory()
+    assert client.get(product.get_absolute_url()).status_code == 200
+
+    # when they open pages, then the session comes from the cache, not PostgreSQL
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("marketplace:cart"))
+    assert response.status_code == 200 and response.context["user"] == shopper
+    assert session_queries(queries) == []
+
+    # and when the cache loses everything, they are still signed in (read from PostgreSQL once)
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("marketplace:cart"))
+    assert response.status_code == 200 and response.context["user"] == shopper
+    assert len(session_queries(queries)) == 1
+
+
+# --- query counts at two sizes ------------------------------------------------------------------
+
+
+def warm(client, url: str):
+    """The first request fills the shared caches (session, catalogue fragments)."""
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("rows", [2, 12])
+def test_signed_in_product_page_query_count(client, shopper, django_assert_num_queries, rows):
+    # given a product with questions from several people
+    product = ProductFactory()
+    for _ in range(rows):
+        QuestionFactory(product=product)
+    warm(client, product.get_absolute_url())
+
+    with django_assert_num_queries(PRODUCT_QUERIES):
+        assert client.get(product.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("rows", [2, 12])
+def test_signed_in_home_query_count(client, shopper, django_assert_num_queries, rows):
+    for _ in range(rows):
+        ProductFactory()
+    warm(client, reverse("home"))
+    with django_assert_num_queries(HOME_QUERIES):
+        assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.parametrize("rows", [2, 12])
+def test_signed_in_questions_query_count(client, shopper, django_assert_num_queries, rows):
+    for _ in range(rows):
+        QuestionFactory()
+    warm(client, reverse("community:questions"))
+    with django_assert_num_queries(QUESTIONS_QUERIES):
+        assert client.get(reverse("community:questions")).status_code == 200
+
+
+@pytest.mark.parametrize("rows", [2, 12])
+def test_signed_in_cart_query_count(client, shopper, django_assert_num_queries, rows):
+    products = [ProductFactory(stock=10) for _ in range(rows)]
+    make_live_deal(products[0], flash_quantity=5)
+    fill_cart(shopper, *((product, 1) for product in products))
+    warm(client, reverse("marketplace:cart"))
+    with django_assert_num_queries(CART_QUERIES):
+        assert client.get(reverse("marketplace:cart")).status_code == 200
+
+
+#: The session comes from the cache. Product page: the user and the unread badge (the cached
+#: page body and slots cost nothing). Home: one more (its slots). Questions: three more (the
+#: feed). Cart: five more (the cart and its priced lines, whatever their number).
+PRODUCT_QUERIES, HOME_QUERIES, QUESTIONS_QUERIES, CART_QUERIES = 2, 3, 5, 7
+
+
+# --- changes are visible on the next request, signed in or not ------------------------------------
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_price_stock_and_deal_changes_show_on_the_next_request(client, django_capture_on_commit_callbacks, signed_in):
+    # given a product page seen once (so it is cached), by a shopper or a visitor
+    if signed_in:
+        UserFactory(username="lili")
+        assert client.login(username="lili", password=PASSWORD)
+    product = ProductFactory(title="Silk fan", price=Decimal("80.00"), stock=5)
+    url = product.get_absolute_url()
+    assert "¥80.00" in client.get(url).content.decode()
+
+    # when the seller changes the price, then the next request shows it
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue_services.product_update(product=product, price=Decimal("60.00"))
+    assert "¥60.00" in client.get(url).content.decode()
+
+    # when the stock runs out, then the next request says so
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue_services.product_update(product=product, stock=0)
+    assert "Sold out" in client.get(url).content.decode()
+
+    # when a deal of a live sale is approved, then the next request shows the deal price
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue_services.product_update(product=product, stock=5)
+    now = timezone.now()
+    sale = SaleEventFactory(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1))
+    deal = DealFactory(sale=sale, product=product, percent_off=50, deal_price=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        sale_services.deal_moderate(deal_ids=[deal.pk], approve=True)
+    assert "¥30.00" in client.get(url).content.decode()
