@@ -122,6 +122,9 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "community.User"
+# Django's ModelBackend, loading the signed-in user and the header's unread badge in one query
+# (community/backends.py). Sessions signed in under another backend path sign in again once.
+AUTHENTICATION_BACKENDS = ["community.backends.UserBackend"]
 
 # --- Redis: cache, channel layer, Celery ------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")

@@ -17,7 +17,8 @@ any change (a new notification, a read, a moderator's hide).
 
 from collections.abc import Callable
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from community.models import Notification, User
@@ -59,5 +60,28 @@ def notification_is_shown(notification: Notification) -> bool:
 
 
 def notification_unread_count(*, user: User) -> int:
-    """How many unread notifications the inbox shows ``user``: one indexed COUNT, uncached."""
+    """How many unread notifications the inbox shows ``user``: one indexed COUNT, uncached.
+    A user loaded through :func:`user_annotate_unread_count` (the signed-in user of a page
+    request) carries it already: then no query."""
+    annotated = getattr(user, UNREAD_ANNOTATION, None)
+    if annotated is not None:
+        return annotated
     return Notification.objects.filter(_shown_q(), recipient=user, read_at__isnull=True).count()
+
+
+#: The attribute :func:`user_annotate_unread_count` sets.
+UNREAD_ANNOTATION = "unread_notification_count_now"
+
+
+def user_annotate_unread_count(queryset: QuerySet[User]) -> QuerySet[User]:
+    """Users with their badge count (:func:`notification_unread_count`, the same rule) as a
+    subquery, so the signed-in user and the header's badge are one read (``community.backends``).
+    Counted by the database at load time, like the uncached badge."""
+    unread = (
+        Notification.objects.filter(_shown_q(), recipient=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return queryset.annotate(**{UNREAD_ANNOTATION: Coalesce(Subquery(unread), 0)})
