@@ -39,6 +39,7 @@ from marketplace_http import (  # noqa: E402
     run_wrk,
     shell_json,
     start_gunicorn,
+    stop,
     wait_until_up,
 )
 
@@ -205,8 +206,7 @@ def main() -> None:
         )
         ok = flash_run(env, port, data, concurrency=args.concurrency, ping_rps=ping["rps"], time_limit=args.time_limit)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
     if not ok:
         sys.exit("SOME TARGETS MISSED")
 

@@ -142,7 +142,7 @@ def prepare(env: dict, *, products: int, queries: int) -> dict:
     return shell_json(env, SETUP.format(products=products, username=SHOPPER[0], queries=queries))
 
 
-def wait_until_up(base: str, timeout: float = 30) -> None:
+def wait_until_up(base: str, timeout: float = 120) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -324,6 +324,16 @@ def start_gunicorn(env: dict, port: int, workers: int, *, stderr=None) -> subpro
     )
 
 
+def stop(server: subprocess.Popen) -> None:
+    """Stop gunicorn (SIGTERM, then SIGKILL if it has not gone within 30 s: a loaded machine)."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per URL (default 10)")
@@ -412,8 +422,7 @@ def main() -> None:
 
             flash_failed = not flash_run(env, port, flash, concurrency=args.flash_concurrency, ping_rps=base_rps)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)
 
     print("\nWhere the time goes (in-process, Django test client, same settings and data; mean per request):")
     meta = {"HTTP_AUTHORIZATION": f"Token {data['token']}"}

@@ -7,8 +7,8 @@ WHERE clause is the invariant, so no interleaving can oversell:
 * product stock: ``stock = stock - q WHERE stock >= q``;
 * a deal's flash cap: ``flash_sold = flash_sold + q WHERE flash_quantity IS NULL OR flash_sold + q
   <= flash_quantity`` (``flash_sold`` counts every unit sold at the deal price);
-* the per-buyer limit: a ``DealPurchase`` row is inserted if missing (``ON CONFLICT DO NOTHING``),
-  then ``quantity = quantity + q WHERE quantity + q <= per_buyer_limit``;
+* the per-buyer limit: one upsert of the buyer's ``DealPurchase`` row, ``INSERT ... ON CONFLICT
+  DO UPDATE SET quantity = quantity + q WHERE quantity + q <= per_buyer_limit``;
 * a voucher claim: ``used_at = now WHERE used_at IS NULL``.
 
 Rows are always taken in one global order, so concurrent checkouts, cancellations and expiries
@@ -35,8 +35,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,12 +83,29 @@ def _sold_out(product: Product, left: int, *, in_sale: bool) -> ApplicationError
     )
 
 
+#: One statement for the per-buyer limit: insert the buyer's row for the deal, or add to it only
+#: while the sum stays within the limit (PostgreSQL and SQLite both take ``ON CONFLICT ... DO
+#: UPDATE ... WHERE``). No row back means the limit refused it.
+_TAKE_BUYER_UNITS = f"""
+INSERT INTO {DealPurchase._meta.db_table} (deal_id, buyer_id, quantity) VALUES (%s, %s, %s)
+ON CONFLICT (deal_id, buyer_id) DO UPDATE SET quantity = {DealPurchase._meta.db_table}.quantity + excluded.quantity
+WHERE {DealPurchase._meta.db_table}.quantity + excluded.quantity <= %s
+RETURNING quantity
+"""
+#: "No limit" in the statement above.
+_NO_LIMIT = 2**31 - 1
+
+
 def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int) -> None:
     """Count ``quantity`` units against the buyer's limit for the deal, or raise."""
-    DealPurchase.objects.bulk_create([DealPurchase(deal=deal, buyer=buyer, quantity=0)], ignore_conflicts=True)
-    within = Q() if deal.per_buyer_limit is None else Q(quantity__lte=deal.per_buyer_limit - quantity)
-    if not DealPurchase.objects.filter(within, deal=deal, buyer=buyer).update(quantity=F("quantity") + quantity):
-        bought = DealPurchase.objects.values_list("quantity", flat=True).get(deal=deal, buyer=buyer)
+    limit = _NO_LIMIT if deal.per_buyer_limit is None else deal.per_buyer_limit
+    taken = None
+    if quantity <= limit:
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_BUYER_UNITS, [deal.pk, buyer.pk, quantity, limit])
+            taken = cursor.fetchone()
+    if taken is None:
+        bought = DealPurchase.objects.filter(deal=deal, buyer=buyer).values_list("quantity", flat=True).first() or 0
         raise limit_reached_error(product_id=product.pk, title=product.title, limit=deal.per_buyer_limit, bought=bought)
 
 
@@ -209,6 +226,9 @@ def _order_place(
 
     # 1. Read and validate; nothing is locked yet.
     annotated = product_annotate_prices(Product.objects.select_related("shop"), now=now, buyer=buyer)
+    # The live deal's per-buyer limit comes with the product (no separate read of the deals).
+    limits = Deal.objects.filter(pk=OuterRef("deal_id")).values("per_buyer_limit")[:1]
+    annotated = annotated.annotate(deal_per_buyer_limit=Subquery(limits))
     products = {p.pk: p for p in annotated.filter(pk__in=quantities)}
     for product_id in sorted(quantities):
         product = products.get(product_id)
@@ -237,7 +257,7 @@ def _order_place(
         else {}
     )
     in_deals = sorted((p for p in products.values() if p.deal_id), key=lambda p: p.deal_id)
-    deals = Deal.objects.in_bulk([p.deal_id for p in in_deals]) if in_deals else {}
+    deals = {p.deal_id: Deal(pk=p.deal_id, per_buyer_limit=p.deal_per_buyer_limit) for p in in_deals}
 
     # 2. Refuse at once what the rows just read already show as gone (the sold-out rule of the
     #    pages and the cart: units_left); the conditional UPDATEs below stay the guard. Then the
