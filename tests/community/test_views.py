@@ -102,8 +102,8 @@ def test_follower_lists_query_count(client, django_assert_num_queries, n, kind):
 def test_inbox_query_count_and_badge(client, user, django_assert_num_queries, n):
     NotificationFactory.create_batch(n, recipient=user, title="Sale opens")
     client.force_login(user)
-    # session, user, unread badge, count, page
-    with django_assert_num_queries(5):
+    # user with the unread badge (the session is cached), count, page
+    with django_assert_num_queries(3):
         page = html(client.get("/notifications/"))
     assert page.count("Sale opens") == min(n, 20)
     assert f'aria-label="{n} unread"' in page
@@ -142,7 +142,7 @@ def test_activity_page_query_count_and_clear(client, user, django_assert_num_que
     ActivityFactory.create_batch(n, user=user, product=product, category=product.category)
     ActivityFactory(product=product)  # someone else's
     client.force_login(user)
-    with django_assert_num_queries(6):  # session, user, badge, interests, count, page
+    with django_assert_num_queries(4):  # user with the badge, interests, count, page
         page = html(client.get("/me/activity/"))
     assert page.count("Jade bangle") == min(n, 20)
     client.post("/me/activity/clear/")
@@ -165,8 +165,8 @@ def test_product_questions_query_count(client, user, django_assert_num_queries, 
         AnswerFactory(question=question)
         AnswerVote.objects.create(answer=answer, user=user, value=1)
     client.force_login(user)
-    # session, user, badge, product, count, questions, answers (with verified + my vote)
-    with django_assert_num_queries(7):
+    # user with the badge (the session is cached), product, count, questions, answers (with verified + my vote)
+    with django_assert_num_queries(5):
         page = html(client.get(f"/products/{product.pk}/questions/"))
     assert page.count('class="badge badge-ok" title="Bought this product">Verified buyer') == min(n, 20)
     assert page.count('aria-pressed="true">Helpful') == min(n, 20)
@@ -233,8 +233,8 @@ def test_for_you_page_query_count(client, user, django_assert_num_queries, n):
     interest_profile_rebuild(user_id=user.pk, now=now)
     question_feed_rebuild(user_id=user.pk, now=now)
     client.force_login(user)
-    # session, user, badge, has entries, count, page (entries joined to visible questions)
-    with django_assert_num_queries(6):
+    # user with the badge (the session is cached), has entries, count, page (entries joined to visible questions)
+    with django_assert_num_queries(4):
         page = html(client.get("/questions/"))
     assert page.count("Does it tarnish?") == min(n, 20)
     assert "For you" in page
@@ -255,7 +255,7 @@ def test_popular_questions_page_query_count(client, django_assert_num_queries, n
 def test_to_answer_page_query_count(client, user, django_assert_num_queries, n):
     QuestionInvitationFactory.create_batch(n, invitee=user, question__text="Is it heavy?")
     client.force_login(user)
-    with django_assert_num_queries(5):  # session, user, badge, count, page
+    with django_assert_num_queries(3):  # user with the badge, count, page
         page = html(client.get("/questions/to-answer/"))
     assert page.count("Is it heavy?") == min(n, 20)
 
@@ -293,9 +293,9 @@ def test_profile_page_query_count(client, user, django_assert_num_queries, n):
     for answer in AnswerFactory.create_batch(n, author=person):
         make_purchase(person, answer.question.product)
     client.force_login(user)
-    # session, user, badge, person (with counts and shop), answers; headline's stories slot: the
+    # user with the badge (the session is cached), person (with counts and shop), answers; headline's stories slot: the
     # blogger's figures and their latest stories
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         page = html(client.get(f"/u/{person.username}/"))
     assert f"<strong data-follower-count>{n}</strong>" in page
     assert page.count("Verified buyer") == min(n, 10)
@@ -306,6 +306,6 @@ def test_question_page_query_count(client, user, django_assert_num_queries, n):
     question = QuestionFactory()
     AnswerFactory.create_batch(n, question=question, text="Fits well")
     client.force_login(user)
-    with django_assert_num_queries(5):  # session, user, badge, question, answers
+    with django_assert_num_queries(3):  # user with the badge, question, answers
         page = html(client.get(f"/questions/{question.pk}/"))
     assert page.count("Fits well") == n

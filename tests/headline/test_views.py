@@ -225,7 +225,7 @@ def test_feed_pages_query_count_is_flat(client, django_assert_num_queries, n, ki
     url = reverse(
         {"following": "headline:feed_following", "for-you": "headline:feed_for_you"}.get(kind, "headline:feed_trending")
     )
-    with django_assert_num_queries({"following": 7, "for-you": 9, "trending": 9}[kind]):
+    with django_assert_num_queries({"following": 5, "for-you": 7, "trending": 7}[kind]):
         assert client.get(url).status_code == 200
 
 
