@@ -74,7 +74,7 @@ def signup(request):
         except ApplicationError as error:
             _add_errors(form, error, aliases={"password": "password2"})
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="community.backends.UserBackend")
             messages.success(request, _("Welcome to Jishi, %(name)s!") % {"name": user.public_name})
             return redirect("home")
     return render(request, "registration/signup.html", {"form": form})
