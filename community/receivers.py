@@ -4,7 +4,7 @@ Each calls one community service, or queues one community task where the work ma
 from django.dispatch import receiver
 
 from community.models import ActivityKind
-from community.services import activity
+from community.services import activity, notifications
 from core.tasks import enqueue_on_commit
 from marketplace import signals
 
@@ -31,6 +31,13 @@ def on_product_viewed(sender, user_id, product_id, category_id=None, **kwargs):
 @receiver(signals.order_paid, dispatch_uid="community.order_paid")
 def on_order_paid(sender, order_id, **kwargs):
     activity.activities_record_order(order_id=order_id)
+
+
+@receiver(signals.order_event, dispatch_uid="community.order_event")
+def on_order_event(sender, order_id, buyer_id, seller_id, event, reason="", **kwargs):
+    notifications.order_event_notify(
+        order_id=order_id, buyer_id=buyer_id, seller_id=seller_id, event=event, reason=reason
+    )
 
 
 @receiver(signals.review_posted, dispatch_uid="community.review_posted")

@@ -217,6 +217,7 @@ CELERY_TASK_ROUTES = {
     "marketplace.tasks.catalogue.generate_product_image_sizes": {"queue": "default"},
     "marketplace.tasks.orders.orders_complete_overdue": {"queue": "default"},
     "marketplace.tasks.orders.checkout_requests_prune": {"queue": "default"},
+    "marketplace.tasks.orders.refunds_auto_approve": {"queue": "default"},
     "community.tasks.clear_expired_sessions": {"queue": "default"},
 }
 
@@ -350,6 +351,11 @@ SPECTACULAR_SETTINGS = {
 CURRENCY = env("CURRENCY", default="CNY")
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
 ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
+#: A refund requested before shipping is approved automatically after this many hours unless the
+#: seller approves it sooner; 0 grants every such refund at once.
+ORDER_REFUND_AUTO_APPROVE_HOURS = env.int("ORDER_REFUND_AUTO_APPROVE_HOURS", default=48)
+#: Days after delivery during which the buyer may ask to return an order.
+ORDER_RETURN_WINDOW_DAYS = env.int("ORDER_RETURN_WINDOW_DAYS", default=7)
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 #: Seconds a flash deal's admission counter in Redis lives before it is rebuilt from PostgreSQL
 #: (marketplace/services/admission.py): how long a lost admission can hold a unit back.

@@ -65,6 +65,10 @@ class OrderErrorCode(ErrorCode):
     PAYMENT_FAILED = "payment_failed"
     REASON_REQUIRED = "reason_required"
     REASON_TOO_LONG = "reason_too_long"
+    REASON_INVALID = "reason_invalid"
+    ALREADY_SHIPPED = "already_shipped"
+    RETURN_WINDOW_CLOSED = "return_window_closed"
+    REFUND_FAILED = "refund_failed"
 
 
 class ReviewErrorCode(ErrorCode):

@@ -18,9 +18,18 @@ signal                        keyword arguments (and when it is sent)
                               placed an order (one signal per order, i.e. per shop of the cart).
 ``order_paid``                ``order_id``, ``buyer_id`` — the order was paid.
 ``order_cancelled``           ``order_id``, ``buyer_id``, ``shop_id``, ``lines``, ``reason`` — an
-                              unpaid order closed and gave its stock back; ``reason`` is
-                              ``"cancelled"`` (by the buyer), ``"cancelled_by_seller"`` or
-                              ``"expired"`` (not paid in time).
+                              order closed and gave its stock back; ``reason`` is
+                              ``"cancelled"`` (by the buyer), ``"cancelled_by_seller"``,
+                              ``"expired"`` (not paid in time) — unpaid orders — or
+                              ``"refunded"`` / ``"returned"`` (paid orders, money sent back).
+``order_event``               ``order_id``, ``buyer_id``, ``seller_id``, ``event``, ``reason`` —
+                              a step of an
+                              order that the other side should hear about: ``event`` is
+                              ``"cancelled_by_seller"``, ``"refund_requested"``,
+                              ``"refund_approved"`` (by the seller), ``"refund_auto_approved"``,
+                              ``"return_requested"``, ``"return_accepted"`` or
+                              ``"return_refused"``; ``reason`` is what the acting side wrote
+                              (the seller's reason to cancel or refuse, the buyer's to ask), or "".
 ``review_posted``             ``review_id``, ``author_id``, ``product_id`` — a review was posted.
 ``sale_opening_soon``         ``sale_id`` — a sale opens within the hour (once per sale).
 ``sale_opened``               ``sale_id`` — a sale opened (once per sale).
@@ -52,6 +61,7 @@ product_viewed = DomainSignal("product_viewed", ["user_id", "product_id", "categ
 order_placed = DomainSignal("order_placed", ["order_id", "buyer_id", "shop_id", "lines"])
 order_paid = DomainSignal("order_paid", ["order_id", "buyer_id"])
 order_cancelled = DomainSignal("order_cancelled", ["order_id", "buyer_id", "shop_id", "lines", "reason"])
+order_event = DomainSignal("order_event", ["order_id", "buyer_id", "seller_id", "event", "reason"])
 review_posted = DomainSignal("review_posted", ["review_id", "author_id", "product_id"])
 sale_opening_soon = DomainSignal("sale_opening_soon", ["sale_id"])
 sale_opened = DomainSignal("sale_opened", ["sale_id"])
@@ -63,6 +73,7 @@ ALL = (
     order_placed,
     order_paid,
     order_cancelled,
+    order_event,
     review_posted,
     sale_opening_soon,
     sale_opened,

@@ -41,6 +41,11 @@ urlpatterns = [
     path("orders/<int:pk>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<int:pk>/confirm/", orders.order_confirm, name="order_confirm"),
     path("orders/<int:pk>/ship/", orders.order_ship, name="order_ship"),
+    path(
+        "orders/<int:pk>/after-sale/<slug:action>/",
+        orders.order_after_sale,
+        name="order_after_sale",
+    ),
     path("orders/lines/<int:line_id>/review/", orders.review_create, name="review_create"),
     path("sell/orders/", orders.seller_order_list, name="seller_orders"),
     # --- sales: sale events, deals, vouchers ---

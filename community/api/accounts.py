@@ -67,7 +67,7 @@ class TokenView(ObtainAuthToken):
 
 
 class MeSerializer(UserSerializer):
-    email = serializers.EmailField(allow_blank=True)
+    email = serializers.CharField(allow_blank=True, help_text=_("Empty when none was given."))
     bio = serializers.CharField(allow_blank=True)
     avatar = serializers.ImageField(allow_null=True)
     question_invites_opt_out = serializers.BooleanField()

@@ -16,6 +16,7 @@ class NotificationKind(models.TextChoices):
     NEW_FOLLOWER = "new_follower", _("New follower")
     STORY_POSTED = "story_posted", _("Someone you follow posted a story")
     LIVE_STARTED = "live_started", _("A live room started")
+    ORDER_UPDATE = "order_update", _("An order needs you or changed")
     OTHER = "other", _("Other")
 
 

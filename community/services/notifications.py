@@ -255,3 +255,70 @@ def sale_followers_notify(*, sale_id: int, when: str) -> int:
             dedupe_key=f"sale:{sale_id}:{when}",
         )
     return created
+
+
+#: ``order_event`` → (who is told, title, body). Bodies that quote what the other side wrote use
+#: ``%(reason)s`` (a person's words, never translated); ``%(number)s`` is the order number.
+ORDER_NOTIFICATIONS = {
+    "cancelled_by_seller": (
+        "buyer",
+        gettext_noop("The seller cancelled order #%(number)s"),
+        gettext_noop("Its items went back on sale. The seller said: %(reason)s"),
+    ),
+    "refund_requested": (
+        "seller",
+        gettext_noop("Refund requested for order #%(number)s"),
+        gettext_noop("The buyer asks for a refund before shipping. Approve it, or it is approved automatically."),
+    ),
+    "refund_approved": (
+        "buyer",
+        gettext_noop("Your refund for order #%(number)s was approved"),
+        gettext_noop("The money is on its way back to you."),
+    ),
+    "refund_auto_approved": (
+        "both",
+        gettext_noop("Order #%(number)s was refunded"),
+        gettext_noop("The refund was approved automatically; the items went back into stock."),
+    ),
+    "return_requested": (
+        "seller",
+        gettext_noop("Return requested for order #%(number)s"),
+        gettext_noop("The buyer wants to return it: %(reason)s"),
+    ),
+    "return_accepted": (
+        "buyer",
+        gettext_noop("Your return of order #%(number)s was accepted"),
+        gettext_noop("The money is on its way back to you."),
+    ),
+    "return_refused": (
+        "buyer",
+        gettext_noop("Your return of order #%(number)s was refused"),
+        gettext_noop("The seller said: %(reason)s"),
+    ),
+}
+
+
+def order_event_notify(*, order_id: int, buyer_id: int, seller_id: int, event: str, reason: str = "") -> int:
+    """Tell the other side of an order about a step (the receiver of ``order_event``): an inbox
+    entry linking to the order page, e-mailed like every notification. Returns how many."""
+    if event not in ORDER_NOTIFICATIONS:
+        return 0
+    who, title, body = ORDER_NOTIFICATIONS[event]
+    recipient_ids = {"buyer": [buyer_id], "seller": [seller_id], "both": [buyer_id, seller_id]}[who]
+    try:
+        url = reverse("marketplace:order_detail", kwargs={"pk": order_id})
+    except NoReverseMatch:
+        url = ""
+    created = 0
+    for recipient in User.objects.filter(pk__in=recipient_ids, is_active=True):
+        created += bool(
+            notification_create(
+                recipient=recipient,
+                kind=NotificationKind.ORDER_UPDATE,
+                title=title,
+                body=body,
+                params={"number": order_id, "reason": reason or "—"},
+                url=url,
+            )
+        )
+    return created

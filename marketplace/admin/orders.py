@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 
 from core.admin import VISIBILITY_READONLY, VisibilityActionsMixin
 from core.errors import ApplicationError
-from marketplace.models import Order, OrderLine, OrderStatus, Review, ReviewImage
+from marketplace.models import Order, OrderLine, OrderStatus, RefundRequest, Review, ReviewImage
 from marketplace.services import orders as order_services
 from marketplace.services import reviews as review_services
 
@@ -22,6 +22,22 @@ class OrderLineInline(admin.TabularInline):
         return False
 
 
+class RefundRequestInline(admin.TabularInline):
+    """Refund and return requests, read-only: they change only through the after-sale services."""
+
+    model = RefundRequest
+    fields = [
+        "kind", "status", "reason", "response", "amount", "auto_approve_at", "decided_by", "decided_at",
+        "refund_reference", "created_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["id", "buyer", "shop", "status", "total", "created_at", "expires_at", "paid_at"]
@@ -29,7 +45,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["=id", "buyer__username", "shop__name", "payment_reference", "lines__title"]
     list_select_related = ["buyer", "shop"]
     date_hierarchy = "created_at"
-    inlines = [OrderLineInline]
+    inlines = [OrderLineInline, RefundRequestInline]
     actions = ["complete_orders", "expire_overdue_orders"]
     # Status and money change only through the lifecycle services.
     readonly_fields = [f.name for f in Order._meta.fields]

@@ -3,6 +3,8 @@
 Money is sent as strings with two decimals; errors are ``{"error": {"code", "message", ...}}``.
 """
 
+from datetime import datetime
+
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -18,12 +20,13 @@ from core.errors import ApplicationError
 from core.middleware import MAX_ID
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from marketplace.errors import ReviewErrorCode
-from marketplace.models import Order, Review, VoucherClaim
+from marketplace.models import Order, RefundKind, RefundStatus, Review, VoucherClaim
 from marketplace.selectors import orders as selectors
 from marketplace.selectors.orders import MAX_LINE_QUANTITY, QUANTITY_NOT_A_NUMBER
 from marketplace.services import cart as cart_services
 from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
+from marketplace.services import refunds as refund_services
 from marketplace.services import reviews as review_services
 
 # --- serializers ----------------------------------------------------------------------------
@@ -149,6 +152,22 @@ class OrderLineSerializer(ReceiptLineSerializer):
         return review.pk if review else None
 
 
+class RefundRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=RefundKind.choices, help_text=_("refund (before shipping) or return."))
+    status = serializers.ChoiceField(choices=RefundStatus.choices)
+    reason = serializers.CharField(help_text=_("What the buyer wrote."))
+    response = serializers.CharField(help_text=_("Why the seller refused (returns)."))
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    auto_approve_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When an unanswered refund is approved automatically.")
+    )
+    decided_by = serializers.CharField(help_text=_("seller or automatic; empty while open."))
+    decided_at = serializers.DateTimeField(allow_null=True)
+    refund_reference = serializers.CharField(help_text=_("The payment backend's record of the refund."))
+    created_at = serializers.DateTimeField()
+
+
 class OrderSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     shop = serializers.SerializerMethodField()
@@ -170,7 +189,15 @@ class OrderSerializer(serializers.Serializer):
     shipping_address = ShippingAddressSerializer(
         allow_null=True, help_text=_("The delivery address, as it was when the order was placed.")
     )
+    return_until = serializers.SerializerMethodField(
+        help_text=_("Until when the buyer may ask to return a delivered order; null before delivery.")
+    )
+    refund_requests = RefundRequestSerializer(many=True, help_text=_("Refund and return requests, newest first."))
     lines = OrderLineSerializer(many=True)
+
+    def get_return_until(self, order) -> datetime | None:
+        closes = refund_services.return_window_closes_at(order)
+        return serializers.DateTimeField().to_representation(closes) if closes else None
 
     def get_shop(self, order) -> dict:
         return {"id": order.shop_id, "name": order.shop.name, "slug": order.shop.slug}
@@ -185,6 +212,15 @@ class OrderCancelSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         help_text=_("Required when the seller cancels (at most 500 characters); the buyer is told."),
+    )
+
+
+class AfterSaleSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("At most 500 characters. Required to ask for a return and to refuse one; optional for a refund."),
     )
 
 
@@ -347,6 +383,45 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         data = OrderCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._act(order_services.order_cancel_by, user=request.user, reason=data.validated_data["reason"])
+
+    def _after_sale(self, request, action_name: str) -> Response:
+        data = AfterSaleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._act(
+            refund_services.order_after_sale_act,
+            user=request.user,
+            action=action_name,
+            reason=data.validated_data["reason"],
+        )
+
+    @extend_schema(request=AfterSaleSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        """Ask for a refund (buyer) of a paid order not shipped yet. Granted at once or approved
+        by the seller — automatically after ``ORDER_REFUND_AUTO_APPROVE_HOURS``. 409
+        ``already_shipped`` when shipping won."""
+        return self._after_sale(request, "refund")
+
+    @extend_schema(request=AfterSaleSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_request(self, request, pk=None):
+        """Ask to return (buyer) a delivered order within ``ORDER_RETURN_WINDOW_DAYS``, with a
+        reason; 409 ``return_window_closed`` after that."""
+        return self._after_sale(request, "return")
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve (seller) the open refund request, or accept the open return: the money goes
+        back through the payment backend, the items back into stock."""
+        return self._after_sale(request, "approve")
+
+    @extend_schema(request=AfterSaleSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        """Refuse (seller) the open return, with a reason the buyer is told; the order goes back
+        to delivered (or completed)."""
+        return self._after_sale(request, "refuse")
 
 
 @extend_schema(parameters=[OpenApiParameter("product", int, required=True)])

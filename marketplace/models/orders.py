@@ -105,6 +105,12 @@ class OrderStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
     EXPIRED = "expired", _("Expired (not paid in time)")
+    # After-sale (see RefundRequest): a paid, unshipped order the buyer wants refunded; a
+    # delivered one they want to send back.
+    REFUND_REQUESTED = "refund_requested", _("Refund requested")
+    REFUNDED = "refunded", _("Refunded")
+    RETURN_REQUESTED = "return_requested", _("Return requested")
+    RETURNED = "returned", _("Returned and refunded")
 
 
 class Order(models.Model):
@@ -151,6 +157,63 @@ class Order(models.Model):
 
     def __str__(self):
         return f"Order #{self.pk}"
+
+
+class RefundKind(models.TextChoices):
+    REFUND = "refund", _("Refund before shipping")
+    RETURN = "return", _("Return after delivery")
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", _("Awaiting the seller")
+    APPROVED = "approved", _("Refunded")
+    REFUSED = "refused", _("Refused by the seller")
+
+
+class RefundDecision(models.TextChoices):
+    SELLER = "seller", _("By the seller")
+    AUTOMATIC = "automatic", _("Automatically")
+
+
+class RefundRequest(models.Model):
+    """A buyer's after-sale request on a paid order: a refund before shipping (``refund``; the
+    seller approves, or it is approved automatically at ``auto_approve_at``) or a return after
+    delivery (``return``; the seller accepts or refuses with ``response``). Written only by
+    ``marketplace.services.refunds``. ``previous_status`` is the order's status before the
+    request (where a refused return sends it back); ``refund_reference`` is the payment
+    backend's record of the money going back."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refund_requests")
+    kind = models.CharField(max_length=10, choices=RefundKind.choices)
+    status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.REQUESTED)
+    reason = models.CharField(max_length=500, blank=True)
+    response = models.CharField(max_length=500, blank=True)
+    previous_status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    auto_approve_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=10, choices=RefundDecision.choices, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refund_reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The auto-approval job scans open refund requests past their deadline.
+            models.Index(
+                fields=["auto_approve_at"],
+                condition=models.Q(status="requested"),
+                name="refundrequest_due",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(status="requested"), name="refundrequest_one_open_per_order"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of order #{self.order_id} ({self.status})"
 
 
 class OrderLine(models.Model):

@@ -23,6 +23,7 @@ from marketplace.models import (
     OrderStatus,
     Product,
     ProductImage,
+    RefundRequest,
     Review,
     Shop,
     VoucherClaim,
@@ -33,7 +34,15 @@ from marketplace.selectors.pricing import product_annotate_prices
 #: What counts as a purchase everywhere — verified buyers, Q&A routing, units sold in a sale,
 #: revenue: an order that was paid, and whatever a paid order moves on to. (A cancelled or
 #: expired order never reached "paid".) Use the selectors below rather than this tuple.
-PURCHASED_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
+#: An order with an open refund or return request is still a purchase until it is granted.
+PURCHASED_STATUSES = (
+    OrderStatus.PAID,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+    OrderStatus.REFUND_REQUESTED,
+    OrderStatus.RETURN_REQUESTED,
+)
 REVIEWABLE_STATUSES = (OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 #: Most units of one product in one cart line (and one order line): the cart, checkout, the
 #: forms and the API all use this one limit.
@@ -310,7 +319,8 @@ def order_get_purchased_with_lines(*, order_id: int) -> Order | None:
 
 def _with_lines(queryset: QuerySet[Order]) -> QuerySet[Order]:
     return queryset.select_related("shop", "buyer", "voucher_claim__voucher").prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.select_related("review").order_by("id"))
+        Prefetch("lines", queryset=OrderLine.objects.select_related("review").order_by("id")),
+        Prefetch("refund_requests", queryset=RefundRequest.objects.order_by("-created_at", "-id")),
     )
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -33,7 +34,7 @@ from marketplace.models import (
 )
 from marketplace.payments import PaymentBackend, get_payment_backend
 from marketplace.services.admission import flash_units_return
-from marketplace.signals import OrderLineInfo, order_cancelled, order_paid
+from marketplace.signals import OrderLineInfo, order_cancelled, order_event, order_paid
 
 #: Days after delivery when an order completes by itself (if the buyer did not review it sooner).
 ORDER_AUTO_COMPLETE_DAYS = settings.ORDER_AUTO_COMPLETE_DAYS
@@ -79,10 +80,25 @@ def _require(condition: bool, message: str) -> None:
         raise ApplicationError(message, status=403, code=OrderErrorCode.PERMISSION_DENIED)
 
 
-def _release(order: Order, *, reason: str) -> None:
+def order_announce_event_on_commit(order: Order, event: str, *, reason: str = "") -> None:
+    """Send ``order_event`` (a step the other side is told about, with what the acting side
+    wrote) for ``order`` on commit."""
+    send_on_commit(
+        order_event,
+        sender=Order,
+        order_id=order.pk,
+        buyer_id=order.buyer_id,
+        seller_id=order.shop.owner_id,
+        event=event,
+        reason=reason,
+    )
+
+
+def _release(order: Order, *, reason: str, paid: bool = False) -> None:
     """Give back what the order took, in checkout's lock order (the buyer's rows, then deals by
-    id, then products by id), and send ``order_cancelled`` with ``reason`` on commit. Call only
-    in the transaction whose status flip closed it."""
+    id, then products by id), and send ``order_cancelled`` with ``reason`` on commit. A ``paid``
+    order (refunded or returned) also leaves its products' ``sales_count``. Call only in the
+    transaction whose status flip closed it — that flip is what makes this happen once."""
     closed = list(
         OrderLine.objects.filter(order=order).only("product_id", "deal_id", "quantity", "unit_price").order_by("pk")
     )
@@ -98,7 +114,8 @@ def _release(order: Order, *, reason: str) -> None:
     for _product_id, deal_id, quantity in dealt:
         Deal.objects.filter(pk=deal_id, flash_sold__gte=quantity).update(flash_sold=F("flash_sold") - quantity)
     for product_id, _deal_id, quantity in lines:
-        Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+        sold = {"sales_count": Greatest(F("sales_count") - quantity, 0)} if paid else {}
+        Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity, **sold)
     bump_on_commit(*(product_tag(product_id) for product_id, _, _ in lines))
     # The flash units re-open admission for the next buyer (services/admission.py).
     flash_units_return(buyer_id=order.buyer_id, lines=[(deal_id, quantity) for _, deal_id, quantity in dealt])
@@ -143,6 +160,8 @@ def reason_clean(reason: str, *, required: bool = True) -> str:
     """A reason given to the other side: stripped, at most :data:`REASON_MAX_LENGTH` characters,
     and not empty when ``required``."""
     reason = (reason or "").strip()
+    if "\x00" in reason:  # the database refuses NUL characters: say so instead of failing
+        raise ApplicationError(_("A reason cannot contain NUL characters."), code=OrderErrorCode.REASON_INVALID)
     if required and not reason:
         raise ApplicationError(_("Please give a reason."), code=OrderErrorCode.REASON_REQUIRED)
     if len(reason) > REASON_MAX_LENGTH:
@@ -164,6 +183,7 @@ def order_cancel_by_seller(*, order: Order, seller, reason: str) -> Order:
     ):
         raise _refused(order, pgettext("order cannot be …", "cancelled"))
     _release(order, reason="cancelled_by_seller")
+    order_announce_event_on_commit(order, "cancelled_by_seller", reason=reason)
     return order
 
 

@@ -5,8 +5,9 @@ from celery import shared_task
 
 from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
+from marketplace.services import refunds as refund_services
 
-__all__ = ["checkout_requests_prune", "orders_complete_overdue"]
+__all__ = ["checkout_requests_prune", "orders_complete_overdue", "refunds_auto_approve"]
 
 
 @shared_task
@@ -19,3 +20,10 @@ def orders_complete_overdue() -> int:
 def checkout_requests_prune() -> int:
     """Forget Idempotency-Key records older than IDEMPOTENCY_KEY_HOURS (idempotent; daily)."""
     return checkout_services.checkout_requests_prune()
+
+
+@shared_task
+def refunds_auto_approve() -> int:
+    """Approve refund requests the seller left past ORDER_REFUND_AUTO_APPROVE_HOURS
+    (idempotent; every few minutes)."""
+    return refund_services.refunds_auto_approve()

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
@@ -36,6 +36,7 @@ from marketplace.services import addresses as address_services
 from marketplace.services import cart as cart_services
 from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
+from marketplace.services import refunds as refund_services
 from marketplace.services import reviews as review_services
 from marketplace.templatetags.catalogue import money
 
@@ -316,8 +317,12 @@ def order_detail(request, pk: int):
         order = selectors.order_get_for_user(user=request.user, order_id=pk)
     except ApplicationError as error:
         raise Http404(error.message) from error
+    return render(request, "marketplace/order_detail.html", _order_context(request, order))
+
+
+def _order_context(request, order) -> dict:
     backend = get_payment_backend()
-    context = {
+    return {
         "order": order,
         "is_buyer": order.buyer_id == request.user.pk,
         "is_seller": order.shop.owner_id == request.user.pk,
@@ -325,8 +330,9 @@ def order_detail(request, pk: int):
         "payment_is_simulated": backend.simulated,
         "deadline_ms": int(order.expires_at.timestamp() * 1000) if order.expires_at else None,
         "now_ms": int(timezone.now().timestamp() * 1000),
+        "return_until": refund_services.return_window_closes_at(order),
+        "now": timezone.now(),
     }
-    return render(request, "marketplace/order_detail.html", context)
 
 
 def _order_action(request, pk: int, act, success: str, fallback_name: str = "marketplace:order_detail"):
@@ -379,6 +385,43 @@ def order_ship(request, pk: int):
         "Order #{order.pk} is marked as shipped.",
         fallback_name="marketplace:seller_orders",
     )
+
+
+#: What the after-sale page form may ask for, and what the buyer or seller is told on success.
+AFTER_SALE_ACTIONS = {
+    "cancel": gettext_lazy("Order #%(number)s cancelled; the buyer is told why."),
+    "refund": gettext_lazy("Refund requested for order #%(number)s."),
+    "return": gettext_lazy("Return requested for order #%(number)s; the seller will answer."),
+    "approve": gettext_lazy("Order #%(number)s refunded; its items are back in stock."),
+    "refuse": gettext_lazy("Return of order #%(number)s refused; the buyer is told why."),
+}
+
+
+@login_required
+@require_POST
+def order_after_sale(request, pk: int, action: str):
+    """A refund or return request (buyer), approving or refusing one, or the seller cancelling an
+    unpaid order with a reason. A refusal re-renders the order page with the message next to the
+    form and what was typed (400)."""
+    if action not in AFTER_SALE_ACTIONS:
+        raise Http404
+    try:
+        order = selectors.order_get_for_user(user=request.user, order_id=pk)
+    except ApplicationError as error:
+        raise Http404(error.message) from error
+    reason = request.POST.get("reason", "")  # whether one is needed, and how long, is the service's rule
+    try:
+        refund_services.order_after_sale_act(order=order, user=request.user, action=action, reason=reason)
+    except ApplicationError as error:
+        order = selectors.order_get_for_user(user=request.user, order_id=pk)
+        context = _order_context(request, order) | {
+            "after_sale_error": error.message,
+            "after_sale_action": action,
+            "after_sale_reason": reason,
+        }
+        return render(request, "marketplace/order_detail.html", context, status=error.status)
+    messages.success(request, AFTER_SALE_ACTIONS[action] % {"number": order.pk})
+    return redirect("marketplace:order_detail", pk=pk)
 
 
 # --- reviews --------------------------------------------------------------------------------

@@ -259,6 +259,7 @@ WRITE_ENDPOINTS = [
     ("cancel", S.PENDING_PAYMENT, "buyer"),
     ("ship", S.PAID, "seller"),
     ("confirm", S.SHIPPED, "buyer"),
+    ("refund", S.PAID, "buyer"),
 ]
 
 
@@ -331,8 +332,8 @@ def orders_for(rows):
 def test_order_list_api_query_count(api_client, django_assert_num_queries, rows, who, url):
     api_client.force_authenticate(orders_for(rows)[who])
 
-    # count, orders (+ shop, buyer, voucher), lines (+ review)
-    with django_assert_num_queries(3):
+    # count, orders (+ shop, buyer, voucher), lines (+ review), refund requests
+    with django_assert_num_queries(4):
         r = api_client.get(f"{url}page_size=100")
     assert r.json()["count"] == rows
 
@@ -345,8 +346,9 @@ def test_order_list_api_query_count(api_client, django_assert_num_queries, rows,
 def test_order_list_pages_query_count(client, django_assert_num_queries, rows, who, url):
     client.force_login(orders_for(rows)[who])
 
-    # user with the header's unread-notification count (the session is cached), count, orders, lines
-    with django_assert_num_queries(4):
+    # user with the header's unread-notification count (the session is cached), count, orders, lines,
+    # refund requests
+    with django_assert_num_queries(5):
         r = client.get(url)
     assert r.status_code == 200
     assert r.content.decode().count('<article class="card"') == min(rows, 20)

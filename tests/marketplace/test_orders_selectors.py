@@ -8,7 +8,16 @@ from tests.marketplace.factories import OrderLineFactory
 
 pytestmark = pytest.mark.django_db
 
-PURCHASED = {OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED}
+# An open refund or return request is still a purchase until it is granted; refunded and
+# returned orders are not.
+PURCHASED = {
+    OrderStatus.PAID,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+    OrderStatus.REFUND_REQUESTED,
+    OrderStatus.RETURN_REQUESTED,
+}
 
 
 def test_paid_and_later_orders_are_purchases_and_nothing_else():
