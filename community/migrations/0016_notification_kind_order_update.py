@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0013_username_unique_ci'),
+        ('community', '0015_schedule_ban_expiry'),
     ]
 
     operations = [
