@@ -42,7 +42,8 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
     user = User(username=username, email=email, display_name=display_name, language=_supported(language))
     fields: dict[str, list[str]] = {}
     try:
-        user.full_clean(exclude=["password"], validate_unique=False)
+        # uniqueness is the check above and the constraint at save (a race ends in the 409 below)
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         fields.update(exc.message_dict)
     try:

@@ -160,8 +160,9 @@ def test_product_page_query_counts(client, django_assert_num_queries, siblings, 
     # then anonymous visits come from the cache, "more from this shop" included
     with django_assert_num_queries(0):
         html(client, url)
-    # a signed-in shopper: the cached main part, plus session, user, header badges and recording the
-    # view (activity, interest, deduplication): the same whatever the photos and siblings
+    # a signed-in shopper: the cached main part, plus the user (with the header's unread badge; the
+    # session comes from the cache) and recording the view (activity, interest, deduplication): the
+    # same whatever the photos and siblings
     client.force_login(UserFactory())
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         html(client, url)
