@@ -49,14 +49,18 @@ def _check_text(text: str) -> None:
 
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser that answers 400 (never a ``RecursionError`` 500) for a body nested too
-    deep, and refuses NUL characters and unpaired surrogates (:func:`check_parsed`). The default
-    parser of the API; views that list their own parsers use these classes (a test walks them)."""
+    deep, refuses NUL characters and unpaired surrogates (:func:`check_parsed`), and refuses a body
+    that is not a JSON object: every request body of this API is one (the schema says so), and views
+    may read ``request.data`` as a mapping before their serializer runs. The default parser of the
+    API; views that list their own parsers use these classes (a test walks them)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise _too_deep(MAX_JSON_DEPTH) from None
+        if not isinstance(data, dict):
+            raise exceptions.ParseError(_("The JSON body must be an object ({...})."))
         check_parsed(data)
         return data
 

@@ -158,6 +158,19 @@ def test_deeply_nested_json_is_a_400_everywhere(depth):
         client.force_login(user)
 
 
+def test_a_json_body_that_is_not_an_object_is_a_400_everywhere():
+    # found by the schema fuzzer: a list body reached the token view's request.data.get (500)
+    user = UserFactory()
+    for client in (Client(), Client()):
+        for path in ("/api/v1/auth/token/", "/api/v1/auth/register/", "/api/v1/cart/items/", "/api/v1/questions/"):
+            for payload in ('["username", "password"]', '"text"', "7", "null", "[]"):
+                response = client.post(path, payload, content_type="application/json")
+                assert response.status_code in (400, 401, 403), (path, payload, response.status_code)
+                if response.status_code == 400:
+                    assert response.json()["error"]["code"] == "parse_error", (path, payload)
+        client.force_login(user)
+
+
 def test_json_strings_with_nul_or_unpaired_surrogates_are_a_400():
     client = Client()
     client.force_login(UserFactory())
