@@ -219,6 +219,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.user = self.scope.get("user")
         self.viewer_key = viewer_key_for(self.user, self.scope.get("cookies", {}))
         self.hearts_window = (0.0, 0)
+        self.hearts_refused: ApplicationError | None = None
         room = await _load_room(self.room_id)
         if room is None:
             await self.close(code=4404)
@@ -310,6 +311,15 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         now = int(time.monotonic())
         if now != second:
             second, used = now, 0
+            self.hearts_window = (second, used)
+            if self.user is not None and self.user.is_authenticated:  # a ban: asked once a second
+                try:
+                    await database_sync_to_async(live.room_heart_allowed)(user=self.user)
+                    self.hearts_refused = None
+                except ApplicationError as error:
+                    self.hearts_refused = error
+        if self.hearts_refused is not None:
+            raise self.hearts_refused
         count = min(count, settings.LIVE_HEARTS_PER_SECOND - used)
         self.hearts_window = (second, used + max(count, 0))
         if count > 0:

@@ -17,6 +17,7 @@ from community.errors import AccountErrorCode
 from community.models import NotificationKind, ShopFollow, User, UserFollow
 from community.services.notifications import notification_create
 from core.errors import ApplicationError
+from core.moderation import posting_allowed
 from core.throttles import action_limit, failure_record, failures_clear, failures_wait
 from core.visibility import Visibility, visibility_update
 from marketplace.selectors.catalogue import shop_is_public
@@ -76,7 +77,9 @@ def _invalid(fields: dict[str, list[str]]) -> ApplicationError:
 def user_profile_update(*, user: User, avatar=None, remove_avatar: bool = False, **changes) -> User:
     """The user edits their own profile: any of :data:`PROFILE_FIELDS`, and the avatar (an image
     upload, validated and cleaned like product images; ``remove_avatar`` clears it). Checked by
-    the model's validators; a refusal names its fields in ``extra["fields"]`` like sign-up."""
+    the model's validators; a refusal names its fields in ``extra["fields"]`` like sign-up. The
+    profile is public content: a banned person cannot change it (403 ``banned``)."""
+    posting_allowed(user)
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise _invalid({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})

@@ -263,7 +263,9 @@ def answer_set_visibility(*, obj: Answer, status: str, by: User | None, reason: 
 
 @transaction.atomic
 def answer_accept(*, user: User, answer: Answer) -> Question:
-    """The asker marks the answer that helped (they may change their mind later)."""
+    """The asker marks the answer that helped (they may change their mind later); not while
+    banned (403 ``banned``)."""
+    moderation.posting_allowed(user)
     question = answer.question
     if question.author_id != user.pk:
         raise ApplicationError(
@@ -335,6 +337,8 @@ def answer_vote(*, user: User, answer: Answer, value: int) -> AnswerVote:
 
 @transaction.atomic
 def answer_unvote(*, user: User, answer: Answer) -> bool:
+    """Take back a vote; not while banned (403 ``banned``: a ban freezes a person's votes)."""
+    moderation.posting_allowed(user)
     vote = AnswerVote.objects.select_for_update().filter(answer=answer, user=user).first()
     if vote is None:
         return False

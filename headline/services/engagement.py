@@ -79,7 +79,9 @@ def story_like(*, user: User, story: Story) -> bool:
 
 @transaction.atomic
 def story_unlike(*, user: User, story: Story) -> bool:
-    """Undo ``user``'s like; True if a like was removed (counted down once however often)."""
+    """Undo ``user``'s like; True if a like was removed (counted down once however often). A
+    banned person's likes stay as they are (403 ``banned``), like their votes."""
+    moderation.posting_allowed(user)
     deleted, _ = StoryLike.objects.filter(story=story, user=user).delete()
     if deleted:
         _count(story.pk, "like_count", -1)

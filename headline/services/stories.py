@@ -203,10 +203,12 @@ def story_update(
 @transaction.atomic
 def story_publish(*, story: Story, now: datetime | None = None) -> bool:
     """Publish a draft. The conditional UPDATE is the guard: only the call that flips
-    ``published_at`` queues the follower notifications (on commit). Returns whether it did."""
+    ``published_at`` queues the follower notifications (on commit). Returns whether it did.
+    A banned author cannot publish (403 ``banned``)."""
     now = now or timezone.now()
     if story.visibility == Visibility.REMOVED:
         raise _refuse(_("This story was deleted."), StoryErrorCode.STORY_REMOVED, status=404)
+    moderation.posting_allowed(story.author)
     flipped = Story.objects.filter(pk=story.pk, published_at__isnull=True).update(published_at=now)
     if flipped:
         from headline.tasks import story_followers_notify  # tasks import services
@@ -260,9 +262,11 @@ def story_set_featured(*, story: Story, featured: bool) -> bool:
 @transaction.atomic
 def story_image_add(*, story: Story, upload) -> StoryImage:
     """Attach an uploaded image: validated and cleaned by the marketplace's ``image_clean``;
-    display sizes follow (Celery, on commit). At most ``MAX_IMAGES`` per story."""
+    display sizes follow (Celery, on commit). At most ``MAX_IMAGES`` per story. A banned author
+    adds none (403 ``banned``)."""
     from headline.tasks import story_image_sizes  # tasks import services
 
+    moderation.posting_allowed(story.author)
     clean = image_clean(upload=upload)
     # Lock the story row so concurrent uploads count and position images consistently.
     Story.objects.select_for_update().filter(pk=story.pk).first()

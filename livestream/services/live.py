@@ -122,6 +122,7 @@ def room_pin(
 
     if not can_host(room=room, user=by):
         raise ApplicationError(_("Only the host can pin products."), status=403, code=LiveErrorCode.PERMISSION_DENIED)
+    refuse_if_banned(by)
     room = Room.objects.select_for_update().get(pk=room.pk)
     if room.status != RoomStatus.LIVE:
         raise ApplicationError(_("Pin products while the room is live."), status=409, code=LiveErrorCode.NOT_LIVE)
@@ -233,6 +234,12 @@ def room_vote(*, room: Room, product_id: int, user, value: str) -> RoomProduct:
 
 
 # --- hearts and viewers (persisted by each process's hub every few seconds) -----------------------
+
+
+def room_heart_allowed(*, user) -> None:
+    """A viewer may send hearts: anyone, signed in or not, but not a banned person (403
+    ``banned``; the consumer sends the error frame and counts nothing)."""
+    refuse_if_banned(user)
 
 
 def room_hearts_add(*, room_id: int, delta: int) -> None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 
 from community.models import NOTIFICATION_QUOTE, NotificationKind
 from community.selectors.people import follower_list
+from community.services.moderation import refuse_if_banned
 from community.services.notifications import FANOUT_CHUNK, notifications_create_bulk
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
@@ -80,7 +81,8 @@ def room_create(
     product_ids: Sequence[int] = (),
 ) -> Room:
     """Schedule a room. A seller may attach their shop; the shelf may hold any shop's public
-    products, in the order given."""
+    products, in the order given. A banned host cannot (403 ``banned``)."""
+    refuse_if_banned(host)
     title = (title or "").strip()
     if not title:
         raise ApplicationError(
@@ -105,6 +107,7 @@ def room_create(
 def room_shelf_set(*, room: Room, by, product_ids: Sequence[int]) -> list[int]:
     """Replace the shelf (keeping the tallies of products that stay)."""
     _require_host(room, by)
+    refuse_if_banned(by)
     ids = _shelf_products(product_ids)
     _bump_shelf(room)  # the products leaving the shelf
     RoomProduct.objects.filter(room=room).exclude(product_id__in=ids).delete()
@@ -122,6 +125,7 @@ def room_shelf_set(*, room: Room, by, product_ids: Sequence[int]) -> list[int]:
 
 @transaction.atomic
 def show_create(*, host, title: str, slug: str, description: str = "") -> Show:
+    refuse_if_banned(host)
     show = Show(host=host, title=title, slug=slug, description=description)
     show.full_clean()
     show.save()
@@ -151,7 +155,9 @@ def room_go_live(*, room: Room, now: datetime | None = None, video: bool = False
     """``scheduled → live``. True if this call flipped it; then, after commit, the followers of
     the host and everyone who pressed remind-me are notified (one Celery fan-out) and viewers
     already in the room get a ``room`` frame. ``video``: the media server is publishing, so the
-    room gets a public stream name (the name of its HLS playlist)."""
+    room gets a public stream name (the name of its HLS playlist). A banned host does not go
+    live (403 ``banned``: from the page, and the media server's publish is refused)."""
+    refuse_if_banned(room.host)
     now = now or timezone.now()
     stream_name = _new_stream_name(room) if video else ""
     flipped = Room.objects.filter(pk=room.pk, status=RoomStatus.SCHEDULED, visibility=Visibility.VISIBLE).update(

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from marketplace.models import Deal, SaleEvent, SaleStatus, Voucher, VoucherClaim
 from marketplace.selectors import sales as sale_selectors
-from marketplace.selectors.catalogue import shop_get_public
+from marketplace.selectors.catalogue import shop_get_for_writing, shop_get_public
 from marketplace.services import sales as sale_services
 
 # --- Serializers ----------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ class ShopVoucherListView(generics.ListCreateAPIView):
         data = VoucherSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         voucher = sale_services.voucher_create(
-            user=request.user, shop=shop_get_public(slug=slug), **data.validated_data
+            user=request.user, shop=shop_get_for_writing(slug=slug, user=request.user), **data.validated_data
         )
         voucher.remaining, voucher.claimed_by_me = voucher.total, False
         return Response(VoucherSerializer(voucher).data, status=status.HTTP_201_CREATED)

@@ -92,6 +92,16 @@ def shop_get_public(*, slug: str) -> Shop:
     return get_object_or_404(Shop.objects.select_related("owner").filter(shop_public_q()), slug=slug)
 
 
+def shop_get_for_writing(*, slug: str, user) -> Shop:
+    """The shop at ``slug`` for a write by ``user``: their own shop whatever its visibility (the
+    service decides: a banned owner is told 403 ``banned``, not 404), anyone else's if public."""
+    if user.is_authenticated:
+        own = Shop.objects.select_related("owner").filter(owner=user, slug=slug).first()
+        if own is not None:
+            return own
+    return shop_get_public(slug=slug)
+
+
 def shop_list_public() -> QuerySet[Shop]:
     return Shop.objects.filter(shop_public_q()).order_by("name", "id")
 

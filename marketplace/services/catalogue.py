@@ -123,7 +123,9 @@ def shop_create(*, owner, name: str, slug: str = "", description: str = "", logo
 
 @transaction.atomic
 def shop_update(*, shop: Shop, name: str | None = None, description: str | None = None, logo=None) -> Shop:
-    """Change a shop's name, description or logo. The slug (its address) does not change."""
+    """Change a shop's name, description or logo. The slug (its address) does not change.
+    A banned owner cannot (403 ``banned``)."""
+    moderation.posting_allowed(shop.owner)
     fields = []
     if name is not None and name.strip() != shop.name:
         shop.name, fields = name.strip(), [*fields, "name"]
@@ -239,7 +241,9 @@ PRODUCT_EDITABLE = ("category", "title", "description", "price", "stock", "statu
 @transaction.atomic
 def product_update(*, product: Product, **changes) -> Product:
     """Change some of a product's fields (``PRODUCT_EDITABLE``). Only the fields that change
-    are written, so an edit never overwrites stock a concurrent checkout just took."""
+    are written, so an edit never overwrites stock a concurrent checkout just took. A banned
+    seller cannot (403 ``banned``)."""
+    moderation.posting_allowed(product.shop.owner)
     unknown = set(changes) - set(PRODUCT_EDITABLE)
     if unknown:
         raise ApplicationError(

@@ -18,6 +18,7 @@ from django.db.models import Count, F, Max
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core import moderation
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
@@ -134,9 +135,11 @@ def _refuse_removed(visibility: str) -> None:
 @transaction.atomic
 def product_image_add(*, product: Product, upload) -> ProductImage:
     """Attach a validated, cleaned image to ``product``; display sizes follow (Celery, on commit).
-    A removed product takes no new images (409 ``removed``), from the page and the API alike."""
+    A removed product takes no new images (409 ``removed``), from the page and the API alike;
+    a banned seller adds none (403 ``banned``)."""
     from marketplace.tasks.catalogue import generate_product_image_sizes
 
+    moderation.posting_allowed(product.shop.owner)
     _refuse_removed(product.visibility)  # before the work of cleaning the upload
     clean = image_clean(upload=upload)
     # Lock the product row so concurrent uploads count and position images consistently, and

@@ -112,7 +112,8 @@ def review_create(*, author, order_line_id: int, rating: int, text: str = "", im
 @transaction.atomic
 def review_update(*, author, review_id: int, rating: int | None = None, text: str | None = None) -> Review:
     """The author edits their review's rating and/or text (the same rules as posting); the
-    product's and shop's ratings follow. A review a moderator hid stays hidden."""
+    product's and shop's ratings follow. A review a moderator hid stays hidden; edited text is
+    checked like new text (a ban: 403 ``banned``; a rejecting term; a holding term holds it)."""
     review = review_get_for_author(user=author, review_id=review_id)
     fields = []
     if rating is not None:
@@ -122,6 +123,8 @@ def review_update(*, author, review_id: int, rating: int | None = None, text: st
     if text is not None:
         review.text = _text_clean(text)
         fields.append("text")
+    moderation.posting_allowed(author)
+    held = text is not None and moderation.screen(texts=[review.text], user=author) == Visibility.HELD
     if fields:
         _lock(product_id=review.product_id, shop_id=review.shop_id)
         review.save(update_fields=fields)
@@ -129,6 +132,9 @@ def review_update(*, author, review_id: int, rating: int | None = None, text: st
             _ratings_recompute(product_id=review.product_id, shop_id=review.shop_id)
         else:
             bump_on_commit(product_tag(review.product_id))
+    if held and review.visibility == Visibility.VISIBLE:
+        review_set_visibility(obj=review, status=Visibility.HELD, by=None, reason="blocked term (hold)")
+        moderation.held(obj=review, reason="blocked term (hold)")
     return review
 
 

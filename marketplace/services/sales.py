@@ -16,6 +16,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import moderation
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
@@ -186,7 +187,9 @@ def deal_enrol(
 ) -> Deal:
     """Enrol one of the user's own products in ``sale`` (or change a pending/rejected
     enrolment, which goes back to pending). Exactly one of ``deal_price`` and ``percent_off``.
-    Enrolment closes when the sale starts; an approved deal can no longer be changed."""
+    Enrolment closes when the sale starts; an approved deal can no longer be changed. A banned
+    seller cannot enrol (403 ``banned``)."""
+    moderation.posting_allowed(user)
     now = now or timezone.now()
     product = Product.objects.filter(id=product_id, shop__owner=user).select_related("shop").first()
     if product is None:
@@ -272,6 +275,7 @@ def voucher_create(
         raise ApplicationError(
             _("Only the shop's owner can offer its vouchers."), status=403, code=SaleErrorCode.NOT_YOUR_SHOP
         )
+    moderation.posting_allowed(user)  # a banned seller sells nothing
     if total < 1:
         raise ApplicationError(_("Offer at least one voucher."), code=SaleErrorCode.BAD_TOTAL)
     if not Decimal("0") < discount < min_spend:

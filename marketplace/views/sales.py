@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ApplicationError
 from marketplace.models import SaleStatus
 from marketplace.selectors import sales as sale_selectors
-from marketplace.selectors.catalogue import shop_get_for_owner, shop_get_public
+from marketplace.selectors.catalogue import shop_get_for_owner, shop_get_for_writing, shop_get_public
 from marketplace.services import sales as sale_services
 
 # --- Forms ----------------------------------------------------------------------------------------
@@ -236,7 +236,7 @@ def voucher_end(request, pk):
 
 @login_required
 def voucher_create(request, slug):
-    shop = shop_get_public(slug=slug)
+    shop = shop_get_for_writing(slug=slug, user=request.user)
     if shop.owner_id != request.user.id:
         messages.error(request, _("Only the shop's owner can offer its vouchers."))
         return redirect("marketplace:shop_vouchers", slug=shop.slug)
