@@ -4,7 +4,10 @@ so they are not edited here)."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from community.admin_moderation import ModerateActionsMixin, ban_form_or_apply
 from community.models import (
     Activity,
     Answer,
@@ -16,14 +19,16 @@ from community.models import (
     User,
     UserFollow,
 )
+from community.services import moderation as moderation_services
 from community.services import people as people_services
 from community.services import qa as qa_services
 from core.admin import VISIBILITY_READONLY, VisibilityActionsMixin
 
 
 @admin.register(User)
-class UserAdmin(VisibilityActionsMixin, DjangoUserAdmin):
-    """People. Hide/restore act on the public profile (the account still signs in)."""
+class UserAdmin(VisibilityActionsMixin, ModerateActionsMixin, DjangoUserAdmin):
+    """People. Hide/restore act on the public profile (the account still signs in); *ban* asks
+    how long and why (community.services.moderation.ban_create)."""
 
     list_display = ["username", "display_name", "email", "visibility", "is_staff", "is_active", "date_joined"]
     list_filter = [*DjangoUserAdmin.list_filter, "visibility"]
@@ -35,6 +40,22 @@ class UserAdmin(VisibilityActionsMixin, DjangoUserAdmin):
         ("Jishi profile", {"fields": ["display_name", "avatar", "bio", "question_invites_opt_out"]}),
         ("Profile visibility", {"fields": VISIBILITY_READONLY}),
     ]
+    actions = [*VisibilityActionsMixin.actions, "ban"]
+
+    @admin.action(description=gettext_lazy("Ban the selected people…"), permissions=["moderate"])
+    def ban(self, request, queryset):
+        return ban_form_or_apply(
+            self,
+            request,
+            queryset,
+            title=_("Ban people"),
+            apply=lambda days, reason: self._each(
+                request,
+                queryset,
+                lambda user: moderation_services.ban_create(user=user, by=request.user, reason=reason, days=days),
+                _("%(count)d people banned."),
+            ),
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -151,6 +172,3 @@ class InterestProfileAdmin(ReadOnlyAdmin):
     list_display = ["user", "category", "weight", "computed_at"]
     search_fields = ["user__username", "category__name"]
     list_select_related = ["user", "category"]
-
-
-from community import admin_moderation  # noqa: E402, F401  (the moderators' queue, terms, bans, audit trail)

@@ -3,7 +3,9 @@ content, with hide / hide and warn / dismiss / ban the author), blocked terms, b
 read-only audit trail, and the dashboard. Every action calls community.services.moderation
 (which writes the audit trail) and declares the ``moderate`` permission it needs."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -30,6 +32,54 @@ class ModerateActionsMixin:
             except ApplicationError as error:
                 self.message_user(request, error.message, messages.ERROR)
         self.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+
+class BanForm(forms.Form):
+    """The intermediate page of a ban action: how long, and why (the banned person is told)."""
+
+    duration = forms.ChoiceField(
+        label=gettext_lazy("Ban for"),
+        choices=[
+            ("1", gettext_lazy("1 day")),
+            ("7", gettext_lazy("7 days")),
+            ("30", gettext_lazy("30 days")),
+            ("permanent", gettext_lazy("Permanently")),
+        ],
+        initial="7",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Recorded in the audit trail. Empty: the reasons of the reports."),
+    )
+
+    @property
+    def days(self) -> int | None:
+        """The ban's length in days; None: permanent."""
+        duration = self.cleaned_data["duration"]
+        return None if duration == "permanent" else int(duration)
+
+
+def ban_form_or_apply(modeladmin, request, queryset, *, title: str, apply) -> TemplateResponse | None:
+    """An admin action's intermediate page: show :class:`BanForm` for the selected rows; once it
+    is submitted and valid, call ``apply(days=, reason=)`` (which bans through the services)."""
+    form = BanForm(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        apply(days=form.days, reason=form.cleaned_data["reason"].strip())
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "queryset": queryset,
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/community/ban_form.html", context)
 
 
 class ReportInline(admin.TabularInline):
@@ -122,13 +172,20 @@ class CaseAdmin(ModerateActionsMixin, admin.ModelAdmin):
             request, queryset, lambda case: services.case_dismiss(case=case, by=request.user), _("%(count)d dismissed.")
         )
 
-    @admin.action(description=gettext_lazy("Hide and ban the author for 7 days"), permissions=["moderate"])
+    @admin.action(description=gettext_lazy("Hide and ban the author…"), permissions=["moderate"])
     def ban_author(self, request, queryset):
-        self._each(
+        """Asks how long (1, 7 or 30 days, or permanently) and why, then bans."""
+        return ban_form_or_apply(
+            self,
             request,
             queryset,
-            lambda case: services.case_ban_author(case=case, by=request.user, days=7),
-            _("%(count)d authors banned."),
+            title=_("Hide the content and ban its author"),
+            apply=lambda days, reason: self._each(
+                request,
+                queryset,
+                lambda case: services.case_ban_author(case=case, by=request.user, reason=reason, days=days),
+                _("%(count)d authors banned."),
+            ),
         )
 
     def get_urls(self):

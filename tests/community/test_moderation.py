@@ -353,6 +353,50 @@ def test_a_ban_hides_the_shop_ends_the_live_room_and_refuses_posts_and_unban_res
     ]
 
 
+@pytest.mark.parametrize(
+    ("where", "duration", "days", "after"),
+    [
+        ("case", "1", 1, "1d"),
+        ("case", "permanent", None, "permanent"),
+        ("user", "30", 30, "30d"),
+        ("user", "permanent", None, "permanent"),
+    ],
+)
+def test_a_moderator_chooses_how_long_a_ban_lasts_in_admin(client, moderator, where, duration, days, after):
+    # given a reported question, and a moderator (not a superuser) in admin
+    question = QuestionFactory()
+    report(UserFactory(), "question", question.pk, "offensive")
+    author = question.author
+    url, action, selected = {
+        "case": (reverse("admin:community_case_changelist"), "ban_author", Case.objects.get().pk),
+        "user": (reverse("admin:community_user_changelist"), "ban", author.pk),
+    }[where]
+    client.force_login(moderator)
+
+    # when they choose the ban action, they are asked how long and why (nothing is banned yet)
+    asked = client.post(url, {"action": action, "_selected_action": [selected]})
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "Ban for" in page and "Permanently" in page and "30 days" in page
+    assert not Ban.objects.exists()
+
+    # and when they answer, the ban lasts what they chose and the audit trail says so
+    done = client.post(
+        url,
+        {"action": action, "_selected_action": [selected], "apply": "1", "duration": duration, "reason": "abuse"},
+    )
+    assert done.status_code == 302
+    ban = Ban.objects.get(user=author)
+    if days is None:
+        assert ban.expires_at is None
+    else:
+        assert abs(ban.expires_at - (timezone.now() + timedelta(days=days))) < timedelta(minutes=1)
+    entry = AuditEntry.objects.get(action="ban")
+    assert (entry.actor, entry.object_id, entry.after, entry.reason) == (moderator, author.pk, after, "abuse")
+    question.refresh_from_db()
+    assert question.visibility == (Visibility.HIDDEN if where == "case" else Visibility.VISIBLE)
+
+
 def test_temporary_bans_expire_by_the_beat_task_and_restore(moderator):
     seller = UserFactory()
     product = ProductFactory(shop=ShopFactory(owner=seller))
