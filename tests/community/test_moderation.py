@@ -17,6 +17,7 @@ from community.services import moderation as services
 from community.services.qa import question_ask
 from core.errors import ApplicationError
 from core.visibility import Visibility
+from headline.models import Story
 from headline.services.engagement import comment_post
 from livestream.models import RoomStatus
 from marketplace.services.catalogue import product_create, product_set_visibility, shop_update
@@ -185,6 +186,57 @@ def test_hide_and_warn_from_the_queue_tells_the_author(client, moderator):
         ("hide", "moderator"),
         ("warn", "moderator"),
     ]
+
+
+def test_new_accounts_are_not_held_by_default(settings):
+    assert settings.MODERATION_HOLD_FIRST_POSTS == 0  # off unless configured
+    newcomer = UserFactory()  # joined just now
+
+    question = question_ask(author=newcomer, product=ProductFactory(), text="Is this my first question here?")
+
+    assert question.visibility == Visibility.VISIBLE and not Case.objects.exists()
+
+
+def test_with_holds_on_a_new_accounts_first_posts_wait_for_a_moderator(client, moderator, settings):
+    # given holds for the first 2 posts of accounts younger than 7 days
+    settings.MODERATION_HOLD_FIRST_POSTS, settings.MODERATION_NEW_ACCOUNT_DAYS = 2, 7
+    newcomer = UserFactory(username="newcomer")
+    veteran = UserFactory(date_joined=timezone.now() - timedelta(days=30))
+    shop = ShopFactory(owner=newcomer)
+
+    # when the newcomer posts a story, then a product, then a question (every screened kind)
+    client.force_login(newcomer)
+    posted = client.post(reverse("headline:story_create"), {"title": "My first haul", "body": "Look at this"})
+    story = Story.objects.get(author=newcomer)
+    product = product_create(shop=shop, category=CategoryFactory(), title="First bag", price="10.00", status="active")
+    question = question_ask(author=newcomer, product=ProductFactory(), text="And is this a third post?")
+
+    # then the first two are held, queued, and shown to the author but nobody else
+    assert posted.status_code == 302
+    assert (story.visibility, product.visibility, question.visibility) == (
+        Visibility.HELD,
+        Visibility.HELD,
+        Visibility.VISIBLE,
+    )
+    assert set(Case.objects.filter(held=True).values_list("kind", "object_id")) == {
+        ("story", story.pk),
+        ("product", product.pk),
+    }
+    assert client.get(reverse("headline:story_edit", args=[story.pk])).status_code == 200
+    assert client.get(product.get_absolute_url()).status_code == 200
+    client.force_login(UserFactory())
+    assert client.get(story.get_absolute_url()).status_code == 404
+    assert client.get(product.get_absolute_url()).status_code == 404
+
+    # and moderators find them in the queue
+    client.force_login(moderator)
+    queue = client.get(reverse("admin:community_case_changelist")).content.decode()
+    assert "My first haul" in queue and "First bag" in queue
+
+    # an older account's first post is not held
+    assert question_ask(author=veteran, product=ProductFactory(), text="Old hand here, first post?").visibility == (
+        Visibility.VISIBLE
+    )
 
 
 def test_the_report_page_takes_a_reason_and_goes_back(client):
