@@ -150,14 +150,14 @@ def make_moderator(**kwargs):
 
     from django.contrib.auth.models import Group, Permission
 
-    migration = importlib.import_module("community.migrations.0014_moderation")
+    wanted = [
+        *importlib.import_module("community.migrations.0014_moderation").MODERATOR_PERMISSIONS,
+        *importlib.import_module("community.migrations.0017_moderators_see_images").IMAGE_PERMISSIONS,
+    ]
     group, _ = Group.objects.get_or_create(name="Moderators")
     if not group.permissions.exists():
         group.permissions.set(
-            [
-                Permission.objects.get(content_type__app_label=app, codename=codename)
-                for app, codename in migration.MODERATOR_PERMISSIONS
-            ]
+            [Permission.objects.get(content_type__app_label=app, codename=codename) for app, codename in wanted]
         )
     kwargs.setdefault("is_staff", True)
     user = UserFactory(**kwargs)

@@ -53,6 +53,7 @@ def test_the_moderators_group_has_exactly_the_moderation_permissions():
     make_moderator()  # (re)made from the migration's list if a transactional test emptied it
     codenames = set(Group.objects.get(name="Moderators").permissions.values_list("codename", flat=True))
     assert "moderate" in codenames and "view_auditentry" in codenames and "add_blockedterm" in codenames
+    assert {"view_productimage", "view_reviewimage", "view_storyimage"} <= codenames  # photos are content too
     assert not {c for c in codenames if c.startswith(("change_", "delete_"))} - {
         "change_blockedterm",
         "delete_blockedterm",
