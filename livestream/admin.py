@@ -43,7 +43,7 @@ class RoomAdmin(VisibilityActionsMixin, ReadOnlyFieldsMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=_("Force-end selected rooms (with a message to viewers)"), permissions=["change"])
+    @admin.action(description=_("Force-end selected rooms (with a message to viewers)"), permissions=["moderate"])
     def force_end(self, request, queryset):
         if "apply" in request.POST:
             form = ForceEndForm(request.POST)

@@ -5,13 +5,22 @@ from django.contrib.admin.models import LogEntry
 
 from community.models import Answer, Question
 from core.visibility import Visibility
-from tests.community.factories import AnswerFactory, NotificationFactory, QuestionFactory, UserFactory
+from tests.community.factories import AnswerFactory, NotificationFactory, QuestionFactory, UserFactory, make_moderator
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def moderator(client):
+    """A "Moderators" group member (not a superuser)."""
+    staff = make_moderator()
+    client.force_login(staff)
+    return staff
+
+
+@pytest.fixture
+def superuser(client):
+    """For the lists a moderator may not see (inbox, follows, activity): staff tools, not moderation."""
     staff = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(staff)
     return staff
@@ -43,22 +52,34 @@ def test_hidden_questions_leave_the_product_page(client, moderator):
     [
         "/admin/community/question/?q=size",
         "/admin/community/answer/?visibility__exact=visible",
+        "/admin/community/user/",
+    ],
+)
+def test_moderation_lists_render_for_a_moderator(client, moderator, path):
+    AnswerFactory()
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
         "/admin/community/notification/",
         "/admin/community/userfollow/",
         "/admin/community/shopfollow/",
         "/admin/community/questioninvitation/",
         "/admin/community/activity/",
         "/admin/community/interestprofile/",
-        "/admin/community/user/",
     ],
 )
-def test_admin_lists_render(client, moderator, path):
+def test_people_data_lists_render_for_superusers_only(client, path):
     NotificationFactory()
-    AnswerFactory()
+    client.force_login(make_moderator())
+    assert client.get(path).status_code == 403  # inboxes, follows and activity are not moderation
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
     assert client.get(path).status_code == 200
 
 
-def test_notifications_cannot_be_edited_in_admin(client, moderator):
+def test_notifications_cannot_be_edited_in_admin(client, superuser):
     notification = NotificationFactory()
     r = client.post(f"/admin/community/notification/{notification.pk}/change/", {"title": "Changed"})
     assert r.status_code == 403

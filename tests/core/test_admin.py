@@ -10,7 +10,7 @@ from community.models import Answer, Question
 from core.admin import VisibilityActionsMixin
 from core.visibility import Visibility
 from marketplace.models import Product, ProductStatus, Review, Shop
-from tests.community.factories import UserFactory
+from tests.community.factories import UserFactory, make_moderator
 from tests.marketplace.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,20 +20,20 @@ pytestmark = pytest.mark.django_db
 def test_every_moderated_admin_uses_the_mixin(model):
     model_admin = admin.site.get_model_admin(model)
     assert isinstance(model_admin, VisibilityActionsMixin)
-    assert {"hide", "restore"} <= set(model_admin.get_actions(_superuser_request()))
+    assert {"hide", "restore"} <= set(model_admin.get_actions(_moderator_request()))
 
 
-def _superuser_request():
+def _moderator_request():
     from django.test import RequestFactory
 
     request = RequestFactory().get("/admin/")
-    request.user = UserFactory.build(is_staff=True, is_superuser=True)
+    request.user = make_moderator()
     return request
 
 
 def test_hiding_reports_counts_and_logs_each_change(client):
     # given a moderator, an active product and one already hidden
-    moderator = UserFactory(is_staff=True, is_superuser=True)
+    moderator = make_moderator()
     client.force_login(moderator)
     active, hidden = ProductFactory(), ProductFactory(visibility=Visibility.HIDDEN)
     url = "/admin/marketplace/product/"
@@ -69,7 +69,7 @@ def test_the_actions_need_the_moderate_permission(client):
 
 
 def test_the_actions_speak_chinese(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(make_moderator())
     ProductFactory()
     page = client.get("/admin/marketplace/product/", headers={"accept-language": "zh-CN"}).content.decode()
     assert "隐藏所选" in page and "恢复所选" in page

@@ -14,7 +14,7 @@ from core.admin import VisibilityActionsMixin
 from headline.models import Story, StoryComment, Topic
 from headline.selectors.stories import story_list_public
 from headline.services.engagement import comment_post
-from tests.community.factories import UserFactory
+from tests.community.factories import UserFactory, make_moderator
 from tests.headline.factories import StoryFactory, TopicFactory
 from tests.marketplace.factories import ProductFactory
 
@@ -23,6 +23,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def moderator(client):
+    """A "Moderators" group member (not a superuser): hides and restores."""
+    user = make_moderator()
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def editor(client):
+    """Topics and featuring are editorial (change permissions), not moderation: a superuser."""
     user = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(user)
     return user
@@ -53,7 +62,14 @@ def test_hiding_a_comment_keeps_the_comment_count(client, moderator):
     assert StoryComment.objects.get(pk=comment.pk).visibility == "hidden"
 
 
-def test_featuring_a_story(client, moderator):
+def test_a_moderator_neither_features_stories_nor_schedules_topics(client, moderator):
+    story = StoryFactory()
+    client.post("/admin/headline/story/", {"action": "feature", "_selected_action": [story.pk]})
+    assert not Story.objects.get(pk=story.pk).featured
+    assert client.get("/admin/headline/topic/add/").status_code == 403
+
+
+def test_featuring_a_story(client, editor):
     story = StoryFactory()
     response = client.post("/admin/headline/story/", {"action": "feature", "_selected_action": [story.pk]}, follow=True)
     assert "1 story changed." in response.content.decode()
@@ -66,7 +82,7 @@ def _png():
     return SimpleUploadedFile("cover.png", out.getvalue(), content_type="image/png")
 
 
-def test_scheduling_a_topic_with_a_cleaned_cover_and_featured_products(client, moderator, media_root):
+def test_scheduling_a_topic_with_a_cleaned_cover_and_featured_products(client, editor, media_root):
     product = ProductFactory()
     day = timezone.localdate() + timezone.timedelta(days=3)
     response = client.post(
@@ -85,7 +101,7 @@ def test_scheduling_a_topic_with_a_cleaned_cover_and_featured_products(client, m
     assert list(topic.featured_products.all()) == [product]
 
 
-def test_a_second_topic_on_a_day_and_a_bad_cover_are_form_errors(client, moderator, media_root):
+def test_a_second_topic_on_a_day_and_a_bad_cover_are_form_errors(client, editor, media_root):
     taken = TopicFactory()
     response = client.post(
         "/admin/headline/topic/add/", {"date": taken.date.isoformat(), "title": "Again", "prompt": "x"}

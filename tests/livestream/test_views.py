@@ -8,7 +8,7 @@ from core.visibility import Visibility
 from livestream.models import ChatMessage, RoomClick, RoomStatus
 from livestream.services import live
 from marketplace.models import CartItem
-from tests.community.factories import UserFactory
+from tests.community.factories import UserFactory, make_moderator
 from tests.livestream.factories import (
     ChatMessageFactory,
     RoomFactory,
@@ -122,7 +122,7 @@ def test_studio_schedules_a_room_with_a_shelf(client):
 def test_moderators_force_end_with_a_message_and_remove_chat_in_admin(client):
     room, _ = live_room_with_shelf()
     message = ChatMessageFactory(room=room)
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(make_moderator())  # a "Moderators" group member, not a superuser
     changelist = reverse("admin:livestream_room_changelist")
     client.post(changelist, {"action": "force_end", "_selected_action": [room.pk], "apply": "1", "message": "Bye"})
     room.refresh_from_db()

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from core.visibility import Visibility
 from marketplace.models import ProductStatus
-from tests.community.factories import UserFactory
+from tests.community.factories import UserFactory, make_moderator
 from tests.marketplace.factories import ProductFactory, ProductImageFactory, ShopFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_categories")]
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_categories"
 
 @pytest.fixture
 def moderator(client):
-    user = UserFactory(username="moderator", is_staff=True, is_superuser=True)
+    user = make_moderator(username="moderator")  # a "Moderators" group member, not a superuser
     client.force_login(user)
     return user
 
@@ -26,12 +26,17 @@ def test_changelists_render_with_previews_filters_and_search(client, moderator, 
     products = client.get(reverse("admin:marketplace_product_changelist"), {"q": "珍珠", "status__exact": "active"})
     product = client.get(reverse("admin:marketplace_product_change", args=[image.product_id]))
     shops = client.get(reverse("admin:marketplace_shop_changelist"), {"q": image.product.shop.slug})
-    categories = client.get(reverse("admin:marketplace_category_changelist"))
 
-    assert products.status_code == product.status_code == shops.status_code == categories.status_code == 200
+    assert products.status_code == product.status_code == shops.status_code == 200
     assert "淡水珍珠项链" in products.content.decode()
     assert image.thumb_url in products.content.decode() and image.thumb_url in product.content.decode()
-    assert "jewellery/necklaces" in categories.content.decode()
+
+
+def test_categories_are_kept_by_superusers_not_moderators(client, moderator):
+    assert client.get(reverse("admin:marketplace_category_changelist")).status_code == 403
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    categories = client.get(reverse("admin:marketplace_category_changelist"))
+    assert categories.status_code == 200 and "jewellery/necklaces" in categories.content.decode()
 
 
 def test_hide_and_restore_products_are_logged(client, moderator):

@@ -13,7 +13,7 @@ from core.visibility import Visibility
 from marketplace.models import Order, OrderStatus, Product, Review, Shop
 from marketplace.services.reviews import review_create, review_set_visibility
 from marketplace.signals import review_posted
-from tests.community.factories import UserFactory
+from tests.community.factories import UserFactory, make_moderator
 from tests.marketplace.factories import OrderLineFactory, ProductFactory, ReviewFactory, ShopFactory
 
 pytestmark = pytest.mark.django_db
@@ -228,7 +228,7 @@ def test_write_review_page_shows_image_errors_on_the_form(client):
 
 def test_admin_hides_and_restores_reviews(client):
     review = ReviewFactory(rating=1)
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(make_moderator())
 
     client.post("/admin/marketplace/review/", {"action": "hide", "_selected_action": [review.pk]})
     assert Review.objects.get().visibility == Visibility.HIDDEN
