@@ -22,8 +22,9 @@ it is in ``public()`` (``community.selectors.notifications``).
 
 Everything moderation does to content goes through ``kind.set_visibility``; so a hidden item
 leaves every page, feed, search, API list, notification and live room the owning app serves,
-and comes back intact on restore. The table-driven test in ``tests/community/test_registry.py``
-walks every registered kind, so a new kind without coverage fails.
+and comes back intact on restore. The table-driven test in
+``tests/community/test_moderation_registry.py`` walks every registered kind, so a new kind
+without coverage fails.
 """
 
 from collections.abc import Callable
