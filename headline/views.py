@@ -210,10 +210,13 @@ def story_drafts(request):
 def story_like(request, pk: int):
     """Like, or undo the like with ``action=unlike``; back to the story."""
     story = selectors.story_get_public(story_id=pk)
-    if request.POST.get("action") == "unlike":
-        engagement.story_unlike(user=request.user, story=story)
-    else:
-        engagement.story_like(user=request.user, story=story)
+    try:
+        if request.POST.get("action") == "unlike":
+            engagement.story_unlike(user=request.user, story=story)
+        else:
+            engagement.story_like(user=request.user, story=story)
+    except ApplicationError as err:  # a ban
+        messages.error(request, err.message)
     return redirect(f"{story.get_absolute_url()}#like")
 
 

@@ -69,8 +69,8 @@ WATCHED = (
 )
 
 
-#: Written by reading, not by acting: a sign-in, being counted as a viewer.
-NOT_ACTIONS = {"last_login", "peak_viewers"}
+#: Written by reading, not by acting: a sign-in, being counted as a viewer or a reader.
+NOT_ACTIONS = {"last_login", "peak_viewers", "view_count"}
 
 
 def snapshot() -> dict:
@@ -194,6 +194,11 @@ TABLE = {
         lambda b, t, api: api.post(f"/api/v1/stories/{t['story'].pk}/comments/", {"body": "Nice!"}),
         lambda b: {"story": StoryFactory()},
     ),
+    "like a story from its page": Row(
+        "page",
+        lambda b, t, client: client.post(f"/stories/{t['story'].pk}/like/", follow=True),
+        lambda b: {"story": StoryFactory()},
+    ),
     "like a story": Row(
         "api", lambda b, t, api: api.post(f"/api/v1/stories/{t['story'].pk}/like/"), lambda b: {"story": StoryFactory()}
     ),
@@ -288,13 +293,14 @@ TABLE = {
 }
 
 
-def _params():
-    for name, row in TABLE.items():
-        # the room's socket runs in other threads: it needs committed rows
-        yield pytest.param(name, marks=pytest.mark.django_db(transaction=row.via == "socket"), id=name)
+# The room's socket runs in other threads: its rows need committed data.
+PARAMS = [
+    pytest.param(name, marks=pytest.mark.django_db(transaction=row.via == "socket"), id=name)
+    for name, row in TABLE.items()
+]
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", PARAMS)
 def test_a_banned_person_is_refused_every_action_and_nothing_is_written(name):
     # given a person with things of their own (or someone else's to act on), then banned
     row = TABLE[name]
