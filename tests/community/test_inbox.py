@@ -10,13 +10,14 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from community.models import Notification, NotificationKind
+from community.models import Answer, Notification, NotificationKind
 from community.selectors.notifications import notification_list, notification_unread_count
 from community.services.notifications import notification_create, notifications_email_send
-from community.services.qa import question_route_to_buyers, question_set_visibility
+from community.services.people import user_set_visibility
+from community.services.qa import answer_set_visibility, question_route_to_buyers, question_set_visibility
 from core.mail import LoggingEmailBackend
 from core.visibility import Visibility
-from tests.community.factories import NotificationFactory, QuestionFactory, UserFactory, make_purchase
+from tests.community.factories import AnswerFactory, NotificationFactory, QuestionFactory, UserFactory, make_purchase
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,33 @@ def test_a_hidden_question_leaves_the_inbox_and_the_badge_and_comes_back_restore
     # and restoring the question brings it back
     question_set_visibility(obj=question, status=Visibility.VISIBLE, by=None)
     assert notification_unread_count(user=buyer) == 2
+
+
+def test_each_notification_is_checked_against_its_own_kind_by_id(user):
+    # given unread notifications about a public question, a hidden answer, a hidden person, a
+    # kind nobody registered, and nothing; the question and the answer share their id, so a
+    # check against the wrong kind's rows would show or hide the wrong one
+    question = QuestionFactory()
+    answer = AnswerFactory(question=QuestionFactory())
+    Answer.objects.filter(pk=answer.pk).update(id=question.pk)
+    answer = Answer.objects.get(pk=question.pk)
+    answer_set_visibility(obj=answer, status=Visibility.HIDDEN, by=None)
+    person = UserFactory()
+    user_set_visibility(obj=person, status=Visibility.HIDDEN, by=None)
+    for subject_type, subject_id in [("question", question.pk), ("answer", answer.pk), ("user", person.pk),
+                                     ("parcel", 1), ("", None)]:  # fmt: skip
+        NotificationFactory(recipient=user, subject_type=subject_type, subject_id=subject_id)
+
+    # then the inbox lists, and the badge counts, the question, the unregistered kind and the
+    # one about nothing
+    assert sorted(n.subject_type for n in notification_list(user=user)) == ["", "parcel", "question"]
+    assert notification_unread_count(user=user) == 3
+
+    # and when the answer is restored and the question hidden, the two swap
+    answer_set_visibility(obj=answer, status=Visibility.VISIBLE, by=None)
+    question_set_visibility(obj=question, status=Visibility.HIDDEN, by=None)
+    assert sorted(n.subject_type for n in notification_list(user=user)) == ["", "answer", "parcel"]
+    assert notification_unread_count(user=user) == 3
 
 
 def test_opening_a_notification_about_hidden_content_says_so_instead_of_404(client):
