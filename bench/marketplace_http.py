@@ -289,14 +289,24 @@ for name, case in cases.items():
         assert client.get(path).status_code == 200, (name, path)
     db.__init__(); rd.__init__()
     total = 0.0
+    samples = []  # per request: (total, db, redis) seconds
     with connection.execute_wrapper(on_query):
         for i in range(N):
+            db_before, rd_before = db.seconds, rd.seconds
             started = time.perf_counter()
             response = client.get(paths[i % max(1, len(paths) - 3)])
-            total += time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            total += elapsed
+            samples.append((elapsed, db.seconds - db_before, rd.seconds - rd_before))
             assert response.status_code == 200, (name, response.status_code)
+    def median(values):
+        values = sorted(values)
+        return values[len(values) // 2] * 1000
     out[name] = {"queries": db.count / N, "redis": rd.count / N, "ms": total / N * 1000,
-                 "db_ms": db.seconds / N * 1000, "redis_ms": rd.seconds / N * 1000}
+                 "db_ms": db.seconds / N * 1000, "redis_ms": rd.seconds / N * 1000,
+                 "median": {"ms": median(s[0] for s in samples), "db_ms": median(s[1] for s in samples),
+                            "redis_ms": median(s[2] for s in samples),
+                            "python_ms": median(s[0] - s[1] - s[2] for s in samples)}}
 print(json.dumps(out))
 """
 
