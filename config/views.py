@@ -5,12 +5,14 @@ from django.templatetags.static import static
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as django_server_error
 
+from core.cache import clock_fill
 from core.middleware import error_response, is_api, status_message
 
 
 def home(request):
-    """The front page. Each area contributes a section as it is built."""
-    return render(request, "home.html")
+    """The front page. Each area contributes a section as it is built; sections cached with a
+    countdown carry the clock placeholder, filled with this response's clock."""
+    return clock_fill(render(request, "home.html"))
 
 
 def ping(request):

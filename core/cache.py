@@ -347,6 +347,20 @@ _lost_tags: set[str] = set()
 _lost_lock = threading.Lock()
 
 
+#: Stands for the server's clock (epoch ms) inside cached HTML: countdowns (countdown.js) correct
+#: a wrong client clock with it, so a cached fragment must not carry the clock of the request that
+#: built it. :func:`clock_fill` puts the clock of each response in.
+NOW_PLACEHOLDER = "__JISHI_NOW_MS__"
+
+
+def clock_fill(response):
+    """Replace :data:`NOW_PLACEHOLDER` in ``response``'s HTML with the server's clock now."""
+    placeholder = NOW_PLACEHOLDER.encode()
+    if placeholder in response.content:
+        response.content = response.content.replace(placeholder, str(int(time.time() * 1000)).encode())
+    return response
+
+
 def bump(*tags: str) -> None:
     """Invalidate every entry that depends on any of ``tags`` (call after commit)."""
     with _lost_lock:

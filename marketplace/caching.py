@@ -11,6 +11,10 @@ TAG_ALL = "cat:v:all"
 #: Lists (product list, search, category, shop and home sections): bumped by any product write.
 TAG_LISTS = "cat:v:lists"
 
+#: Stock and flash counters as the home page's flash deals show them: bumped by every checkout
+#: and every release of units (cancel, expiry, refund) with the products' own tags.
+TAG_STOCK = "cat:v:stock"
+
 
 def product_tag(product_id: int) -> str:
     return f"cat:v:p:{product_id}"

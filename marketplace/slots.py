@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from core import slots
-from core.cache import cached
-from marketplace.caching import TAG_ALL, TAG_LISTS
+from core.cache import NOW_PLACEHOLDER, cached
+from marketplace.caching import TAG_ALL, TAG_LISTS, TAG_STOCK
 from marketplace.models import SaleStatus
 from marketplace.selectors.catalogue import product_filter, product_list_public, product_next_price_change
 from marketplace.selectors.sales import sale_list, sale_showcase, voucher_ids_claimed, voucher_list_claimable_for_shop
@@ -27,53 +27,80 @@ HOME_SALES = 3
 HOME_PRODUCTS = 8
 #: Deals in the home page's lead section (the live sale's flash deals).
 HOME_FLASH_DEALS = 4
+#: A cached home section with a countdown is rebuilt at least this often (seconds), so its text
+#: for browsers without JavaScript ("Ends in 5 hours, 3 minutes") is at most this old.
+HOME_COUNTDOWN_MAX_AGE = 60
 #: Other products of the shop under a product page.
 MORE_FROM_SHOP = 4
 
 
+def _home_section_expires(now, html: str) -> float | None:
+    """When a cached home section built at ``now`` may be wrong by the clock: the next sale
+    start or end (a sale opening, closing, a price changing), and, when it shows a countdown,
+    within :data:`HOME_COUNTDOWN_MAX_AGE` (its text without JavaScript reads "5 hours, 3 minutes")."""
+    instants = [now.timestamp() + HOME_COUNTDOWN_MAX_AGE] if html else []
+    boundary = product_next_price_change(now=now)
+    if boundary:
+        instants.append(boundary.timestamp())
+    return min(instants, default=None)
+
+
 def home_flash_deals(**_values) -> str:
     """``home.sections``, first: the live sale's flash deals with their progress and the sale's
-    countdown, then its biggest discounts up to :data:`HOME_FLASH_DEALS` cards. Three queries
-    (the sale, its deals, their images); not cached, the counters move by the second."""
-    now = timezone.now()
-    sale = sale_list(now=now, status=SaleStatus.LIVE).first()
-    if sale is None:
-        return ""
-    showcase = sale_showcase(sales=[sale], now=now, per_sale=HOME_FLASH_DEALS)[sale.id]
-    deals = [*showcase["flash"], *showcase["featured"]][:HOME_FLASH_DEALS]
-    if not deals:
-        return ""
-    return render_to_string(
-        "marketplace/home_flash_deals.html",
-        {
-            "sale": sale,
-            "deals": deals,
-            "flash": bool(showcase["flash"]),
-            "status": SaleStatus.LIVE,
-            "target_ms": int(sale.ends_at.timestamp() * 1000),
-            "now_ms": int(now.timestamp() * 1000),
-        },
-    )
+    countdown, then its biggest discounts up to :data:`HOME_FLASH_DEALS` cards. From the
+    versioned cache (one round trip, no query): tags ``all`` (sales and deals edited or
+    moderated), ``lists`` (products edited) and ``stock`` (every checkout and release moves the
+    counters), until the next sale start or end; four queries when built (the sale, its deals,
+    their images, the next boundary). The countdown's server clock is not in the entry: the
+    page fills it per response (``core.cache.clock_fill``)."""
+
+    def build():
+        now = timezone.now()
+        html = ""
+        sale = sale_list(now=now, status=SaleStatus.LIVE).first()
+        if sale is not None:
+            showcase = sale_showcase(sales=[sale], now=now, per_sale=HOME_FLASH_DEALS)[sale.id]
+            deals = [*showcase["flash"], *showcase["featured"]][:HOME_FLASH_DEALS]
+            if deals:
+                context = {
+                    "sale": sale,
+                    "deals": deals,
+                    "flash": bool(showcase["flash"]),
+                    "status": SaleStatus.LIVE,
+                    "target_ms": int(sale.ends_at.timestamp() * 1000),
+                    "now_ms": NOW_PLACEHOLDER,
+                }
+                html = render_to_string("marketplace/home_flash_deals.html", context)
+        return html, _home_section_expires(now, html)
+
+    return cached(f"mkt:home:flash:{get_language()}", tags=(TAG_ALL, TAG_LISTS, TAG_STOCK), build=build)
 
 
 def home_sales(**_values) -> str:
-    """``home.sections``: live and upcoming sales with their countdowns (one query; not cached,
-    the countdown needs the server's clock of this request — the home page is not cached)."""
-    now = timezone.now()
-    sales = list(sale_list(now=now).exclude(ends_at__lte=now)[:HOME_SALES])
-    if not sales:
-        return ""
-    rows = [
-        {
-            "sale": sale,
-            "is_live": sale.current_status == SaleStatus.LIVE,
-            "target_ms": int(
-                (sale.ends_at if sale.current_status == SaleStatus.LIVE else sale.starts_at).timestamp() * 1000
-            ),
-        }
-        for sale in sales
-    ]
-    return render_to_string("marketplace/sale_home_section.html", {"rows": rows, "now_ms": int(now.timestamp() * 1000)})
+    """``home.sections``: live and upcoming sales with their countdowns. From the versioned
+    cache (tags ``all``, bumped when a sale is saved or a deal moderated, and ``lists``) until
+    the next sale start or end; two queries when built. The countdown's server clock is filled
+    per response, as for :func:`home_flash_deals`."""
+
+    def build():
+        now = timezone.now()
+        sales = list(sale_list(now=now).exclude(ends_at__lte=now)[:HOME_SALES])
+        html = ""
+        if sales:
+            rows = [
+                {
+                    "sale": sale,
+                    "is_live": sale.current_status == SaleStatus.LIVE,
+                    "target_ms": int(
+                        (sale.ends_at if sale.current_status == SaleStatus.LIVE else sale.starts_at).timestamp() * 1000
+                    ),
+                }
+                for sale in sales
+            ]
+            html = render_to_string("marketplace/sale_home_section.html", {"rows": rows, "now_ms": NOW_PLACEHOLDER})
+        return html, _home_section_expires(now, html)
+
+    return cached(f"mkt:home:sales:{get_language()}", tags=(TAG_ALL, TAG_LISTS), build=build)
 
 
 def home_catalogue(**_values) -> str:

@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from marketplace.caching import product_tag
+from marketplace.caching import TAG_STOCK, product_tag
 from marketplace.errors import CheckoutErrorCode
 from marketplace.models import (
     Cart,
@@ -310,7 +310,7 @@ def _order_place(
     for product_id in sorted(quantities):
         product = products[product_id]
         _take_stock(product=product, quantity=quantities[product_id])
-    bump_on_commit(*(product_tag(product_id) for product_id in quantities))
+    bump_on_commit(TAG_STOCK, *(product_tag(product_id) for product_id in quantities))
     return orders
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import slots
-from core.cache import cached
+from core.cache import NOW_PLACEHOLDER, cached, clock_fill
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.charts import bar_chart
@@ -40,9 +40,6 @@ from marketplace.services import images as image_services
 PAGE_SIZE = 24
 #: Stands for the CSRF token inside cached HTML; replaced per request.
 CSRF_PLACEHOLDER = "__JISHI_CSRF_TOKEN__"
-#: Stands for the server's clock (epoch ms) inside cached HTML, for countdowns (countdown.js
-#: corrects a wrong client clock with it); replaced per request.
-NOW_PLACEHOLDER = "__JISHI_NOW_MS__"
 #: The shop page shows live-ish counters (followers, rating): cached at most this long.
 SHOP_PAGE_TTL = 30
 
@@ -75,10 +72,7 @@ def _with_csrf(request, response):
     placeholder = CSRF_PLACEHOLDER.encode()
     if placeholder in response.content:
         response.content = response.content.replace(placeholder, get_token(request).encode())
-    clock = NOW_PLACEHOLDER.encode()
-    if clock in response.content:
-        response.content = response.content.replace(clock, str(int(timezone.now().timestamp() * 1000)).encode())
-    return response
+    return clock_fill(response)
 
 
 def _serve(request, *, key: str, tags: tuple, build, template: str = "marketplace/page.html"):

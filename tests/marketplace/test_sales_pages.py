@@ -3,6 +3,7 @@ past sales with banners, dates and countdowns, each with its flash deals (progre
 deals; the home page leads with the live sale's flash deals. Query counts at two sizes."""
 
 import re
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,7 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.models import Deal
+from marketplace.models import Deal, DealStatus
+from marketplace.services.checkout import order_place
+from marketplace.services.orders import order_cancel
+from marketplace.services.sales import deal_moderate, sale_save
 from tests.marketplace.catalogue_support import image_bytes
 from tests.marketplace.factories import DealFactory, ProductFactory, SaleEventFactory
 
@@ -117,8 +121,92 @@ def test_the_home_flash_section_query_count_is_flat(django_assert_num_queries, d
     for i in range(deals):
         deal(live, f"Deal {i}", flash_quantity=10 if i % 2 else None)
 
-    # the live sale, its deals, their photos
-    with django_assert_num_queries(3):
+    # built: the live sale, its deals, their photos, the next sale boundary (the entry's end)
+    with django_assert_num_queries(4):
         html = home_flash_deals()
+    # then from the versioned cache: no query
+    with django_assert_num_queries(0):
+        assert home_flash_deals() == html
 
     assert html.count('class="product-card deal-card"') == min(deals, 4)
+
+
+def home_flash(client) -> str:
+    html = client.get(reverse("home")).content.decode()
+    if "data-home-flash" not in html:
+        return ""
+    lead = html.index("data-home-flash")
+    return html[lead : html.index("</section>", lead)]
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_cached_home_sections_show_sales_deals_and_stock_changes_on_the_next_request(
+    client, user, django_capture_on_commit_callbacks, signed_in
+):
+    # given a live sale with a flash deal, the home page seen once (its sections are cached) by
+    # a visitor or by the buyer signed in
+    if signed_in:
+        client.force_login(user)
+    live = sale_at(-timedelta(hours=1), timedelta(hours=5), name="Winter warm-up")
+    seeds = deal(live, "Sunflower seeds", flash_quantity=10, sold=0)
+    assert "Flash deal: sold 0 of 10" in home_flash(client)
+
+    # when a buyer checks out three, then the next request shows the counter moved
+    with django_capture_on_commit_callbacks(execute=True):
+        [order] = order_place(buyer=user, items=[(seeds.product_id, 3)])
+    assert "Flash deal: sold 3 of 10" in home_flash(client)
+
+    # when they cancel, then the units are back on the next request
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(order=order, buyer=user)
+    assert "Flash deal: sold 0 of 10" in home_flash(client)
+
+    # when a moderator approves another deal of the sale, then the next request shows it
+    other = deal(live, "Silk pillowcase", percent_off=30, status=DealStatus.PENDING)
+    assert "Silk pillowcase" not in home_flash(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_moderate(deal_ids=[other.pk], approve=True)
+    assert "Silk pillowcase" in home_flash(client)
+
+    # when a moderator moves the sale's end to the past, then the next request has no flash
+    # section and no sale in the sales list
+    live.ends_at = timezone.now() - timedelta(minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        sale_save(sale=live)
+    html = client.get(reverse("home")).content.decode()
+    assert "data-home-flash" not in html and "Winter warm-up" not in html
+
+
+def test_the_cached_home_sections_follow_a_sale_opening_and_closing_by_the_clock(client):
+    # given a sale that opens in a moment and closes a moment later, the home page seen once
+    opens = timezone.now() + timedelta(seconds=1.5)
+    soon = SaleEventFactory(starts_at=opens, ends_at=opens + timedelta(seconds=1.5), name="Lunch rush")
+    deal(soon, "Noodles", flash_quantity=5)
+    html = client.get(reverse("home")).content.decode()
+    assert "data-home-flash" not in html and "Opens in" in html and "Lunch rush" in html
+
+    # when it opens, then the next request leads with its flash deals and counts down to its end
+    time.sleep(max(0, (opens - timezone.now()).total_seconds()) + 0.05)
+    flash = home_flash(client)
+    assert "Flash deals · Lunch rush" in flash and f'data-target-ms="{int(soon.ends_at.timestamp() * 1000)}"' in flash
+
+    # and when it closes, then the next request shows neither
+    time.sleep(max(0, (soon.ends_at - timezone.now()).total_seconds()) + 0.05)
+    html = client.get(reverse("home")).content.decode()
+    assert "data-home-flash" not in html and "Lunch rush" not in html
+
+
+def test_the_home_countdowns_carry_the_clock_of_each_response_not_of_the_cache(client):
+    # given a live sale on the home page, served twice (the second time from the cache)
+    live = sale_at(-timedelta(hours=1), timedelta(hours=5))
+    deal(live, "Sunflower seeds", flash_quantity=10)
+    first = client.get(reverse("home")).content.decode()
+    time.sleep(0.05)
+    second = client.get(reverse("home")).content.decode()
+
+    # then each page's countdowns read that response's server clock
+    for page in (first, second):
+        assert "__JISHI_NOW_MS__" not in page and page.count("data-countdown ") == 2
+    clocks = [{int(ms) for ms in re.findall(r'data-server-now-ms="(\d+)"', page)} for page in (first, second)]
+    assert len(clocks[0]) == len(clocks[1]) == 1
+    assert min(clocks[1]) > max(clocks[0]) and abs(min(clocks[1]) - timezone.now().timestamp() * 1000) < 5_000
