@@ -2,18 +2,21 @@
 of a request also counts their unread notifications (the header's badge) in the same query —
 the per-user bit every signed-in page shows, in one read with the user instead of a second
 query (issue 14). The count is the inbox's own rule
-(``community.selectors.notifications.user_annotate_unread_count``), taken fresh each request."""
+(``community.selectors.notifications.user_annotate_unread_count``), taken fresh each request;
+the query's SQL is compiled once per process (``user_get_with_unread_count``)."""
 
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
 
 from community.models import User
-from community.selectors.notifications import user_annotate_unread_count
+from community.selectors.notifications import user_get_with_unread_count
 
 
 class UserBackend(ModelBackend):
     def get_user(self, user_id):
         try:
-            user = user_annotate_unread_count(User._default_manager.all()).get(pk=user_id)
-        except User.DoesNotExist:
+            user_id = User._meta.pk.to_python(user_id)
+        except ValidationError:
             return None
-        return user if self.user_can_authenticate(user) else None
+        user = user_get_with_unread_count(user_id=user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -31,8 +31,11 @@ _SUBJECTS: dict[str, Callable[[], QuerySet]] = {}
 def notification_subject_register(subject_type: str, public: Callable[[], QuerySet]) -> None:
     """Declare that notifications with ``subject_type`` are shown only while their
     ``subject_id`` is in ``public()`` (the owning app's visibility rule; called from
-    ``AppConfig.ready()``)."""
+    ``AppConfig.ready()``). ``public()`` must not depend on the time of the call (the signed-in
+    user's query compiles it once: :func:`user_get_with_unread_count`; a rule that does is
+    detected and built per load instead)."""
     _SUBJECTS[subject_type] = public
+    _USER_SQL.clear()
 
 
 def _shown_q() -> Case:
@@ -102,3 +105,46 @@ def user_annotate_unread_count(queryset: QuerySet[User]) -> QuerySet[User]:
         .values("count")
     )
     return queryset.annotate(**{UNREAD_ANNOTATION: Coalesce(Subquery(unread), 0)})
+
+
+#: The SQL of :func:`user_get_with_unread_count` by database alias: ``(sql, params, index of the
+#: user id in params)``, compiled once per process (cleared when a subject kind registers).
+_USER_SQL: dict[str, tuple[str, list, int] | None] = {}
+#: Stands for the user id while compiling (never a real id).
+_SENTINEL_IDS = (-7_300_001, -7_300_002)
+
+
+def _user_sql(alias: str) -> tuple[str, list, int] | None:
+    """Compile the signed-in user's query with two sentinel ids; None when the two compilations
+    differ in more than the id (a rule that reads the clock at build time cannot be reused)."""
+    compiled = []
+    for sentinel in _SENTINEL_IDS:
+        queryset = user_annotate_unread_count(User._default_manager.using(alias).all()).filter(pk=sentinel)
+        sql, params = queryset.query.sql_with_params()
+        compiled.append((sql, list(params), sentinel))
+    (sql_a, params_a, id_a), (sql_b, params_b, id_b) = compiled
+    positions = [i for i, value in enumerate(params_a) if value == id_a]
+    if sql_a != sql_b or len(positions) != 1 or len(params_a) != len(params_b):
+        return None
+    [position] = positions
+    if params_b[position] != id_b or [v for i, v in enumerate(params_a) if i != position] != [
+        v for i, v in enumerate(params_b) if i != position
+    ]:
+        return None
+    return sql_a, params_a, position
+
+
+def user_get_with_unread_count(*, user_id, using: str = "default") -> User | None:
+    """The user ``user_id`` with the badge count annotated as :func:`user_annotate_unread_count`
+    does (the same queryset, the same rule), or None. One query, as that queryset's, but its SQL
+    is compiled once per process: building and compiling the badge's subqueries (one per subject
+    kind) cost more Python than the rest of a cached signed-in page."""
+    if using not in _USER_SQL:
+        _USER_SQL[using] = _user_sql(using)
+    compiled = _USER_SQL[using]
+    if compiled is None:
+        return user_annotate_unread_count(User._default_manager.using(using).all()).filter(pk=user_id).first()
+    sql, params, position = compiled
+    params = [*params]
+    params[position] = user_id
+    return next(iter(User._default_manager.using(using).raw(sql, params)), None)

@@ -8,10 +8,16 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from community.models import Answer, Notification, NotificationKind
-from community.selectors.notifications import notification_list, notification_unread_count
+from community.models import Answer, Notification, NotificationKind, User
+from community.selectors import notifications as notifications_selectors
+from community.selectors.notifications import (
+    notification_list,
+    notification_subject_register,
+    notification_unread_count,
+    user_get_with_unread_count,
+)
 from community.services.notifications import notification_create, notifications_email_send
 from community.services.people import user_set_visibility
 from community.services.qa import answer_set_visibility, question_route_to_buyers, question_set_visibility
@@ -82,6 +88,38 @@ def test_each_notification_is_checked_against_its_own_kind_by_id(user):
     question_set_visibility(obj=question, status=Visibility.HIDDEN, by=None)
     assert sorted(n.subject_type for n in notification_list(user=user)) == ["", "answer", "parcel"]
     assert notification_unread_count(user=user) == 3
+
+
+@pytest.fixture
+def parcel_kind():
+    """Registers a subject kind "parcel" for one test (the registry is restored after)."""
+    saved = dict(notifications_selectors._SUBJECTS)
+    yield lambda public: notification_subject_register("parcel", public)
+    notifications_selectors._SUBJECTS.clear()
+    notifications_selectors._SUBJECTS.update(saved)
+    notifications_selectors._USER_SQL.clear()
+
+
+def test_the_signed_in_users_compiled_query_follows_the_registry(user, parcel_kind):
+    # given a notification about a parcel (a kind nobody registered: always shown), counted by the
+    # signed-in user's query (its SQL compiled once per process)
+    parcel = NotificationFactory(recipient=user, subject_type="parcel", subject_id=user.pk)
+    assert user_get_with_unread_count(user_id=user.pk).unread_notification_count_now == 1
+    assert notifications_selectors._USER_SQL["default"] is not None
+
+    # when an app registers parcels as shown only while in a queryset that excludes this one
+    parcel_kind(lambda: User.objects.exclude(pk=user.pk))
+
+    # then the next load counts by the new rule, as the inbox lists
+    assert user_get_with_unread_count(user_id=user.pk).unread_notification_count_now == 0
+    assert list(notification_list(user=user)) == []
+    # and a rule that reads the clock when built is not compiled once but built per load
+    parcel_kind(lambda: User.objects.filter(date_joined__lte=timezone.now()))
+    assert user_get_with_unread_count(user_id=user.pk).unread_notification_count_now == 1
+    assert notifications_selectors._USER_SQL["default"] is None
+    assert list(notification_list(user=user)) == [parcel]
+    # and an unknown id is no user
+    assert user_get_with_unread_count(user_id=user.pk + 1000) is None
 
 
 def test_opening_a_notification_about_hidden_content_says_so_instead_of_404(client):
