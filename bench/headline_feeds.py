@@ -144,7 +144,6 @@ def generate_population(*, users: int) -> None:
             "owner_id": "u.id",
             "name": "'Bench shop ' || u.n",
             "slug": "'bench-' || u.n",
-            "status": "'active'",
             "created_at": "now()",
         },
         """FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM community_user
