@@ -27,6 +27,16 @@ Writers never delete entries; they replace tag tokens *after their transaction c
 entry built from data older than a bump always carries an outdated token and is never served.
 A token that was evicted is recreated with a fresh random value, so eviction can only cause a
 miss, never a stale hit. Apps name their own tags (e.g. ``marketplace/caching.py``).
+
+**Tags found while building** (``build`` returning ``(value, expires_at, extra)``): some of
+what an entry shows is only known once it is built — the anonymous product page's voucher box
+depends on the tag of the product's *shop*, which the page's URL does not name. The builder
+reads those tags' tokens with :func:`tag_versions` *before* it reads the data they cover, and
+returns them as ``extra`` (``{tag: token}``); the entry is stored with them and a reader uses
+it only if they still hold those tokens too. A process remembers which extra tags each key had
+(:data:`EXTRA_TAGS_REMEMBERED` keys at most) and fetches them in the same ``MGET`` as the entry:
+a hit stays one round trip; the first read of a key in a process, or one whose extra tags
+changed, costs a second ``MGET``.
 """
 
 import logging
@@ -306,30 +316,80 @@ def _token() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def cached(key: str, *, tags: Iterable[str], build: Callable[[], tuple[Any, float | None]]) -> Any:
+def cached(key: str, *, tags: Iterable[str], build: Callable[[], tuple]) -> Any:
     """Return the value cached under ``key`` if still valid, else ``build()`` it and cache it.
 
     ``build`` returns ``(value, expires_at)`` where ``expires_at`` is a POSIX timestamp after
     which the value may be wrong (e.g. the next sale start/end), or None; a time in the past
-    (e.g. 0) means "do not store this one". With the cache unreachable, every call builds.
+    (e.g. 0) means "do not store this one". It may return ``(value, expires_at, extra)`` with
+    ``extra`` the ``{tag: token}`` of tags found while building, read with :func:`tag_versions`
+    before the data they cover (module docstring). With the cache unreachable, every call builds.
     """
     tags = tuple(tags)
     if _lost_tags:
         bump()
-    found = cache.get_many([key, *tags])
+    known_extra = _extra_tags.get(key, ())
+    found = cache.get_many([key, *tags, *(tag for tag in known_extra if tag not in tags)])
     versions = tuple(found.get(tag) for tag in tags)
     entry = found.get(key)
     if None not in versions and entry is not None:
         entry_versions, expires_at, value = entry
+        extra = None
+        if entry_versions and isinstance(entry_versions[-1], dict):
+            entry_versions, extra = entry_versions[:-1], entry_versions[-1]
         if entry_versions == versions and (expires_at is None or time.time() < expires_at):
-            return value
+            if not extra or _extra_valid(key, extra, found, known_extra):
+                return value
     if None in versions:
         versions = _ensure_versions(tags, found)
-    value, expires_at = build()
+    value, expires_at, *rest = build()
+    extra = rest[0] if rest else None
     ttl = MAX_TTL if expires_at is None else min(MAX_TTL, math.ceil(expires_at - time.time()))
-    if ttl > 0 and None not in versions:
-        cache.set(key, (versions, expires_at, value), timeout=ttl)
+    if ttl > 0 and None not in versions and (not extra or None not in extra.values()):
+        # The extra tags ride at the end of the versions, so code that does not know them (a
+        # process of the previous release) sees other versions and rebuilds: never a crash.
+        cache.set(key, ((*versions, extra) if extra else versions, expires_at, value), timeout=ttl)
+        if extra:
+            _remember_extra(key, tuple(extra))
     return value
+
+
+#: Keys whose entries carry extra tags, remembered per process (first in, first out).
+EXTRA_TAGS_REMEMBERED = 20_000
+_extra_tags: dict[str, tuple[str, ...]] = {}
+_extra_lock = threading.Lock()
+
+
+def _remember_extra(key: str, extra_tags: tuple[str, ...]) -> None:
+    with _extra_lock:
+        _extra_tags.pop(key, None)
+        _extra_tags[key] = extra_tags
+        while len(_extra_tags) > EXTRA_TAGS_REMEMBERED:
+            del _extra_tags[next(iter(_extra_tags))]
+
+
+def _extra_valid(key: str, extra: dict, found: dict, known_extra: tuple[str, ...]) -> bool:
+    """Whether the entry's extra tags still hold the tokens it was built under (fetching the
+    ones this process did not know the key had: one more round trip)."""
+    unknown = [tag for tag in extra if tag not in known_extra]
+    if unknown:
+        found = {**found, **cache.get_many(unknown)}
+        _remember_extra(key, tuple(extra))
+    return all(found.get(tag) == token for tag, token in extra.items())
+
+
+def tag_versions(tags: Iterable[str]) -> dict[str, str | None]:
+    """The current tokens of ``tags`` (created for the missing ones): what a builder returns as
+    :func:`cached`'s ``extra``, read before the data the tags cover. One or two round trips; a
+    None token (cache unreachable) keeps the entry from being stored."""
+    tags = tuple(dict.fromkeys(tags))
+    if not tags:
+        return {}
+    found = cache.get_many(tags)
+    versions = tuple(found.get(tag) for tag in tags)
+    if None in versions:
+        versions = _ensure_versions(tags, found)
+    return dict(zip(tags, versions, strict=True))
 
 
 def _ensure_versions(tags: tuple[str, ...], found: dict) -> tuple[str | None, ...]:

@@ -7,9 +7,11 @@ import time
 
 import pytest
 import redis
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
-from core.cache import RedisCache, bump, cached
+from core import cache as core_cache
+from core.cache import RedisCache, bump, cached, tag_versions
 from tests.redis_switch import RedisSwitch
 
 FAST = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
@@ -129,3 +131,40 @@ def test_a_bump_lost_in_an_outage_is_sent_when_redis_is_back(redis_url, settings
     assert cached("entry", tags=["t:1"], build=build) == 2
     assert cached("entry", tags=["t:1"], build=build) == 2
     switch.off()
+
+
+def test_tags_found_while_building_keep_the_entry_fresh(monkeypatch):
+    # given an entry whose URL names tag "page:1" but whose content turned out to depend on
+    # "shop:9" too (read before the data it covers, and returned as the build's extra)
+    builds = []
+
+    def build():
+        extra = tag_versions(["shop:9"])
+        builds.append(1)
+        return len(builds), None, extra
+
+    assert cached("entry-x", tags=["page:1"], build=build) == 1
+    assert cached("entry-x", tags=["page:1"], build=build) == 1
+
+    # when the extra tag is bumped, then the entry is rebuilt, though the page's own tag held
+    bump("shop:9")
+    assert cached("entry-x", tags=["page:1"], build=build) == 2
+
+    # and a process that does not know the entry's extra tags checks them all the same
+    monkeypatch.setattr(core_cache, "_extra_tags", {})
+    assert cached("entry-x", tags=["page:1"], build=build) == 2
+    assert core_cache._extra_tags == {"entry-x": ("shop:9",)}
+    bump("shop:9")
+    monkeypatch.setattr(core_cache, "_extra_tags", {})
+    assert cached("entry-x", tags=["page:1"], build=build) == 3
+
+
+def test_an_entry_with_extra_tags_is_a_miss_for_a_reader_that_does_not_know_them():
+    # given an entry stored with an extra tag, read the way the previous release read entries
+    cached("entry-y", tags=["page:2"], build=lambda: ("value", None, tag_versions(["shop:3"])))
+    found = cache.get_many(["entry-y", "page:2"])
+    entry_versions, _expires_at, value = found["entry-y"]
+
+    # then its versions are not the page's tags' (so that reader rebuilds, and does not crash)
+    assert value == "value"
+    assert entry_versions != (found["page:2"],)
