@@ -31,6 +31,22 @@ Two kinds of contribution, because pages are cached (docs/marketplace-catalogue.
   (``str``, ``int``, ``float``, ``bool``, ``None``: ids, slugs, names), because the objects are
   gone when the page comes from the cache. It runs on every request: keep it to no query for
   anonymous visitors and one or two for signed-in ones.
+
+  **The same for every anonymous visitor** (``anonymous=`` and ``tags=``): most per-request
+  contributions differ only for signed-in visitors (claimed vouchers, a follow form) or depend on
+  data that the page's own tags do not cover (other products of the shop). Such a contribution
+  also gives ``anonymous(**plain_values) -> (html, expires_at)``, what a visitor without a
+  session sees, and ``tags(**plain_values) -> [tag, ...]``, the cache tags that rendering depends
+  on. A page cached whole for anonymous visitors then renders it in once (:func:`prerender`):
+  the tags' tokens are read first (``core.cache.tag_versions``) and stored with the page as its
+  *extra* tags, and the page's expiry is the earliest of its own and the contributions'. A bump
+  of any of those tags re-renders the page on the next anonymous request, so nothing is staler
+  than the per-request rendering was, and a pristine page served from the cache costs ONE cache
+  round trip, no query and no template. Where the HTML needs the request's path (a "log in"
+  link's ``next``), it writes :data:`NEXT_PLACEHOLDER`; :class:`SlotMiddleware` replaces it per
+  response by the URL-quoted full path. The ``render`` of such a contribution should give
+  anonymous visitors (with a session cookie, or on a page not cached whole) the same HTML, e.g.
+  by returning ``anonymous(...)[0]``.
 """
 
 import base64
@@ -40,8 +56,11 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.utils.safestring import SafeString, mark_safe
+
+from core.cache import tag_versions
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +68,10 @@ SLOT_NAME = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
 _MARKER = re.compile(rb"<!--jishi-slot:([A-Za-z0-9_=-]+)-->")
 _MARKER_START = b"<!--jishi-slot:"
 _PLAIN = (str, int, float, bool, type(None))
+#: Stands for the request's URL-quoted full path in an anonymous rendering (a "log in" link's
+#: ``next``); :class:`SlotMiddleware` replaces it in every HTML response.
+NEXT_PLACEHOLDER = "__JISHI_NEXT__"
+_NEXT = NEXT_PLACEHOLDER.encode()
 
 
 @dataclass(frozen=True)
@@ -60,6 +83,7 @@ class Contribution:
     order: int = 100
     tags: Callable[..., Iterable[str]] | None = None
     per_request: bool = False
+    anonymous: Callable[..., tuple[str, float | None]] | None = None
 
     @property
     def name(self) -> str:
@@ -76,15 +100,20 @@ def register(
     order: int = 100,
     tags: Callable[..., Iterable[str]] | None = None,
     per_request: bool = False,
+    anonymous: Callable[..., tuple[str, float | None]] | None = None,
 ) -> Contribution:
     """Fill ``slot`` with ``render`` (call from ``AppConfig.ready()``; registering the same
-    function again replaces it). See the module docstring for the two kinds; ``tags`` is for
-    shared contributions only."""
+    function again replaces it). See the module docstring for the kinds; a per-request
+    contribution takes ``tags`` only with ``anonymous`` (they are that rendering's tags)."""
     if not SLOT_NAME.match(slot):
         raise ValueError(f"A slot is named <page>.<place> in lower case, not {slot!r}")
-    if per_request and tags is not None:
+    if anonymous is not None and not per_request:
+        raise ValueError("Only a per-request contribution has a separate anonymous rendering")
+    if per_request and tags is not None and anonymous is None:
         raise ValueError("A per-request contribution is never cached: it takes no cache tags")
-    contribution = Contribution(slot=slot, render=render, order=order, tags=tags, per_request=per_request)
+    contribution = Contribution(
+        slot=slot, render=render, order=order, tags=tags, per_request=per_request, anonymous=anonymous
+    )
     unregister(slot, render)
     _registry.setdefault(slot, []).append(contribution)
     _registry[slot].sort(key=lambda c: (c.order, c.name))
@@ -108,13 +137,14 @@ def registered_slots() -> list[str]:
 def page_tags(page: str, **keys) -> tuple[str, ...]:
     """The cache tags that the shared contributions to the slots of ``page`` (every slot named
     ``<page>.*``) depend on, for this page's ``keys`` (e.g. ``product_id=7``). A view that caches
-    the page adds them to the page's own tags."""
+    the page adds them to the page's own tags. (Per-request contributions' tags are found when
+    the page is rendered: :func:`prerender`.)"""
     prefix = f"{page}."
     found: list[str] = []
     for slot, filled in _registry.items():
         if slot.startswith(prefix):
             for contribution in filled:
-                if contribution.tags is not None:
+                if contribution.tags is not None and not contribution.per_request:
                     found.extend(tag for tag in contribution.tags(**keys) if tag not in found)
     return tuple(found)
 
@@ -143,34 +173,82 @@ def render_slot(slot: str, values: dict) -> SafeString:
     return mark_safe("".join(parts))
 
 
+def _decode(match: re.Match) -> tuple[Contribution, dict] | None:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(match.group(1)))
+        contribution = next(c for c in _registry.get(data["s"], ()) if c.per_request and c.name == data["c"])
+        return contribution, dict(data["v"])
+    except (binascii.Error, ValueError, KeyError, TypeError, StopIteration):
+        return None
+
+
 def fill(content: bytes, request) -> bytes:
     """Render the per-request contributions whose markers are in ``content`` for ``request``."""
 
     def replace(match: re.Match) -> bytes:
-        try:
-            data = json.loads(base64.urlsafe_b64decode(match.group(1)))
-            contribution = next(c for c in _registry.get(data["s"], ()) if c.per_request and c.name == data["c"])
-        except (binascii.Error, ValueError, KeyError, TypeError, StopIteration):
+        decoded = _decode(match)
+        if decoded is None:
             logger.warning("Dropped an unknown page-slot marker")
             return b""
-        return _call(contribution, request=request, **data["v"]).encode()
+        contribution, values = decoded
+        return _call(contribution, request=request, **values).encode()
 
     return _MARKER.sub(replace, content)
 
 
+def prerender(content: bytes) -> tuple[bytes, float | None, dict[str, str | None]]:
+    """For a page cached whole for anonymous visitors: render into ``content`` the per-request
+    contributions that have an ``anonymous`` rendering. Returns the new content, the earliest
+    expiry of those renderings (or None) and the ``{tag: token}`` of their tags, read before
+    rendering (``core.cache.cached``'s ``extra``). Other markers stay for the middleware, and so
+    does the marker of a rendering that raised (logged; the page is still cached)."""
+    if _MARKER_START not in content:
+        return content, None, {}
+    found = [d for d in map(_decode, _MARKER.finditer(content)) if d and d[0].anonymous is not None]
+    if not found:
+        return content, None, {}
+    tags: list[str] = []
+    for contribution, values in found:
+        if contribution.tags is not None:
+            tags.extend(contribution.tags(**values))
+    extra = tag_versions(tags)
+    expiries: list[float] = []
+
+    def replace(match: re.Match) -> bytes:
+        decoded = _decode(match)
+        if decoded is None or decoded[0].anonymous is None:
+            return match.group(0)
+        contribution, values = decoded
+        try:
+            html, expires_at = contribution.anonymous(**values)
+        except Exception:  # noqa: BLE001 - as _call: rendered per request instead (and logged there)
+            logger.exception("Anonymous rendering of %s to %s failed", contribution.name, contribution.slot)
+            return match.group(0)
+        if expires_at is not None:
+            expiries.append(expires_at)
+        return str(html or "").encode()
+
+    content = _MARKER.sub(replace, content)
+    return content, min(expiries, default=None), extra
+
+
 class SlotMiddleware:
-    """Fills per-request slot markers in every HTML response. Put it last in ``MIDDLEWARE`` (the
-    innermost), so CSRF, sessions and ``Content-Length`` see the filled page."""
+    """Fills per-request slot markers and :data:`NEXT_PLACEHOLDER` in every HTML response. Put
+    it last in ``MIDDLEWARE`` (the innermost), so CSRF, sessions and ``Content-Length`` see the
+    filled page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (
-            not response.streaming
-            and response.get("Content-Type", "").startswith("text/html")
-            and _MARKER_START in response.content
-        ):
-            response.content = fill(response.content, request)
+        if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        content = original = response.content
+        if _MARKER_START in content:
+            content = fill(content, request)
+        if _NEXT in content:
+            content = content.replace(_NEXT, quote(request.get_full_path()).encode())
+        if content is not original:
+            response.content = content
         return response

@@ -111,3 +111,52 @@ def test_slot_names_and_options_are_checked():
         slots.register("Product page", lambda **_: "")
     with pytest.raises(ValueError):
         slots.register("product.sidebar", lambda **_: "", per_request=True, tags=lambda **_: ["t"])
+
+
+def test_an_anonymous_rendering_goes_into_the_cached_page_with_its_tags_and_expiry(registered, rf):
+    # given a per-request contribution that is the same for every anonymous visitor
+    def box(*, request, item_id, **_):
+        return f"<b>yours {item_id}</b>"
+
+    def box_anonymous(*, item_id, **_):
+        return f'<a href="/login/?next={slots.NEXT_PLACEHOLDER}">log in for {item_id}</a>', 2_000_000_000.0
+
+    registered(box, per_request=True, anonymous=box_anonymous, tags=lambda *, item_id, **_: [f"t:box:{item_id}"])
+    cached_html = render_page(item=Item()).encode()
+
+    # when the page is cached whole for anonymous visitors
+    content, expires_at, extra = slots.prerender(cached_html)
+
+    # then the anonymous rendering is in it, with its expiry and its tag's current token
+    assert content == b'<main><a href="/login/?next=__JISHI_NEXT__">log in for 7</a></main>'
+    assert expires_at == 2_000_000_000.0
+    assert set(extra) == {"t:box:7"} and extra["t:box:7"]
+    # and each response gets its own path in the link, while the marker page stays per visitor
+    middleware = slots.SlotMiddleware(lambda request: HttpResponse(content))
+    assert b'next=/items/7/%3Fq%3Djade"' in middleware(rf.get("/items/7/", {"q": "jade"})).content
+    per_visitor = slots.SlotMiddleware(lambda request: HttpResponse(cached_html))
+    assert per_visitor(rf.get("/")).content == b"<main><b>yours 7</b></main>"
+    # and its tags are not the page's own (they take the slot's values, found when rendering)
+    assert slots.page_tags("testpage", item_id=7) == ()
+
+
+def test_a_broken_anonymous_rendering_is_left_to_the_middleware(registered, rf, caplog):
+    def box(*, request, **_):
+        return "<b>per request</b>"
+
+    def broken(**_):
+        raise RuntimeError("bug")
+
+    registered(box, per_request=True, anonymous=broken)
+    with caplog.at_level(logging.ERROR, logger="core.slots"):
+        content, expires_at, extra = slots.prerender(render_page(item=Item()).encode())
+
+    assert b"<!--jishi-slot:" in content and expires_at is None and extra == {}
+    assert caplog.records and caplog.records[0].exc_info
+    middleware = slots.SlotMiddleware(lambda request: HttpResponse(content))
+    assert middleware(rf.get("/")).content == b"<main><b>per request</b></main>"
+
+
+def test_only_a_per_request_contribution_has_an_anonymous_rendering():
+    with pytest.raises(ValueError):
+        slots.register("product.sidebar", lambda **_: "", anonymous=lambda **_: ("", None))
