@@ -3,7 +3,6 @@
 ignores the ones it does not use (``**_``), so a page may pass more later."""
 
 from functools import cache
-from urllib.parse import quote
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -38,15 +37,12 @@ def _login_url() -> str:
 
 
 def shop_follow_button(*, request, shop_id, shop_slug, shop_name, owner_id, **_values) -> str:
-    """``shop.actions`` (per request: it depends on the visitor). Anonymous visitors get a
-    "log in to follow" link — no query, no template, not even a session lookup when they have
-    no session cookie (it runs on every cached anonymous shop page); signed-in ones the form,
-    after one indexed EXISTS."""
-    next_url = request.get_full_path()
+    """``shop.actions`` (per request: it depends on the visitor). Anonymous visitors get
+    :func:`shop_follow_button_anonymous` — no query, no template, not even a session lookup when
+    they have no session cookie; signed-in ones the form, after one indexed EXISTS."""
     signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated
     if not signed_in:
-        label = escape(_("Log in to follow %(name)s") % {"name": shop_name})
-        return f'<a class="button" href="{_login_url()}?next={quote(next_url)}">{label}</a>'
+        return shop_follow_button_anonymous(shop_name=shop_name)[0]
     user = request.user
     if user.pk == owner_id:
         return ""
@@ -54,9 +50,17 @@ def shop_follow_button(*, request, shop_id, shop_slug, shop_name, owner_id, **_v
         "shop_slug": shop_slug,
         "shop_name": shop_name,
         "is_following": shop_is_followed(shop_id=shop_id, user=user),
-        "next": next_url,
+        "next": request.get_full_path(),
     }
     return render_to_string("community/_shop_follow_button.html", context, request=request)
+
+
+def shop_follow_button_anonymous(*, shop_name, **_values) -> tuple[str, None]:
+    """The "log in to follow" link, the same for every visitor without a session (the page's
+    path is the placeholder the slot middleware fills): rendered once into the anonymous shop
+    page cache; it depends on no tag (the shop's name is the page's)."""
+    label = escape(_("Log in to follow %(name)s") % {"name": shop_name})
+    return f'<a class="button" href="{_login_url()}?next={slots.NEXT_PLACEHOLDER}">{label}</a>', None
 
 
 def _report_link(*, kind: str, object_id: int, next_url: str) -> str:
@@ -82,7 +86,9 @@ def review_report_link(*, review_id, product_id, **_values) -> str:
 
 def register() -> None:
     slots.register("product.below_description", product_questions, order=10, tags=product_questions_tags)
-    slots.register("shop.actions", shop_follow_button, order=10, per_request=True)
+    slots.register(
+        "shop.actions", shop_follow_button, order=10, per_request=True, anonymous=shop_follow_button_anonymous
+    )
     slots.register("product.beside_buy_box", product_report_link, order=90)
     slots.register("shop.sections", shop_report_link, order=90)
     slots.register("review.actions", review_report_link, order=10)

@@ -2,8 +2,10 @@
 ``MarketplaceConfig.ready()``: the home page's sections (the live sale's flash deals, sales,
 products), and per-request parts of its own cached shop and product pages — the voucher box
 (whether you claimed a voucher is yours) and "more from this shop" (other products than the
-product page's cache tag covers). (The slots marketplace's own pages offer to upper apps are
-listed in docs/architecture.md, "Page slots".)"""
+product page's cache tag covers). Both are the same for every anonymous visitor, so the pristine
+anonymous page cache renders them in once with their tags (core/slots.py, ``anonymous=``).
+(The slots marketplace's own pages offer to upper apps are listed in docs/architecture.md,
+"Page slots".)"""
 
 from functools import cache
 from urllib.parse import quote
@@ -16,7 +18,7 @@ from django.utils.translation import get_language
 
 from core import slots
 from core.cache import NOW_PLACEHOLDER, cached
-from marketplace.caching import TAG_ALL, TAG_LISTS, TAG_STOCK
+from marketplace.caching import TAG_ALL, TAG_LISTS, TAG_STOCK, shop_vouchers_tag
 from marketplace.models import SaleStatus
 from marketplace.selectors.catalogue import product_filter, product_list_public, product_next_price_change
 from marketplace.selectors.sales import sale_list, sale_showcase, voucher_ids_claimed, voucher_list_claimable_for_shop
@@ -132,17 +134,20 @@ def shop_voucher_box(*, request, shop_id, **_values) -> str:
     """``product.beside_buy_box`` and ``shop.sections`` (per request): the shop's claimable
     vouchers with a claim button — "Claimed" for those the visitor has. The vouchers come from
     the versioned cache (tag bumped by offers, ends and claims: one Redis round trip, no query);
-    a signed-in visitor costs one indexed query for their claims; none to show renders nothing."""
+    a signed-in visitor costs one indexed query for their claims; none to show renders nothing.
+    Anonymous visitors get :func:`shop_voucher_box_anonymous`."""
+    signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated
+    if not signed_in:
+        return shop_voucher_box_anonymous(shop_id=shop_id)[0]
     vouchers = voucher_list_claimable_for_shop(shop_id=shop_id)
     if not vouchers:
         return ""
     next_url = request.get_full_path()
-    signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated
-    claimed = voucher_ids_claimed(user=request.user, voucher_ids=[v["id"] for v in vouchers]) if signed_in else set()
+    claimed = voucher_ids_claimed(user=request.user, voucher_ids=[v["id"] for v in vouchers])
     context = {
         "vouchers": [{**v, "claimed_by_me": v["id"] in claimed} for v in vouchers],
-        "signed_in": signed_in,
-        "is_owner": signed_in and request.user.pk == vouchers[0]["owner_id"],
+        "signed_in": True,
+        "is_owner": request.user.pk == vouchers[0]["owner_id"],
         "login_url": f"{_login_url()}?next={quote(next_url)}",
         "next": next_url,
         "shop_slug": vouchers[0]["shop_slug"],
@@ -150,13 +155,42 @@ def shop_voucher_box(*, request, shop_id, **_values) -> str:
     return render_to_string("marketplace/_voucher_box.html", context, request=request)
 
 
+def shop_voucher_box_anonymous(*, shop_id, **_values) -> tuple[str, float | None]:
+    """The voucher box for every visitor without a session ("log in to claim"; the page's path
+    is the placeholder the slot middleware fills), until the first of the vouchers starts or
+    ends. Rendered once into the anonymous page cache, with :func:`shop_voucher_box_tags`."""
+    vouchers = voucher_list_claimable_for_shop(shop_id=shop_id)
+    if not vouchers:
+        return "", None
+    now = timezone.now()
+    boundaries = [v["valid_until"] for v in vouchers] + [v["valid_from"] for v in vouchers if v["valid_from"] > now]
+    context = {
+        "vouchers": [{**v, "claimed_by_me": False} for v in vouchers],
+        "signed_in": False,
+        "is_owner": False,
+        "login_url": f"{_login_url()}?next={slots.NEXT_PLACEHOLDER}",
+        "next": slots.NEXT_PLACEHOLDER,
+        "shop_slug": vouchers[0]["shop_slug"],
+    }
+    return render_to_string("marketplace/_voucher_box.html", context), min(boundaries).timestamp()
+
+
+def shop_voucher_box_tags(*, shop_id, **_values) -> list[str]:
+    return [shop_vouchers_tag(shop_id)]
+
+
 def product_more_from_shop(*, request, product_id: int, shop_id: int, **_values) -> str:
     """``product.more_from_shop`` (per request): the shop's best-selling other products.
 
     Per request, because the product page is cached under its own product's tag while these cards
-    show *other* products: the cards come from one cached entry per shop and language (tags
-    ``all`` + ``lists``, like the list pages; until the next sale boundary), so a product page
-    served from the cache costs one more cache round trip and no query."""
+    show *other* products. The same for everyone (:func:`product_more_from_shop_anonymous`): a
+    pristine anonymous product page has it rendered in, with its tags (``all`` + ``lists``)."""
+    return product_more_from_shop_anonymous(product_id=product_id, shop_id=shop_id)[0]
+
+
+def product_more_from_shop_anonymous(*, product_id: int, shop_id: int, **_values) -> tuple[str, float | None]:
+    """The cards come from one cached entry per shop and language (tags ``all`` + ``lists``,
+    like the list pages; until the next sale boundary): one cache round trip and no query."""
 
     def build():
         now = timezone.now()
@@ -169,26 +203,53 @@ def product_more_from_shop(*, request, product_id: int, shop_id: int, **_values)
             (p.pk, render_to_string("marketplace/_product_card.html", {"p": p, "prefix": "more"})) for p in products
         ]
         shop = products[0].shop if products else None
-        value = {"cards": cards, "shop_name": "", "shop_url": ""}
+        boundary = product_next_price_change(now=now)
+        expires_at = boundary.timestamp() if boundary else None
+        value = {"cards": cards, "shop_name": "", "shop_url": "", "expires_at": expires_at}
         if shop is not None:
             value.update(shop_name=shop.name, shop_url=shop.get_absolute_url())
-        boundary = product_next_price_change(now=now)
-        return value, boundary.timestamp() if boundary else None
+        return value, expires_at
 
-    value = cached(f"cat:frag:shop-more:{shop_id}:{get_language()}", tags=(TAG_ALL, TAG_LISTS), build=build)
+    value = cached(f"cat:frag:shop-more:{shop_id}:{get_language()}", tags=product_more_from_shop_tags(), build=build)
     cards = [html for pk, html in value["cards"] if pk != product_id][:MORE_FROM_SHOP]
     if not cards:
-        return ""
-    return render_to_string(
+        return "", value.get("expires_at")
+    html = render_to_string(
         "marketplace/_more_from_shop.html",
         {"cards": cards, "shop_name": value["shop_name"], "shop_url": value["shop_url"]},
     )
+    return html, value.get("expires_at")
+
+
+def product_more_from_shop_tags(**_values) -> tuple[str, ...]:
+    return (TAG_ALL, TAG_LISTS)
 
 
 def register() -> None:
     slots.register("home.sections", home_flash_deals, order=0)
-    slots.register("product.beside_buy_box", shop_voucher_box, order=10, per_request=True)
-    slots.register("shop.sections", shop_voucher_box, order=5, per_request=True)
+    slots.register(
+        "product.beside_buy_box",
+        shop_voucher_box,
+        order=10,
+        per_request=True,
+        anonymous=shop_voucher_box_anonymous,
+        tags=shop_voucher_box_tags,
+    )
+    slots.register(
+        "shop.sections",
+        shop_voucher_box,
+        order=5,
+        per_request=True,
+        anonymous=shop_voucher_box_anonymous,
+        tags=shop_voucher_box_tags,
+    )
     slots.register("home.sections", home_sales, order=10)
     slots.register("home.sections", home_catalogue, order=20)
-    slots.register("product.more_from_shop", product_more_from_shop, order=10, per_request=True)
+    slots.register(
+        "product.more_from_shop",
+        product_more_from_shop,
+        order=10,
+        per_request=True,
+        anonymous=product_more_from_shop_anonymous,
+        tags=product_more_from_shop_tags,
+    )

@@ -79,7 +79,9 @@ def _serve(request, *, key: str, tags: tuple, build, template: str = "marketplac
     """Serve a browsing page whose main part ``build() -> (value, expires_at)`` makes.
 
     Pristine anonymous requests get the whole page from the cache: one cache round trip, no
-    session, no database, no template. Everyone else gets the cached main part inside a freshly
+    session, no database, no template — the per-request slots that are the same for every
+    anonymous visitor are rendered into it (``core.slots.prerender``; the page then also depends
+    on their tags). Everyone else gets the cached main part inside a freshly
     rendered ``base.html`` (their name, messages, badges)."""
     if not _pristine(request):
         return _with_csrf(request, _render(request, cached(key, tags=tags, build=build), template))
@@ -93,7 +95,12 @@ def _serve(request, *, key: str, tags: tuple, build, template: str = "marketplac
         personal = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         if flagged:
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = flagged
-        return content, (0 if personal else expires_at)
+        if personal:
+            return content, 0
+        # Per-request slots that are the same for every anonymous visitor (the voucher box, "more
+        # from this shop", the follow link) are rendered in once, with their tags and expiry.
+        content, slots_expire, extra = slots.prerender(content)
+        return content, min((t for t in (expires_at, slots_expire) if t is not None), default=None), extra
 
     response = HttpResponse(cached(f"{key}:anon", tags=tags, build=build_page))
     patch_vary_headers(response, ["Cookie"])
