@@ -20,6 +20,14 @@ def product_tag(product_id: int) -> str:
     return f"cat:v:p:{product_id}"
 
 
+def shop_products_tag(shop_id: int) -> str:
+    """What any of a shop's products shows on a card (bumped with :data:`TAG_LISTS` by every write
+    to one of them, ``services.catalogue.product_cache_bump``): "more from this shop" on its
+    product pages depends on it instead of on every list, so a product write elsewhere does not
+    re-render this shop's cached anonymous product pages."""
+    return f"cat:v:shop-products:{shop_id}"
+
+
 def shop_vouchers_tag(shop_id: int) -> str:
     """A shop's claimable vouchers (the voucher box on its shop and product pages): bumped when
     the shop offers, ends or gives out a voucher (``services.sales``)."""

@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 
 from core import slots
 from core.cache import NOW_PLACEHOLDER, cached
-from marketplace.caching import TAG_ALL, TAG_LISTS, TAG_STOCK, shop_vouchers_tag
+from marketplace.caching import TAG_ALL, TAG_LISTS, TAG_STOCK, shop_products_tag, shop_vouchers_tag
 from marketplace.models import SaleStatus
 from marketplace.selectors.catalogue import product_filter, product_list_public, product_next_price_change
 from marketplace.selectors.sales import sale_list, sale_showcase, voucher_ids_claimed, voucher_list_claimable_for_shop
@@ -189,8 +189,9 @@ def product_more_from_shop(*, request, product_id: int, shop_id: int, **_values)
 
 
 def product_more_from_shop_anonymous(*, product_id: int, shop_id: int, **_values) -> tuple[str, float | None]:
-    """The cards come from one cached entry per shop and language (tags ``all`` + ``lists``,
-    like the list pages; until the next sale boundary): one cache round trip and no query."""
+    """The cards come from one cached entry per shop and language (tags ``all`` and the shop's
+    products tag, bumped by every write to one of them; until the next sale boundary): one cache
+    round trip and no query."""
 
     def build():
         now = timezone.now()
@@ -210,7 +211,8 @@ def product_more_from_shop_anonymous(*, product_id: int, shop_id: int, **_values
             value.update(shop_name=shop.name, shop_url=shop.get_absolute_url())
         return value, expires_at
 
-    value = cached(f"cat:frag:shop-more:{shop_id}:{get_language()}", tags=product_more_from_shop_tags(), build=build)
+    tags = product_more_from_shop_tags(shop_id=shop_id)
+    value = cached(f"cat:frag:shop-more:{shop_id}:{get_language()}", tags=tags, build=build)
     cards = [html for pk, html in value["cards"] if pk != product_id][:MORE_FROM_SHOP]
     if not cards:
         return "", value.get("expires_at")
@@ -221,8 +223,8 @@ def product_more_from_shop_anonymous(*, product_id: int, shop_id: int, **_values
     return html, value.get("expires_at")
 
 
-def product_more_from_shop_tags(**_values) -> tuple[str, ...]:
-    return (TAG_ALL, TAG_LISTS)
+def product_more_from_shop_tags(*, shop_id: int, **_values) -> tuple[str, ...]:
+    return (TAG_ALL, shop_products_tag(shop_id))
 
 
 def register() -> None:

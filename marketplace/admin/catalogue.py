@@ -122,4 +122,4 @@ class ProductAdmin(VisibilityActionsMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        services.product_cache_bump(obj.pk)
+        services.product_cache_bump(obj.pk, shop_id=obj.shop_id)

@@ -21,7 +21,7 @@ from core.errors import ApplicationError
 from core.signals import send_on_commit
 from core.visibility import Visibility, visibility_update
 from marketplace import signals
-from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
+from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag, shop_products_tag
 from marketplace.errors import CatalogueErrorCode
 from marketplace.models import Category, Product, ProductStatus, ProductView, Shop
 from marketplace.services.images import image_clean
@@ -36,23 +36,25 @@ PRODUCT_VIEW_DEDUPE_SECONDS = 600
 # --- cache invalidation (public: other sub-domains call these) -----------------------------------
 
 
-def product_cache_bump(product_id: int) -> None:
-    """Invalidate the cached page of one product and every cached list, on commit.
+def product_cache_bump(product_id: int, *, shop_id: int) -> None:
+    """Invalidate the cached page of one product, every cached list and its shop's "more from
+    this shop" (``shop_id``: the product's shop), on commit.
 
     Call after any write that changes what the product shows: stock, sales count, rating,
     reviews, a deal of it created/approved/edited. Safe to call inside a transaction.
     """
-    bump_on_commit(TAG_LISTS, product_tag(product_id))
+    bump_on_commit(TAG_LISTS, product_tag(product_id), shop_products_tag(shop_id))
 
 
-def product_cache_bump_many(product_ids) -> None:
-    bump_on_commit(TAG_LISTS, *(product_tag(pk) for pk in set(product_ids)))
+def product_cache_bump_many(product_ids, *, shop_id: int) -> None:
+    """:func:`product_cache_bump` for several products of one shop."""
+    bump_on_commit(TAG_LISTS, shop_products_tag(shop_id), *(product_tag(pk) for pk in set(product_ids)))
 
 
 def shop_cache_bump(*, shop: Shop) -> None:
     """Invalidate the cached pages of all of a shop's products and every list, on commit (the
     shop's name and status show on them). The shop page header itself is never cached."""
-    product_cache_bump_many(Product.objects.filter(shop=shop).values_list("id", flat=True))
+    product_cache_bump_many(Product.objects.filter(shop=shop).values_list("id", flat=True), shop_id=shop.pk)
 
 
 def catalogue_cache_bump_all() -> None:
@@ -231,7 +233,7 @@ def product_create(
     if product.visibility == Visibility.HELD:
         moderation.held(obj=product, reason="blocked term (hold)")
     product_search_refresh(product_ids=[product.id])
-    product_cache_bump(product.id)
+    product_cache_bump(product.id, shop_id=product.shop_id)
     return product
 
 
@@ -275,7 +277,7 @@ def product_update(*, product: Product, **changes) -> Product:
         product.save(update_fields=[*fields, "updated_at"])
         if {"title", "description", "category"} & set(fields):
             product_search_refresh(product_ids=[product.id])
-        product_cache_bump(product.id)
+        product_cache_bump(product.id, shop_id=product.shop_id)
     return product
 
 
@@ -303,7 +305,7 @@ def product_set_visibility(*, obj: Product, status: str, by, reason: str = "") -
     changed = visibility_update(obj=obj, status=status, by=by, reason=reason) is not None
     if changed:
         Product.objects.filter(pk=obj.pk).update(updated_at=timezone.now())
-        product_cache_bump(obj.id)
+        product_cache_bump(obj.id, shop_id=obj.shop_id)
     return changed
 
 

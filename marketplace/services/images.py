@@ -23,7 +23,7 @@ from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.tasks import enqueue_on_commit
 from core.visibility import Visibility
-from marketplace.caching import TAG_LISTS, product_tag
+from marketplace.caching import TAG_LISTS, product_tag, shop_products_tag
 from marketplace.errors import CatalogueErrorCode
 from marketplace.models import Product, ProductImage
 
@@ -161,7 +161,7 @@ def product_image_add(*, product: Product, upload) -> ProductImage:
     image.image.save(clean.content.name, clean.content, save=False)
     image.save()
     enqueue_on_commit(generate_product_image_sizes, image.id)
-    bump_on_commit(TAG_LISTS, product_tag(product.id))
+    bump_on_commit(TAG_LISTS, product_tag(product.id), shop_products_tag(product.shop_id))
     return image
 
 
@@ -173,13 +173,13 @@ def product_image_delete(*, image: ProductImage) -> None:
     ProductImage.objects.filter(product_id=product_id, position__gt=image.position).update(position=F("position") - 1)
     storage = image.image.storage
     transaction.on_commit(lambda: [storage.delete(name) for name in files])
-    bump_on_commit(TAG_LISTS, product_tag(product_id))
+    bump_on_commit(TAG_LISTS, product_tag(product_id), shop_products_tag(image.product.shop_id))
 
 
 def product_image_generate_sizes(*, image_id: int) -> bool:
     """Create the 320 px and 960 px WebP display sizes of one image. Idempotent: returns False
     (and does nothing) when the image is gone or its sizes already exist."""
-    image = ProductImage.objects.filter(pk=image_id).first()
+    image = ProductImage.objects.select_related("product").filter(pk=image_id).first()
     if image is None or (image.image_320 and image.image_960):
         return False
     stem = uuid.uuid4().hex
@@ -195,5 +195,5 @@ def product_image_generate_sizes(*, image_id: int) -> bool:
         for field in (image.image_320, image.image_960):
             field.storage.delete(field.name)
         return False
-    bump_on_commit(TAG_LISTS, product_tag(image.product_id))
+    bump_on_commit(TAG_LISTS, product_tag(image.product_id), shop_products_tag(image.product.shop_id))
     return True

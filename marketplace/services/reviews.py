@@ -20,7 +20,7 @@ from core.errors import ApplicationError
 from core.signals import send_on_commit
 from core.throttles import action_limit
 from core.visibility import Visibility, visibility_update
-from marketplace.caching import TAG_LISTS, product_tag
+from marketplace.caching import TAG_LISTS, product_tag, shop_products_tag
 from marketplace.errors import ReviewErrorCode
 from marketplace.models import OrderStatus, Product, Review, ReviewImage, Shop
 from marketplace.selectors.orders import order_line_get_reviewable, review_get_for_author
@@ -43,7 +43,7 @@ def _ratings_recompute(*, product_id: int, shop_id: int) -> None:
     Product.objects.filter(pk=product_id).update(rating_avg=avg, rating_count=count)
     avg, count = _average(Review.objects.filter(shop_id=shop_id))
     Shop.objects.filter(pk=shop_id).update(rating_avg=avg, rating_count=count)
-    bump_on_commit(TAG_LISTS, product_tag(product_id))
+    bump_on_commit(TAG_LISTS, product_tag(product_id), shop_products_tag(shop_id))
 
 
 def _lock(*, product_id: int, shop_id: int) -> None:

@@ -198,3 +198,23 @@ def test_an_anonymous_visitor_with_a_session_cookie_sees_the_same_slots():
     assert box(pristine) == box(with_session)
     more = pristine.index('class="more-from-shop"')
     assert pristine[more : pristine.index("</section>", more)] in with_session
+
+
+def test_a_product_write_in_another_shop_leaves_the_cached_product_page_alone(
+    redis_url, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a cached product page, and a product of another shop
+    shop, items = a_shop(vouchers=1, products=3)
+    url = items[0].get_absolute_url()
+    get(url)
+    elsewhere = ProductFactory(title="Someone else's tea")
+
+    # when that other product changes (every list is re-rendered)
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue_services.product_update(product=elsewhere, price=Decimal("12.00"))
+
+    # then this page is still a hit: "more from this shop" depends on its own shop's products
+    round_trips = RedisRoundTrips(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        get(url)
+    assert len(queries) == 0 and round_trips.count == 1

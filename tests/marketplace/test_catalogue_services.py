@@ -160,7 +160,7 @@ def test_product_cache_bump_invalidates_after_commit_only(django_capture_on_comm
     assert read() == 1 and read() == 1  # cached
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.product_cache_bump(7)
+        services.product_cache_bump(7, shop_id=3)
     assert read() == 1  # not committed yet: still the old entry
     for callback in callbacks:
         callback()
