@@ -138,6 +138,21 @@ def test_reasons_for_follows_shops_and_todays_topic(user):
     assert reasons == {about_shop.pk: "shop", in_topic.pk: "topic"}
 
 
+def test_followed_authors_older_stories_are_candidates_on_every_database(user, settings):
+    # given two followed authors whose stories are older than the newest-stories window holds
+    settings.HEADLINE_FEED_CANDIDATES = 2
+    now = timezone.now()
+    followed = [UserFollowFactory(follower=user).user for _ in range(2)]
+    theirs = [StoryFactory(author=a, published_at=now - timedelta(days=2)) for a in followed]
+    StoryFactory.create_batch(3, published_at=now - timedelta(hours=1))
+    # when the feed is rebuilt (the per-author candidates are one UNION ALL on PostgreSQL and one
+    # query per author where the database has no LIMIT inside a UNION: SQLite, `make run`)
+    entries = story_feed_rebuild(user_id=user.pk, now=now)
+    # then both followed authors' stories are in it, for that reason
+    reasons = {e.story_id: e.reason for e in entries}
+    assert {reasons.get(s.pk) for s in theirs} == {"following"}
+
+
 def test_own_old_and_hidden_stories_are_left_out_and_the_feed_is_capped(user, settings):
     settings.HEADLINE_FEED_SIZE = 3
     StoryFactory(author=user)
