@@ -5,7 +5,13 @@ from django.http import Http404
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -123,6 +129,21 @@ class StoryDetailSerializer(StorySerializer):
     def get_body(self, story) -> str | None:
         request = self.context.get("request")
         return story.body if request and request.user.pk == story.author_id else None
+
+
+class StoryDraftSerializer(serializers.Serializer):
+    """What saving a draft answers: the draft is the author's alone, so no card fields."""
+
+    id = serializers.IntegerField()
+    draft = serializers.BooleanField()
+
+
+#: Creating or editing a story answers the story, or ``{"id", "draft": true}`` for a draft.
+STORY_SAVED = PolymorphicProxySerializer(
+    component_name="StorySaved",
+    serializers=[StoryDetailSerializer, StoryDraftSerializer],
+    resource_type_field_name=None,
+)
 
 
 class FeedStorySerializer(StorySerializer):
@@ -259,7 +280,7 @@ class StoryListView(generics.ListAPIView):
             public = public.filter(author__username=author)
         return selectors.story_cards(public, viewer=self.request.user).order_by("-published_at", "-id")
 
-    @extend_schema(request=StoryCreateSerializer, responses={201: StoryDetailSerializer})
+    @extend_schema(request=StoryCreateSerializer, responses={201: STORY_SAVED})
     def post(self, request):
         data = StoryCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -286,7 +307,7 @@ class StoryDetailView(APIView):
         engagement.story_view_record(story=story, viewer=viewer_key(request))
         return Response(StoryDetailSerializer(story, context={"request": request}).data)
 
-    @extend_schema(request=StoryWriteSerializer, responses=StoryDetailSerializer)
+    @extend_schema(request=StoryWriteSerializer, responses=STORY_SAVED)
     def patch(self, request, pk: int):
         story = selectors.story_get_for_author(user=request.user, story_id=pk)
         data = StoryWriteSerializer(data=request.data)
