@@ -1,0 +1,71 @@
+"""A queryset compiled once per process (core/queries.py) answers what the queryset answers."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+
+from core.queries import CompiledQuery
+from marketplace.models import Product, ProductImage
+from tests.marketplace.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+SENTINELS = {
+    "shop_id": (-9_100_001, -9_100_002),
+    "since": (datetime(1901, 1, 1, tzinfo=UTC), datetime(1902, 1, 1, tzinfo=UTC)),
+}
+
+
+def products_of(*, shop_id, since):
+    first = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position")
+    return (
+        Product.objects.filter(shop_id=shop_id, created_at__gte=since)
+        .select_related("shop")
+        .annotate(doubled=F("price") * 2, first_image_id=Subquery(first.values("id")[:1]))
+        .order_by("id")
+    )
+
+
+def test_runs_the_querysets_sql_once_compiled_with_new_values(django_assert_num_queries):
+    # given two shops' products and a query compiled with sentinels
+    mine = [ProductFactory(price=Decimal("10.00")), ProductFactory(price=Decimal("2.50"))]
+    ProductFactory(shop=mine[0].shop)
+    other = ProductFactory()
+    builds = []
+
+    def build(**values):
+        builds.append(values)
+        return products_of(**values)
+
+    query = CompiledQuery(build, **SENTINELS)
+    since = timezone.now() - timedelta(days=1)
+
+    # when it runs for each shop, then it answers what the queryset answers, in one query each
+    for product in (mine[0], other):
+        with django_assert_num_queries(1):
+            got = query.run(shop_id=product.shop_id, since=since)
+        want = list(products_of(shop_id=product.shop_id, since=since))
+        assert [p.pk for p in got] == [p.pk for p in want]
+        assert [(p.doubled, p.shop.name, p.title) for p in got] == [(p.doubled, p.shop.name, p.title) for p in want]
+
+    # and it was built only to compile (once, then once per sentinel), never per run
+    assert len(builds) == 1 + len(SENTINELS)
+    # and a time after every product finds none
+    assert query.run(shop_id=mine[0].shop_id, since=timezone.now() + timedelta(days=1)) == []
+
+
+def test_a_query_whose_sql_depends_on_more_than_the_values_is_built_each_time():
+    # given a build that reads the clock itself (its SQL changes by more than the sentinels)
+    product = ProductFactory()
+
+    def build(*, shop_id, since):
+        return products_of(shop_id=shop_id, since=since).filter(created_at__lte=timezone.now())
+
+    query = CompiledQuery(build, **SENTINELS)
+
+    # when it runs, then it is built per call and still right
+    assert [p.pk for p in query.run(shop_id=product.shop_id, since=product.created_at)] == [product.pk]
+    assert query._compiled["default"] is None
