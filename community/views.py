@@ -364,10 +364,12 @@ def answer_accept(request, pk):
 def questions_home(request):
     """ "Ask others": the personalised feed for signed-in people, popular questions otherwise."""
     if request.user.is_authenticated:
-        feed = qa_selectors.question_feed_for_you(user=request.user)
+        page = qa_selectors.question_feed_page_for_you(
+            user=request.user, number=request.GET.get("page"), size=PAGE_SIZE
+        )
     else:
-        feed = qa_selectors.question_feed_popular()
-    return render(request, "community/questions_home.html", {"page": _page(request, feed)})
+        page = _page(request, qa_selectors.question_feed_popular())
+    return render(request, "community/questions_home.html", {"page": page})
 
 
 @login_required

@@ -7,7 +7,12 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from community.models import ActivityKind, Question
-from community.selectors.qa import answer_list, question_feed_for_you, question_feed_popular
+from community.selectors.qa import (
+    answer_list,
+    question_feed_for_you,
+    question_feed_page_for_you,
+    question_feed_popular,
+)
 from community.services.activity import activity_record, interest_profile_rebuild
 from community.services.feeds import question_feed_rebuild
 from community.services.qa import question_set_visibility
@@ -189,3 +194,37 @@ def test_popular_feed_holds_at_most_the_feed_size(settings):
     settings.QUESTION_FEED_SIZE = 3
     QuestionFactory.create_batch(5)
     assert len(question_feed_popular()) == 3
+
+
+def test_the_questions_page_reads_the_for_you_feed_a_page_at_a_time(django_assert_num_queries):
+    # given a user whose rebuilt feed holds five questions
+    user = UserFactory()
+    QuestionFactory.create_batch(5)
+    feed = rebuilt_feed(user)
+    assert len(feed) == 5
+
+    # when they read it two at a time, then the pages are the feed in order, one query each,
+    # and each knows the feed's length
+    pages = []
+    for number in (1, 2, 3):
+        with django_assert_num_queries(1):
+            page = question_feed_page_for_you(user=user, number=str(number), size=2)
+        assert (page.number, page.paginator.count, page.paginator.num_pages) == (number, 5, 3)
+        pages += list(page)
+    assert pages == feed and [q.reason for q in pages] == [q.reason for q in feed]
+
+    # and a page past the end is the last one, as Paginator.get_page has it; a bad number the first
+    assert list(question_feed_page_for_you(user=user, number="9", size=2)) == feed[4:]
+    assert list(question_feed_page_for_you(user=user, number="x", size=2)) == feed[:2]
+
+    # and when a moderator hides one, the next read leaves it out and counts one less
+    question_set_visibility(obj=feed[0], status=Visibility.HIDDEN, by=None)
+    page = question_feed_page_for_you(user=user, number="1", size=2)
+    assert list(page) == feed[1:3] and page.paginator.count == 4
+
+
+def test_the_questions_page_of_a_cold_start_is_the_popular_feed():
+    user = UserFactory()
+    quiet, busy = QuestionFactory(), QuestionFactory(answer_count=5)
+    page = question_feed_page_for_you(user=user, number=None, size=20)
+    assert list(page) == [busy, quiet] and {q.reason for q in page} == {"popular"}

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from community.services.feeds import question_feed_rebuild
 from marketplace.services import catalogue as catalogue_services
 from marketplace.services import sales as sale_services
 from tests.community.factories import PASSWORD, NotificationFactory, QuestionFactory, UserFactory
@@ -99,12 +100,16 @@ def test_signed_in_home_query_count(client, shopper, django_assert_num_queries, 
 
 
 @pytest.mark.parametrize("rows", [2, 12])
-def test_signed_in_questions_query_count(client, shopper, django_assert_num_queries, rows):
-    for _ in range(rows):
-        QuestionFactory()
+@pytest.mark.parametrize("rebuilt", [True, False])
+def test_signed_in_questions_query_count(client, shopper, django_assert_num_queries, rows, rebuilt):
+    # given questions, and the shopper's "for you" feed rebuilt by the job (or a cold start)
+    questions = [QuestionFactory() for _ in range(rows)]
+    if rebuilt:
+        question_feed_rebuild(user_id=shopper.pk, now=timezone.now())
     warm(client, reverse("community:questions"))
-    with django_assert_num_queries(QUESTIONS_QUERIES):
-        assert client.get(reverse("community:questions")).status_code == 200
+    with django_assert_num_queries(QUESTIONS_QUERIES if rebuilt else QUESTIONS_COLD_START_QUERIES):
+        html = client.get(reverse("community:questions")).content.decode()
+    assert all(question.text in html for question in questions)
 
 
 @pytest.mark.parametrize("rows", [2, 12])
@@ -121,10 +126,13 @@ def test_signed_in_cart_query_count(client, shopper, django_assert_num_queries, 
 #: (community/backends.py). Product page: that one (the cached page body and slots cost
 #: nothing). Home: that one (every section, the flash deals and sales with their countdowns
 #: included, comes from the versioned cache; the countdowns' clock is filled per response).
-#: Questions: three more (the feed). Cart: four more (its priced lines with quantities and
+#: Questions: one more (the page of the "for you" feed with the feed's length, compiled once
+#: per process); a cold start (no feed entries yet) four more: that empty page, whether they
+#: have entries, the popular feed's count and rows. Cart: four more (its priced lines with quantities and
 #: images whatever their number, one query compiled once per process; the live deal and the
 #: buyer's purchases of it; the claimed vouchers).
-PRODUCT_QUERIES, HOME_QUERIES, QUESTIONS_QUERIES, CART_QUERIES = 1, 1, 4, 5
+PRODUCT_QUERIES, HOME_QUERIES, QUESTIONS_QUERIES, CART_QUERIES = 1, 1, 2, 5
+QUESTIONS_COLD_START_QUERIES = 5
 
 
 # --- changes are visible on the next request, signed in or not ------------------------------------
