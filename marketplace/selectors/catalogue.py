@@ -12,13 +12,15 @@ Every product queryset that shows a price goes through :func:`product_annotate_p
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import (
+    Count,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Window,
 )
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -218,17 +220,47 @@ class ProductPaginator(Paginator):
 
     A plain page is ``SELECT <every annotation> ... ORDER BY ... LIMIT 24``, and PostgreSQL
     computes the select list of every matching row before the sort: ~10 subqueries for each of
-    thousands of search matches. Here the page is ``... WHERE id IN (SELECT id ... ORDER BY ...
-    LIMIT 24) ORDER BY ...``: the inner query only filters and sorts (computing an annotation
-    only where a filter or the ordering needs it), the outer one annotates 24 rows in the same
-    order. Same rows, same order, one query."""
+    thousands of search matches. Here the page's ids come from a query that only filters and
+    sorts (computing an annotation only where a filter or the ordering needs it), and only those
+    rows are annotated, in the same order.
+
+    A list is one query: ``... WHERE id IN (SELECT id ... ORDER BY ... LIMIT 24) ORDER BY ...``,
+    after its ``COUNT`` (an index hands such a list its first rows without visiting the rest).
+    A search (``relevance`` annotated) ranks every match anyway, so its ids query also counts
+    them (``COUNT(*) OVER ()``) instead of a separate ``COUNT`` repeating the full-text index
+    scan; the page's rows then come by id (``WHERE id IN (<24 ids>)``, put back in order).
+    Both: two queries, one when nothing matches."""
 
     def page(self, number):
+        queryset = self.object_list
+        if "relevance" in queryset.query.annotations and "count" not in self.__dict__:
+            bottom = (self._positive(number) - 1) * self.per_page
+            rows = list(
+                queryset.annotate(matches=Window(Count("pk"))).values_list("pk", "matches")[
+                    bottom : bottom + self.per_page
+                ]
+            )
+            if rows or not bottom:  # past the last page: count, then the last page (get_page)
+                self.__dict__["count"] = rows[0][1] if rows else 0  # Paginator.count is a cached property
+                ids = [pk for pk, _ in rows]
+                found = {p.pk: p for p in queryset.filter(pk__in=ids).order_by()} if ids else {}
+                return self._get_page([found[pk] for pk in ids if pk in found], self.validate_number(number), self)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        queryset = self.object_list
         return self._get_page(queryset.filter(pk__in=queryset.values("pk")[bottom:top]), number, self)
+
+    def _positive(self, number) -> int:
+        """``number`` checked as :meth:`validate_number` does, without the count (not known yet)."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
 
 
 def product_list_for_shop_owner(*, shop: Shop, status: str | None = None) -> QuerySet[Product]:
