@@ -220,6 +220,24 @@ def test_no_results_page_suggests_close_matches(client, catalogue):
     assert "淡水珍珠项链" not in close
 
 
+def test_close_matches_are_titles_with_most_of_the_words_before_titles_like_them(postgres, catalogue):
+    both = ProductFactory(shop=catalogue["pendant"].shop, title="Pearl and silver brooch")
+    suggest = search_selectors.product_suggestions
+
+    # no product has all three words: titles with two of them, then with one; a word only in a
+    # description (the necklace's "freshwater pearls, silver clasp") is not a close match
+    found = [p.title for p in suggest(selectors.product_list_public(), search="pearl silver teapot")]
+    assert found[0] == both.title
+    assert sorted(found[1:]) == sorted(["Pearl stud earrings 珍珠耳钉", "Silver pendant 银吊坠"])
+    assert [p.title for p in suggest(selectors.product_list_public(), search="龙井 coffee")] == [
+        "西湖龙井 West Lake Longjing"
+    ]
+    # no title has any of the words (misspelt): titles like them, by trigram word similarity
+    assert [p.title for p in suggest(selectors.product_list_public(), search="perl earings")][0] == (
+        "Pearl stud earrings 珍珠耳钉"
+    )
+
+
 def test_no_results_without_anything_close_says_so(client, catalogue):
     html = client.get(reverse("marketplace:search"), {"q": "zzzzqqq"}).content.decode()
 
@@ -242,15 +260,26 @@ def test_search_page_query_count(client, django_assert_num_queries, rows):
 
 
 @pytest.mark.parametrize("rows", [5, 50])
-def test_no_results_page_query_count(client, django_assert_num_queries, rows):
+@pytest.mark.parametrize(
+    ("query", "queries"),
+    [
+        # the five of a results page (the page of products is skipped when nothing matches), with
+        # the close matches instead of the page: titles with one of the words ("longjing")
+        ("longjing coffee", 5),
+        # no title has any of the words: then titles like them (trigram), one more query
+        ("longjinn", 6),
+    ],
+)
+def test_no_results_page_query_count(client, django_assert_num_queries, rows, query, queries):
     shop = ShopFactory(name="Tea house")
     for i in range(rows):
         ProductImageFactory(product=ProductFactory(shop=shop, title=f"Longjing tea {i}", category=category("tea")))
 
-    # the five of a results page (the page of products is skipped when the count is 0) + close matches
-    with django_assert_num_queries(5):
-        response = client.get(reverse("marketplace:search"), {"q": "longjinn"})
-    assert "Close matches" in response.content.decode()
+    with django_assert_num_queries(queries):
+        response = client.get(reverse("marketplace:search"), {"q": query})
+    html = response.content.decode()
+    assert "No products match" in html and "Close matches" in html
+    assert "Longjing tea " in html.split("Close matches", 1)[1]
 
 
 @pytest.mark.parametrize("rows", [5, 50])
@@ -263,3 +292,29 @@ def test_search_api_query_count(api_client, django_assert_num_queries, rows):
     with django_assert_num_queries(4):
         titles = api_titles(api_client, q="茶叶 龙井", page_size=20)
     assert len(titles) == min(rows, 20)
+
+
+@pytest.mark.parametrize("ordering", ["relevance", "price", "newest"])
+def test_search_pages_are_the_ranked_list_cut_in_pages(ordering):
+    # the page's ids and the count come from one query, the rows by id: the same rows in the same
+    # order as the whole ranked list, whatever page is asked for (past the end: the last one)
+    shop = ShopFactory(name="Hangzhou")
+    for i in range(7):
+        ProductFactory(shop=shop, title=f"Longjing {'tea ' * (i % 3)}{i}", sales_count=i % 2, price=Decimal(10 + i % 4))
+    ranked = list(selectors.product_filter(selectors.product_list_public(), search="longjing tea", ordering=ordering))
+    expected = [p.pk for p in ranked]
+
+    def page(number):
+        queryset = selectors.product_filter(selectors.product_list_public(), search="longjing tea", ordering=ordering)
+        found = selectors.ProductPaginator(queryset, 3).get_page(number)
+        assert found.paginator.count == len(expected)
+        return found.number, [p.pk for p in found.object_list], found[0].effective_price
+
+    assert len(expected) == 4
+    assert page(1)[:2] == (1, expected[:3])
+    assert page(2)[:2] == (2, expected[3:])
+    assert page(9)[:2] == (2, expected[3:])
+    assert page("x")[:2] == (1, expected[:3])
+    assert page(1)[2] == ranked[0].effective_price
+    empty = selectors.ProductPaginator(selectors.product_filter(selectors.product_list_public(), search="coffee"), 3)
+    assert (empty.get_page(1).number, list(empty.get_page(1).object_list), empty.count) == (1, [], 0)
