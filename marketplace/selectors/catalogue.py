@@ -9,6 +9,7 @@ and :func:`shop_is_public` / :func:`product_is_public` judge a loaded row. Every
 Every product queryset that shows a price goes through :func:`product_annotate_prices`.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -214,6 +215,38 @@ def product_filter(
     return queryset.order_by(*_ORDER_BY[ordering])
 
 
+class PageRows(Sequence):
+    """A page's products known by their ids (in page order), loaded with every annotation on
+    first use — or only some of them (:meth:`load`): a page whose product cards are cached
+    loads none (``marketplace.views.catalogue``)."""
+
+    def __init__(self, queryset: QuerySet[Product], ids: list[int]):
+        self.ids = ids
+        self._queryset = queryset
+        self._rows: list[Product] | None = None
+
+    def load(self, ids: list[int]) -> list[Product]:
+        """The rows of ``ids`` (those still public), read now, in the order of ``ids``; one query."""
+        if not ids:
+            return []
+        found = {p.pk: p for p in self._queryset.filter(pk__in=ids).order_by()}
+        return [found[pk] for pk in ids if pk in found]
+
+    def _all(self) -> list[Product]:
+        if self._rows is None:
+            self._rows = self.load(self.ids)
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __bool__(self) -> bool:
+        return bool(self.ids)
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+
 class ProductPaginator(Paginator):
     """Pages of an annotated product list that compute the per-product annotations (prices,
     covers: correlated subqueries) for the rows of the page only.
@@ -242,9 +275,7 @@ class ProductPaginator(Paginator):
             )
             if rows or not bottom:  # past the last page: count, then the last page (get_page)
                 self.__dict__["count"] = rows[0][1] if rows else 0  # Paginator.count is a cached property
-                ids = [pk for pk, _ in rows]
-                found = {p.pk: p for p in queryset.filter(pk__in=ids).order_by()} if ids else {}
-                return self._get_page([found[pk] for pk in ids if pk in found], self.validate_number(number), self)
+                return self._get_page(PageRows(queryset, [pk for pk, _ in rows]), self.validate_number(number), self)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)

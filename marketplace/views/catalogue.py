@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import slots
-from core.cache import NOW_PLACEHOLDER, cached, clock_fill
+from core.cache import NOW_PLACEHOLDER, cached, cached_many, clock_fill
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.charts import bar_chart
@@ -125,12 +125,34 @@ def _results(query: QueryDict, *, forced: dict, now) -> dict:
     return {"filterset": filterset, "page": page, "links": links, "search": search, "suggestions": suggestions}
 
 
+def _cards(page, *, expires_at: float | None) -> list[str]:
+    """The HTML cards of a page of products, each cached once for everyone under its product's
+    tag (and ``TAG_ALL``) until ``expires_at`` (the next sale boundary): every product write,
+    stock or deal change bumps one of them, so a card is never staler than the product page. A
+    search page (ids first, ``PageRows``) whose cards are all cached loads and prices none of its
+    products; the missing ones are loaded in one query, after their tags were read."""
+    rows = page.object_list
+    if not isinstance(rows, selectors.PageRows):  # already loaded: render, do not store
+        return [render_to_string("marketplace/_product_card.html", {"p": p}) for p in rows]
+    keys = {pk: f"cat:card:{get_language()}:{pk}" for pk in rows.ids}
+
+    def build(missing):
+        wanted = set(missing)
+        products = rows.load([pk for pk, key in keys.items() if key in wanted])
+        return {keys[p.pk]: render_to_string("marketplace/_product_card.html", {"p": p}) for p in products}, expires_at
+
+    found = cached_many({key: (TAG_ALL, product_tag(pk)) for pk, key in keys.items()}, build=build)
+    return [mark_safe(found[key]) for key in keys.values() if key in found]
+
+
 def _list_page(request, *, category_slug: str | None = None):
     def build():
         now = timezone.now()
         category = selectors.category_get(slug=category_slug) if category_slug else None
         forced = {"category": category.slug} if category else {}
         context = _results(request.GET, forced=forced, now=now)
+        boundary = _timestamp(selectors.product_next_price_change(now=now))
+        context["cards"] = _cards(context["page"], expires_at=boundary)
         search = context["search"]
         if category:
             title = category.name
@@ -148,7 +170,7 @@ def _list_page(request, *, category_slug: str | None = None):
                 "tree": selectors.category_tree(),
             },
         )
-        return {"title": title, "html": html}, _timestamp(selectors.product_next_price_change(now=now))
+        return {"title": title, "html": html}, boundary
 
     key = _key(f"cat:page:list:{category_slug or '-'}", list_params(request.GET))
     return _serve(request, key=key, tags=(TAG_ALL, TAG_LISTS), build=build)
@@ -172,8 +194,9 @@ def shop_detail(request, slug):
         now = timezone.now()
         shop = selectors.shop_get_public(slug=slug)
         context = _results(request.GET, forced={"shop": shop.slug}, now=now)
-        html = render_to_string("marketplace/_shop_products.html", {**context, "shop": shop})
         boundary = _timestamp(selectors.product_next_price_change(now=now))
+        context["cards"] = _cards(context["page"], expires_at=boundary)
+        html = render_to_string("marketplace/_shop_products.html", {**context, "shop": shop})
         expires_at = min(boundary or float("inf"), now.timestamp() + SHOP_PAGE_TTL)
         return {"title": shop.name, "html": html, "shop": shop}, expires_at
 

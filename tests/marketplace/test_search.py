@@ -318,3 +318,29 @@ def test_search_pages_are_the_ranked_list_cut_in_pages(ordering):
     assert page(1)[2] == ranked[0].effective_price
     empty = selectors.ProductPaginator(selectors.product_filter(selectors.product_list_public(), search="coffee"), 3)
     assert (empty.get_page(1).number, list(empty.get_page(1).object_list), empty.count) == (1, [], 0)
+
+
+def test_a_cached_card_shows_a_price_stock_or_deal_change_on_the_next_search(
+    client, catalogue, django_capture_on_commit_callbacks
+):
+    # search pages take their product cards from a cache shared by every list (one entry per
+    # product): a different query (a new page) must still show what changed
+    earrings = catalogue["earrings"]
+    url = reverse("marketplace:search")
+
+    def card(query: str) -> str:
+        html = client.get(url, {"q": query}).content.decode()
+        start = html.index(f'aria-labelledby="p{earrings.pk}-title"')
+        return html[start : html.index("</article>", start)]
+
+    assert "¥89.00" in card("pearl")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.product_update(product=earrings, price=Decimal("79.00"))
+    assert "¥79.00" in card("珍珠") and "Sold out" not in card("耳钉")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.product_update(product=earrings, stock=0)
+    assert "Sold out" in card("pearl stud")
+    with django_capture_on_commit_callbacks(execute=True):
+        live_deal(earrings, percent_off=50)
+        services.catalogue_cache_bump_all()  # approving a deal bumps TAG_ALL too (services.sales)
+    assert "¥39.50" in card("stud")
