@@ -145,6 +145,25 @@ def _cards(page, *, expires_at: float | None) -> list[str]:
     return [mark_safe(found[key]) for key in keys.values() if key in found]
 
 
+def _sidebar(filterset, *, category) -> dict:
+    """The browsing sidebar's two costly parts, rendered once for everyone: the category tree
+    (``category_nav``, the current ``category`` marked) and the filter form's category select
+    (``category_select``: its options are every category; the chosen one and whether it is
+    invalid are in the key). Categories change only with ``TAG_ALL``."""
+    field = filterset.form["category"]
+    chosen = str(field.value() or "")[:100]
+    digest = hashlib.sha1(chosen.encode()).hexdigest()[:16]
+    key = f"cat:sidebar:{get_language()}:{category.pk if category else '-'}:{digest}:{int(bool(field.errors))}"
+
+    def build():
+        nav = render_to_string(
+            "marketplace/_category_nav.html", {"tree": selectors.category_tree(), "category": category}
+        )
+        return {"category_nav": nav, "category_select": str(field)}, None
+
+    return {name: mark_safe(html) for name, html in cached(key, tags=(TAG_ALL,), build=build).items()}
+
+
 def _list_page(request, *, category_slug: str | None = None):
     def build():
         now = timezone.now()
@@ -167,7 +186,7 @@ def _list_page(request, *, category_slug: str | None = None):
                 "title": title,
                 "category": category,
                 "ancestors": selectors.category_ancestors(category=category) if category else [],
-                "tree": selectors.category_tree(),
+                **_sidebar(context["filterset"], category=category),
             },
         )
         return {"title": title, "html": html}, boundary
