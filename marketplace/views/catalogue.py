@@ -121,7 +121,7 @@ def _results(query: QueryDict, *, forced: dict, now) -> dict:
     search = filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else ""
     suggestions = []
     if search and not page.object_list:
-        suggestions = search_selectors.product_suggestions(selectors.product_list_public(now=now), search=search)
+        suggestions = search_selectors.product_suggestions(filterset.queryset, search=search)  # the same base
     return {"filterset": filterset, "page": page, "links": links, "search": search, "suggestions": suggestions}
 
 
