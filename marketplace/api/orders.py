@@ -3,15 +3,20 @@
 Money is sent as strings with two decimals; errors are ``{"error": {"code", "message", ...}}``.
 """
 
+import json
 from datetime import datetime
+from types import SimpleNamespace
 
+from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,6 +28,7 @@ from marketplace.errors import ReviewErrorCode
 from marketplace.models import Order, RefundKind, RefundStatus, Review, VoucherClaim
 from marketplace.selectors import orders as selectors
 from marketplace.selectors.orders import MAX_LINE_QUANTITY, QUANTITY_NOT_A_NUMBER
+from marketplace.services import admission as admission_services
 from marketplace.services import cart as cart_services
 from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
@@ -310,6 +316,10 @@ class CheckoutView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
+    def dispatch(self, request, *args, **kwargs):
+        early = _checkout_refused_early(self, request) if request.method == "POST" else None
+        return early if early is not None else super().dispatch(request, *args, **kwargs)
+
     @extend_schema(
         request=CheckoutSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
@@ -329,6 +339,61 @@ class CheckoutView(APIView):
             return Response(application_error_body(refusal), status=refusal.status, headers=REPLAYED)
         headers = REPLAYED if result.replayed else {}
         return Response(ReceiptSerializer(result).data, status=status.HTTP_201_CREATED, headers=headers)
+
+
+def _checkout_body_is_plain(request) -> bool:
+    """Whether the checkout's body is one :class:`CheckoutSerializer` takes as it is: empty (DRF
+    reads no body then), or a JSON object of ``vouchers`` (ids) and ``address`` (an id or null)."""
+    if not request.body:
+        return True
+    if request.content_type != "application/json":
+        return False
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return False
+    if not isinstance(data, dict) or not set(data) <= {"vouchers", "address"}:
+        return False
+
+    def an_id(value) -> bool:
+        return type(value) is int and 1 <= value <= MAX_ID
+
+    vouchers, address = data.get("vouchers", []), data.get("address")
+    return isinstance(vouchers, list) and all(map(an_id, vouchers)) and (address is None or an_id(address))
+
+
+def _checkout_refused_early(view: APIView, request) -> HttpResponse | None:
+    """Sale day: answer a token-authenticated checkout that the flash gate refuses (409
+    ``sold_out`` / ``quantity_unavailable`` / ``limit_reached``) before DRF's request machinery,
+    the token's and the checkout's separate reads (``admission.flash_refusal_early``: one read,
+    one check of the gate) — the same status, body and headers as the whole path. Anything else
+    (no or another kind of credentials, a body or header the serializer would refuse or read
+    differently, an answer recorded under the Idempotency-Key, a buyer the gate admits, a
+    throttled buyer) returns None and the request goes the whole way."""
+    header = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if len(header) != 2 or header[0].lower() != "token" or request.META.get("QUERY_STRING"):
+        return None
+    if request.META.get("HTTP_ACCEPT", "*/*") not in ("*/*", "application/json"):
+        return None  # content negotiation could choose another renderer
+    key = request.headers.get("Idempotency-Key")
+    if (key and len(key) > 255) or not _checkout_body_is_plain(request):
+        return None
+    refusal = admission_services.flash_refusal_early(token=header[1], idempotency_key=key)
+    if refusal is None:
+        return None
+    # The API's throttles count this request, as DRF would have (the admitted go the whole way
+    # uncounted here, so every request is counted once).
+    caller = SimpleNamespace(user=SimpleNamespace(pk=refusal.buyer_id, is_authenticated=True), META=request.META)
+    if not all(throttle.allow_request(caller, view) for throttle in view.get_throttles()):
+        return None
+    body = JSONRenderer().render(application_error_body(refusal.error))
+    response = HttpResponse(body, status=refusal.error.status, content_type="application/json")
+    headers = dict(view.default_response_headers)
+    if "Vary" in headers:
+        patch_vary_headers(response, [headers.pop("Vary")])
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 @extend_schema(parameters=[OpenApiParameter("as", str, enum=["buyer", "seller"], description="Default: buyer")])

@@ -37,32 +37,35 @@ is decided afresh.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from core.cache import CacheScript
 from core.errors import ApplicationError
+from core.sql import CompiledQuery
 from marketplace.errors import CheckoutErrorCode
-from marketplace.models import Deal, DealKind, DealPurchase, DealStatus
+from marketplace.models import CartItem, CheckoutRequest, Deal, DealKind, DealPurchase, DealStatus
 from marketplace.selectors.orders import QuantityLimit, units_left_message
 
 #: Seconds a gate counter lives after it was built from PostgreSQL (then it is built again).
 RESYNC_SECONDS = settings.FLASH_ADMISSION_RESYNC_SECONDS
 
-#: KEYS: per gated deal, its counter and the buyer's counter. ARGV: the TTL, then per deal:
-#: units wanted, the cap, the per-buyer limit (-1: none), and the two seeds from PostgreSQL
-#: (what a missing counter starts from; '' when not read). Answers {1} (admitted and counted),
-#: {-1, i} / {-2, i} (deal / buyer counter i is missing and no seed was given), {0, i, left}
-#: (not enough units of deal i), {2, i, bought} (the buyer's limit for deal i).
+#: KEYS: per gated deal, its counter and the buyer's counter. ARGV: the TTL, whether to count
+#: ('1') or only check ('0'), then per deal: units wanted, the cap, the per-buyer limit (-1:
+#: none), and the two seeds from PostgreSQL (what a missing counter starts from; '' when not
+#: read). Answers {1} (admitted, and counted if asked), {-1, i} / {-2, i} (deal / buyer counter i
+#: is missing and no seed was given), {0, i, left} (not enough units of deal i), {2, i, bought}
+#: (the buyer's limit for deal i).
 _ADMIT = CacheScript("""
 local ttl = tonumber(ARGV[1])
 local n = #KEYS / 2
 for i = 1, n do
-  local base = 1 + (i - 1) * 5
+  local base = 2 + (i - 1) * 5
   local want, cap, limit = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
   local taken = redis.call('GET', KEYS[2 * i - 1])
   if not taken then
@@ -83,10 +86,11 @@ for i = 1, n do
     if mine + want > limit then return {2, i, mine} end
   end
 end
+if ARGV[2] ~= '1' then return {1} end
 for i = 1, n do
-  local want = tonumber(ARGV[2 + (i - 1) * 5])
+  local want = tonumber(ARGV[3 + (i - 1) * 5])
   redis.call('INCRBY', KEYS[2 * i - 1], want)
-  if tonumber(ARGV[4 + (i - 1) * 5]) >= 0 then redis.call('INCRBY', KEYS[2 * i], want) end
+  if tonumber(ARGV[5 + (i - 1) * 5]) >= 0 then redis.call('INCRBY', KEYS[2 * i], want) end
 end
 return {1}
 """)
@@ -152,6 +156,50 @@ class GatedDeal:
     mine: int = field(default=0, compare=False)
 
 
+#: The columns of a candidate deal row, as :func:`_gated` reads them.
+_DEAL_COLUMNS = (
+    "id",
+    "product_id",
+    "kind",
+    "flash_quantity",
+    "per_buyer_limit",
+    "product__title",
+    "flash_sold",
+    "mine",
+)
+
+
+def _candidate_deals(*, product_ids, mine, now: datetime) -> QuerySet:
+    """The approved deals that can price ``product_ids`` now (a sale deal of a live sale, or a
+    room deal whose window has not ended), with ``mine`` (the buyer's units) annotated: the one
+    rule of which deals the gate looks at, for :func:`gated_deals_for_products` and the early
+    refusal alike."""
+    return (
+        Deal.objects.filter(
+            Q(kind=DealKind.SALE, sale__starts_at__lte=now, sale__ends_at__gt=now)
+            | Q(kind=DealKind.LIVE, ends_at__gt=now),
+            product_id__in=product_ids,
+            status=DealStatus.APPROVED,
+        )
+        .order_by()
+        .annotate(mine=mine)
+    )
+
+
+def _gated(rows: Iterable[tuple]) -> dict[int, GatedDeal]:
+    """The gated deal of each product among candidate rows (``_DEAL_COLUMNS`` first): a product
+    is gated when its only candidate is a sale deal with a flash cap."""
+    by_product: dict[int, list] = {}
+    for row in rows:
+        by_product.setdefault(row[1], []).append(row)
+    gated = {}
+    for product_id, deal_rows in by_product.items():
+        if len(deal_rows) == 1 and deal_rows[0][2] == DealKind.SALE and deal_rows[0][3] is not None:
+            deal_id, _product_id, _kind, cap, limit, title, sold, bought = deal_rows[0][:8]
+            gated[product_id] = GatedDeal(deal_id, product_id, title, cap, limit, sold, bought or 0)
+    return gated
+
+
 def gated_deals_for_products(
     *, product_ids: Iterable[int], buyer_id: int | None = None, now: datetime | None = None
 ) -> dict[int, GatedDeal]:
@@ -159,29 +207,13 @@ def gated_deals_for_products(
     docstring), with what PostgreSQL has counted (``sold``, and the buyer's own units ``mine``)
     to rebuild a missing counter from: one query for the whole cart, read fresh on every
     checkout, so a deal, sale or room-deal change is seen at once (nothing to invalidate)."""
-    now = now or timezone.now()
     mine = DealPurchase.objects.filter(deal=OuterRef("pk"), buyer_id=buyer_id).values("quantity")[:1]
-    deals = (
-        Deal.objects.filter(
-            Q(kind=DealKind.SALE, sale__starts_at__lte=now, sale__ends_at__gt=now)
-            | Q(kind=DealKind.LIVE, ends_at__gt=now),
-            product_id__in=list(product_ids),
-            status=DealStatus.APPROVED,
-        )
-        .annotate(mine=Subquery(mine) if buyer_id is not None else Value(0))
-        .values_list(
-            "id", "product_id", "kind", "flash_quantity", "per_buyer_limit", "product__title", "flash_sold", "mine"
-        )
+    deals = _candidate_deals(
+        product_ids=list(product_ids),
+        mine=Subquery(mine) if buyer_id is not None else Value(0),
+        now=now or timezone.now(),
     )
-    by_product: dict[int, list] = {}
-    for row in deals:
-        by_product.setdefault(row[1], []).append(row)
-    gated = {}
-    for product_id, rows in by_product.items():
-        if len(rows) == 1 and rows[0][2] == DealKind.SALE and rows[0][3] is not None:
-            deal_id, _product_id, _kind, cap, limit, title, sold, bought = rows[0]
-            gated[product_id] = GatedDeal(deal_id, product_id, title, cap, limit, sold, bought or 0)
-    return gated
+    return _gated(deals.values_list(*_DEAL_COLUMNS))
 
 
 # --- admission -------------------------------------------------------------------------------------
@@ -221,6 +253,29 @@ class Admission:
         _RELEASE(keys=keys, args=amounts, fallback=None)
 
 
+def _ask_gate(*, buyer_id: int, gated: list[tuple[GatedDeal, int]], count: bool):
+    """Run the gate's script on ``gated`` (``(deal, units)``): the script's answer, or None
+    without Redis."""
+    keys = [key for deal, _ in gated for key in (_deal_key(deal.deal_id), _buyer_key(deal.deal_id, buyer_id))]
+    args: list = [RESYNC_SECONDS, 1 if count else 0]
+    for deal, quantity in gated:
+        limit = -1 if deal.per_buyer_limit is None else deal.per_buyer_limit
+        args += [quantity, deal.cap, limit, deal.sold, deal.mine]
+    return _ADMIT(keys=keys, args=args, fallback=None)
+
+
+def _refusal(answer, gated: list[tuple[GatedDeal, int]]) -> ApplicationError:
+    """The refusal PostgreSQL would give for a gate's answer that is not {1}."""
+    deal, _quantity = gated[int(answer[1]) - 1]
+    if int(answer[0]) == 0:
+        left = int(answer[2])
+        message = units_left_message(title=deal.title, left=left, in_sale=True)
+        return not_enough_error(product_id=deal.product_id, limit=QuantityLimit(left, message))
+    return limit_reached_error(
+        product_id=deal.product_id, title=deal.title, limit=deal.per_buyer_limit, bought=int(answer[2])
+    )
+
+
 def flash_admit(*, buyer, items: Iterable[tuple[int, int]]) -> Admission:
     """Admit a checkout of ``items`` (``(product_id, quantity)``) past the gated flash deals, or
     raise the refusal PostgreSQL would give (409 ``sold_out`` / ``quantity_unavailable`` /
@@ -235,26 +290,13 @@ def flash_admit(*, buyer, items: Iterable[tuple[int, int]]) -> Admission:
     gated = [(deals[product_id], quantities[product_id]) for product_id in sorted(deals)]
     if not gated:
         return admission
-    keys = [key for deal, _ in gated for key in (_deal_key(deal.deal_id), _buyer_key(deal.deal_id, buyer.pk))]
-    args: list = [RESYNC_SECONDS]
-    for deal, quantity in gated:
-        limit = -1 if deal.per_buyer_limit is None else deal.per_buyer_limit
-        args += [quantity, deal.cap, limit, deal.sold, deal.mine]
-    answer = _ADMIT(keys=keys, args=args, fallback=None)
+    answer = _ask_gate(buyer_id=buyer.pk, gated=gated, count=True)
     if answer is None:  # no Redis: PostgreSQL alone decides, as without a gate
         return admission
-    status = int(answer[0])
-    if status == 1:
+    if int(answer[0]) == 1:
         admission.units = gated
         return admission
-    deal, quantity = gated[int(answer[1]) - 1]
-    if status == 0:
-        left = int(answer[2])
-        message = units_left_message(title=deal.title, left=left, in_sale=True)
-        raise not_enough_error(product_id=deal.product_id, limit=QuantityLimit(left, message))
-    raise limit_reached_error(
-        product_id=deal.product_id, title=deal.title, limit=deal.per_buyer_limit, bought=int(answer[2])
-    )
+    raise _refusal(answer, gated)
 
 
 class flash_admission:  # noqa: N801 (a context manager used like a function)
@@ -289,3 +331,68 @@ def flash_units_return(*, buyer_id: int, lines: Iterable[tuple[int, int]]) -> No
         amounts += [quantity, quantity]
     if keys:
         _RELEASE(keys=keys, args=amounts, fallback=None)
+
+
+# --- the early refusal -----------------------------------------------------------------------------
+
+
+def _early_read(*, token: str, key: str | None, now: datetime) -> QuerySet:
+    """The candidate deals of the cart of the active user whose API ``token`` this is, each with
+    the buyer's id, the cart's quantity of the product and whether the buyer already has a
+    checkout recorded under Idempotency-Key ``key``: no rows when the token is unknown or its
+    user inactive, or the cart has no candidate deal."""
+    buyer = Token.objects.filter(key=token, user__is_active=True).values("user_id")[:1]
+    cart = CartItem.objects.filter(cart__user_id=Subquery(buyer))
+    mine = DealPurchase.objects.filter(deal=OuterRef("pk"), buyer_id=Subquery(buyer)).values("quantity")[:1]
+    quantity = cart.filter(product_id=OuterRef("product_id")).order_by().values("quantity")[:1]
+    recorded = CheckoutRequest.objects.filter(user_id=Subquery(buyer), key=key)
+    return (
+        _candidate_deals(product_ids=cart.values("product_id"), mine=Subquery(mine), now=now)
+        .annotate(buyer_id=Subquery(buyer), quantity=Subquery(quantity), recorded=Exists(recorded))
+        .values_list(*_DEAL_COLUMNS, "buyer_id", "quantity", "recorded")
+    )
+
+
+#: :func:`_early_read`'s SQL, compiled once per process (its ORM build cost more than the rest
+#: of a refusal) and prepared once per connection on PostgreSQL (planning it cost more than
+#: running it); the sentinels are values no request sends.
+_EARLY_READ = CompiledQuery(
+    _early_read,
+    {
+        "token": ("\x01early-token-a", "\x01early-token-b"),
+        "key": ("\x01early-key-a", "\x01early-key-b"),
+        "now": (datetime(1901, 1, 1, 0, 0, 7, tzinfo=UTC), datetime(1902, 2, 2, 0, 0, 9, tzinfo=UTC)),
+    },
+    prepare="jishi_flash_early_read",
+)
+
+
+@dataclass(frozen=True)
+class EarlyRefusal:
+    buyer_id: int
+    error: ApplicationError
+
+
+def flash_refusal_early(*, token: str, idempotency_key: str | None) -> EarlyRefusal | None:
+    """For the API's checkout of the buyer with API ``token``: the refusal the gate would give
+    this checkout, decided from one read (compiled once) and one check-only run of the gate's
+    script, or None when anything else may answer — the token is unknown or its user inactive,
+    the cart has no gated deal, the buyer already has an answer recorded under
+    ``idempotency_key`` (it is replayed), the gate would admit, or Redis is unavailable. The
+    caller then runs the whole checkout, which decides as always (and admits for real).
+
+    Nothing is counted or written: a refusal here is exactly :func:`flash_admit`'s refusal, given
+    without the checkout's reads and before the API's request machinery."""
+    rows = _EARLY_READ.rows(token=token, key=idempotency_key or None, now=timezone.now())
+    if not rows or any(row[-1] for row in rows):
+        return None
+    buyer_id = rows[0][-3]
+    quantities = {row[1]: row[-2] for row in rows}
+    deals = _gated(rows)
+    gated = [(deals[product_id], quantities[product_id]) for product_id in sorted(deals)]
+    if not gated:
+        return None
+    answer = _ask_gate(buyer_id=buyer_id, gated=gated, count=False)
+    if answer is None or int(answer[0]) not in (0, 2):
+        return None
+    return EarlyRefusal(buyer_id=buyer_id, error=_refusal(answer, gated))
