@@ -50,8 +50,8 @@ def sold_out_sale(*, units: int = 1, buyers: int = 2, per_buyer_limit: int | Non
 
 
 def executed(queries) -> list[str]:
-    """The statements run, without the once-per-connection PREPARE of the early read."""
-    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("PREPARE")]
+    """The statements run (a PREPARE is connection setup, outside the query log)."""
+    return [q["sql"] for q in queries.captured_queries]
 
 
 @pytest.mark.django_db
@@ -219,3 +219,25 @@ def test_forty_token_buyers_race_ten_units_through_the_api(postgres, redis_url):
     assert deal.flash_sold == 10
     assert sum(OrderLine.objects.filter(deal=deal).values_list("quantity", flat=True)) == 10
     assert cache.get(admission._deal_key(deal.pk)) == 10
+
+
+@pytest.mark.django_db
+def test_checkout_prices_from_the_query_compiled_once(redis_url):
+    # given a cart of two products, one in the flash deal
+    from marketplace.services import checkout as checkout_services
+
+    product, deal, (buyer,) = sold_out_sale(units=0, buyers=1)
+    Deal.objects.filter(pk=deal.pk).update(flash_quantity=5)
+    other = make_product(title="Tea", stock=5)
+    fill_cart(buyer, (other, 2))
+
+    # when they check out
+    answer = buy(token_client(buyer), key="two")
+
+    # then the prices are the deal's and the list price, read by the compiled query (not rebuilt)
+    assert answer.status_code == 201
+    lines = {line["product"]: line for order in answer.json()["orders"] for line in order["lines"]}
+    assert lines[product.pk]["unit_price"] == "150.00"  # 25% off 200.00
+    assert lines[product.pk]["deal"] == deal.pk and lines[other.pk]["deal"] is None
+    assert lines[other.pk]["unit_price"] == f"{other.price:.2f}"
+    assert checkout_services._PRICED_PRODUCTS[2]._compiled["default"] is not None
