@@ -207,13 +207,40 @@ def gated_deals_for_products(
     docstring), with what PostgreSQL has counted (``sold``, and the buyer's own units ``mine``)
     to rebuild a missing counter from: one query for the whole cart, read fresh on every
     checkout, so a deal, sale or room-deal change is seen at once (nothing to invalidate)."""
+    product_ids, now = sorted(set(product_ids)), now or timezone.now()
+    size = len(product_ids)
+    if buyer_id is None or not 0 < size <= COMPILED_CART_MAX:
+        return _gated(_cart_deals(product_ids=product_ids, buyer_id=buyer_id, now=now))
+    if size not in _CART_DEALS:
+        _CART_DEALS[size] = CompiledQuery(
+            lambda *, now, buyer_id, **ids: _cart_deals(
+                product_ids=[ids[f"p{i}"] for i in range(size)], buyer_id=buyer_id, now=now
+            ),
+            {
+                "now": _NOW_SENTINELS,
+                "buyer_id": (-7_400_001, -7_400_002),
+                **{f"p{i}": (-7_500_000 - i, -7_600_000 - i) for i in range(size)},
+            },
+            prepare=f"jishi_flash_cart_deals_{size}",
+        )
+    ids = {f"p{i}": product_id for i, product_id in enumerate(product_ids)}
+    return _gated(_CART_DEALS[size].rows(now=now, buyer_id=buyer_id, **ids))
+
+
+def _cart_deals(*, product_ids: list[int], buyer_id: int | None, now: datetime) -> QuerySet:
     mine = DealPurchase.objects.filter(deal=OuterRef("pk"), buyer_id=buyer_id).values("quantity")[:1]
     deals = _candidate_deals(
-        product_ids=list(product_ids),
-        mine=Subquery(mine) if buyer_id is not None else Value(0),
-        now=now or timezone.now(),
+        product_ids=product_ids, mine=Subquery(mine) if buyer_id is not None else Value(0), now=now
     )
-    return _gated(deals.values_list(*_DEAL_COLUMNS))
+    return deals.values_list(*_DEAL_COLUMNS)
+
+
+#: :func:`_cart_deals` compiled once per process and number of products, prepared once per
+#: connection (as the early read below); larger carts build it each time.
+_CART_DEALS: dict[int, CompiledQuery] = {}
+COMPILED_CART_MAX = 8
+#: Stand for ``now`` while compiling (never a real time).
+_NOW_SENTINELS = (datetime(1901, 1, 1, 0, 0, 7, tzinfo=UTC), datetime(1902, 2, 2, 0, 0, 9, tzinfo=UTC))
 
 
 # --- admission -------------------------------------------------------------------------------------
@@ -361,7 +388,7 @@ _EARLY_READ = CompiledQuery(
     {
         "token": ("\x01early-token-a", "\x01early-token-b"),
         "key": ("\x01early-key-a", "\x01early-key-b"),
-        "now": (datetime(1901, 1, 1, 0, 0, 7, tzinfo=UTC), datetime(1902, 2, 2, 0, 0, 9, tzinfo=UTC)),
+        "now": _NOW_SENTINELS,
     },
     prepare="jishi_flash_early_read",
 )
