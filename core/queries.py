@@ -15,8 +15,17 @@ SQL, another parameter), or a sentinel's value reaches the SQL changed by the da
 (SQLite passes datetimes as text), the query cannot be reused and is built on every call
 instead: slower, never wrong. ``community.selectors.notifications.user_get_with_unread_count``
 is the same idea written for one query.
+
+``rows(**values)`` does the same for a ``values_list`` queryset (tuples, as the driver returns
+them). With ``prepare="name"`` the SQL is also prepared on PostgreSQL once per connection
+(``PREPARE``, then ``EXECUTE`` per call): a read with many subqueries can cost PostgreSQL more to
+plan than to run (checkout's priced products: ~6.5 ms of planning, 1.6 ms of execution). The
+``PREPARE`` is connection setup, like the time zone: it runs on the driver's connection, outside
+Django's query log, so a request counts the same statements on a new connection and an old one.
+A prepared statement lives as long as its connection (a rolled-back transaction keeps it).
 """
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -32,8 +41,9 @@ class CompiledQuery:
     (e.g. negative ids, datetimes in 1901). ``run(**values)`` returns the list ``build(**values)``
     would, from SQL compiled once per process and database."""
 
-    def __init__(self, build: Callable[..., QuerySet], **sentinels: tuple[Any, Any]):
+    def __init__(self, build: Callable[..., QuerySet], *, prepare: str | None = None, **sentinels: tuple[Any, Any]):
         self.build = build
+        self.prepare = prepare
         self.sentinels = sentinels
         self._compiled: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -59,23 +69,63 @@ class CompiledQuery:
             places[name] = changed
         return sql, params, places, compiler
 
-    def run(self, *, using: str = "default", **values) -> list[Model]:
+    def _fetch(self, using: str, values: dict):
+        """(the compiler, the rows of the SQL compiled once run with ``values``), or None when
+        the query cannot be reused."""
         if using not in self._compiled:
             with self._lock:
                 if using not in self._compiled:
                     self._compiled[using] = self._compile(using)
         compiled = self._compiled[using]
         if compiled is None:
-            return list(self.build(**values).using(using))
+            return None
         sql, params, places, compiler = compiled
         params = [*params]
         for name, indexes in places.items():
             for i in indexes:
                 params[i] = values[name]
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            if self.prepare and connection.vendor == "postgresql" and _prepare(connection, self.prepare, sql):
+                cursor.execute(f"EXECUTE {self.prepare} ({', '.join(['%s'] * len(params))})", params)
+            else:
+                cursor.execute(sql, params)
             rows = [row[: compiler.col_count] for row in cursor.fetchall()]
+        return compiler, rows
+
+    def run(self, *, using: str = "default", **values) -> list[Model]:
+        fetched = self._fetch(using, values)
+        if fetched is None:
+            return list(self.build(**values).using(using))
+        compiler, rows = fetched
         return list(_instances(compiler, rows, using))
+
+    def rows(self, *, using: str = "default", **values) -> list[tuple]:
+        """The rows of a ``values_list`` queryset ``build(**values)``, as tuples."""
+        fetched = self._fetch(using, values)
+        if fetched is None:
+            return [tuple(row) for row in self.build(**values).using(using)]
+        return [tuple(row) for row in fetched[1]]
+
+
+#: Prepared statements one connection may hold (then the rest run unprepared): they are few
+#: (one per prepared query and size), this only bounds a surprise.
+MAX_PREPARED = 64
+
+
+def _prepare(connection, name: str, sql: str) -> bool:
+    """Prepare ``sql`` as ``name`` on the connection unless it already is (True); False when the
+    connection holds :data:`MAX_PREPARED` already."""
+    prepared = connection.connection.__dict__.setdefault("jishi_prepared", set())
+    if name in prepared:
+        return True
+    if len(prepared) >= MAX_PREPARED:
+        return False
+    numbers = iter(range(1, sql.count("%s") + 1))
+    numbered = re.sub(r"%([s%])", lambda match: f"${next(numbers)}" if match.group(1) == "s" else "%", sql)
+    connection.connection.execute(f"PREPARE {name} AS {numbered}")
+    prepared.add(name)
+    return True
 
 
 def _instances(compiler, rows, using: str):

@@ -47,7 +47,7 @@ from rest_framework.authtoken.models import Token
 
 from core.cache import CacheScript
 from core.errors import ApplicationError
-from core.sql import CompiledQuery
+from core.queries import CompiledQuery
 from marketplace.errors import CheckoutErrorCode
 from marketplace.models import CartItem, CheckoutRequest, Deal, DealKind, DealPurchase, DealStatus
 from marketplace.selectors.orders import QuantityLimit, units_left_message
@@ -216,12 +216,10 @@ def gated_deals_for_products(
             lambda *, now, buyer_id, **ids: _cart_deals(
                 product_ids=[ids[f"p{i}"] for i in range(size)], buyer_id=buyer_id, now=now
             ),
-            {
-                "now": _NOW_SENTINELS,
-                "buyer_id": (-7_400_001, -7_400_002),
-                **{f"p{i}": (-7_500_000 - i, -7_600_000 - i) for i in range(size)},
-            },
             prepare=f"jishi_flash_cart_deals_{size}",
+            now=_NOW_SENTINELS,
+            buyer_id=(-7_400_001, -7_400_002),
+            **{f"p{i}": (-7_500_000 - i, -7_600_000 - i) for i in range(size)},
         )
     ids = {f"p{i}": product_id for i, product_id in enumerate(product_ids)}
     return _gated(_CART_DEALS[size].rows(now=now, buyer_id=buyer_id, **ids))
@@ -385,12 +383,10 @@ def _early_read(*, token: str, key: str | None, now: datetime) -> QuerySet:
 #: running it); the sentinels are values no request sends.
 _EARLY_READ = CompiledQuery(
     _early_read,
-    {
-        "token": ("\x01early-token-a", "\x01early-token-b"),
-        "key": ("\x01early-key-a", "\x01early-key-b"),
-        "now": _NOW_SENTINELS,
-    },
     prepare="jishi_flash_early_read",
+    token=("\x01early-token-a", "\x01early-token-b"),
+    key=("\x01early-key-a", "\x01early-key-b"),
+    now=_NOW_SENTINELS,
 )
 
 

@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from core.sql import CompiledQuery
+from core.queries import CompiledQuery
 from marketplace.caching import TAG_STOCK, product_tag
 from marketplace.errors import CheckoutErrorCode
 from marketplace.models import (
@@ -154,14 +154,15 @@ def _priced_products(*, product_ids: Sequence[int], buyer, now: datetime) -> lis
             ordered = [ids[f"p{i}"] for i in range(size)]
             return _priced_products_queryset(product_ids=ordered, buyer=user_model(pk=buyer_id), now=now)
 
-        sentinels = {
-            "now": (datetime(1901, 1, 1, 0, 0, 7, tzinfo=UTC), datetime(1902, 2, 2, 0, 0, 9, tzinfo=UTC)),
-            "buyer_id": (-7_400_001, -7_400_002),
+        _PRICED_PRODUCTS[size] = CompiledQuery(
+            build,
+            prepare=f"jishi_checkout_products_{size}",
+            now=(datetime(1901, 1, 1, 0, 0, 7, tzinfo=UTC), datetime(1902, 2, 2, 0, 0, 9, tzinfo=UTC)),
+            buyer_id=(-7_400_001, -7_400_002),
             **{f"p{i}": (-7_500_000 - i, -7_600_000 - i) for i in range(size)},
-        }
-        _PRICED_PRODUCTS[size] = CompiledQuery(build, sentinels, prepare=f"jishi_checkout_products_{size}")
+        )
     ids = {f"p{i}": product_id for i, product_id in enumerate(product_ids)}
-    return _PRICED_PRODUCTS[size].instances(now=now, buyer_id=buyer.pk, **ids)
+    return _PRICED_PRODUCTS[size].run(now=now, buyer_id=buyer.pk, **ids)
 
 
 def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Decimal], now: datetime) -> dict:

@@ -69,3 +69,28 @@ def test_a_query_whose_sql_depends_on_more_than_the_values_is_built_each_time():
     # when it runs, then it is built per call and still right
     assert [p.pk for p in query.run(shop_id=product.shop_id, since=product.created_at)] == [product.pk]
     assert query._compiled["default"] is None
+
+
+def test_values_rows_and_a_prepared_statement(django_assert_num_queries):
+    # given products of a shop and a values query compiled once and prepared on PostgreSQL
+    from django.db import connection
+
+    product = ProductFactory(price=Decimal("10.00"))
+    ProductFactory()
+
+    def build(*, shop_id, since):
+        return products_of(shop_id=shop_id, since=since).values_list("pk", "doubled")
+
+    query = CompiledQuery(build, prepare="test_values_rows", **SENTINELS)
+    since = timezone.now() - timedelta(days=1)
+
+    # when it runs twice, then each answer is the queryset's, one statement each (on PostgreSQL
+    # the PREPARE is connection setup, outside the query log, so the first run counts the same)
+    want = list(build(shop_id=product.shop_id, since=since))
+    for _ in range(2):
+        with django_assert_num_queries(1) as queries:
+            got = query.rows(shop_id=product.shop_id, since=since)
+        assert got == want == [(product.pk, Decimal("20.00"))]
+    if connection.vendor == "postgresql":
+        assert queries.captured_queries[0]["sql"].startswith("EXECUTE test_values_rows")
+    assert query.rows(shop_id=-1, since=since) == []
