@@ -254,7 +254,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         def build():
             self.now = timezone.now()
             data = super(ProductViewSet, self).list(request, *args, **kwargs).data
-            boundary = selectors.product_next_price_change(now=self.now)
+            boundary = selectors.catalogue_next_price_change()
             return JSONRenderer().render(data), boundary.timestamp() if boundary else None
 
         body = cached(key, tags=(TAG_ALL, TAG_LISTS), build=build)

@@ -27,8 +27,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from core.cache import cached
 from core.moderation import can_moderate
 from core.visibility import Visibility
+from marketplace.caching import TAG_ALL
 from marketplace.models import (
     Category,
     Deal,
@@ -374,3 +376,17 @@ def product_next_price_change(*, product_id: int | None = None, now: datetime | 
         if instant > now
     ]
     return min(boundaries, default=None)
+
+
+def catalogue_next_price_change() -> datetime | None:
+    """:func:`product_next_price_change` of any product from now, read through the catalogue
+    cache: every list, search and API page asks it (one query each). The entry depends on
+    ``TAG_ALL`` (bumped when a sale is saved or a deal approved) and expires at the boundary it
+    names: until then no boundary lies between the moment it was computed and now."""
+
+    def build():
+        boundary = product_next_price_change(now=timezone.now())
+        return boundary, boundary.timestamp() if boundary else None
+
+    return cached("cat:next-price-change", tags=(TAG_ALL,), build=build)
+

@@ -170,7 +170,7 @@ def _list_page(request, *, category_slug: str | None = None):
         category = selectors.category_get(slug=category_slug) if category_slug else None
         forced = {"category": category.slug} if category else {}
         context = _results(request.GET, forced=forced, now=now)
-        boundary = _timestamp(selectors.product_next_price_change(now=now))
+        boundary = _timestamp(selectors.catalogue_next_price_change())
         context["cards"] = _cards(context["page"], expires_at=boundary)
         search = context["search"]
         if category:
@@ -213,7 +213,7 @@ def shop_detail(request, slug):
         now = timezone.now()
         shop = selectors.shop_get_public(slug=slug)
         context = _results(request.GET, forced={"shop": shop.slug}, now=now)
-        boundary = _timestamp(selectors.product_next_price_change(now=now))
+        boundary = _timestamp(selectors.catalogue_next_price_change())
         context["cards"] = _cards(context["page"], expires_at=boundary)
         html = render_to_string("marketplace/_shop_products.html", {**context, "shop": shop})
         expires_at = min(boundary or float("inf"), now.timestamp() + SHOP_PAGE_TTL)

@@ -171,3 +171,17 @@ def test_the_public_rule_reads_the_same_as_a_filter_and_on_a_loaded_row(
     assert Question.objects.filter(selectors.product_public_q("product__"), pk=question.pk).exists() is public
     assert selectors.shop_is_public(product.shop) is (shop_status == Visibility.VISIBLE)
     assert selectors.shop_list_public().filter(pk=product.shop_id).exists() is (shop_status == Visibility.VISIBLE)
+
+
+def test_the_cached_next_price_change_follows_the_sales_saved(django_capture_on_commit_callbacks):
+    from marketplace.models import SaleEvent
+    from marketplace.services import sales as sale_services
+
+    before = selectors.catalogue_next_price_change()
+    now = timezone.now()
+    sale = SaleEvent(name="Soon", slug="soon", starts_at=now + timedelta(minutes=5), ends_at=now + timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        sale_services.sale_save(sale=sale)  # bumps TAG_ALL on commit
+
+    assert before != sale.starts_at
+    assert selectors.catalogue_next_price_change() == sale.starts_at == selectors.product_next_price_change()
