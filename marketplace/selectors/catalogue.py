@@ -389,4 +389,3 @@ def catalogue_next_price_change() -> datetime | None:
         return boundary, boundary.timestamp() if boundary else None
 
     return cached("cat:next-price-change", tags=(TAG_ALL,), build=build)
-
