@@ -31,6 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Model, QuerySet
+from django.db.models.signals import post_delete, post_save
+
+from community.caching import CONTENT_TAG
+from core.cache import bump_on_commit
 
 
 @dataclass(frozen=True)
@@ -91,11 +95,22 @@ def register(
         text_fields=tuple(text_fields),
     )
     _KINDS[name] = kind
+    for signal in (post_save, post_delete):
+        signal.connect(_content_written, sender=model, dispatch_uid=f"community.content_written.{name}")
     if notification_subject:
         from community.selectors.notifications import notification_subject_register
 
         notification_subject_register(name, public)
     return kind
+
+
+def _content_written(sender, instance, update_fields=None, **kwargs) -> None:
+    """A row of a registered kind was saved or deleted: what is public may have changed, so
+    entries that depend on it (the unread badge) are rebuilt (``community/caching.py``). A
+    sign-in's ``last_login`` stamp changes nothing public."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    bump_on_commit(CONTENT_TAG, now=True)
 
 
 def kinds() -> list[ContentKind]:

@@ -1,10 +1,14 @@
 """Receivers of the marketplace's domain signals (connected in ``CommunityConfig.ready``).
-Each calls one community service, or queues one community task where the work may be large."""
+Each calls one community service, or queues one community task where the work may be large.
+Also: a write to a person or to their inbox bumps their cache tag (``community/caching.py``)."""
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from community.models import ActivityKind
+from community.caching import user_tag
+from community.models import ActivityKind, Notification, User
 from community.services import activity, notifications
+from core.cache import bump_on_commit
 from core.tasks import enqueue_on_commit
 from marketplace import signals
 
@@ -43,3 +47,17 @@ def on_order_event(sender, order_id, buyer_id, seller_id, event, reason="", **kw
 @receiver(signals.review_posted, dispatch_uid="community.review_posted")
 def on_review_posted(sender, review_id, **kwargs):
     activity.activity_record_review(review_id=review_id)
+
+
+@receiver(post_save, sender=User, dispatch_uid="community.user_saved")
+@receiver(post_delete, sender=User, dispatch_uid="community.user_deleted")
+def on_user_written(sender, instance, **kwargs):
+    """The signed-in user entry of their requests is rebuilt (``community/caching.py``)."""
+    bump_on_commit(user_tag(instance.pk), now=True)
+
+
+@receiver(post_save, sender=Notification, dispatch_uid="community.notification_saved")
+@receiver(post_delete, sender=Notification, dispatch_uid="community.notification_deleted")
+def on_notification_written(sender, instance, **kwargs):
+    """The recipient's badge comes with their cached user entry: rebuilt."""
+    bump_on_commit(user_tag(instance.recipient_id), now=True)

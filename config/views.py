@@ -2,17 +2,30 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils.translation import get_language
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as django_server_error
 
+from core import pages, slots
 from core.cache import clock_fill
 from core.middleware import error_response, is_api, status_message
 
 
 def home(request):
-    """The front page. Each area contributes a section as it is built; sections cached with a
-    countdown carry the clock placeholder, filled with this response's clock."""
-    return clock_fill(render(request, "home.html"))
+    """The front page: each area contributes a section (``home.sections``), the same for
+    everyone. The page is served from its cached shell (``core/pages.py``) with the visitor's
+    account links, token and the clock put in; the sections are rendered into the shell with
+    their tags and expiries (``core.slots.register_everyone``). With messages waiting it is
+    rendered in full."""
+
+    def build():
+        content, personal = pages.render_shared(request, "home.html", {"shell": True})
+        if personal:
+            return content, 0
+        return slots.prerender(content, everyone_only=True)
+
+    response = pages.serve_shell(request, key=f"page:home:{get_language()}", tags=(), build=build)
+    return response if response is not None else clock_fill(render(request, "home.html"))
 
 
 def ping(request):

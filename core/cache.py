@@ -257,6 +257,7 @@ class RedisCache(DjangoRedisCache):
             self._call(None, lambda: self.client.delete(*keys))
 
     def clear(self):
+        _once_forget()
         return self._call(False, lambda: bool(self.client.flushdb()))
 
 
@@ -283,6 +284,40 @@ def counter_incr(key: str, *, ttl: int) -> int | None:
         return backend.incr_expiring(key, ttl=ttl)
     backend.add(key, 0, timeout=ttl)
     return backend.incr(key)
+
+
+#: How many keys :func:`add_once` remembers per process (first in, first out).
+ONCE_REMEMBERED = 50_000
+#: At most this long a process trusts that a key another process added is still there.
+ONCE_OTHERS_SECONDS = 60
+_once: dict[str, float] = {}
+_once_lock = threading.Lock()
+
+
+def _once_forget() -> None:
+    with _once_lock:
+        _once.clear()
+
+
+def add_once(key: str, *, timeout: int) -> bool:
+    """``cache.add(key, 1, timeout)`` — True only for the first call in ``timeout`` seconds, across
+    processes — with a per-process memory in front: a key this process saw taken is answered
+    False without a round trip (until its timeout if this process added it, else for at most
+    :data:`ONCE_OTHERS_SECONDS`). For "once per window" dedupes on hot paths (a product view).
+    Only in front of Redis (whose ``clear`` also clears the memory); other caches are asked."""
+    if not isinstance(caches["default"], RedisCache):
+        return cache.add(key, 1, timeout=timeout)
+    now = time.monotonic()
+    until = _once.get(key)
+    if until is not None and now < until:
+        return False
+    added = cache.add(key, 1, timeout=timeout)
+    with _once_lock:
+        _once.pop(key, None)
+        _once[key] = now + (timeout if added else min(timeout, ONCE_OTHERS_SECONDS))
+        while len(_once) > ONCE_REMEMBERED:
+            del _once[next(iter(_once))]
+    return added
 
 
 class CacheScript:
@@ -471,6 +506,13 @@ def bump(*tags: str) -> None:
             _lost_tags.update(failed)
 
 
-def bump_on_commit(*tags: str) -> None:
-    """Bump ``tags`` when the current transaction commits (at once outside a transaction)."""
+def bump_on_commit(*tags: str, now: bool = False) -> None:
+    """Bump ``tags`` when the current transaction commits (at once outside a transaction).
+
+    With ``now``, also at once: then a later read *inside* the same transaction (the rest of the
+    request that made the write) does not get the entry from before it either. A reader in
+    another transaction meanwhile may store an entry under the new token from data before the
+    commit; the bump at commit drops it. (A rollback only costs a rebuild.)"""
+    if now and transaction.get_connection().in_atomic_block:
+        bump(*tags)
     transaction.on_commit(lambda: bump(*tags))

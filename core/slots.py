@@ -47,6 +47,11 @@ Two kinds of contribution, because pages are cached (docs/marketplace-catalogue.
   response by the URL-quoted full path. The ``render`` of such a contribution should give
   anonymous visitors (with a session cookie, or on a page not cached whole) the same HTML, e.g.
   by returning ``anonymous(...)[0]``.
+
+  **The same for everyone** (``everyone=True``, with ``anonymous=``): the anonymous rendering is
+  also what every signed-in visitor sees (other products of the shop). The cached shell of a page
+  for signed-in visitors (``core/pages.py``) then has it rendered in too (``prerender(...,
+  everyone_only=True)``), with its tags, instead of rendering it per request.
 """
 
 import base64
@@ -84,6 +89,7 @@ class Contribution:
     tags: Callable[..., Iterable[str]] | None = None
     per_request: bool = False
     anonymous: Callable[..., tuple[str, float | None]] | None = None
+    everyone: bool = False
 
     @property
     def name(self) -> str:
@@ -101,6 +107,7 @@ def register(
     tags: Callable[..., Iterable[str]] | None = None,
     per_request: bool = False,
     anonymous: Callable[..., tuple[str, float | None]] | None = None,
+    everyone: bool = False,
 ) -> Contribution:
     """Fill ``slot`` with ``render`` (call from ``AppConfig.ready()``; registering the same
     function again replaces it). See the module docstring for the kinds; a per-request
@@ -111,8 +118,16 @@ def register(
         raise ValueError("Only a per-request contribution has a separate anonymous rendering")
     if per_request and tags is not None and anonymous is None:
         raise ValueError("A per-request contribution is never cached: it takes no cache tags")
+    if everyone and anonymous is None:
+        raise ValueError("Only a contribution with an anonymous rendering can be the same for everyone")
     contribution = Contribution(
-        slot=slot, render=render, order=order, tags=tags, per_request=per_request, anonymous=anonymous
+        slot=slot,
+        render=render,
+        order=order,
+        tags=tags,
+        per_request=per_request,
+        anonymous=anonymous,
+        everyone=everyone,
     )
     unregister(slot, render)
     _registry.setdefault(slot, []).append(contribution)
@@ -120,9 +135,30 @@ def register(
     return contribution
 
 
+def register_everyone(
+    slot: str,
+    build: Callable[..., tuple[str, float | None]],
+    *,
+    order: int = 100,
+    tags: Callable[..., Iterable[str]] | None = None,
+) -> Contribution:
+    """Fill ``slot`` with a section that is the same for every visitor and is cached with the
+    page's shell: ``build(**plain_values) -> (html, expires_at)`` runs when the shell is built,
+    after ``tags(**plain_values)`` were read, and the shell is rebuilt when one of them is bumped
+    or ``expires_at`` passes. (A per-request contribution with ``anonymous=build`` and
+    ``everyone=True``; rendered per request only where a page is not cached.)"""
+
+    def render(*, request, **values) -> str:
+        return build(**values)[0]
+
+    render.__module__, render.__qualname__ = build.__module__, f"{build.__qualname__}.render"
+    unregister(slot, build)
+    return register(slot, render, order=order, tags=tags, per_request=True, anonymous=build, everyone=True)
+
+
 def unregister(slot: str, render: Callable[..., str]) -> None:
     """Take ``render`` out of ``slot`` (tests; an app switched off)."""
-    _registry[slot] = [c for c in _registry.get(slot, []) if c.render is not render]
+    _registry[slot] = [c for c in _registry.get(slot, []) if c.render is not render and c.anonymous is not render]
 
 
 def contributions(slot: str) -> list[Contribution]:
@@ -196,15 +232,20 @@ def fill(content: bytes, request) -> bytes:
     return _MARKER.sub(replace, content)
 
 
-def prerender(content: bytes) -> tuple[bytes, float | None, dict[str, str | None]]:
+def prerender(content: bytes, *, everyone_only: bool = False) -> tuple[bytes, float | None, dict[str, str | None]]:
     """For a page cached whole for anonymous visitors: render into ``content`` the per-request
-    contributions that have an ``anonymous`` rendering. Returns the new content, the earliest
+    contributions that have an ``anonymous`` rendering (with ``everyone_only``, for a page
+    shell cached for every visitor: only those that are the same for everyone). Returns the new content, the earliest
     expiry of those renderings (or None) and the ``{tag: token}`` of their tags, read before
     rendering (``core.cache.cached``'s ``extra``). Other markers stay for the middleware, and so
     does the marker of a rendering that raised (logged; the page is still cached)."""
     if _MARKER_START not in content:
         return content, None, {}
-    found = [d for d in map(_decode, _MARKER.finditer(content)) if d and d[0].anonymous is not None]
+
+    def wanted(contribution: Contribution) -> bool:
+        return contribution.anonymous is not None and (contribution.everyone or not everyone_only)
+
+    found = [d for d in map(_decode, _MARKER.finditer(content)) if d and wanted(d[0])]
     if not found:
         return content, None, {}
     tags: list[str] = []
@@ -216,7 +257,7 @@ def prerender(content: bytes) -> tuple[bytes, float | None, dict[str, str | None
 
     def replace(match: re.Match) -> bytes:
         decoded = _decode(match)
-        if decoded is None or decoded[0].anonymous is None:
+        if decoded is None or not wanted(decoded[0]):
             return match.group(0)
         contribution, values = decoded
         try:

@@ -10,12 +10,21 @@ one conditional UPDATE that flips the status exactly once under concurrency.
 
 Nothing is hard-deleted by moderation; an author's delete is ``REMOVED``. Public reads filter on
 ``visibility=Visibility.VISIBLE`` (each app's ``*_list_public`` / ``*_is_public`` selector).
+
+Every change bumps :data:`VISIBILITY_TAG` after commit (``core/cache.py``): a cache entry that
+depends on whether *some* content is public (the header's unread badge counts only notifications
+about public content) names it and is rebuilt after any hide, restore or removal.
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.cache import bump_on_commit
+
+#: Cache tag bumped (after commit) by every visibility change of any content.
+VISIBILITY_TAG = "core:v:visibility"
 
 
 class Visibility(models.TextChoices):
@@ -67,6 +76,7 @@ def visibility_update(*, obj, status: str, by, reason: str = "") -> str | None:
     )
     if not changed:
         return None
+    bump_on_commit(VISIBILITY_TAG, now=True)
     obj.visibility, obj.visibility_changed_at, obj.visibility_changed_by, obj.visibility_reason = (
         status,
         now,

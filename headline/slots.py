@@ -12,30 +12,28 @@ from datetime import timedelta
 
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import get_language
 
 from core import slots
-from core.cache import cached
 from headline.caching import HOME_TAG, product_tag, shop_tag
 from headline.selectors import stories as selectors
 
 
-def home_section(**_values) -> str:
-    """``home.sections`` (first; the home page is not cached, so the section caches itself
-    under ``HOME_TAG`` until the next local midnight, when another topic leads): today's topic
-    and its best stories (featured first, then most liked), and the ways into the feeds. Only
-    the ways into the feeds when there is no topic today. Like counts may lag by at most
-    ``core.cache.MAX_TTL``."""
+def home_section_build(**_values) -> tuple[str, float]:
+    """``home.sections`` (first): today's topic and its best stories (featured first, then most
+    liked), and the ways into the feeds — only the ways into the feeds when there is no topic
+    today. Rendered into the home page's cached shell (``core/pages.py``) with its tag
+    (:func:`home_section_tags`) until the next local midnight, when another topic leads. Like
+    counts may lag by at most ``core.cache.MAX_TTL``."""
+    now = timezone.localtime()
+    topic = selectors.topic_get_today(today=now.date())
+    best = selectors.story_list_best_for_topic(topic=topic) if topic else []
+    html = render_to_string("headline/_home_section.html", {"topic": topic, "best": best})
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return html, midnight.timestamp()
 
-    def build():
-        now = timezone.localtime()
-        topic = selectors.topic_get_today(today=now.date())
-        best = selectors.story_list_best_for_topic(topic=topic) if topic else []
-        html = render_to_string("headline/_home_section.html", {"topic": topic, "best": best})
-        midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        return html, midnight.timestamp()
 
-    return cached(f"headline:home:{get_language()}", tags=(HOME_TAG,), build=build)
+def home_section_tags(**_values) -> tuple[str, ...]:
+    return (HOME_TAG,)
 
 
 def product_stories(*, product_id, **_values) -> str:
@@ -73,7 +71,7 @@ def profile_stories(*, person_id, **_values) -> str:
 
 
 def register() -> None:
-    slots.register("home.sections", home_section, order=1)
+    slots.register_everyone("home.sections", home_section_build, order=1, tags=home_section_tags)
     slots.register("product.below_description", product_stories, order=30, tags=product_stories_tags)
     slots.register("shop.sections", shop_stories, order=30, tags=shop_stories_tags)
     slots.register("profile.sections", profile_stories, order=10)

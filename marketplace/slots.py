@@ -8,9 +8,9 @@ anonymous page cache renders them in once with their tags (core/slots.py, ``anon
 "Page slots".)"""
 
 from functools import cache
-from urllib.parse import quote
 
 from django.conf import settings
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 
 from core import slots
 from core.cache import NOW_PLACEHOLDER, cached
+from core.pages import CSRF_PLACEHOLDER
 from marketplace.caching import TAG_ALL, TAG_LISTS, TAG_STOCK, shop_products_tag, shop_vouchers_tag
 from marketplace.models import SaleStatus
 from marketplace.selectors.catalogue import product_filter, product_list_public, product_next_price_change
@@ -47,82 +48,83 @@ def _home_section_expires(now, html: str) -> float | None:
     return min(instants, default=None)
 
 
-def home_flash_deals(**_values) -> str:
+def home_flash_deals_build(**_values) -> tuple[str, float | None]:
     """``home.sections``, first: the live sale's flash deals with their progress and the sale's
-    countdown, then its biggest discounts up to :data:`HOME_FLASH_DEALS` cards. From the
-    versioned cache (one round trip, no query): tags ``all`` (sales and deals edited or
-    moderated), ``lists`` (products edited) and ``stock`` (every checkout and release moves the
-    counters), until the next sale start or end; four queries when built (the sale, its deals,
-    their images, the next boundary). The countdown's server clock is not in the entry: the
-    page fills it per response (``core.cache.clock_fill``)."""
-
-    def build():
-        now = timezone.now()
-        html = ""
-        sale = sale_list(now=now, status=SaleStatus.LIVE).first()
-        if sale is not None:
-            showcase = sale_showcase(sales=[sale], now=now, per_sale=HOME_FLASH_DEALS)[sale.id]
-            deals = [*showcase["flash"], *showcase["featured"]][:HOME_FLASH_DEALS]
-            if deals:
-                context = {
-                    "sale": sale,
-                    "deals": deals,
-                    "flash": bool(showcase["flash"]),
-                    "status": SaleStatus.LIVE,
-                    "target_ms": int(sale.ends_at.timestamp() * 1000),
-                    "now_ms": NOW_PLACEHOLDER,
-                }
-                html = render_to_string("marketplace/home_flash_deals.html", context)
-        return html, _home_section_expires(now, html)
-
-    return cached(f"mkt:home:flash:{get_language()}", tags=(TAG_ALL, TAG_LISTS, TAG_STOCK), build=build)
+    countdown, then its biggest discounts up to :data:`HOME_FLASH_DEALS` cards, and when that may
+    be wrong by the clock (four queries: the sale, its deals, their images, the next boundary).
+    Rendered into the home page's cached shell (``core/pages.py``) with its tags
+    (:func:`home_flash_deals_tags`): ``all`` (sales and deals edited or moderated), ``lists``
+    (products edited) and ``stock`` (every checkout and release moves the counters); until the
+    next sale start or end. The countdown's server clock is not in it: the page fills it per
+    response (``core.cache.clock_fill``)."""
+    now = timezone.now()
+    html = ""
+    sale = sale_list(now=now, status=SaleStatus.LIVE).first()
+    if sale is not None:
+        showcase = sale_showcase(sales=[sale], now=now, per_sale=HOME_FLASH_DEALS)[sale.id]
+        deals = [*showcase["flash"], *showcase["featured"]][:HOME_FLASH_DEALS]
+        if deals:
+            context = {
+                "sale": sale,
+                "deals": deals,
+                "flash": bool(showcase["flash"]),
+                "status": SaleStatus.LIVE,
+                "target_ms": int(sale.ends_at.timestamp() * 1000),
+                "now_ms": NOW_PLACEHOLDER,
+            }
+            html = render_to_string("marketplace/home_flash_deals.html", context)
+    return html, _home_section_expires(now, html)
 
 
-def home_sales(**_values) -> str:
-    """``home.sections``: live and upcoming sales with their countdowns. From the versioned
-    cache (tags ``all``, bumped when a sale is saved or a deal moderated, and ``lists``) until
-    the next sale start or end; two queries when built. The countdown's server clock is filled
-    per response, as for :func:`home_flash_deals`."""
-
-    def build():
-        now = timezone.now()
-        sales = list(sale_list(now=now).exclude(ends_at__lte=now)[:HOME_SALES])
-        html = ""
-        if sales:
-            rows = [
-                {
-                    "sale": sale,
-                    "is_live": sale.current_status == SaleStatus.LIVE,
-                    "target_ms": int(
-                        (sale.ends_at if sale.current_status == SaleStatus.LIVE else sale.starts_at).timestamp() * 1000
-                    ),
-                }
-                for sale in sales
-            ]
-            html = render_to_string("marketplace/sale_home_section.html", {"rows": rows, "now_ms": NOW_PLACEHOLDER})
-        return html, _home_section_expires(now, html)
-
-    return cached(f"mkt:home:sales:{get_language()}", tags=(TAG_ALL, TAG_LISTS), build=build)
+def home_flash_deals_tags(**_values) -> tuple[str, ...]:
+    return (TAG_ALL, TAG_LISTS, TAG_STOCK)
 
 
-def home_catalogue(**_values) -> str:
-    """``home.sections``: newest and best-selling products, from the versioned cache (tags
-    ``all`` + ``lists``, until the next sale boundary)."""
-
-    def build():
-        now = timezone.now()
-        public = product_list_public(now=now)
-        html = render_to_string(
-            "marketplace/_home_section.html",
+def home_sales_build(**_values) -> tuple[str, float | None]:
+    """``home.sections``: live and upcoming sales with their countdowns (two queries), into the
+    home page's shell with its tags (:func:`home_sales_tags`: ``all``, bumped when a sale is saved
+    or a deal moderated, and ``lists``) until the next sale start or end. The countdown's server
+    clock is filled per response, as for :func:`home_flash_deals_build`."""
+    now = timezone.now()
+    sales = list(sale_list(now=now).exclude(ends_at__lte=now)[:HOME_SALES])
+    html = ""
+    if sales:
+        rows = [
             {
-                "newest": list(product_filter(public, ordering="newest")[:HOME_PRODUCTS]),
-                "best_selling": list(product_filter(public, ordering="best_selling")[:HOME_PRODUCTS]),
-            },
-        )
-        boundary = product_next_price_change(now=now)
-        return html, boundary.timestamp() if boundary else None
+                "sale": sale,
+                "is_live": sale.current_status == SaleStatus.LIVE,
+                "target_ms": int(
+                    (sale.ends_at if sale.current_status == SaleStatus.LIVE else sale.starts_at).timestamp() * 1000
+                ),
+            }
+            for sale in sales
+        ]
+        html = render_to_string("marketplace/sale_home_section.html", {"rows": rows, "now_ms": NOW_PLACEHOLDER})
+    return html, _home_section_expires(now, html)
 
-    return cached(f"cat:page:home:{get_language()}", tags=(TAG_ALL, TAG_LISTS), build=build)
+
+def home_sales_tags(**_values) -> tuple[str, ...]:
+    return (TAG_ALL, TAG_LISTS)
+
+
+def home_catalogue_build(**_values) -> tuple[str, float | None]:
+    """``home.sections``: newest and best-selling products, into the home page's shell with its
+    tags (:func:`home_catalogue_tags`: ``all`` + ``lists``) until the next sale boundary."""
+    now = timezone.now()
+    public = product_list_public(now=now)
+    html = render_to_string(
+        "marketplace/_home_section.html",
+        {
+            "newest": list(product_filter(public, ordering="newest")[:HOME_PRODUCTS]),
+            "best_selling": list(product_filter(public, ordering="best_selling")[:HOME_PRODUCTS]),
+        },
+    )
+    boundary = product_next_price_change(now=now)
+    return html, boundary.timestamp() if boundary else None
+
+
+def home_catalogue_tags(**_values) -> tuple[str, ...]:
+    return (TAG_ALL, TAG_LISTS)
 
 
 @cache
@@ -132,27 +134,41 @@ def _login_url() -> str:
 
 def shop_voucher_box(*, request, shop_id, **_values) -> str:
     """``product.beside_buy_box`` and ``shop.sections`` (per request): the shop's claimable
-    vouchers with a claim button — "Claimed" for those the visitor has. The vouchers come from
-    the versioned cache (tag bumped by offers, ends and claims: one Redis round trip, no query);
-    a signed-in visitor costs one indexed query for their claims; none to show renders nothing.
-    Anonymous visitors get :func:`shop_voucher_box_anonymous`."""
+    vouchers with a claim button — "Claimed" for those the visitor has. A signed-in visitor's box
+    is a versioned entry of their own per shop (tag: the shop's vouchers, bumped by offers, ends
+    and every claim — so also by theirs), with the page's path and the CSRF token put in per
+    request: one cache round trip, no query, no template. Anonymous visitors get
+    :func:`shop_voucher_box_anonymous`."""
     signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated
     if not signed_in:
         return shop_voucher_box_anonymous(shop_id=shop_id)[0]
-    vouchers = voucher_list_claimable_for_shop(shop_id=shop_id)
-    if not vouchers:
-        return ""
-    next_url = request.get_full_path()
-    claimed = voucher_ids_claimed(user=request.user, voucher_ids=[v["id"] for v in vouchers])
-    context = {
-        "vouchers": [{**v, "claimed_by_me": v["id"] in claimed} for v in vouchers],
-        "signed_in": True,
-        "is_owner": request.user.pk == vouchers[0]["owner_id"],
-        "login_url": f"{_login_url()}?next={quote(next_url)}",
-        "next": next_url,
-        "shop_slug": vouchers[0]["shop_slug"],
-    }
-    return render_to_string("marketplace/_voucher_box.html", context, request=request)
+    user = request.user
+
+    def build():
+        vouchers = voucher_list_claimable_for_shop(shop_id=shop_id)
+        if not vouchers:
+            return "", _vouchers_expire(vouchers)
+        claimed = voucher_ids_claimed(user=user, voucher_ids=[v["id"] for v in vouchers])
+        context = {
+            "vouchers": [{**v, "claimed_by_me": v["id"] in claimed} for v in vouchers],
+            "signed_in": True,
+            "is_owner": user.pk == vouchers[0]["owner_id"],
+            "next": slots.NEXT_PLACEHOLDER,
+            "csrf_token": CSRF_PLACEHOLDER,
+            "shop_slug": vouchers[0]["shop_slug"],
+        }
+        return render_to_string("marketplace/_voucher_box.html", context), _vouchers_expire(vouchers)
+
+    key = f"mkt:vbox:{shop_id}:{user.pk}:{get_language()}"
+    html = cached(key, tags=shop_voucher_box_tags(shop_id=shop_id), build=build)
+    return html.replace(CSRF_PLACEHOLDER, get_token(request)) if html else ""
+
+
+def _vouchers_expire(vouchers) -> float | None:
+    """When the first of ``vouchers`` starts or ends (a box showing them changes then)."""
+    now = timezone.now()
+    boundaries = [v["valid_until"] for v in vouchers] + [v["valid_from"] for v in vouchers if v["valid_from"] > now]
+    return min(boundaries).timestamp() if boundaries else None
 
 
 def shop_voucher_box_anonymous(*, shop_id, **_values) -> tuple[str, float | None]:
@@ -162,8 +178,6 @@ def shop_voucher_box_anonymous(*, shop_id, **_values) -> tuple[str, float | None
     vouchers = voucher_list_claimable_for_shop(shop_id=shop_id)
     if not vouchers:
         return "", None
-    now = timezone.now()
-    boundaries = [v["valid_until"] for v in vouchers] + [v["valid_from"] for v in vouchers if v["valid_from"] > now]
     context = {
         "vouchers": [{**v, "claimed_by_me": False} for v in vouchers],
         "signed_in": False,
@@ -172,7 +186,7 @@ def shop_voucher_box_anonymous(*, shop_id, **_values) -> tuple[str, float | None
         "next": slots.NEXT_PLACEHOLDER,
         "shop_slug": vouchers[0]["shop_slug"],
     }
-    return render_to_string("marketplace/_voucher_box.html", context), min(boundaries).timestamp()
+    return render_to_string("marketplace/_voucher_box.html", context), _vouchers_expire(vouchers)
 
 
 def shop_voucher_box_tags(*, shop_id, **_values) -> list[str]:
@@ -228,7 +242,12 @@ def product_more_from_shop_tags(*, shop_id: int, **_values) -> tuple[str, ...]:
 
 
 def register() -> None:
-    slots.register("home.sections", home_flash_deals, order=0)
+    for order, build, tags in (
+        (0, home_flash_deals_build, home_flash_deals_tags),
+        (10, home_sales_build, home_sales_tags),
+        (20, home_catalogue_build, home_catalogue_tags),
+    ):
+        slots.register_everyone("home.sections", build, order=order, tags=tags)
     slots.register(
         "product.beside_buy_box",
         shop_voucher_box,
@@ -245,8 +264,6 @@ def register() -> None:
         anonymous=shop_voucher_box_anonymous,
         tags=shop_voucher_box_tags,
     )
-    slots.register("home.sections", home_sales, order=10)
-    slots.register("home.sections", home_catalogue, order=20)
     slots.register(
         "product.more_from_shop",
         product_more_from_shop,
@@ -254,4 +271,5 @@ def register() -> None:
         per_request=True,
         anonymous=product_more_from_shop_anonymous,
         tags=product_more_from_shop_tags,
+        everyone=True,
     )

@@ -9,10 +9,12 @@ invitations to answer it leave the inbox *and* the badge at once, and come back 
 restored; nothing about it is deleted. Notifications with no subject (sales) or of a kind nobody
 registered are always shown.
 
-**The badge** (:func:`notification_unread_count`) counts exactly what the inbox lists as unread,
-in the database, on every signed-in page: one COUNT over the partial index of unread rows (a
-person has a handful). There is no cache, so every server process agrees with the inbox after
-any change (a new notification, a read, a moderator's hide).
+**The badge** (:func:`notification_unread_count`) counts exactly what the inbox lists as unread:
+one COUNT over the partial index of unread rows (a person has a handful). On a page it comes with
+the signed-in user (:func:`user_get_signed_in`), a versioned cache entry rebuilt after any change
+that could alter it — a write to the person or to their inbox, any visibility change, any save or
+delete of content (``community/caching.py``) — so every server process agrees with the inbox on
+the next request, and a request that changed nothing reads no row.
 """
 
 from collections.abc import Callable
@@ -22,7 +24,10 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import IsNull
 from django.shortcuts import get_object_or_404
 
+from community.caching import CONTENT_TAG, user_tag
 from community.models import Notification, User
+from core.cache import cached
+from core.visibility import VISIBILITY_TAG
 
 #: ``subject_type`` → a function returning the queryset of that kind's public rows.
 _SUBJECTS: dict[str, Callable[[], QuerySet]] = {}
@@ -148,3 +153,13 @@ def user_get_with_unread_count(*, user_id, using: str = "default") -> User | Non
     params = [*params]
     params[position] = user_id
     return next(iter(User._default_manager.using(using).raw(sql, params)), None)
+
+
+def user_get_signed_in(*, user_id: int) -> User | None:
+    """The signed-in user of a request, with the badge count annotated: the versioned cache entry
+    of :func:`user_get_with_unread_count` (module docstring; tags in ``community/caching.py``).
+    A hit is one cache round trip and no query; the entry lives at most ``core.cache.MAX_TTL``."""
+    tags = (user_tag(user_id), VISIBILITY_TAG, CONTENT_TAG)
+    return cached(
+        f"com:signed-in:{user_id}", tags=tags, build=lambda: (user_get_with_unread_count(user_id=user_id), None)
+    )

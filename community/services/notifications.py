@@ -21,7 +21,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from community.caching import user_tag
 from community.models import Notification, NotificationKind, ShopFollow, User
+from core.cache import bump_on_commit
 from core.tasks import enqueue_on_commit
 from marketplace.selectors.sales import sale_get_by_id, shop_ids_in_sale
 
@@ -134,6 +136,8 @@ def notifications_create_bulk(
                 ],
                 ignore_conflicts=True,  # a concurrent run may have inserted some meanwhile
             )
+            # Their badges (bulk_create sends no post_save: community/receivers.py).
+            bump_on_commit(*(user_tag(user_id) for user_id in new_ids), now=True)
             created += len(new_ids)
             email_ids = list(
                 Notification.objects.filter(recipient_id__in=new_ids, dedupe_key=dedupe_key, emailed_at__isnull=True)
@@ -151,7 +155,10 @@ def notifications_mark_read(*, user: User, notification_ids: Iterable[int] | Non
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=list(notification_ids))
-    return unread.update(read_at=timezone.now())
+    changed = unread.update(read_at=timezone.now())
+    if changed:
+        bump_on_commit(user_tag(user.pk), now=True)  # the badge (an UPDATE sends no post_save)
+    return changed
 
 
 def _email_text(notification: Notification) -> tuple[str, str]:

@@ -13,9 +13,11 @@ from django.utils import timezone
 from django.utils.translation import get_supported_language_variant, gettext_noop
 from django.utils.translation import gettext as _
 
+from community.caching import user_tag
 from community.errors import AccountErrorCode
 from community.models import NotificationKind, ShopFollow, User, UserFollow
 from community.services.notifications import notification_create
+from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.moderation import posting_allowed
 from core.throttles import action_limit, failure_record, failures_clear, failures_wait
@@ -117,6 +119,7 @@ def user_sign_out_everywhere(*, user: User) -> None:
     Django checks on each request). O(1) whatever the number of sessions."""
     _tokens_revoke(user)
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    bump_on_commit(user_tag(user.pk), now=True)
     user.refresh_from_db(fields=["session_generation"])
 
 
@@ -216,6 +219,7 @@ def user_language_set(*, user: User, language: str) -> None:
     language = _supported(language)
     if language and user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
+        bump_on_commit(user_tag(user.pk), now=True)
         user.language = language
 
 

@@ -7,7 +7,6 @@ call :func:`product_cache_bump` after changing a product's stock, sales count, r
 
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,7 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core import moderation
-from core.cache import bump_on_commit
+from core.cache import add_once, bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
 from core.visibility import Visibility, visibility_update
@@ -309,10 +308,10 @@ def product_set_visibility(*, obj: Product, status: str, by, reason: str = "") -
     return changed
 
 
-def product_view_record(*, user, product_id: int, category_id: int) -> bool:
+def product_view_record(*, user, product_id: int, category_id: int | None = None) -> bool:
     """Record that a signed-in user viewed a product (for interest profiles) and tell upper
     apps (``product_viewed``, on commit). Repeat views within a few minutes count once."""
-    if not cache.add(f"pview:{user.id}:{product_id}", 1, timeout=PRODUCT_VIEW_DEDUPE_SECONDS):
+    if not add_once(f"pview:{user.id}:{product_id}", timeout=PRODUCT_VIEW_DEDUPE_SECONDS):
         return False
     with transaction.atomic():
         ProductView.objects.create(user=user, product_id=product_id)

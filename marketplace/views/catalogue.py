@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, QueryDict
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -23,8 +22,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core import slots
-from core.cache import NOW_PLACEHOLDER, cached, cached_many, clock_fill
+from core import pages, slots
+from core.cache import NOW_PLACEHOLDER, cached, cached_many
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.charts import bar_chart
@@ -38,8 +37,7 @@ from marketplace.services import catalogue as services
 from marketplace.services import images as image_services
 
 PAGE_SIZE = 24
-#: Stands for the CSRF token inside cached HTML; replaced per request.
-CSRF_PLACEHOLDER = "__JISHI_CSRF_TOKEN__"
+CSRF_PLACEHOLDER = pages.CSRF_PLACEHOLDER
 #: The shop page shows live-ish counters (followers, rating): cached at most this long.
 SHOP_PAGE_TTL = 30
 
@@ -67,12 +65,12 @@ def _render(request, value: dict, template: str):
     return render(request, template, {**value, "body": mark_safe(value["html"])})
 
 
-def _with_csrf(request, response):
-    """Put this request's CSRF token and clock into the (possibly cached) page."""
-    placeholder = CSRF_PLACEHOLDER.encode()
-    if placeholder in response.content:
-        response.content = response.content.replace(placeholder, get_token(request).encode())
-    return clock_fill(response)
+_with_csrf = pages.with_csrf
+
+
+def _render_shared(request, value: dict, template: str, **context) -> tuple[bytes, bool]:
+    """A page to be cached for others (``core.pages.render_shared``): content, personal."""
+    return pages.render_shared(request, template, {**value, **context, "body": mark_safe(value["html"])})
 
 
 def _serve(request, *, key: str, tags: tuple, build, template: str = "marketplace/page.html"):
@@ -81,20 +79,28 @@ def _serve(request, *, key: str, tags: tuple, build, template: str = "marketplac
     Pristine anonymous requests get the whole page from the cache: one cache round trip, no
     session, no database, no template — the per-request slots that are the same for every
     anonymous visitor are rendered into it (``core.slots.prerender``; the page then also depends
-    on their tags). Everyone else gets the cached main part inside a freshly
-    rendered ``base.html`` (their name, messages, badges)."""
+    on their tags). Everyone else gets the page's shell from the cache with their own account
+    links, token and per-request slots put in (``core.pages``), or, with messages waiting, the
+    cached main part inside a freshly rendered ``base.html``."""
     if not _pristine(request):
-        return _with_csrf(request, _render(request, cached(key, tags=tags, build=build), template))
+
+        def build_shell():
+            value, expires_at = build()
+            content, personal = _render_shared(request, value, template, shell=True)
+            if personal:
+                return content, 0
+            # "More from this shop" is the same for everyone: rendered in once, with its tags.
+            content, slots_expire, extra = slots.prerender(content, everyone_only=True)
+            return content, min((t for t in (expires_at, slots_expire) if t is not None), default=None), extra
+
+        response = pages.serve_shell(request, key=key, tags=tags, build=build_shell)
+        if response is None:
+            response = _with_csrf(request, _render(request, cached(key, tags=tags, build=build), template))
+        return response
 
     def build_page():
         value, expires_at = build()
-        flagged = request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)
-        # The footer's language form (base.html) gets the placeholder too, replaced per request.
-        content = _render(request, {**value, "csrf_token": CSRF_PLACEHOLDER}, template).content
-        # A page that used a real CSRF token (get_token flags this) belongs to this visitor.
-        personal = request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
-        if flagged:
-            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = flagged
+        content, personal = _render_shared(request, value, template)
         if personal:
             return content, 0
         # Per-request slots that are the same for every anonymous visitor (the voucher box, "more
@@ -259,12 +265,12 @@ def product_detail(request, pk: int):
     if _pristine(request) or not request.user.is_authenticated:
         return _serve(request, key=key, tags=tags, build=build)
     try:
-        value = cached(key, tags=tags, build=build)
+        response = _serve(request, key=key, tags=tags, build=build)
     except Http404:
         value = _product_value(selectors.product_get_visible(product_id=pk, user=request.user), preview=True)
-    else:
-        services.product_view_record(user=request.user, product_id=pk, category_id=value["category_id"])
-    return _with_csrf(request, _render(request, value, "marketplace/page.html"))
+        return _with_csrf(request, _render(request, value, "marketplace/page.html"))
+    services.product_view_record(user=request.user, product_id=pk)
+    return response
 
 
 # --- seller pages ------------------------------------------------------------------------------

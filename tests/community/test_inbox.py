@@ -1,5 +1,6 @@
-"""An inbox you can trust: the badge counts what the inbox lists (no cache, so every server
-process agrees), notifications about hidden content leave both and never lead to a 404, and
+"""An inbox you can trust: the badge counts what the inbox lists (on pages it is cached with the
+signed-in user and rebuilt after every write that could change it: tests/core/test_pages.py),
+notifications about hidden content leave both and never lead to a 404, and
 notifications speak the reader's language (e-mails the recipient's)."""
 
 import logging

@@ -122,8 +122,10 @@ def test_every_main_page_and_api_serves_while_redis_is_down(switch, site, client
     assert 'aria-label="1 unread"' in client.get("/").content.decode()
     # the view dedupe could not be asked, so the view was not recorded (never double counted)
     assert not ProductView.objects.exists()
-    # and the outage was logged once, not once per request
-    assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
+    # and the outage was logged once, not once per request (maybe already while the site was set
+    # up: saving its people bumps their cache tags)
+    records = [*caplog.get_records("setup"), *caplog.records]
+    assert len([r for r in records if "unreachable" in r.getMessage()]) == 1
 
 
 def test_healthz_names_the_cache_and_the_site_recovers_without_a_restart(

@@ -1,0 +1,21 @@
+"""Community's cache tags (the machinery is ``core/cache.py``: ``cached``, ``bump_on_commit``).
+
+The signed-in user of every request, with the header's unread badge, is a versioned cache entry
+(``community.selectors.notifications.user_get_signed_in``) that depends on:
+
+* :func:`user_tag` — bumped by every write to the person (``post_save``/``post_delete`` of
+  ``User``, and the services that ``UPDATE`` a person's row: sign out everywhere, language) and
+  by every write to their inbox (a notification created, marked read);
+* ``core.visibility.VISIBILITY_TAG`` — bumped by every visibility change of any content
+  (``core.visibility.visibility_update``), and :data:`CONTENT_TAG` — bumped by every save or
+  delete of a registered kind of content (``community/moderation.py``): the badge counts only
+  notifications whose subject is public, and those are the writes that can change it.
+"""
+
+#: Bumped on commit by every save or delete of a row of a registered content kind.
+CONTENT_TAG = "com:v:content"
+
+
+def user_tag(user_id: int) -> str:
+    """A person's row and inbox (the signed-in user entry of their requests)."""
+    return f"com:v:user:{user_id}"

@@ -1,0 +1,84 @@
+"""Whole pages from the cache for signed-in visitors too: the *shell* of a page.
+
+A browsing page (a product, a shop, a list) is the same for everyone but for a few per-visitor
+bits: the account links in the header (name, unread badge, log-out form), the CSRF token in its
+forms, the messages of the last action, and the per-request page slots (``core/slots.py``: a
+voucher box with the visitor's claims, a follow button). Rendering ``base.html`` around a cached
+main part for each signed-in request costs more than everything else on the page.
+
+So such a page is cached whole once more, as its *shell*: rendered with ``shell=True`` in the
+context, ``base.html`` leaves :data:`ACCOUNT_MARKER` where the account links go, the forms carry
+:data:`CSRF_PLACEHOLDER`, the per-request slots stay markers, and there are no messages. Per
+request, :func:`serve_shell` puts in the visitor's account links (``_account_nav.html``, a small
+template over the signed-in user, who comes from the cache with the badge:
+``community.backends``), their CSRF token and the server clock; the slot middleware fills the
+per-request slots. The shell is a versioned entry (``core.cache.cached``) under the page's own
+tags, so it is exactly as fresh as the anonymous page: a price, stock or deal change shows on the
+next request, signed in or not.
+
+A request with messages waiting (a cookie or the session says so) gets the page rendered in full,
+so the messages show and are consumed as before.
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
+
+from core.cache import cached, clock_fill
+
+#: Where ``base.html`` puts the account links when it renders a shell.
+ACCOUNT_MARKER = "<!--jishi-account-->"
+#: Stands for the CSRF token inside cached HTML; replaced per request.
+CSRF_PLACEHOLDER = "__JISHI_CSRF_TOKEN__"
+
+_ACCOUNT = ACCOUNT_MARKER.encode()
+_CSRF = CSRF_PLACEHOLDER.encode()
+
+
+def messages_waiting(request) -> bool:
+    """Whether the messages framework may have something to show this request (its cookie, or
+    messages kept in the session), without reading them (which would consume them)."""
+    if "messages" in request.COOKIES:
+        return True
+    session = getattr(request, "session", None)
+    return session is not None and settings.SESSION_COOKIE_NAME in request.COOKIES and "_messages" in session
+
+
+def with_csrf(request, response):
+    """Put this request's CSRF token and the server clock into the (possibly cached) page."""
+    if _CSRF in response.content:
+        response.content = response.content.replace(_CSRF, get_token(request).encode())
+    return clock_fill(response)
+
+
+def render_shared(request, template: str, context: dict) -> tuple[bytes, bool]:
+    """Render ``template`` to be cached for other visitors: its forms get
+    :data:`CSRF_PLACEHOLDER`. Returns the content and whether it is personal after all (something
+    used this visitor's real CSRF token, which ``get_token`` flags): such a page must not be
+    stored."""
+    flagged = request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)
+    content = render(request, template, {**context, "csrf_token": CSRF_PLACEHOLDER}).content
+    personal = bool(request.META.get("CSRF_COOKIE_NEEDS_UPDATE"))
+    if flagged:
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = flagged
+    return content, personal
+
+
+def serve_shell(request, *, key: str, tags: tuple, build: Callable[[], tuple]) -> HttpResponse | None:
+    """The page under ``key`` (its shell cached under ``key + ":shell"`` with ``tags``) with this
+    visitor's bits put in, or None when messages are waiting (the caller renders in full).
+
+    ``build() -> (content, expires_at[, extra])`` renders the page as ``core.cache.cached``
+    builds: with ``shell=True`` and ``csrf_token=CSRF_PLACEHOLDER`` in the template context."""
+    if messages_waiting(request):
+        return None
+    content = cached(f"{key}:shell", tags=tags, build=build)
+    account = render_to_string("_account_nav.html", request=request)
+    response = HttpResponse(content.replace(_ACCOUNT, account.encode(), 1))
+    patch_vary_headers(response, ["Cookie"])
+    return with_csrf(request, response)

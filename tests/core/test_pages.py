@@ -1,0 +1,137 @@
+"""Page shells (core/pages.py): a browsing page is cached whole for signed-in visitors too, and
+each visitor still gets their own account links, badge, CSRF token and messages; the signed-in
+user and badge come from the cache and follow every write that changes them."""
+
+import re
+
+import pytest
+from django.middleware.csrf import _unmask_cipher_token
+from django.test import Client
+from django.urls import reverse
+
+from community.services.notifications import notification_create, notifications_mark_read
+from community.services.people import user_sign_out_everywhere
+from community.services.qa import question_route_to_buyers, question_set_visibility
+from core.visibility import Visibility
+from tests.community.factories import PASSWORD, NotificationFactory, QuestionFactory, UserFactory, make_purchase
+from tests.marketplace.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def signed_in(username: str, *, unread: int = 0):
+    user = UserFactory(username=username, display_name=username.title())
+    for _ in range(unread):
+        NotificationFactory(recipient=user)
+    client = Client()
+    assert client.login(username=username, password=PASSWORD)
+    return user, client
+
+
+def badge(html: str) -> str | None:
+    found = re.search(r'<span class="badge" aria-label="[^"]*">(\d+)</span>', html)
+    return found.group(1) if found else None
+
+
+def test_two_shoppers_share_the_cached_page_but_each_sees_their_own_header_and_token(django_assert_num_queries):
+    # given a product page, and two signed-in shoppers with different inboxes
+    product = ProductFactory(title="Pearl necklace")
+    _, mei = signed_in("mei", unread=2)
+    _, wei = signed_in("wei")
+    assert mei.get(product.get_absolute_url()).status_code == 200  # builds the shell
+
+    # when the second shopper opens it again (their view recorded once), then it costs no query
+    wei.get(product.get_absolute_url())
+    with django_assert_num_queries(0):
+        html_wei = wei.get(product.get_absolute_url()).content.decode()
+    html_mei = mei.get(product.get_absolute_url()).content.decode()
+
+    # and each sees the page, their own name and badge, and their own CSRF token in every form
+    for html, name, count, client in ((html_wei, "Wei", None, wei), (html_mei, "Mei", "2", mei)):
+        assert "Pearl necklace" in html and f">{name}</a>" in html and badge(html) == count
+        assert "<!--jishi-account-->" not in html and "__JISHI_CSRF_TOKEN__" not in html
+        # every form carries this visitor's secret (each token is masked differently)
+        assert {_unmask_cipher_token(token) for token in TOKEN.findall(html)} == {client.cookies["csrftoken"].value}
+    assert wei.cookies["csrftoken"].value != mei.cookies["csrftoken"].value
+
+
+def test_a_message_waiting_is_shown_once_on_a_cached_page(client):
+    # given a signed-in shopper whose product page shell is cached
+    product = ProductFactory(stock=5)
+    UserFactory(username="wei")
+    assert client.login(username="wei", password=PASSWORD)
+    client.get(product.get_absolute_url())
+
+    # when a cart form sent from the page is refused and they are sent back to it
+    response = client.post(
+        reverse("marketplace:cart_add"),
+        {"product": product.pk, "quantity": "abc", "next": product.get_absolute_url()},
+        follow=True,
+    )
+
+    # then the page shows the message, and the next request (from the shell) does not
+    assert response.redirect_chain[-1][0] == product.get_absolute_url()
+    assert 'class="messages"' in response.content.decode() and "whole number" in response.content.decode()
+    again = client.get(product.get_absolute_url()).content.decode()
+    assert 'class="messages"' not in again and product.title in again
+
+
+def test_the_cached_badge_follows_every_change_to_the_inbox():
+    # given a past buyer invited to answer a question, seen on a cached page
+    question = QuestionFactory()
+    buyer, client = signed_in("buyer")
+    make_purchase(buyer, question.product)
+    assert question_route_to_buyers(question_id=question.pk) == [buyer.pk]
+    home = reverse("home")
+    assert badge(client.get(home).content.decode()) == "1"
+
+    # when a notification arrives, then the next page counts it
+    notification_create(recipient=buyer, kind="other", title="Parcel")
+    assert badge(client.get(home).content.decode()) == "2"
+    # when a moderator hides the question, its invitation leaves the badge
+    question_set_visibility(obj=question, status=Visibility.HIDDEN, by=None)
+    assert badge(client.get(home).content.decode()) == "1"
+    # when it is restored, it comes back
+    question_set_visibility(obj=question, status=Visibility.VISIBLE, by=None)
+    assert badge(client.get(home).content.decode()) == "2"
+    # when the author deletes it, it leaves again
+    question.delete()
+    assert badge(client.get(home).content.decode()) == "1"
+    # and when they read everything, the badge goes
+    notifications_mark_read(user=buyer)
+    assert badge(client.get(home).content.decode()) is None
+
+
+def test_signing_out_everywhere_ends_other_sessions_on_their_next_request():
+    # given a shopper signed in on two browsers, both seen once (their user entry cached)
+    user, laptop = signed_in("wei")
+    phone = Client()
+    assert phone.login(username="wei", password=PASSWORD)
+    for browser in (laptop, phone):
+        assert ">Wei</a>" in browser.get(reverse("home")).content.decode()
+
+    # when they sign out everywhere
+    user_sign_out_everywhere(user=user)
+
+    # then both browsers are signed out on their next request
+    for browser in (laptop, phone):
+        html = browser.get(reverse("home")).content.decode()
+        assert ">Wei</a>" not in html and reverse("login") in html
+
+
+def test_a_renamed_shopper_sees_the_new_name_on_the_next_page():
+    user, client = signed_in("wei")
+    assert ">Wei</a>" in client.get(reverse("home")).content.decode()
+    user.display_name = "Wei the Pearl Diver"
+    user.save()
+    assert ">Wei the Pearl Diver</a>" in client.get(reverse("home")).content.decode()
+
+
+def test_a_deactivated_shopper_is_signed_out_on_the_next_request():
+    user, client = signed_in("wei")
+    assert client.get(reverse("marketplace:order_list")).status_code == 200
+    user.is_active = False
+    user.save()
+    assert client.get(reverse("marketplace:order_list")).status_code == 302
