@@ -29,9 +29,13 @@ from marketplace_http import SHOPPER, bench_env, manage, prepare, profile, shell
 
 URLS = r"""
 import json
+from django.contrib.auth import get_user_model
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 from marketplace.demo.bench import bench_catalogue
+token, _ = Token.objects.get_or_create(user=get_user_model().objects.get(username="wei"))
 print(json.dumps({
+    "token": token.key,
     "urls": bench_catalogue(reverse=reverse),
     "home": reverse("home"),
     "questions": reverse("community:questions"),
@@ -52,7 +56,7 @@ import cProfile, io, json, pstats, sys
 from django.test import Client
 
 case = json.loads(sys.stdin.read())
-client = Client(HTTP_HOST="127.0.0.1")
+client = Client(HTTP_HOST="127.0.0.1", **case["meta"])
 for key, value in case["cookies"].items():
     client.cookies[key] = value
 for _ in range(5):
@@ -73,7 +77,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200, help="requests per page (default 200)")
     parser.add_argument("--products", type=int, default=10000, help="grow the catalogue to this many products")
-    parser.add_argument("--only", help="comma-separated case names (default: the four signed-in pages)")
+    parser.add_argument(
+        "--only",
+        help="comma-separated case names (default: the four signed-in pages; also: product, anonymous; "
+        "product API, token)",
+    )
     parser.add_argument("--no-prepare", action="store_true", help="the data is there already: skip migrate/seed/grow")
     parser.add_argument("--cprofile", metavar="CASE", help="profile this case with cProfile instead")
     parser.add_argument("--top", type=int, default=40, help="rows of the cProfile listing")
@@ -84,7 +92,8 @@ def main() -> None:
         data = shell_json(env, URLS)
     else:
         print(f"Preparing data on {env['DATABASE_URL']} and {env['REDIS_URL']} ...", flush=True)
-        data = prepare(env, products=args.products, queries=1)
+        prepare(env, products=args.products, queries=1)
+        data = shell_json(env, URLS)
     cookies = shell_json(env, SIGN_IN.format(username=SHOPPER[0], password=SHOPPER[1]))
     cases = {
         "product, signed in": data["urls"]["product page"],
@@ -92,20 +101,28 @@ def main() -> None:
         "questions, signed in": data["questions"],
         "cart, signed in": data["cart"],
         "product, anonymous": data["urls"]["product page"],
+        "product API, token": data["urls"]["product list API"],
     }
+    token_meta = {"HTTP_AUTHORIZATION": f"Token {data['token']}"}
+
+    def meta(name: str) -> dict:
+        return token_meta if "token" in name else {}
+
     if args.cprofile:
         case = {
             "path": cases[args.cprofile],
             "cookies": cookies if "signed in" in args.cprofile else {},
             "n": args.requests,
             "top": args.top,
+            "meta": meta(args.cprofile),
         }
         print(manage(env, "shell", "-c", CPROFILE, stdin=json.dumps(case)))
         return
     # Case names contain ", ": split on the commas that do not start one.
     wanted = re.split(r",(?! )", args.only) if args.only else [name for name in cases if "signed in" in name]
     profile_cases = {
-        name: {"paths": [cases[name]], "cookies": cookies if "signed in" in name else {}, "meta": {}} for name in wanted
+        name: {"paths": [cases[name]], "cookies": cookies if "signed in" in name else {}, "meta": meta(name)}
+        for name in wanted
     }
     split = profile(env, profile_cases, args.requests)
     print(f"\nIn-process, median of {args.requests} requests per page (DEBUG=false, signed in as {SHOPPER[0]}):")

@@ -7,12 +7,22 @@ class CommunityConfig(AppConfig):
     verbose_name = "Community"
 
     def ready(self):
-        import community.receivers  # noqa: F401  (importing it connects the domain-signal receivers)
+        import community.receivers  # (importing it connects the domain-signal receivers)
         from community import slots
 
+        community.receivers.connect_token_receivers()
+        _install_page_hooks()
         slots.register()  # the product page's Q&A summary, the shop page's follow button
         _register_content_kinds()
         _install_moderation_hooks()
+
+
+def _install_page_hooks() -> None:
+    """Cached page shells (core/pages.py) get the header's account links from community."""
+    from community.header import account_links
+    from core import pages
+
+    pages.install(account_links=account_links)
 
 
 def _install_moderation_hooks() -> None:

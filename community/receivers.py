@@ -5,7 +5,7 @@ Also: a write to a person or to their inbox bumps their cache tag (``community/c
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from community.caching import user_tag
+from community.caching import token_tag, user_tag
 from community.models import ActivityKind, Notification, User
 from community.services import activity, notifications
 from core.cache import bump_on_commit
@@ -61,3 +61,15 @@ def on_user_written(sender, instance, **kwargs):
 def on_notification_written(sender, instance, **kwargs):
     """The recipient's badge comes with their cached user entry: rebuilt."""
     bump_on_commit(user_tag(instance.recipient_id), now=True)
+
+
+def on_token_deleted(sender, instance, **kwargs):
+    """A deleted API token stops authenticating on the next request (its cached entry)."""
+    bump_on_commit(token_tag(instance.key), now=True)
+
+
+def connect_token_receivers() -> None:
+    """DRF's token model is imported once the apps are ready (``CommunityConfig.ready``)."""
+    from rest_framework.authtoken.models import Token
+
+    post_delete.connect(on_token_deleted, sender=Token, dispatch_uid="community.token_deleted")

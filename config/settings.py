@@ -298,7 +298,8 @@ USER_ACTION_LIMITS = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated API call then answers 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's, with the token and its person read from the cache (community/authentication.py).
+        "community.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],

@@ -9,9 +9,9 @@ main part for each signed-in request costs more than everything else on the page
 So such a page is cached whole once more, as its *shell*: rendered with ``shell=True`` in the
 context, ``base.html`` leaves :data:`ACCOUNT_MARKER` where the account links go, the forms carry
 :data:`CSRF_PLACEHOLDER`, the per-request slots stay markers, and there are no messages. Per
-request, :func:`serve_shell` puts in the visitor's account links (``_account_nav.html``, a small
-template over the signed-in user, who comes from the cache with the badge:
-``community.backends``), their CSRF token and the server clock; the slot middleware fills the
+request, :func:`serve_shell` puts in the visitor's account links (``_account_nav.html`` over the
+signed-in user, who comes from the cache with the badge: ``community.backends``; rendered by the
+function installed with :func:`install`), their CSRF token and the server clock; the slot middleware fills the
 per-request slots. The shell is a versioned entry (``core.cache.cached``) under the page's own
 tags, so it is exactly as fresh as the anonymous page: a price, stock or deal change shows on the
 next request, signed in or not.
@@ -38,6 +38,22 @@ CSRF_PLACEHOLDER = "__JISHI_CSRF_TOKEN__"
 
 _ACCOUNT = ACCOUNT_MARKER.encode()
 _CSRF = CSRF_PLACEHOLDER.encode()
+
+_account_links: Callable | None = None
+
+
+def install(*, account_links: Callable) -> None:
+    """The app that owns the person installs what renders the header's account links for a
+    request (community, at ``ready()``: ``community.header.account_links``); the CSRF token may
+    be :data:`CSRF_PLACEHOLDER`. Without one, ``_account_nav.html`` is rendered with the request."""
+    global _account_links
+    _account_links = account_links
+
+
+def account_links(request) -> str:
+    if _account_links is not None:
+        return _account_links(request)
+    return render_to_string("_account_nav.html", request=request)
 
 
 def messages_waiting(request) -> bool:
@@ -78,7 +94,7 @@ def serve_shell(request, *, key: str, tags: tuple, build: Callable[[], tuple]) -
     if messages_waiting(request):
         return None
     content = cached(f"{key}:shell", tags=tags, build=build)
-    account = render_to_string("_account_nav.html", request=request)
+    account = account_links(request)
     response = HttpResponse(content.replace(_ACCOUNT, account.encode(), 1))
     patch_vary_headers(response, ["Cookie"])
     return with_csrf(request, response)

@@ -1,5 +1,7 @@
 import pytest
 
+from tests.community.factories import PASSWORD
+
 pytestmark = pytest.mark.django_db
 
 
@@ -64,3 +66,31 @@ def test_registration_is_throttled_with_a_json_429(api_client, monkeypatch):
     assert codes == [201, 201, 429]
     r = api_client.post("/api/v1/auth/register/", {"username": "t9", "password": "pearl-river-88"})
     assert r.json()["error"]["code"] == "throttled"
+
+
+def test_a_token_is_read_from_the_cache_and_stops_working_once_deleted(api_client, django_assert_num_queries):
+    from community.services.people import user_sign_out_everywhere
+    from tests.community.factories import UserFactory
+
+    # given a shopper with an API token, used once
+    user = UserFactory(username="wei")
+    token = api_client.post("/api/v1/auth/token/", {"username": "wei", "password": PASSWORD}).json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api_client.get("/api/v1/products/").status_code == 200
+
+    # when they call the API again, then the token and the person come from the cache: no query
+    with django_assert_num_queries(0):
+        assert api_client.get("/api/v1/products/").status_code == 200
+
+    # when they are deactivated, then the next call is refused
+    user.is_active = False
+    user.save()
+    assert api_client.get("/api/v1/me/").json()["error"]["message"] == "User inactive or deleted."
+    user.is_active = True
+    user.save()
+    assert api_client.get("/api/v1/me/").json()["username"] == "wei"
+
+    # and when they sign out everywhere (the token is deleted), the next call is refused
+    user_sign_out_everywhere(user=user)
+    response = api_client.get("/api/v1/me/")
+    assert response.status_code == 401 and response.json()["error"]["message"] == "Invalid token."
