@@ -211,15 +211,19 @@ end
 """
 
 
-def run_wrk(url: str, duration: int, connections: int, threads: int, *, headers=(), paths=None) -> dict:
+def run_wrk(url: str, duration: int, connections: int, threads: int, *, headers=(), paths=None, lua=None) -> dict:
+    """wrk's figures for ``url``; ``paths`` walks those paths, ``lua`` is a whole wrk script.
+    The result's ``out`` is wrk's output (what the script's ``done`` printed, too)."""
     # A 10 s timeout (wrk's default is 2 s): on a loaded machine slow answers count, not vanish.
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency"]
     for header in headers:
         command += ["-H", header]
     script = None
     if paths:
+        lua = WRK_PATHS % (", ".join(json.dumps(p) for p in paths), threads)
+    if lua:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write(WRK_PATHS % (", ".join(json.dumps(p) for p in paths), threads))
+        script.write(lua)
         script.close()
         command += ["-s", script.name]
     try:
@@ -240,6 +244,7 @@ def run_wrk(url: str, duration: int, connections: int, threads: int, *, headers=
         "requests": total,
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
         "errors": errors,
+        "out": out,
     }
 
 
