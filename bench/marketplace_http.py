@@ -19,8 +19,9 @@ What it does, in one run (issue 14's table):
    settings and data): queries per request, and milliseconds in PostgreSQL, in Redis and in
    Python;
 5. unless ``--no-flash``: the flash sale of bench/flash_sale_http.py on the same server:
-   orders/s, sold-out answers/s with their p50/p99, oversold and 5xx, as ratios to the same
-   ``/ping``.
+   orders/s as a ratio to the same ``/ping``; then the sold-out answers apart with wrk (every
+   request a refused buyer's checkout) with their p50/p99, as a ratio to a ``/ping`` measured by
+   wrk just before them; oversold (PostgreSQL) and 5xx.
 
 Targets are issue 14's (2-core machine); figures and the command are in docs/performance.md.
 """
