@@ -79,7 +79,7 @@ def cart(request):
     do there ("¥Y off at checkout", or "spend ¥X more at this shop for ¥Y off")."""
     cart_view = _cart_for(request)
     if request.user.is_authenticated and cart_view.shops:
-        claims = selectors.voucher_claim_list_usable(user=request.user, shop_ids=[g.shop.pk for g in cart_view.shops])
+        claims = selectors.voucher_claim_list_usable_for_cart(user=request.user)
         options = selectors.voucher_options_for_cart(cart=cart_view, claims=claims)
         for group in cart_view.shops:
             group.vouchers = options.get(group.shop.pk)
