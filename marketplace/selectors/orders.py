@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -138,7 +139,7 @@ class CartLine:
     def line_total(self) -> Decimal:
         return self.unit_price * self.quantity
 
-    @property
+    @cached_property
     def thumb_url(self) -> str:
         product = self.product
         if not product.first_image:
