@@ -28,6 +28,7 @@ A prepared statement lives as long as its connection (a rolled-back transaction 
 import re
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.db import connections
@@ -86,7 +87,7 @@ class CompiledQuery:
                 params[i] = values[name]
         connection = connections[using]
         with connection.cursor() as cursor:
-            if self.prepare and connection.vendor == "postgresql" and _prepare(connection, self.prepare, sql):
+            if self.prepare and connection.vendor == "postgresql" and _prepare(connection, self.prepare, sql, params):
                 cursor.execute(f"EXECUTE {self.prepare} ({', '.join(['%s'] * len(params))})", params)
             else:
                 cursor.execute(sql, params)
@@ -113,9 +114,24 @@ class CompiledQuery:
 MAX_PREPARED = 64
 
 
-def _prepare(connection, name: str, sql: str) -> bool:
+#: Parameter types declared in ``PREPARE``: PostgreSQL infers the others from where they stand
+#: (next to a column, ``ROUND``'s places), but a parameter with nothing typed beside it — the
+#: ``CASE WHEN … THEN $1 ELSE $2 END`` of a ``Value(True)`` annotation such as ``sold_out`` — it
+#: reads as text, and ``'false'`` is a true string in Python.
+_DECLARED_TYPES = ((bool, "boolean"), (float, "double precision"), (Decimal, "numeric"))
+
+
+def _param_type(value) -> str:
+    for kind, sql_type in _DECLARED_TYPES:
+        if isinstance(value, kind):
+            return sql_type
+    return "unknown"
+
+
+def _prepare(connection, name: str, sql: str, params: list) -> bool:
     """Prepare ``sql`` as ``name`` on the connection unless it already is (True); False when the
-    connection holds :data:`MAX_PREPARED` already."""
+    connection holds :data:`MAX_PREPARED` already. Booleans, floats and decimals among
+    ``params`` (the compiled values) are declared with their types (:data:`_DECLARED_TYPES`)."""
     prepared = connection.connection.__dict__.setdefault("jishi_prepared", set())
     if name in prepared:
         return True
@@ -123,7 +139,8 @@ def _prepare(connection, name: str, sql: str) -> bool:
         return False
     numbers = iter(range(1, sql.count("%s") + 1))
     numbered = re.sub(r"%([s%])", lambda match: f"${next(numbers)}" if match.group(1) == "s" else "%", sql)
-    connection.connection.execute(f"PREPARE {name} AS {numbered}")
+    types = f"({', '.join(_param_type(value) for value in params)})" if params else ""
+    connection.connection.execute(f"PREPARE {name}{types} AS {numbered}")
     prepared.add(name)
     return True
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import BooleanField, Case, F, FloatField, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from core.queries import CompiledQuery
@@ -94,3 +94,23 @@ def test_values_rows_and_a_prepared_statement(django_assert_num_queries):
     if connection.vendor == "postgresql":
         assert queries.captured_queries[0]["sql"].startswith("EXECUTE test_values_rows")
     assert query.rows(shop_id=-1, since=since) == []
+
+
+def test_a_prepared_case_of_values_keeps_its_type():
+    # given a query whose annotation is a CASE of two values (as the sold-out rule's sold_out):
+    # prepared without types, PostgreSQL would read its parameters as text ('false' is truthy)
+    product = ProductFactory(stock=0)
+    ProductFactory(shop=product.shop, stock=3)
+
+    def build(*, shop_id, since):
+        return products_of(shop_id=shop_id, since=since).annotate(
+            empty=Case(When(stock__lte=0, then=Value(True)), default=Value(False), output_field=BooleanField()),
+            share=Case(When(stock__lte=0, then=Value(0.5)), default=Value(1.5), output_field=FloatField()),
+        )
+
+    query = CompiledQuery(build, prepare="test_case_of_values", **SENTINELS)
+
+    # when it runs (prepared on PostgreSQL), then the values come back as booleans and floats
+    for _ in range(2):
+        got = query.run(shop_id=product.shop_id, since=product.created_at - timedelta(seconds=1))
+        assert [(p.empty, p.share) for p in got] == [(True, 0.5), (False, 1.5)]
