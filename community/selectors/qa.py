@@ -317,7 +317,8 @@ def _for_you_page(*, user_id: int, number: int, size: int) -> QuerySet[Question]
 
 
 #: Compiled once per process and page (``core.queries``): building and compiling the feed's
-#: joins, the exists check and the paginator's COUNT cost ~15 ms of Python per page.
+#: joins, the exists check and the paginator's COUNT cost ~15 ms of Python per page; prepared
+#: once per connection (~7.5 ms of planning for 0.3 ms of execution).
 _FOR_YOU_PAGES: dict[tuple[int, int], CompiledQuery] = {}
 
 
@@ -338,6 +339,7 @@ def question_feed_page_for_you(*, user: User, number, size: int) -> Page:
                 (wanted, size),
                 CompiledQuery(
                     lambda user_id: _for_you_page(user_id=user_id, number=wanted, size=size),
+                    prepare=f"jishi_for_you_page_{wanted}_{size}",
                     user_id=(-7_300_201, -7_300_202),
                 ),
             )

@@ -223,9 +223,11 @@ def _signed_in_cart_products(*, user_id: int, now: datetime) -> QuerySet[Product
 _NOW_SENTINELS = (datetime(1901, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), datetime(1902, 2, 3, 4, 5, 6, 789012, tzinfo=UTC))
 
 #: The signed-in cart's query, compiled once per process (``core.queries``): building and
-#: compiling its pricing subqueries cost ~20 ms of Python per cart page.
+#: compiling its pricing subqueries cost ~20 ms of Python per cart page; prepared once per
+#: connection: PostgreSQL spent ~7 ms planning it for <1 ms of execution.
 _SIGNED_IN_CART = CompiledQuery(
     _signed_in_cart_products,
+    prepare="jishi_cart_lines",
     user_id=(-7_300_101, -7_300_102),
     now=_NOW_SENTINELS,
 )
@@ -285,6 +287,7 @@ _CART_CLAIMS = CompiledQuery(
     lambda user_id, now: voucher_claim_list_usable(
         user=user_id, shop_ids=CartItem.objects.filter(cart__user_id=user_id).values("product__shop_id"), now=now
     ),
+    prepare="jishi_cart_claims",
     user_id=(-7_300_111, -7_300_112),
     now=_NOW_SENTINELS,
 )
