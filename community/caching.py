@@ -7,9 +7,10 @@ The signed-in user of every request, with the header's unread badge, is a versio
   ``User``, and the services that ``UPDATE`` a person's row: sign out everywhere, language) and
   by every write to their inbox (a notification created, marked read);
 * ``core.visibility.VISIBILITY_TAG`` — bumped by every visibility change of any content
-  (``core.visibility.visibility_update``), and :data:`CONTENT_TAG` — bumped by every save or
-  delete of a registered kind of content (``community/moderation.py``): the badge counts only
-  notifications whose subject is public, and those are the writes that can change it.
+  (``core.visibility.visibility_update``), and :data:`CONTENT_TAG` — bumped by every change
+  (not creation) or delete of a registered kind of content (``community/moderation.py``): the
+  badge counts only notifications whose subject is public, and those are the writes that can
+  change it.
 
 An API token's entry (``community.authentication.CachedTokenAuthentication``) depends on
 :func:`token_tag` of its key (bumped when the token is deleted) and, as extra tags, on the
@@ -18,7 +19,7 @@ same tags as its person's entry.
 
 import hashlib
 
-#: Bumped on commit by every save or delete of a row of a registered content kind.
+#: Bumped on commit by every change (not creation) or delete of a row of a registered content kind.
 CONTENT_TAG = "com:v:content"
 
 

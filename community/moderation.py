@@ -104,11 +104,12 @@ def register(
     return kind
 
 
-def _content_written(sender, instance, update_fields=None, **kwargs) -> None:
-    """A row of a registered kind was saved or deleted: what is public may have changed, so
-    entries that depend on it (the unread badge) are rebuilt (``community/caching.py``). A
-    sign-in's ``last_login`` stamp changes nothing public."""
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
+def _content_written(sender, instance, created=False, update_fields=None, **kwargs) -> None:
+    """A row of a registered kind was changed or deleted: what is public may have changed, so
+    entries that depend on it (the unread badge) are rebuilt (``community/caching.py``). A new
+    row changes nothing that existed (and chat, answers and stories are mostly new rows); nor
+    does a sign-in's ``last_login`` stamp."""
+    if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return
     bump_on_commit(CONTENT_TAG, now=True)
 

@@ -7,10 +7,12 @@ from community import views as community_views
 from config import views
 from config.health import healthz
 
+# The marketplace first: its product list and checkout are the hottest calls, and URL
+# resolution tries patterns in order (their paths do not overlap).
 api_v1 = [
+    path("", include("marketplace.api_urls")),
     path("", include("community.api_urls")),
     path("", include("headline.api_urls")),
-    path("", include("marketplace.api_urls")),
     path("", include("livestream.api_urls")),
 ]
 

@@ -39,7 +39,9 @@ class NotificationListView(generics.ListAPIView):
 
 
 def _marked(request, marked: int) -> Response:
-    return Response({"marked": marked, "unread_count": selectors.notification_unread_count(user=request.user)})
+    # Counted now: the user came with the count from before marking (community.backends).
+    unread = selectors.notification_unread_count(user=request.user, fresh=True)
+    return Response({"marked": marked, "unread_count": unread})
 
 
 class NotificationReadView(APIView):

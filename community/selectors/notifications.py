@@ -88,11 +88,12 @@ def notification_is_shown(notification: Notification) -> bool:
     return public is None or public().filter(pk=notification.subject_id).exists()
 
 
-def notification_unread_count(*, user: User) -> int:
+def notification_unread_count(*, user: User, fresh: bool = False) -> int:
     """How many unread notifications the inbox shows ``user``: one indexed COUNT, uncached.
-    A user loaded through :func:`user_annotate_unread_count` (the signed-in user of a page
-    request) carries it already: then no query."""
-    annotated = getattr(user, UNREAD_ANNOTATION, None)
+    A user loaded through :func:`user_annotate_unread_count` (the signed-in user of a request)
+    carries it already: then no query — unless ``fresh`` (counted after this request changed
+    the inbox)."""
+    annotated = None if fresh else getattr(user, UNREAD_ANNOTATION, None)
     if annotated is not None:
         return annotated
     return Notification.objects.filter(_shown_q(), recipient=user, read_at__isnull=True).count()
