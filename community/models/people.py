@@ -8,6 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from core.visibility import VisibilityFields
 
+#: Where a user read from the cache keeps its session auth hash (computed before the password
+#: was left out of the entry).
+SESSION_AUTH_HASH_ATTRIBUTE = "session_auth_hash_now"
+
 
 class User(AbstractUser, VisibilityFields):
     """A Jishi user. Roles come from what people do (a seller has a shop, a blogger posts), so
@@ -48,7 +52,12 @@ class User(AbstractUser, VisibilityFields):
 
     def _get_session_auth_hash(self, secret=None):
         """Django's hash of the password, plus :attr:`session_generation` once it moved on (so
-        sessions of users who never signed out everywhere stay valid across this change)."""
+        sessions of users who never signed out everywhere stay valid across this change). A
+        signed-in user read from the cache carries it computed, without the password
+        (``community.selectors.notifications.user_get_signed_in``)."""
+        computed = self.__dict__.get(SESSION_AUTH_HASH_ATTRIBUTE)
+        if computed is not None and secret is None:
+            return computed
         if not self.session_generation:
             return super()._get_session_auth_hash(secret=secret)
         key_salt = "community.User.get_session_auth_hash"

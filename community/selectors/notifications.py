@@ -27,6 +27,7 @@ from django.shortcuts import get_object_or_404
 
 from community.caching import CONTENT_TAG, token_digest, token_tag, user_tag
 from community.models import Notification, User
+from community.models.people import SESSION_AUTH_HASH_ATTRIBUTE
 from core.cache import cached, tag_versions
 from core.visibility import VISIBILITY_TAG
 
@@ -160,14 +161,27 @@ def user_get_with_unread_count(*, user_id, using: str = "default") -> User | Non
     return next(iter(User._default_manager.using(using).raw(sql, params)), None)
 
 
+def _cacheable(user: User | None) -> User | None:
+    """``user`` as it may be cached: its session auth hash computed, its password hash left out
+    (a deferred field: read from the database if anything asks for it, e.g. a password check;
+    not written by a ``save()``), so no password hash is ever stored in the cache."""
+    if user is not None:
+        user.__dict__[SESSION_AUTH_HASH_ATTRIBUTE] = user.get_session_auth_hash()
+        user.__dict__.pop("password", None)
+    return user
+
+
 def user_get_signed_in(*, user_id: int) -> User | None:
     """The signed-in user of a request, with the badge count annotated: the versioned cache entry
     of :func:`user_get_with_unread_count` (module docstring; tags in ``community/caching.py``).
-    A hit is one cache round trip and no query; the entry lives at most ``core.cache.MAX_TTL``."""
+    A hit is one cache round trip and no query; the entry lives at most ``core.cache.MAX_TTL``
+    and holds no password hash (:func:`_cacheable`)."""
     tags = (user_tag(user_id), VISIBILITY_TAG, CONTENT_TAG)
-    return cached(
-        f"com:signed-in:{user_id}", tags=tags, build=lambda: (user_get_with_unread_count(user_id=user_id), None)
-    )
+
+    def build():
+        return _cacheable(user_get_with_unread_count(user_id=user_id)), None
+
+    return cached(f"com:signed-in:{user_id}", tags=tags, build=build)
 
 
 def user_get_by_token(*, key: str) -> tuple[User, "Token"] | None:
@@ -183,7 +197,7 @@ def user_get_by_token(*, key: str) -> tuple[User, "Token"] | None:
             return None, 0
         user_id, created = row
         extra = tag_versions((user_tag(user_id), VISIBILITY_TAG, CONTENT_TAG))
-        user = user_get_with_unread_count(user_id=user_id)
+        user = _cacheable(user_get_with_unread_count(user_id=user_id))
         if user is None:
             return None, 0
         return (user, Token(key=key, user_id=user_id, created=created)), None, extra

@@ -135,3 +135,26 @@ def test_a_deactivated_shopper_is_signed_out_on_the_next_request():
     user.is_active = False
     user.save()
     assert client.get(reverse("marketplace:order_list")).status_code == 302
+
+
+def test_the_cached_user_holds_no_password_hash_and_a_password_check_still_works(client):
+    # given a signed-in shopper whose user entry is cached
+    import pickle
+
+    from django.core.cache import cache
+
+    user, client = signed_in("wei")
+    assert client.get(reverse("home")).status_code == 200
+
+    # then the entry has no password hash, but the session check needs none
+    entry = cache.get(f"com:signed-in:{user.pk}")
+    cached_user = entry[-1]
+    assert "password" not in cached_user.__dict__ and user.password not in str(pickle.dumps(entry))
+    assert ">Wei</a>" in client.get(reverse("home")).content.decode()
+
+    # and checking the password reads it from the database (a deferred field), saving leaves it be
+    assert cached_user.check_password(PASSWORD)
+    cached_user.display_name = "Wei Wei"
+    cached_user.save()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD) and user.display_name == "Wei Wei"
