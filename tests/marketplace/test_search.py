@@ -266,11 +266,14 @@ def test_search_page_query_count(client, django_assert_num_queries, rows):
         # the five of a results page (the page of products is skipped when nothing matches), with
         # the close matches instead of the page: titles with one of the words ("longjing")
         ("longjing coffee", 5),
-        # no title has any of the words: then titles like them (trigram), one more query
+        # no title has any of the words: then titles like them (trigram), one more query (SQLite,
+        # the default of a fresh clone, has one step: recent titles compared in Python)
         ("longjinn", 6),
     ],
 )
 def test_no_results_page_query_count(client, django_assert_num_queries, rows, query, queries):
+    if connection.vendor != "postgresql":
+        queries = 5
     shop = ShopFactory(name="Tea house")
     for i in range(rows):
         ProductImageFactory(product=ProductFactory(shop=shop, title=f"Longjing tea {i}", category=category("tea")))
