@@ -28,6 +28,15 @@ def shop_products_tag(shop_id: int) -> str:
     return f"cat:v:shop-products:{shop_id}"
 
 
+def cart_tag(user_id: int) -> str:
+    """A signed-in buyer's cart page (cached per buyer: ``marketplace.views.orders.cart``), beside
+    the tags of the products and shops it shows: bumped by every write to their cart
+    (``services.cart``), every order they place (vouchers used, units of a deal bought, the cart
+    emptied: ``services.checkout``) or get released (vouchers given back: ``services.orders``),
+    and their claims on live-room deals (a room price for them: ``services.live_deals``)."""
+    return f"mkt:v:cart:{user_id}"
+
+
 def shop_vouchers_tag(shop_id: int) -> str:
     """A shop's claimable vouchers (the voucher box on its shop and product pages): bumped when
     the shop offers, ends or gives out a voucher (``services.sales``)."""

@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +31,7 @@ from marketplace.models import (
     Shop,
     VoucherClaim,
 )
-from marketplace.selectors.catalogue import product_is_public, product_public_q
+from marketplace.selectors.catalogue import catalogue_next_price_change, product_is_public, product_public_q
 from marketplace.selectors.pricing import product_annotate_prices
 
 #: What counts as a purchase everywhere — verified buyers, Q&A routing, units sold in a sale,
@@ -122,6 +122,8 @@ class CartLine:
     quantity: int
     #: Set when the quantity is more than can be bought now (stock, flash units or limit fell).
     problem: str = ""
+    #: The live deal behind its price, if any.
+    deal: Deal | None = None
 
     @property
     def unit_price(self) -> Decimal:
@@ -246,7 +248,8 @@ def _cart_view(products: list[Product], quantities: Mapping[int, int], *, user=N
         limit = product_quantity_limit(
             product=product, deal=deals.get(product.deal_id), bought=bought.get(product.deal_id, 0)
         )
-        line = CartLine(product=product, quantity=quantity, problem=limit.reason if quantity > limit.allowed else "")
+        problem = limit.reason if quantity > limit.allowed else ""
+        line = CartLine(product=product, quantity=quantity, problem=problem, deal=deals.get(product.deal_id))
         shops.setdefault(product.shop_id, CartShop(shop=product.shop)).lines.append(line)
     return CartView(shops=list(shops.values()))
 
@@ -256,6 +259,27 @@ def cart_get(*, user, now: datetime | None = None) -> CartView:
     lines and their prices (compiled once per process), two more when a line has a live deal."""
     products = _SIGNED_IN_CART.run(user_id=user.pk, now=now or timezone.now())
     return _cart_view(products, {p.pk: p.quantity for p in products}, user=user)
+
+
+def cart_product_and_shop_ids(*, user) -> list[tuple[int, int]]:
+    """``(product id, shop id)`` of each line of ``user``'s cart: what a cached cart page shows
+    beyond the cart itself, whose cache tags are read before the cart (``views.orders.cart``)."""
+    return list(CartItem.objects.filter(cart__user_id=user.pk).values_list("product_id", "product__shop_id"))
+
+
+def cart_next_change(*, cart: CartView, user, now: datetime) -> datetime | None:
+    """The next instant ``user``'s cart page (``cart`` as read at ``now``) may change by the clock
+    alone: a sale starts or ends (any sale: ``catalogue_next_price_change``), a live-room deal
+    behind a line's price ends, or one of the user's unused voucher claims starts or stops being
+    valid (the "spend ¥X more" prompts). One query (the claims) besides the cached sale boundary."""
+    instants = [catalogue_next_price_change()]
+    instants += [line.deal.ends_at for line in cart.lines if line.deal is not None and line.deal.ends_at]
+    validity = VoucherClaim.objects.filter(user=user, used_at__isnull=True).aggregate(
+        starts=Min("voucher__valid_from", filter=Q(voucher__valid_from__gt=now)),
+        ends=Min("voucher__valid_until", filter=Q(voucher__valid_until__gt=now)),
+    )
+    instants += validity.values()
+    return min((instant for instant in instants if instant is not None and instant > now), default=None)
 
 
 def session_cart_get(*, items: Mapping[int, int], now: datetime | None = None) -> CartView:

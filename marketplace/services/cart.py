@@ -12,7 +12,9 @@ from collections.abc import MutableMapping
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.cache import bump_on_commit
 from core.errors import ApplicationError
+from marketplace.caching import cart_tag
 from marketplace.errors import CheckoutErrorCode
 from marketplace.models import Cart, CartItem, Deal, DealPurchase, Product
 from marketplace.selectors.orders import MAX_LINE_QUANTITY, line_quantity_limit_message, product_quantity_limit
@@ -56,6 +58,10 @@ def cart_check_quantity(*, product_id: int, quantity: int, user=None) -> Product
 
 
 def _locked_cart(user) -> Cart:
+    """The user's cart row, locked: every write to a signed-in cart starts here, so its cached
+    page (``marketplace.caching.cart_tag``) is dropped here too (also at once: the rest of the
+    request reads the new cart)."""
+    bump_on_commit(cart_tag(user.pk), now=True)
     cart, _created = Cart.objects.get_or_create(user=user)
     return Cart.objects.select_for_update().get(pk=cart.pk)
 

@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.queries import CompiledQuery
-from marketplace.caching import TAG_STOCK, product_tag
+from marketplace.caching import TAG_STOCK, cart_tag, product_tag
 from marketplace.errors import CheckoutErrorCode
 from marketplace.models import (
     Cart,
@@ -347,7 +347,8 @@ def _order_place(
     for product_id in sorted(quantities):
         product = products[product_id]
         _take_stock(product=product, quantity=quantities[product_id])
-    bump_on_commit(TAG_STOCK, *(product_tag(product_id) for product_id in quantities))
+    # The buyer's cart page too: the cart emptied, vouchers used, units of deals bought.
+    bump_on_commit(TAG_STOCK, cart_tag(buyer.pk), *(product_tag(product_id) for product_id in quantities))
     return orders
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from marketplace.caching import product_tag
+from marketplace.caching import cart_tag, product_tag
 from marketplace.errors import LiveDealErrorCode
 from marketplace.models import Deal, DealClaim, DealKind, DealStatus, Product
 
@@ -101,5 +101,7 @@ def live_deal_claim(*, deal: Deal, buyer, now: datetime | None = None) -> DealCl
         raise ApplicationError(_("This deal is sold out."), status=409, code=LiveDealErrorCode.SOLD_OUT)
     if deal.product.shop.owner_id == buyer.pk:
         raise ApplicationError(_("You cannot buy from your own shop."), status=403, code=LiveDealErrorCode.OWN_SHOP)
-    claim, _created = DealClaim.objects.get_or_create(deal=deal, buyer=buyer)
+    claim, created = DealClaim.objects.get_or_create(deal=deal, buyer=buyer)
+    if created:
+        bump_on_commit(cart_tag(buyer.pk))  # the room price now applies in their cart
     return claim

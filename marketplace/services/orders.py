@@ -21,7 +21,7 @@ from django.utils.translation import pgettext
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.signals import send_on_commit
-from marketplace.caching import TAG_STOCK, product_tag
+from marketplace.caching import TAG_STOCK, cart_tag, product_tag
 from marketplace.errors import OrderErrorCode
 from marketplace.models import (
     Deal,
@@ -116,7 +116,8 @@ def _release(order: Order, *, reason: str, paid: bool = False) -> None:
     for product_id, _deal_id, quantity in lines:
         sold = {"sales_count": Greatest(F("sales_count") - quantity, 0)} if paid else {}
         Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity, **sold)
-    bump_on_commit(TAG_STOCK, *(product_tag(product_id) for product_id, _, _ in lines))
+    # The buyer's cart page too: a voucher given back, units of a deal no longer bought.
+    bump_on_commit(TAG_STOCK, cart_tag(order.buyer_id), *(product_tag(product_id) for product_id, _, _ in lines))
     # The flash units re-open admission for the next buyer (services/admission.py).
     flash_units_return(buyer_id=order.buyer_id, lines=[(deal_id, quantity) for _, deal_id, quantity in dealt])
 

@@ -13,11 +13,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from core import pages
+from core.cache import tag_versions
 from core.errors import ApplicationError
+from marketplace.caching import TAG_ALL, cart_tag, product_tag, shop_vouchers_tag
 from marketplace.errors import CheckoutErrorCode
 from marketplace.forms_orders import (
     NEW_ADDRESS,
@@ -74,16 +77,49 @@ def merge_session_cart_on_login(sender, request, user, **kwargs):
 # --- cart -----------------------------------------------------------------------------------
 
 
-def cart(request):
-    """The cart, by shop; for a signed-in buyer each shop also says what their claimed vouchers
-    do there ("¥Y off at checkout", or "spend ¥X more at this shop for ¥Y off")."""
-    cart_view = _cart_for(request)
-    if request.user.is_authenticated and cart_view.shops:
-        claims = selectors.voucher_claim_list_usable_for_cart(user=request.user)
+def _signed_in_cart(user, now):
+    """The buyer's cart, each shop with what their claimed vouchers do there."""
+    cart_view = selectors.cart_get(user=user, now=now)
+    if cart_view.shops:
+        claims = selectors.voucher_claim_list_usable_for_cart(user=user, now=now)
         options = selectors.voucher_options_for_cart(cart=cart_view, claims=claims)
         for group in cart_view.shops:
             group.vouchers = options.get(group.shop.pk)
-    return render(request, "marketplace/cart.html", {"cart": cart_view})
+    return cart_view
+
+
+def cart(request):
+    """The cart, by shop; for a signed-in buyer each shop also says what their claimed vouchers
+    do there ("¥Y off at checkout", or "spend ¥X more at this shop for ¥Y off").
+
+    A signed-in buyer's page is cached for them alone as a page shell (``core.pages``: their
+    account links and CSRF token put in per request) under :func:`~marketplace.caching.cart_tag`
+    (every write to their cart, their orders placed or released, their live-deal claims) and
+    ``TAG_ALL`` (sales and deals), with the tags of the products and shops it shows (price,
+    stock, deals' flash units, visibility; the shops' vouchers) read before the data they cover,
+    until the next instant the clock alone could change it (``selectors.cart_next_change``)."""
+    if not request.user.is_authenticated:
+        return render(request, "marketplace/cart.html", {"cart": _cart_for(request)})
+    user = request.user
+
+    def build():
+        # The cart's tag was read before this (core.cache); its lines name the products and
+        # shops whose tags the page depends on too, read before their data.
+        ids = selectors.cart_product_and_shop_ids(user=user)
+        extra = tag_versions([*(product_tag(p) for p, _ in ids), *(shop_vouchers_tag(s) for _, s in ids)])
+        now = timezone.now()
+        cart_view = _signed_in_cart(user, now)
+        content, personal = pages.render_shared(request, "marketplace/cart.html", {"cart": cart_view, "shell": True})
+        if personal:
+            return content, 0
+        next_change = selectors.cart_next_change(cart=cart_view, user=user, now=now)
+        return content, next_change.timestamp() if next_change else None, extra
+
+    key = f"mkt:page:cart:{user.pk}:{get_language()}"
+    response = pages.serve_shell(request, key=key, tags=(cart_tag(user.pk), TAG_ALL), build=build)
+    if response is None:  # messages waiting: rendered in full, so they show
+        response = render(request, "marketplace/cart.html", {"cart": _signed_in_cart(user, timezone.now())})
+    return response
 
 
 @require_POST
