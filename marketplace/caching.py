@@ -41,3 +41,18 @@ def shop_vouchers_tag(shop_id: int) -> str:
     """A shop's claimable vouchers (the voucher box on its shop and product pages): bumped when
     the shop offers, ends or gives out a voucher (``services.sales``)."""
     return f"mkt:v:vouchers:{shop_id}"
+
+
+#: Room-only (``live``) deals: bumped when one is created or ended (``services.live_deals``). A
+#: product with a running room deal is not gated by the flash gate, so the sale-day early
+#: answers of ``services.admission_early`` depend on it.
+TAG_LIVE_DEALS = "mkt:v:live-deals"
+
+
+def buyer_checkout_tag(user_id: int) -> str:
+    """What a buyer's checkout starts from: their cart, their Idempotency-Key records, their
+    person row and API tokens. Bumped by every cart write (``services.cart``, checkout emptying
+    it), every checkout record (``services.checkout``) and every save or delete of the person or
+    of one of their tokens (``marketplace/receivers.py``): the sale-day early answers of
+    ``services.admission_early`` depend on it."""
+    return f"mkt:v:checkout:{user_id}"

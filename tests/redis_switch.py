@@ -1,10 +1,14 @@
 """A TCP relay to the run's real Redis that a test switches off and on: Redis going down and
-coming back for one process, without stopping the shared Redis server."""
+coming back for one process, without stopping the shared Redis server; and a counter of the
+round trips a test makes to Redis."""
 
 import contextlib
 import socket
 import threading
 from urllib.parse import urlsplit, urlunsplit
+
+import redis
+import redis.client
 
 
 class RedisSwitch:
@@ -62,3 +66,18 @@ class RedisSwitch:
                 dst.sendall(data)
         with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_RDWR)
+
+
+class RedisRoundTrips:
+    """Counts what redis-py sends to the server: one command or one pipeline, each a round trip."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        for cls, name in ((redis.Redis, "execute_command"), (redis.client.Pipeline, "execute")):
+            original = getattr(cls, name)
+
+            def counted(*args, _original=original, **kwargs):
+                self.count += 1
+                return _original(*args, **kwargs)
+
+            monkeypatch.setattr(cls, name, counted)

@@ -28,7 +28,7 @@ from marketplace.errors import ReviewErrorCode
 from marketplace.models import Order, RefundKind, RefundStatus, Review, VoucherClaim
 from marketplace.selectors import orders as selectors
 from marketplace.selectors.orders import MAX_LINE_QUANTITY, QUANTITY_NOT_A_NUMBER
-from marketplace.services import admission as admission_services
+from marketplace.services import admission_early
 from marketplace.services import cart as cart_services
 from marketplace.services import checkout as checkout_services
 from marketplace.services import orders as order_services
@@ -365,8 +365,9 @@ def _checkout_body_is_plain(request) -> bool:
 def _checkout_refused_early(view: APIView, request) -> HttpResponse | None:
     """Sale day: answer a token-authenticated checkout that the flash gate refuses (409
     ``sold_out`` / ``quantity_unavailable`` / ``limit_reached``) before DRF's request machinery,
-    the token's and the checkout's separate reads (``admission.flash_refusal_early``: one read,
-    one check of the gate) — the same status, body and headers as the whole path. Anything else
+    the token's and the checkout's separate reads (``admission_early.flash_refusal_early``: one
+    Redis round trip, no SQL, once the token's entry is built) — the same status, body and
+    headers as the whole path. Anything else
     (no or another kind of credentials, a body or header the serializer would refuse or read
     differently, an answer recorded under the Idempotency-Key, a buyer the gate admits, a
     throttled buyer) returns None and the request goes the whole way."""
@@ -378,7 +379,7 @@ def _checkout_refused_early(view: APIView, request) -> HttpResponse | None:
     key = request.headers.get("Idempotency-Key")
     if (key and len(key) > 255) or not _checkout_body_is_plain(request):
         return None
-    refusal = admission_services.flash_refusal_early(token=header[1], idempotency_key=key)
+    refusal = admission_early.flash_refusal_early(token=header[1], idempotency_key=key)
     if refusal is None:
         return None
     # The API's throttles count this request, as DRF would have (the admitted go the whole way

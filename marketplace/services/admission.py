@@ -32,7 +32,8 @@ window has not ended (those price per buyer, so the gate stays out of their way)
 those are is read with one small query per checkout (not cached: every order bumps its
 products' cache tags, and a stale answer here would refuse the wrong buyers). A refusal by the
 gate is not recorded under the request's ``Idempotency-Key``: nothing was attempted, so a retry
-is decided afresh.
+is decided afresh. The API answers a token checkout the gate refuses before DRF, from Redis
+alone once built: ``services/admission_early.py``.
 """
 
 from collections.abc import Iterable
@@ -40,16 +41,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
 from core.cache import CacheScript
 from core.errors import ApplicationError
 from core.queries import CompiledQuery
 from marketplace.errors import CheckoutErrorCode
-from marketplace.models import CartItem, CheckoutRequest, Deal, DealKind, DealPurchase, DealStatus
+from marketplace.models import Deal, DealKind, DealPurchase, DealStatus
 from marketplace.selectors.orders import QuantityLimit, units_left_message
 
 #: Seconds a gate counter lives after it was built from PostgreSQL (then it is built again).
@@ -356,66 +356,3 @@ def flash_units_return(*, buyer_id: int, lines: Iterable[tuple[int, int]]) -> No
         amounts += [quantity, quantity]
     if keys:
         _RELEASE(keys=keys, args=amounts, fallback=None)
-
-
-# --- the early refusal -----------------------------------------------------------------------------
-
-
-def _early_read(*, token: str, key: str | None, now: datetime) -> QuerySet:
-    """The candidate deals of the cart of the active user whose API ``token`` this is, each with
-    the buyer's id, the cart's quantity of the product and whether the buyer already has a
-    checkout recorded under Idempotency-Key ``key``: no rows when the token is unknown or its
-    user inactive, or the cart has no candidate deal."""
-    buyer = Token.objects.filter(key=token, user__is_active=True).values("user_id")[:1]
-    cart = CartItem.objects.filter(cart__user_id=Subquery(buyer))
-    mine = DealPurchase.objects.filter(deal=OuterRef("pk"), buyer_id=Subquery(buyer)).values("quantity")[:1]
-    quantity = cart.filter(product_id=OuterRef("product_id")).order_by().values("quantity")[:1]
-    recorded = CheckoutRequest.objects.filter(user_id=Subquery(buyer), key=key)
-    return (
-        _candidate_deals(product_ids=cart.values("product_id"), mine=Subquery(mine), now=now)
-        .annotate(buyer_id=Subquery(buyer), quantity=Subquery(quantity), recorded=Exists(recorded))
-        .values_list(*_DEAL_COLUMNS, "buyer_id", "quantity", "recorded")
-    )
-
-
-#: :func:`_early_read`'s SQL, compiled once per process (its ORM build cost more than the rest
-#: of a refusal) and prepared once per connection on PostgreSQL (planning it cost more than
-#: running it); the sentinels are values no request sends.
-_EARLY_READ = CompiledQuery(
-    _early_read,
-    prepare="jishi_flash_early_read",
-    token=("\x01early-token-a", "\x01early-token-b"),
-    key=("\x01early-key-a", "\x01early-key-b"),
-    now=_NOW_SENTINELS,
-)
-
-
-@dataclass(frozen=True)
-class EarlyRefusal:
-    buyer_id: int
-    error: ApplicationError
-
-
-def flash_refusal_early(*, token: str, idempotency_key: str | None) -> EarlyRefusal | None:
-    """For the API's checkout of the buyer with API ``token``: the refusal the gate would give
-    this checkout, decided from one read (compiled once) and one check-only run of the gate's
-    script, or None when anything else may answer — the token is unknown or its user inactive,
-    the cart has no gated deal, the buyer already has an answer recorded under
-    ``idempotency_key`` (it is replayed), the gate would admit, or Redis is unavailable. The
-    caller then runs the whole checkout, which decides as always (and admits for real).
-
-    Nothing is counted or written: a refusal here is exactly :func:`flash_admit`'s refusal, given
-    without the checkout's reads and before the API's request machinery."""
-    rows = _EARLY_READ.rows(token=token, key=idempotency_key or None, now=timezone.now())
-    if not rows or any(row[-1] for row in rows):
-        return None
-    buyer_id = rows[0][-3]
-    quantities = {row[1]: row[-2] for row in rows}
-    deals = _gated(rows)
-    gated = [(deals[product_id], quantities[product_id]) for product_id in sorted(deals)]
-    if not gated:
-        return None
-    answer = _ask_gate(buyer_id=buyer_id, gated=gated, count=False)
-    if answer is None or int(answer[0]) not in (0, 2):
-        return None
-    return EarlyRefusal(buyer_id=buyer_id, error=_refusal(answer, gated))

@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
 from core.queries import CompiledQuery
-from marketplace.caching import TAG_STOCK, cart_tag, product_tag
+from marketplace.caching import TAG_STOCK, buyer_checkout_tag, cart_tag, product_tag
 from marketplace.errors import CheckoutErrorCode
 from marketplace.models import (
     Cart,
@@ -527,6 +527,8 @@ def checkout_submit(
                         )
                     except ApplicationError as error:
                         refused, record.refusal = error, _refusal_record(error)
+                        # a recorded refusal is replayed, never answered early (admission_early)
+                        bump_on_commit(buyer_checkout_tag(buyer.pk))
                     record.answered_at = timezone.now()
                     record.save(update_fields=["refusal", "answered_at"])
                     if refused is None:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from marketplace.caching import cart_tag, product_tag
+from marketplace.caching import TAG_LIVE_DEALS, cart_tag, product_tag
 from marketplace.errors import LiveDealErrorCode
 from marketplace.models import Deal, DealClaim, DealKind, DealStatus, Product
 
@@ -77,7 +77,7 @@ def live_deal_create(
         ends_at=now + timedelta(minutes=int(minutes)),
         status=DealStatus.APPROVED,
     )
-    bump_on_commit(product_tag(product.pk))
+    bump_on_commit(product_tag(product.pk), TAG_LIVE_DEALS)
     return deal
 
 
@@ -86,7 +86,7 @@ def live_deal_end(*, deal: Deal, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     ended = Deal.objects.filter(pk=deal.pk, kind=DealKind.LIVE, ends_at__gt=now).update(ends_at=now)
     if ended:
-        bump_on_commit(product_tag(deal.product_id))
+        bump_on_commit(product_tag(deal.product_id), TAG_LIVE_DEALS)
     return bool(ended)
 
 

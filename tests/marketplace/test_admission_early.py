@@ -1,9 +1,11 @@
 """Sale day through the API: a token-authenticated checkout that the flash gate refuses is answered
-early (marketplace/api/orders.py ``_checkout_refused_early`` → ``admission.flash_refusal_early``):
-one read and one check of the gate, before DRF — with exactly the status, body and headers of the
-whole path. Everything else (bad or missing credentials, an inactive buyer, a body the serializer
-refuses, a replayed Idempotency-Key, a throttled buyer, a buyer the gate admits, no Redis) goes
-the whole way and answers as it always did. Real PostgreSQL + Redis, real threads."""
+early (marketplace/api/orders.py ``_checkout_refused_early`` → ``admission_early.flash_refusal_early``):
+before DRF, from the token's entry in Redis and the gate's counters in one round trip and no SQL
+(the first refusal of a token reads PostgreSQL and builds the entry), with exactly the status,
+body and headers of the whole path; every write the entry depends on drops it. Everything else
+(bad or missing credentials, an inactive buyer, a body the serializer refuses, a replayed
+Idempotency-Key, a throttled buyer, a buyer the gate admits, no Redis) goes the whole way and
+answers as it always did. Real PostgreSQL + Redis, real threads."""
 
 from collections import Counter
 
@@ -16,11 +18,12 @@ from rest_framework.test import APIClient
 
 from core.throttles import UserWindowThrottle
 from marketplace.models import CheckoutRequest, Deal, OrderLine
-from marketplace.services import admission
+from marketplace.services import admission, admission_early
 from marketplace.services import orders as order_services
 from tests.community.factories import UserFactory
 from tests.concurrency import run_concurrently
 from tests.marketplace.factories import fill_cart, make_live_deal, make_product
+from tests.redis_switch import RedisRoundTrips
 
 URL = "/api/v1/checkout/"
 
@@ -55,16 +58,22 @@ def executed(queries) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_a_sold_out_answer_is_one_read_and_the_same_answer_as_the_whole_path(redis_url):
-    # given a sold-out deal and a late buyer with the product in the cart
+def test_a_sold_out_answer_is_one_round_trip_and_the_same_answer_as_the_whole_path(redis_url, monkeypatch):
+    # given a sold-out deal and a late buyer with the product in the cart, refused once already
+    # (the first refusal reads PostgreSQL and keeps what the next ones need in Redis)
     product, deal, (_first, late) = sold_out_sale()
     client = token_client(late)
+    with CaptureQueriesContext(connection) as first:
+        assert buy(client, key="late-0").status_code == 409
+    assert [sql.split()[0] for sql in executed(first)][:1] == ["EXECUTE"]
 
-    # when the late buyer checks out with their API token
+    # when the late buyer checks out again with their API token
+    redis_calls = RedisRoundTrips(monkeypatch)
     with CaptureQueriesContext(connection) as queries:
         early = buy(client, key="late-1")
 
-    # then one prepared read answered it: 409 sold_out, nothing recorded or written
+    # then Redis alone answered it (the decision, and the throttle's counter): 409 sold_out,
+    # no SQL, nothing recorded or written
     assert early.status_code == 409
     assert early.json() == {
         "error": {
@@ -74,7 +83,8 @@ def test_a_sold_out_answer_is_one_read_and_the_same_answer_as_the_whole_path(red
             "available": 0,
         }
     }
-    assert [sql.split()[0] for sql in executed(queries)] == ["EXECUTE"]
+    assert executed(queries) == []
+    assert redis_calls.count == 2
     assert not CheckoutRequest.objects.filter(user=late).exists()
 
     # and the whole path (the same buyer signed in by session: DRF, the serializer, the
@@ -97,17 +107,19 @@ def test_the_per_buyer_limit_is_answered_early_too(redis_url):
     fill_cart(buyer, (product, 1))
     client = token_client(buyer)
 
-    # when they try again
+    # when they try again, twice
+    first = buy(client, key="again")
     with CaptureQueriesContext(connection) as queries:
-        answer = buy(client, key="again")
+        answer = buy(client, key="again-2")
 
-    # then they are told their limit, early
-    assert answer.status_code == 409
+    # then they are told their limit, early, and the second time without SQL
+    assert first.status_code == answer.status_code == 409
+    assert first.json() == answer.json()
     assert answer.json()["error"]["code"] == "limit_reached"
-    assert len(executed(queries)) == 1
+    assert executed(queries) == []
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the writes' cache bumps run on commit
 def test_no_one_but_an_active_token_holder_is_answered_sold_out(redis_url):
     product, deal, (_first, late) = sold_out_sale()
     token = Token.objects.get_or_create(user=late)[0].key
@@ -120,7 +132,9 @@ def test_no_one_but_an_active_token_holder_is_answered_sold_out(redis_url):
     anonymous.credentials(HTTP_AUTHORIZATION=f"Token {token} extra")
     assert buy(anonymous).status_code == 401
 
-    # a deactivated buyer: 401, though their cart is sold out
+    # a deactivated buyer: 401, though their cart is sold out (and they were refused early before)
+    assert buy(token_client(late)).status_code == 409
+    assert buy(token_client(late)).status_code == 409
     late.is_active = False
     late.save(update_fields=["is_active"])
     assert buy(token_client(late)).status_code == 401
@@ -128,6 +142,8 @@ def test_no_one_but_an_active_token_holder_is_answered_sold_out(redis_url):
     # a deleted (rotated) token: 401
     late.is_active = True
     late.save(update_fields=["is_active"])
+    assert buy(token_client(late)).status_code == 409
+    assert buy(token_client(late)).status_code == 409
     Token.objects.filter(user=late).delete()
     stale = APIClient()
     stale.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -241,3 +257,111 @@ def test_checkout_prices_from_the_query_compiled_once(redis_url):
     assert lines[product.pk]["deal"] == deal.pk and lines[other.pk]["deal"] is None
     assert lines[other.pk]["unit_price"] == f"{other.price:.2f}"
     assert checkout_services._PRICED_PRODUCTS[2]._compiled["default"] is not None
+
+
+def refused_early_twice(client, key: str = "late") -> None:
+    """Two refusals: the first builds the token's entry, the second is answered from it."""
+    assert buy(client, key=f"{key}-a").status_code == 409
+    with CaptureQueriesContext(connection) as queries:
+        assert buy(client, key=f"{key}-b").status_code == 409
+    assert executed(queries) == []
+
+
+@pytest.mark.django_db(transaction=True)  # the writes' cache bumps run on commit
+def test_every_write_the_early_answer_depends_on_drops_it(redis_url):
+    from marketplace.services import cart as cart_services
+    from marketplace.services import live_deals
+    from marketplace.services import sales as sale_services
+
+    product, deal, (_first, late, other) = sold_out_sale(buyers=3)
+    client = token_client(late)
+    refused_early_twice(client)
+
+    # the buyer's cart: the flash product out, another in -> their order goes through
+    tea = make_product(title="Tea", stock=5)
+    cart_services.cart_item_remove(user=late, product_id=product.pk)
+    cart_services.cart_item_add(user=late, product_id=tea.pk, quantity=1)
+    assert buy(client, key="tea").status_code == 201
+
+    # a room-only deal started on the product: it is no longer gated (nothing answered early)
+    other_token = Token.objects.get_or_create(user=other)[0].key
+    refused_early_twice(token_client(other), key="other")
+    live_deals.live_deal_create(product=product, audience="room:1", price="99.00", quantity=5, minutes=10)
+    assert admission_early.flash_refusal_early(token=other_token, idempotency_key="x") is None
+    live_deals.live_deal_end(deal=Deal.objects.get(product=product, kind="live"))
+    assert admission_early.flash_refusal_early(token=other_token, idempotency_key="x") is not None
+
+    # the deal rejected by a moderator: the buyer pays the list price
+    sale_services.deal_moderate(deal_ids=[deal.pk], approve=False)
+    answer = buy(token_client(other), key="after-reject")
+    assert answer.status_code == 201
+    assert answer.json()["orders"][0]["lines"][0]["deal"] is None
+
+
+@pytest.mark.django_db(transaction=True)  # the writes' cache bumps run on commit
+def test_the_early_answer_ends_with_the_sale(redis_url):
+    import time
+
+    from django.utils import timezone
+
+    from marketplace.models import SaleEvent
+
+    # given a sold-out deal of a sale ending in two seconds (moved by a raw UPDATE: no cache bump)
+    product, deal, (_first, late) = sold_out_sale()
+    ends_at = timezone.now() + timezone.timedelta(seconds=2)
+    SaleEvent.objects.filter(pk=deal.sale_id).update(ends_at=ends_at)
+    client = token_client(late)
+    refused_early_twice(client)
+
+    # when the sale has ended
+    time.sleep(max(0, (ends_at - timezone.now()).total_seconds()) + 0.1)
+
+    # then the buyer is not told "sold out": they buy at the list price
+    answer = buy(client, key="after-the-sale")
+    assert answer.status_code == 201
+    assert answer.json()["orders"][0]["lines"][0]["deal"] is None
+
+
+@pytest.mark.django_db(transaction=True)  # the writes' cache bumps run on commit
+def test_a_key_recorded_after_the_early_answer_was_built_is_replayed(redis_url):
+    from marketplace.models import Address
+
+    # given a buyer refused early (their entry built), then a unit back (a cancelled order)
+    product, deal, (first, late, third) = sold_out_sale(buyers=3)
+    client = token_client(late)
+    refused_early_twice(client)
+    order_services.order_cancel_by(order=OrderLine.objects.get(deal=deal).order, user=first)
+
+    # when the buyer, without an address, checks out with key "r": refused and recorded
+    Address.objects.filter(user=late).delete()
+    refused = buy(client, key="r")
+    assert refused.json()["error"]["code"] == "address_required"
+    # and the unit sells out again
+    assert buy(token_client(third), key="t").status_code == 201
+
+    # then a retry of "r" replays the recorded answer, not "sold out"
+    retry = buy(client, key="r")
+    assert (retry.status_code, retry.content) == (refused.status_code, refused.content)
+    assert retry["Idempotent-Replayed"] == "true"
+    # and a retry of the buyer's whose order placed it replays the order
+    fill_cart(third, (product, 1))
+    assert buy(token_client(third), key="t-2").status_code == 409
+    again = buy(token_client(third), key="t")
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.django_db(transaction=True)  # the writes' cache bumps run on commit
+def test_a_redis_flush_after_the_early_answer_was_built(redis_url):
+    # given a late buyer answered from their entry
+    product, deal, (first, late) = sold_out_sale()
+    client = token_client(late)
+    refused_early_twice(client)
+
+    # when Redis loses everything: still sold out (read from PostgreSQL, entry and counters rebuilt)
+    cache.clear()
+    assert buy(client, key="after-flush").json()["error"]["code"] == "sold_out"
+    refused_early_twice(client, key="rebuilt")
+
+    # and a cancelled unit still goes to them
+    order_services.order_cancel_by(order=OrderLine.objects.get(deal=deal).order, user=first)
+    assert buy(client, key="the-unit").status_code == 201

@@ -11,8 +11,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-import redis
-import redis.client
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -24,23 +22,9 @@ from marketplace.services import catalogue as catalogue_services
 from marketplace.services import sales as sale_services
 from tests.community.factories import UserFactory
 from tests.marketplace.factories import ProductFactory, ShopFactory, VoucherFactory
+from tests.redis_switch import RedisRoundTrips
 
 pytestmark = pytest.mark.django_db
-
-
-class RedisRoundTrips:
-    """Counts what redis-py sends to the server: one command or one pipeline, each a round trip."""
-
-    def __init__(self, monkeypatch):
-        self.count = 0
-        for cls, name in ((redis.Redis, "execute_command"), (redis.client.Pipeline, "execute")):
-            original = getattr(cls, name)
-
-            def counted(*args, _original=original, **kwargs):
-                self.count += 1
-                return _original(*args, **kwargs)
-
-            monkeypatch.setattr(cls, name, counted)
 
 
 def get(url: str, **cookies) -> str:
