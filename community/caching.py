@@ -28,6 +28,13 @@ def user_tag(user_id: int) -> str:
     return f"com:v:user:{user_id}"
 
 
+def feed_tag(user_id: int) -> str:
+    """A person's "for you" questions page (cached per person: ``community.views.questions_home``):
+    bumped when their feed entries are rebuilt or cleared (``services.feeds``,
+    ``services.activity``) and when they answer (an answered question leaves their feed)."""
+    return f"com:v:feed:{user_id}"
+
+
 def token_digest(key: str) -> str:
     """What names an API token in cache keys (never the key itself)."""
     return hashlib.sha256(key.encode()).hexdigest()[:40]

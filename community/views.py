@@ -1,5 +1,7 @@
 """Community pages (thin: validate, call a service or selector, render)."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from community import moderation as moderation_registry
+from community.caching import CONTENT_TAG, feed_tag, user_tag
 from community.forms import AnswerForm, InviteSettingsForm, QuestionForm, ReportForm, SignInForm, SignUpForm
 from community.selectors import activity as activity_selectors
 from community.selectors import notifications as notification_selectors
@@ -24,7 +27,11 @@ from community.services import moderation as moderation_services
 from community.services import notifications as notification_services
 from community.services import people as people_services
 from community.services import qa as qa_services
+from core import pages
+from core.cache import tag_versions
 from core.errors import ApplicationError
+from core.visibility import VISIBILITY_TAG
+from marketplace.caching import TAG_ALL, TAG_LISTS
 from marketplace.selectors.catalogue import product_get_public_brief
 
 PAGE_SIZE = 20
@@ -361,15 +368,56 @@ def answer_accept(request, pk):
     return _back(request, answer.get_absolute_url())
 
 
+#: A page number the cached questions page is kept for (``?page=`` up to 3 digits; anything
+#: else is rendered each time: the page's links carry the query string).
+_CACHED_PAGE_NUMBER = re.compile(r"[0-9]{1,3}")
+
+
+def _questions_page_tags(user_id: int) -> tuple[str, ...]:
+    """What decides which questions a person's "for you" page shows, and how many there are:
+    their feed entries and answers (:func:`~community.caching.feed_tag`), every visibility
+    change and content change or delete, every product write (a product taken off sale, renamed)
+    and catalogue-wide changes (shops, categories)."""
+    return (feed_tag(user_id), VISIBILITY_TAG, CONTENT_TAG, TAG_LISTS, TAG_ALL)
+
+
 def questions_home(request):
-    """ "Ask others": the personalised feed for signed-in people, popular questions otherwise."""
-    if request.user.is_authenticated:
-        page = qa_selectors.question_feed_page_for_you(
-            user=request.user, number=request.GET.get("page"), size=PAGE_SIZE
-        )
-    else:
-        page = _page(request, qa_selectors.question_feed_popular())
-    return render(request, "community/questions_home.html", {"page": page})
+    """ "Ask others": the personalised feed for signed-in people, popular questions otherwise.
+
+    A signed-in person's page of their precomputed feed is cached for them alone as a page shell
+    (``core.pages``: their account links and CSRF token put in per request) under
+    :func:`_questions_page_tags`, with the Q&A tag of each product shown (answers counted or
+    accepted, questions edited) and each author's tag (their name), read before the rows they
+    cover. A cold start (the popular feed) is rendered each time."""
+    template = "community/questions_home.html"
+    if not request.user.is_authenticated:
+        return render(request, template, {"page": _page(request, qa_selectors.question_feed_popular())})
+    user, number = request.user, request.GET.get("page")
+
+    def read():
+        return qa_selectors.question_feed_page_for_you(user=user, number=number, size=PAGE_SIZE)
+
+    def build():
+        page = read()
+        precomputed = getattr(page, "precomputed", False)
+        extra = {}
+        if precomputed:
+            # The rows name the products and authors whose tags the page depends on too: their
+            # tokens are read first, then the rows again (a change after that bumps them).
+            shown = {(q.product_id, q.author_id) for q in page}
+            tags = [qa_selectors.qa_product_tag(product_id) for product_id, _ in shown]
+            extra = tag_versions([*tags, *(user_tag(author_id) for _, author_id in shown)])
+            page = read()
+            precomputed = getattr(page, "precomputed", False) and {(q.product_id, q.author_id) for q in page} <= shown
+        content, personal = pages.render_shared(request, template, {"page": page, "shell": True})
+        return content, None if precomputed and not personal else 0, extra
+
+    if set(request.GET) <= {"page"} and (number is None or _CACHED_PAGE_NUMBER.fullmatch(number)):
+        key = f"com:page:questions:{user.pk}:{get_language()}:{number or ''}"
+        response = pages.serve_shell(request, key=key, tags=_questions_page_tags(user.pk), build=build)
+        if response is not None:
+            return response
+    return render(request, template, {"page": read()})
 
 
 @login_required

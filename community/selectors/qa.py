@@ -327,7 +327,10 @@ def question_feed_page_for_you(*, user: User, number, size: int) -> Page:
     "for you" feed (:func:`question_feed_for_you`, the same rows and order) in one query — the
     page's rows with the feed's length — compiled once per process. When that page is empty
     (a cold start, a page past the end, every entry hidden since) it is answered as before:
-    ``Paginator(question_feed_for_you(...)).get_page(number)``."""
+    ``Paginator(question_feed_for_you(...)).get_page(number)``. A page of the precomputed feed
+    (the one query) has ``precomputed = True``: what the cached questions page stores (its
+    entries, visibility and products are under the page's tags; a cold start's popular feed is
+    not)."""
     try:
         wanted = int(number)
     except (TypeError, ValueError):
@@ -345,7 +348,9 @@ def question_feed_page_for_you(*, user: User, number, size: int) -> Page:
             )
         rows = query.run(user_id=user.pk)
         if rows:
-            return Page(rows, wanted, _Counted(rows[0].feed_total, size))
+            page = Page(rows, wanted, _Counted(rows[0].feed_total, size))
+            page.precomputed = True
+            return page
     return Paginator(question_feed_for_you(user=user), size).get_page(number)
 
 

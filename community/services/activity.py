@@ -8,9 +8,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from community.caching import feed_tag
 from community.models import Activity, ActivityKind, InterestProfile, QuestionFeedEntry, User
 from community.services.feeds import question_feed_rebuild_soon
 from community.signals import interest_profile_rebuilt
+from core.cache import bump_on_commit
 from core.signals import send_on_commit
 from marketplace.selectors.catalogue import product_category_id
 from marketplace.selectors.orders import order_get_purchased_with_lines, review_get
@@ -96,6 +98,7 @@ def activity_clear(*, user: User) -> int:
     deleted, _ = Activity.objects.filter(user=user).delete()
     InterestProfile.objects.filter(user=user).delete()
     QuestionFeedEntry.objects.filter(user=user).delete()
+    bump_on_commit(feed_tag(user.pk))  # their cached questions page
     return deleted
 
 

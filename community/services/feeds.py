@@ -7,8 +7,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from community.caching import feed_tag
 from community.models import QuestionFeedEntry, User
 from community.selectors.qa import question_feed_score
+from core.cache import bump_on_commit
 
 
 @transaction.atomic
@@ -20,6 +22,7 @@ def question_feed_rebuild(*, user_id: int, now: datetime) -> list[QuestionFeedEn
     user ends up with no entries. Returns the new entries, best first."""
     user = User.objects.select_for_update().filter(pk=user_id).first()
     QuestionFeedEntry.objects.filter(user_id=user_id).delete()
+    bump_on_commit(feed_tag(user_id))  # their cached questions page
     if user is None or not user.is_active:
         return []
     rows = question_feed_score(user=user, now=now).values_list("pk", "score", "reason")[: settings.QUESTION_FEED_SIZE]

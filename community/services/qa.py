@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext
 
+from community.caching import feed_tag
 from community.errors import QAErrorCode
 from community.models import (
     NOTIFICATION_QUOTE,
@@ -200,6 +201,7 @@ def answer_post(*, author: User, question: Question, text: str) -> Answer:
             status=409,
             code=QAErrorCode.ALREADY_ANSWERED,
         ) from exc
+    bump_on_commit(feed_tag(author.pk))  # the question leaves the answerer's "for you" page
     if visibility == Visibility.HELD:  # not counted, nobody told: it waits for a moderator
         moderation.held(obj=answer, reason="blocked term (hold)")
         return answer

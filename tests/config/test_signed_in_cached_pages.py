@@ -12,13 +12,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from community.services import people as people_services
+from community.services import qa as qa_services
+from community.services.feeds import question_feed_rebuild
 from core.visibility import Visibility
 from marketplace.services import cart as cart_services
 from marketplace.services import catalogue as catalogue_services
 from marketplace.services import checkout as checkout_services
 from marketplace.services import live_deals as live_deal_services
 from marketplace.services import sales as sale_services
-from tests.community.factories import PASSWORD, UserFactory
+from tests.community.factories import PASSWORD, QuestionFactory, UserFactory
 from tests.marketplace.factories import (
     DealFactory,
     ProductFactory,
@@ -240,3 +243,100 @@ def test_the_cart_page_shows_a_live_room_price_once_claimed(client, shopper, com
     # and when the room ends the deal, the list price is back
     commit(live_deal_services.live_deal_end, deal=deal)
     assert "¥50.00" not in page(client, CART)
+
+
+# --- the questions page -----------------------------------------------------------------------------
+
+QUESTIONS = "/questions/"
+
+
+@pytest.fixture
+def feed(shopper):
+    """A question from someone else in the shopper's rebuilt "for you" feed (the job's rebuild)."""
+    question = QuestionFactory(text="Does the silk fan fold flat?")
+    question_feed_rebuild(user_id=shopper.pk, now=timezone.now())
+    return question
+
+
+def test_the_questions_page_is_cached_for_its_reader_alone(client, shopper, feed):
+    # given the shopper's page seen once
+    assert feed.text in page(client, QUESTIONS)
+
+    # then the next request is served from the cache with their links
+    html = cached_page(client, QUESTIONS)
+    assert feed.text in html and f'href="{shopper.get_absolute_url()}"' in html
+
+    # and someone else with another feed gets theirs (a cold start here: the popular questions)
+    other = UserFactory(username="lili")
+    mine = QuestionFactory(text="Is the tea bowl glazed inside?", author=shopper)
+    client.logout()
+    assert client.login(username="lili", password=PASSWORD)
+    html = page(client, QUESTIONS)
+    assert f'href="{other.get_absolute_url()}"' in html and mine.text in html
+
+
+def test_the_questions_page_shows_a_new_question_once_routed(client, shopper, feed, commit):
+    # given the page cached
+    assert feed.text in page(client, QUESTIONS)
+
+    # when someone asks a new question and the shopper's feed is rebuilt (the job), then it shows
+    product = ProductFactory(title="Tea bowl")
+    question = commit(
+        qa_services.question_ask, author=UserFactory(), product=product, text="Is the tea bowl glazed inside?"
+    )
+    commit(question_feed_rebuild, user_id=shopper.pk, now=timezone.now())
+    html = page(client, QUESTIONS)
+    assert question.text in html and feed.text in html
+
+
+def test_the_questions_page_shows_answers_and_accepts(client, shopper, feed, commit):
+    # given the page cached: an open question with no answer
+    assert "0 answers · open" in page(client, QUESTIONS)
+
+    # when someone answers it, then the next request counts the answer
+    answer = commit(qa_services.answer_post, author=UserFactory(), question=feed, text="Yes, flat as a card.")
+    assert "1 answer · open" in page(client, QUESTIONS)
+
+    # when the asker accepts it, then it is no longer open
+    commit(qa_services.answer_accept, user=feed.author, answer=answer)
+    html = page(client, QUESTIONS)
+    assert "1 answer ·" in html and "open" not in html.split(feed.text)[1].split("</li>")[0]
+
+    # when a moderator hides the answer, then it is not counted
+    commit(qa_services.answer_set_visibility, obj=answer, status=Visibility.HIDDEN, by=None)
+    assert "0 answers" in page(client, QUESTIONS)
+
+
+def test_the_questions_page_drops_what_is_hidden_or_answered(client, shopper, commit):
+    # given three questions in the shopper's feed, the page cached
+    hidden, off_sale, answered = (QuestionFactory(text=f"Question number {n} about it?") for n in range(3))
+    question_feed_rebuild(user_id=shopper.pk, now=timezone.now())
+    assert all(q.text in page(client, QUESTIONS) for q in (hidden, off_sale, answered))
+
+    # when a moderator hides one, then the next request leaves it out
+    commit(qa_services.question_set_visibility, obj=hidden, status=Visibility.HIDDEN, by=None)
+    html = page(client, QUESTIONS)
+    assert hidden.text not in html and off_sale.text in html
+
+    # when another's product is taken off sale, then its question goes too
+    commit(catalogue_services.product_set_visibility, obj=off_sale.product, status=Visibility.HIDDEN, by=None)
+    html = page(client, QUESTIONS)
+    assert off_sale.text not in html and answered.text in html
+
+    # when the shopper answers the last one, then it leaves their feed
+    commit(qa_services.answer_post, author=shopper, question=answered, text="It fits well.")
+    html = page(client, QUESTIONS)
+    assert answered.text not in html and "No questions yet." in html
+
+
+def test_the_questions_page_shows_a_renamed_author_and_product(client, shopper, feed, commit):
+    # given the page cached
+    assert feed.text in page(client, QUESTIONS)
+
+    # when the asker changes their name, then the next request shows it
+    commit(people_services.user_profile_update, user=feed.author, display_name="Auntie Mei")
+    assert "asked by Auntie Mei" in page(client, QUESTIONS)
+
+    # when the seller renames the product, then so is it
+    commit(catalogue_services.product_update, product=feed.product, title="Folding silk fan")
+    assert "Folding silk fan" in page(client, QUESTIONS)
