@@ -82,19 +82,24 @@ class ProductFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(with_aliases(data) if data is not None else None, *args, **kwargs)
 
-    def filter_queryset(self, queryset):
+    def product_filters(self) -> dict:
+        """The valid parameters as :func:`~marketplace.selectors.catalogue.product_filter`'s
+        keyword arguments (an invalid one is left out, as if not given)."""
+        self.errors  # noqa: B018 - validates the form (cleaned_data) once
         data = self.form.cleaned_data
-        return product_filter(
-            queryset,
-            search=data.get("q") or "",
-            category=data.get("category"),
-            shop=data.get("shop") or "",
-            min_price=data.get("min_price"),
-            max_price=data.get("max_price"),
-            in_stock=data.get("in_stock"),
-            on_sale=data.get("on_sale"),
-            ordering=data.get("ordering") or "",
-        )
+        return {
+            "search": data.get("q") or "",
+            "category": data.get("category"),
+            "shop": data.get("shop") or "",
+            "min_price": data.get("min_price"),
+            "max_price": data.get("max_price"),
+            "in_stock": data.get("in_stock"),
+            "on_sale": data.get("on_sale"),
+            "ordering": data.get("ordering") or "",
+        }
+
+    def filter_queryset(self, queryset):
+        return product_filter(queryset, **self.product_filters())
 
 
 def list_params(query) -> str:

@@ -9,18 +9,25 @@ and :func:`shop_is_public` / :func:`product_is_public` judge a loaded row. Every
 Every product queryset that shows a price goes through :func:`product_annotate_prices`.
 """
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.contrib.postgres.fields import ArrayField
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db import connection
 from django.db.models import (
+    BigIntegerField,
+    BooleanField,
     Count,
+    F,
+    Func,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Value,
     Window,
 )
 from django.shortcuts import get_object_or_404
@@ -29,6 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from core.cache import cached
 from core.moderation import can_moderate
+from core.queries import CompiledQuery
 from core.visibility import Visibility
 from marketplace.caching import TAG_ALL
 from marketplace.models import (
@@ -43,7 +51,7 @@ from marketplace.models import (
     Shop,
 )
 from marketplace.selectors.pricing import product_annotate_prices
-from marketplace.selectors.search import product_search
+from marketplace.selectors.search import TsQuery, product_search, query_words, tsquery_text
 
 ORDERINGS = {
     "relevance": gettext_lazy("Relevance"),
@@ -220,18 +228,23 @@ def product_filter(
 class PageRows(Sequence):
     """A page's products known by their ids (in page order), loaded with every annotation on
     first use — or only some of them (:meth:`load`): a page whose product cards are cached
-    loads none (``marketplace.views.catalogue``)."""
+    loads none (``marketplace.views.catalogue``). ``rows`` is the annotated queryset to load
+    from, or a function ``ids -> products`` (:func:`product_cards_load`)."""
 
-    def __init__(self, queryset: QuerySet[Product], ids: list[int]):
+    def __init__(self, rows: QuerySet[Product] | Callable[[list[int]], list[Product]], ids: list[int]):
         self.ids = ids
-        self._queryset = queryset
+        self._source = rows
         self._rows: list[Product] | None = None
 
     def load(self, ids: list[int]) -> list[Product]:
         """The rows of ``ids`` (those still public), read now, in the order of ``ids``; one query."""
         if not ids:
             return []
-        found = {p.pk: p for p in self._queryset.filter(pk__in=ids).order_by()}
+        if callable(self._source):
+            products = self._source(ids)
+        else:
+            products = self._source.filter(pk__in=ids).order_by()
+        found = {p.pk: p for p in products}
         return [found[pk] for pk in ids if pk in found]
 
     def _all(self) -> list[Product]:
@@ -247,6 +260,44 @@ class PageRows(Sequence):
 
     def __getitem__(self, index):
         return self._all()[index]
+
+
+class _IdIn(Func):
+    """``<column> = ANY(<array>)``: a list of ids as ONE parameter (PostgreSQL), so the SQL of a
+    read by ids is the same whatever their number (compiled and prepared once)."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, ids = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        ids_sql, ids_params = compiler.compile(ids)
+        return f"{column_sql} = ANY({ids_sql})", [*column_params, *ids_params]
+
+
+def _product_cards_queryset(*, ids: list[int], now: datetime | None) -> QuerySet[Product]:
+    if connection.vendor == "postgresql":
+        return product_list_public(now=now).filter(
+            _IdIn(F("pk"), Value(ids, output_field=ArrayField(BigIntegerField())))
+        )
+    return product_list_public(now=now).filter(pk__in=ids)
+
+
+#: ``_product_cards_queryset`` compiled once per process and prepared once per connection: the
+#: priced, illustrated rows of the product cards a page is missing (building the pricing
+#: subqueries cost ~5 ms of Python, planning them ~4 ms of PostgreSQL).
+_PRODUCT_CARDS = CompiledQuery(
+    _product_cards_queryset,
+    prepare="jishi_product_cards",
+    ids=([-7_700_001], [-7_700_002]),
+    now=(datetime(1901, 1, 1, 0, 0, 11, tzinfo=UTC), datetime(1902, 2, 2, 0, 0, 13, tzinfo=UTC)),
+)
+
+
+def product_cards_load(*, now: datetime) -> Callable[[list[int]], list[Product]]:
+    """``ids -> products``: public products of ``ids`` (any order) with what a product card
+    shows — :func:`product_list_public` at ``now`` — in one query compiled once (``PageRows``)."""
+    return lambda ids: _PRODUCT_CARDS.run(ids=list(ids), now=now)
 
 
 class ProductPaginator(Paginator):
@@ -294,6 +345,100 @@ class ProductPaginator(Paginator):
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
         return number
+
+
+#: Browsing filters whose value is a parameter of a compiled search page's SQL (the sentinels
+#: stand for them); ``category`` is part of the shape instead (its path is matched with ``LIKE``).
+_SEARCH_PAGE_VALUES = {
+    "shop": ("-jishi-shop-a", "-jishi-shop-b"),
+    "min_price": (Decimal("-7700001.01"), Decimal("-7700002.02")),
+    "max_price": (Decimal("-7700003.03"), Decimal("-7700004.04")),
+}
+_SEARCH_NOW = (datetime(1901, 1, 1, 0, 0, 17, tzinfo=UTC), datetime(1902, 2, 2, 0, 0, 19, tzinfo=UTC))
+_SEARCH_TSQUERY = (TsQuery("jishisentinela:*"), TsQuery("jishisentinelb:*"))
+#: Pages of a search served by compiled SQL (the offset is in the SQL): later pages build theirs.
+SEARCH_COMPILED_PAGES = 10
+#: Compiled search pages kept per process (shapes: filters given, category, order, page).
+SEARCH_COMPILED_MAX = 500
+_SEARCH_PAGES: dict[tuple, CompiledQuery] = {}
+
+
+def _search_page_query(shape: tuple) -> CompiledQuery:
+    """The ids-and-count query of one *shape* of search page (which filters are given, the
+    category, the order, the page), compiled once: :func:`product_filter` over
+    :func:`product_list_public` as :class:`ProductPaginator` asks it, the search words, the
+    shop and the prices standing as sentinels."""
+    query = _SEARCH_PAGES.get(shape)
+    if query is not None:
+        return query
+    given, category, flags, ordering, bottom, per_page = shape
+    # The clock is in the SQL only where an effective price or the availability is.
+    priced = ordering in ("price", "-price") or any(name in given for name in ("min_price", "max_price")) or flags
+
+    def build(*, tsquery, now=None, **values):
+        queryset = product_filter(
+            product_list_public(now=now),
+            search=tsquery,
+            category=category,
+            ordering=ordering,
+            in_stock="in_stock" in flags,
+            on_sale="on_sale" in flags,
+            **values,
+        )
+        return queryset.annotate(matches=Window(Count("pk"))).values_list("pk", "matches")[bottom : bottom + per_page]
+
+    sentinels = {name: _SEARCH_PAGE_VALUES[name] for name in given}
+    if priced:
+        sentinels["now"] = _SEARCH_NOW
+    # Prepared once per connection too (a generic plan suits every search: the GIN index).
+    query = CompiledQuery(
+        build, prepare=f"jishi_search_page_{len(_SEARCH_PAGES)}", tsquery=_SEARCH_TSQUERY, **sentinels
+    )
+    if len(_SEARCH_PAGES) < SEARCH_COMPILED_MAX:
+        _SEARCH_PAGES[shape] = query
+    return query
+
+
+def product_list_page(*, filters: dict, number=1, per_page: int, now: datetime) -> Page:
+    """A page of :func:`product_filter` (``filters`` are its keyword arguments) over
+    :func:`product_list_public` at ``now``: the same rows, order and count as
+    ``ProductPaginator(...).get_page(number)``; for a search on PostgreSQL from SQL compiled once
+    per shape of page: a distinct query per request spent more Python building and compiling the
+    filtered, priced queryset than PostgreSQL spent answering it. The page's rows are
+    ``PageRows`` loaded by :func:`product_cards_load`. Other cases (no search words, SQLite, a
+    page past :data:`SEARCH_COMPILED_PAGES` or past the end, an invalid number) take the
+    queryset path."""
+    filters = {"search": "", "category": None, "ordering": "", **filters}
+    search, category, ordering = filters["search"], filters["category"], filters["ordering"]
+    words = query_words(search)
+    try:
+        page_number = 1 if number is None else int(number) if not isinstance(number, float) else None
+    except (TypeError, ValueError):
+        page_number = None
+    if (
+        connection.vendor != "postgresql"
+        or not words
+        or page_number is None
+        or not 1 <= page_number <= SEARCH_COMPILED_PAGES
+        or (ordering and ordering not in _ORDER_BY)
+    ):
+        queryset = product_filter(product_list_public(now=now), **filters)
+        return ProductPaginator(queryset, per_page).get_page(number)
+    given = tuple(name for name in _SEARCH_PAGE_VALUES if filters.get(name) not in ("", None))
+    flags = tuple(name for name in ("in_stock", "on_sale") if filters.get(name))
+    bottom = (page_number - 1) * per_page
+    shape = (given, category, flags, ordering or "relevance", bottom, per_page)
+    query = _search_page_query(shape)
+    values = {name: filters[name] for name in given}
+    if "now" in query.sentinels:
+        values["now"] = now
+    rows = query.rows(tsquery=TsQuery(tsquery_text(words)), **values)
+    if not rows and bottom:  # past the last page: the queryset path counts and serves the last one
+        queryset = product_filter(product_list_public(now=now), **filters)
+        return ProductPaginator(queryset, per_page).get_page(number)
+    paginator = ProductPaginator([], per_page)
+    paginator.__dict__["count"] = rows[0][1] if rows else 0  # Paginator.count is a cached property
+    return paginator._get_page(PageRows(product_cards_load(now=now), [pk for pk, _ in rows]), page_number, paginator)
 
 
 def product_list_for_shop_owner(*, shop: Shop, status: str | None = None) -> QuerySet[Product]:

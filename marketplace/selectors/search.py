@@ -29,6 +29,7 @@ from django.db import connection
 from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Upper
 
+from core.queries import CompiledQuery
 from marketplace.models import Product
 
 #: At most this many words of a query are matched.
@@ -82,6 +83,12 @@ def _word_terms(word: str) -> list[str]:
     return terms
 
 
+class TsQuery(str):
+    """A raw ``to_tsquery`` string (:func:`tsquery_text`): given as ``search`` to
+    :func:`product_search` it is matched as it is. SQL compiled once per process takes the
+    query's terms as a parameter this way (``selectors.catalogue.product_search_page``)."""
+
+
 def tsquery_text(words: list[str]) -> str:
     """A raw ``to_tsquery`` string: every term of every word, AND-ed. Terms are made of word
     characters only (``_RUN``), so nothing in them can be tsquery syntax."""
@@ -107,11 +114,15 @@ def product_search(queryset: QuerySet[Product], *, search: str) -> tuple[QuerySe
 
     Returns ``(queryset, searched)``; ``searched`` is False when the query has no words (the
     queryset is then unchanged)."""
-    words = query_words(search)
+    if isinstance(search, TsQuery):  # PostgreSQL only: the terms are ready
+        words, text = [search], search
+    else:
+        words = query_words(search)
+        text = tsquery_text(words) if words and _is_postgres() else ""
     if not words:
         return queryset, False
     if _is_postgres():
-        query = SearchQuery(tsquery_text(words), search_type="raw", config=TS_CONFIG)
+        query = SearchQuery(text, search_type="raw", config=TS_CONFIG)
         queryset = queryset.filter(search_vector=query).annotate(
             relevance=SearchRank(F("search_vector"), query, cover_density=False)
         )
@@ -138,8 +149,38 @@ def title_near_q(words: list[str]) -> Q:
 
 
 def product_suggestions(queryset: QuerySet[Product], *, search: str, limit: int = SUGGESTION_LIMIT) -> list[Product]:
-    """Close matches for a search that found nothing: public products whose title is most like
-    the query.
+    """Close matches for a search that found nothing (:func:`product_suggestion_rows`), as rows
+    of ``queryset`` (e.g. priced for cards), in the same order."""
+    ids = [pk for pk, _ in product_suggestion_rows(search=search, limit=limit)]
+    found = {p.pk: p for p in queryset.filter(pk__in=ids)} if ids else {}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _close_by_words_queryset(*, tsquery: str) -> QuerySet:
+    from marketplace.selectors.catalogue import product_list_public_plain  # catalogue imports this module
+
+    by_words = SearchQuery(tsquery, search_type="raw", config=TS_CONFIG)
+    return (
+        product_list_public_plain()
+        .filter(search_vector=by_words)
+        .annotate(likeness=SearchRank(F("search_vector"), by_words, cover_density=False))
+        .order_by("-likeness", "-sales_count", "-id")
+        .values_list("pk", "title")[:SUGGESTION_LIMIT]
+    )
+
+
+#: The word step of the close matches, compiled once per process and prepared once per
+#: connection: a misspelt query per request spent more Python building it than PostgreSQL
+#: answering it.
+_CLOSE_BY_WORDS = CompiledQuery(
+    _close_by_words_queryset, prepare="jishi_close_matches", tsquery=("jishisentinela:*A", "jishisentinelb:*A")
+)
+
+
+def product_suggestion_rows(*, search: str, limit: int = SUGGESTION_LIMIT) -> list[tuple[int, str]]:
+    """Close matches for a search that found nothing: ``(id, title)`` of the public products
+    whose title is most like the query, best first (the search page takes their cards from the
+    card cache, like its results).
 
     PostgreSQL, in two steps: products whose **title has any of the query's words** (the
     full-text index: ``word:*A | …``, weight A is the title), those with most of the words first
@@ -150,33 +191,41 @@ def product_suggestions(queryset: QuerySet[Product], *, search: str, limit: int 
     milliseconds; the trigram step computes a similarity for every title that shares a word's
     trigrams (~100 ms at 10,000 products when the words are common), so it runs only when the
     words themselves are nowhere. SQLite: difflib over the titles of the newest 2,000 products."""
+    from marketplace.selectors.catalogue import product_list_public_plain  # catalogue imports this module
+
     words = query_words(search)
     if not words:
         return []
     phrase = " ".join(words)
+    queryset = product_list_public_plain()
     if _is_postgres():
-        by_words = SearchQuery(title_any_tsquery_text(words), search_type="raw", config=TS_CONFIG)
-        found = list(
-            queryset.filter(search_vector=by_words)
-            .annotate(likeness=SearchRank(F("search_vector"), by_words, cover_density=False))
-            .order_by("-likeness", "-sales_count", "-id")[:limit]
-        )
+        if limit == SUGGESTION_LIMIT:
+            found = _CLOSE_BY_WORDS.rows(tsquery=title_any_tsquery_text(words))
+        else:
+            by_words = SearchQuery(title_any_tsquery_text(words), search_type="raw", config=TS_CONFIG)
+            found = list(
+                queryset.filter(search_vector=by_words)
+                .annotate(likeness=SearchRank(F("search_vector"), by_words, cover_density=False))
+                .order_by("-likeness", "-sales_count", "-id")
+                .values_list("pk", "title")[:limit]
+            )
         if found:
             return found
         return list(
             queryset.annotate(title_upper=Upper("title"))
             .filter(title_near_q(words))
             .annotate(likeness=TrigramWordSimilarity(Upper(Value(phrase)), "title_upper"))
-            .order_by("-likeness", "-sales_count", "-id")[:limit]
+            .order_by("-likeness", "-sales_count", "-id")
+            .values_list("pk", "title")[:limit]
         )
-    candidates = list(queryset.order_by("-created_at", "-id")[:2000])
+    candidates = list(queryset.order_by("-created_at", "-id").values_list("pk", "title")[:2000])
 
-    def likeness(product: Product) -> float:
-        title = normalize(product.title)
+    def likeness(title: str) -> float:
+        title = normalize(title)
         return max(
             difflib.SequenceMatcher(None, phrase, title).ratio(),
             *(difflib.SequenceMatcher(None, word, part).ratio() for word in words for part in title.split()),
         )
 
-    scored = sorted(((likeness(p), p) for p in candidates), key=lambda pair: -pair[0])
-    return [p for score, p in scored[:limit] if score >= 0.6]
+    scored = sorted(((likeness(title), (pk, title)) for pk, title in candidates), key=lambda pair: -pair[0])
+    return [row for score, row in scored[:limit] if score >= 0.6]
