@@ -133,17 +133,27 @@ class _FixedWindow:
     def get_ident(self, request):
         return client_ip(request)
 
-    def allow_request(self, request, view):
+    def window_counter(self, request, view) -> tuple[str, int, int] | None:
+        """The counter ``request`` counts on now: ``(cache key, seconds it lives, requests
+        allowed in the window)``, or None when this throttle does not count it. For a caller that
+        counts the request itself in a round trip it makes anyway (the sale-day early checkout
+        answer counts in its Lua script); :meth:`allow_request` counts with it."""
         if self.rate is None:
-            return True
+            return None
         key = self.get_cache_key(request, view)
         if key is None:
-            return True
-        now = time.time()
-        window = int(now // self.duration)
+            return None
+        window = int(time.time() // self.duration)
         self.window_ends = (window + 1) * self.duration
-        count = counter_incr(f"{key}:w{window}", ttl=self.duration + 1)
-        return count is None or count <= self.num_requests
+        return f"{key}:w{window}", self.duration + 1, self.num_requests
+
+    def allow_request(self, request, view):
+        counter = self.window_counter(request, view)
+        if counter is None:
+            return True
+        key, ttl, allowed = counter
+        count = counter_incr(key, ttl=ttl)
+        return count is None or count <= allowed
 
     def wait(self):
         return max(0.0, self.window_ends - time.time())

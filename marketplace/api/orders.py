@@ -366,9 +366,9 @@ def _checkout_refused_early(view: APIView, request) -> HttpResponse | None:
     """Sale day: answer a token-authenticated checkout that the flash gate refuses (409
     ``sold_out`` / ``quantity_unavailable`` / ``limit_reached``) before DRF's request machinery,
     the token's and the checkout's separate reads (``admission_early.flash_refusal_early``: one
-    Redis round trip, no SQL, once the token's entry is built) — the same status, body and
-    headers as the whole path. Anything else
-    (no or another kind of credentials, a body or header the serializer would refuse or read
+    Redis round trip, no SQL, once the token's entry is built; the throttles' counters counted in
+    it) — the same status, body and headers as the whole path. Anything else (no or another kind
+    of credentials, a body or header the serializer would refuse or read
     differently, an answer recorded under the Idempotency-Key, a buyer the gate admits, a
     throttled buyer) returns None and the request goes the whole way."""
     header = request.META.get("HTTP_AUTHORIZATION", "").split()
@@ -379,14 +379,31 @@ def _checkout_refused_early(view: APIView, request) -> HttpResponse | None:
     key = request.headers.get("Idempotency-Key")
     if (key and len(key) > 255) or not _checkout_body_is_plain(request):
         return None
-    refusal = admission_early.flash_refusal_early(token=header[1], idempotency_key=key)
+    # The API's throttles count this request, as DRF would have (the admitted go the whole way
+    # uncounted here, so every request is counted once): in the decision's own round trip when
+    # every throttle says which counter it counts on, else apart.
+    throttles = view.get_throttles()
+    placeholder = SimpleNamespace(
+        user=SimpleNamespace(pk=admission_early.BUYER, is_authenticated=True), META=request.META
+    )
+    counters = []
+    for throttle in throttles:
+        if not hasattr(throttle, "window_counter"):
+            counters = None
+            break
+        counter = throttle.window_counter(placeholder, view)
+        if counter is not None:
+            counters.append(counter)
+    refusal = admission_early.flash_refusal_early(token=header[1], idempotency_key=key, counters=counters)
     if refusal is None:
         return None
-    # The API's throttles count this request, as DRF would have (the admitted go the whole way
-    # uncounted here, so every request is counted once).
-    caller = SimpleNamespace(user=SimpleNamespace(pk=refusal.buyer_id, is_authenticated=True), META=request.META)
-    if not all(throttle.allow_request(caller, view) for throttle in view.get_throttles()):
-        return None
+    if refusal.counts is not None:
+        if any(count > allowed for count, (_key, _ttl, allowed) in zip(refusal.counts, counters, strict=True)):
+            return None  # throttled: the whole way says so
+    else:
+        caller = SimpleNamespace(user=SimpleNamespace(pk=refusal.buyer_id, is_authenticated=True), META=request.META)
+        if not all(throttle.allow_request(caller, view) for throttle in throttles):
+            return None
     body = JSONRenderer().render(application_error_body(refusal.error))
     response = HttpResponse(body, status=refusal.error.status, content_type="application/json")
     headers = dict(view.default_response_headers)

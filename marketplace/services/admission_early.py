@@ -87,6 +87,16 @@ MAX_RECORD_KEYS = 100
 #: has a record), {-7, buyer} (a gate counter is missing), {1, buyer} (nothing to refuse: no gated
 #: deal, or the gate would admit), {0, buyer, left, product, title} (not enough units),
 #: {2, buyer, bought, product, title, limit} (the buyer's limit).
+#: What stands for the buyer's id in a throttle counter's key until the script knows the buyer.
+BUYER = "@buyer@"
+
+#: KEYS: the token's entry. ARGV: now (epoch seconds), the request's Idempotency-Key ('' for
+#: none), then per API throttle the key of its counter (with :data:`BUYER` for the buyer's id) and
+#: its life in seconds. Answers {-9} (no entry), {-9, buyer} (an entry no longer valid), {-8,
+#: buyer} (the key has a record), {-7, buyer} (a gate counter is missing), {1, buyer} (nothing to
+#: refuse: no gated deal, or the gate would admit), or a refusal {code, buyer, n, product, title,
+#: limit, throttle counts...}: code 0 (not enough units: n left) or 2 (the buyer's limit: n
+#: bought). Only a refusal counts the throttles (``INCR`` + ``EXPIRE``, as ``counter_incr``).
 _EARLY = CacheScript("""
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {-9} end
@@ -99,19 +109,27 @@ end
 if ARGV[2] ~= '' then
   for _, k in ipairs(e.k) do if k == ARGV[2] then return {-8, e.b} end end
 end
+local answer = nil
 for _, l in ipairs(e.l) do
   local taken = redis.call('GET', l[6])
   if not taken then return {-7, e.b} end
   taken = tonumber(taken)
-  if taken + l[3] > l[4] then return {0, e.b, l[4] - taken, l[1], l[2]} end
+  if taken + l[3] > l[4] then answer = {0, e.b, l[4] - taken, l[1], l[2], -1}; break end
   if l[5] >= 0 then
     local mine = redis.call('GET', l[7])
     if not mine then return {-7, e.b} end
     mine = tonumber(mine)
-    if mine + l[3] > l[5] then return {2, e.b, mine, l[1], l[2], l[5]} end
+    if mine + l[3] > l[5] then answer = {2, e.b, mine, l[1], l[2], l[5]}; break end
   end
 end
-return {1, e.b}
+if not answer then return {1, e.b} end
+local buyer = e.s or tostring(e.b)
+for i = 3, #ARGV, 2 do
+  local key = string.gsub(ARGV[i], '@buyer@', buyer)
+  table.insert(answer, redis.call('INCR', key))
+  redis.call('EXPIRE', key, ARGV[i + 1])
+end
+return answer
 """)
 
 #: Store an entry: KEYS the entry, ARGV its JSON and its life in seconds.
@@ -155,29 +173,39 @@ _EARLY_READ = CompiledQuery(
 class EarlyRefusal:
     buyer_id: int
     error: ApplicationError
+    #: The throttles' counts after counting this request, in the order of ``counters``; None
+    #: when they were not counted (the caller counts).
+    counts: list[int] | None = None
 
 
-def flash_refusal_early(*, token: str, idempotency_key: str | None) -> EarlyRefusal | None:
+def flash_refusal_early(
+    *, token: str, idempotency_key: str | None, counters: list[tuple[str, int, int]] | None = None
+) -> EarlyRefusal | None:
     """For the API's checkout of the buyer with API ``token``: the refusal the gate would give
     this checkout, or None when anything else may answer — the token is unknown or its user
     inactive, the cart has no gated deal, the buyer has a record under ``idempotency_key`` (it is
     replayed), the gate would admit, or Redis is unavailable. The caller then runs the whole
     checkout, which decides as always (and admits for real). Nothing is counted or written
-    (but the entry of the module docstring)."""
-    now = time.time()
-    answer = _EARLY(keys=[_entry_key(token)], args=[repr(now), idempotency_key or ""], fallback=None)
+    (but the entry of the module docstring) except, with ``counters`` (the API throttles'
+    ``window_counter`` keys, :data:`BUYER` standing for the buyer), the throttles' counters of a
+    refusal answered from the entry: their new counts are in :attr:`EarlyRefusal.counts`."""
+    backend = caches["default"]
+    args = [repr(time.time()), idempotency_key or ""]
+    for key, ttl, _allowed in counters or ():
+        args += [backend.make_key(key), ttl]
+    answer = _EARLY(keys=[_entry_key(token)], args=args, fallback=None)
     if answer is None:  # no Redis: the whole checkout decides
         return None
     code = int(answer[0])
-    if code == 0:
-        left, product_id, title = int(answer[2]), int(answer[3]), answer[4].decode()
-        message = units_left_message(title=title, left=left, in_sale=True)
-        error = not_enough_error(product_id=product_id, limit=QuantityLimit(left, message))
-        return EarlyRefusal(buyer_id=int(answer[1]), error=error)
-    if code == 2:
-        bought, product_id, title, limit = int(answer[2]), int(answer[3]), answer[4].decode(), int(answer[5])
-        error = limit_reached_error(product_id=product_id, title=title, limit=limit, bought=bought)
-        return EarlyRefusal(buyer_id=int(answer[1]), error=error)
+    if code in (0, 2):
+        n, product_id, title, limit = int(answer[2]), int(answer[3]), answer[4].decode(), int(answer[5])
+        if code == 0:
+            message = units_left_message(title=title, left=n, in_sale=True)
+            error = not_enough_error(product_id=product_id, limit=QuantityLimit(n, message))
+        else:
+            error = limit_reached_error(product_id=product_id, title=title, limit=limit, bought=n)
+        counts = [int(count) for count in answer[6:]] if counters is not None else None
+        return EarlyRefusal(buyer_id=int(answer[1]), error=error, counts=counts)
     if code in (1, -8):
         return None
     return _refusal_by_sql(token=token, idempotency_key=idempotency_key, build=code == -9)
@@ -245,6 +273,7 @@ def _entry_store(*, token: str, buyer_id: int, gated: list, versions: dict, now:
     backend = caches["default"]
     entry = {
         "b": buyer_id,
+        "s": str(buyer_id),
         "x": expires,
         "t": [[backend.make_key(tag), version] for tag, version in versions.items()],
         "k": keys,
