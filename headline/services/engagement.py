@@ -199,14 +199,15 @@ def story_click(
 # --- orders that followed a click ------------------------------------------------------------
 
 
-@transaction.atomic
 def story_order_attribute(
     *, order_id: int, buyer_id: int, shop_id: int, product_ids, placed_at: datetime
 ) -> StoryOrder | None:
     """Attribute an order to the story whose card its buyer clicked last within
     ``HEADLINE_ATTRIBUTION_HOURS`` before ``placed_at`` — a card of one of the ordered products
     or of the order's shop (never the buyer's own story). Idempotent per order: the unique
-    ``StoryOrder.order`` row is the claim, and ``order_count`` moves only with it."""
+    ``StoryOrder.order`` row is the claim, and ``order_count`` moves only with it (one
+    transaction). Most orders follow no click: that is one read and no transaction (this runs
+    after every checkout's commit)."""
     since = placed_at - timedelta(hours=settings.HEADLINE_ATTRIBUTION_HOURS)
     click = (
         StoryClick.objects.filter(user_id=buyer_id, created_at__gte=since, created_at__lte=placed_at)
@@ -217,12 +218,13 @@ def story_order_attribute(
     )
     if click is None:
         return None
-    try:
-        with transaction.atomic():
-            attribution = StoryOrder.objects.create(story_id=click.story_id, order_id=order_id, click=click)
-    except IntegrityError:
-        return None  # already attributed (a retried or duplicated signal)
-    _count(click.story_id, "order_count", +1)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                attribution = StoryOrder.objects.create(story_id=click.story_id, order_id=order_id, click=click)
+        except IntegrityError:
+            return None  # already attributed (a retried or duplicated signal)
+        _count(click.story_id, "order_count", +1)
     return attribution
 
 

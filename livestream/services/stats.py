@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
 
 from core.realtime import broadcast, frame
 from livestream.models import ClickKind, Room, RoomClick, RoomOrder, RoomPin
@@ -26,10 +25,11 @@ def room_click(*, room: Room, viewer_key: str, user, product=None, shop=None) ->
     )
 
 
-@transaction.atomic
 def order_attribute(*, order_id: int, buyer_id: int, shop_id: int, lines) -> RoomOrder | None:
     """Attribute a placed order to the room the buyer last clicked through to its shop within
-    ``LIVE_ATTRIBUTION_HOURS`` (idempotent: one row per order)."""
+    ``LIVE_ATTRIBUTION_HOURS`` (idempotent: one row per order, ``get_or_create`` in its own
+    transaction). Most orders follow no click: one read and no transaction (this runs after
+    every checkout's commit)."""
     click = click_recent_for(user_id=buyer_id, shop_id=shop_id, within=timedelta(hours=settings.LIVE_ATTRIBUTION_HOURS))
     if click is None:
         return None

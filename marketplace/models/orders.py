@@ -42,7 +42,8 @@ class CheckoutRequest(models.Model):
     ``request_hash`` fingerprints the request; reusing a key with a different request is refused.
     A checkout that placed orders links them (``Order.checkout``); one that was refused keeps the
     refusal in ``refusal`` — ``{"code", "message", "status", "extra"}`` of the ``ApplicationError``.
-    ``answered_at`` is null while the first request is still in flight.
+    The record is written in the transaction that answers it (``services.checkout``), so no one
+    sees it before its answer; ``answered_at`` is null only on records written before that.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

@@ -36,7 +36,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -440,6 +440,27 @@ def _cart_items(*, buyer) -> list[tuple[int, int]]:
     return sorted(CartItem.objects.filter(cart__user=buyer).values_list("product_id", "quantity"))
 
 
+#: The record of a new Idempotency-Key, or nothing when the key already has one: no error, so no
+#: savepoint around it. A concurrent duplicate waits on the unique index until the first request's
+#: transaction ends, then inserts nothing (and replays the first answer).
+_RECORD_CREATE = f"""
+INSERT INTO {CheckoutRequest._meta.db_table} (user_id, key, request_hash, answered_at, created_at)
+VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id
+"""
+
+
+def _record_create(*, buyer, key: str, fingerprint: str) -> CheckoutRequest | None:
+    """Insert the key's record (call in the transaction that answers it: ``answered_at`` is set
+    now, since no one sees the record before that transaction commits with its answer)."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_CREATE, [buyer.pk, key, fingerprint, now, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return CheckoutRequest(pk=row[0], user=buyer, key=key, request_hash=fingerprint, answered_at=now, created_at=now)
+
+
 def _checkout_fingerprint(
     *, voucher_claim_ids: Sequence[int], items: list[tuple[int, int]], address_id: int | None = None
 ) -> str:
@@ -513,24 +534,17 @@ def checkout_submit(
         with flash_admission(buyer=buyer, items=items) as admission:
             refused = None
             with transaction.atomic():
-                try:
-                    with transaction.atomic():
-                        record = CheckoutRequest.objects.create(
-                            user=buyer, key=idempotency_key, request_hash=fingerprint
-                        )
-                except IntegrityError:
-                    record = None  # a concurrent duplicate committed first: replay it below
-                if record is not None:
+                record = _record_create(buyer=buyer, key=idempotency_key, fingerprint=fingerprint)
+                if record is not None:  # else a concurrent duplicate committed first: replay it below
                     try:  # cart_checkout is atomic: a refusal rolls back what it wrote, not the record
                         orders = cart_checkout(
                             buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id, checkout=record
                         )
                     except ApplicationError as error:
                         refused, record.refusal = error, _refusal_record(error)
+                        record.save(update_fields=["refusal"])
                         # a recorded refusal is replayed, never answered early (admission_early)
                         bump_on_commit(buyer_checkout_tag(buyer.pk))
-                    record.answered_at = timezone.now()
-                    record.save(update_fields=["refusal", "answered_at"])
                     if refused is None:
                         admission.keep()
                         return CheckoutResult(orders=orders)
