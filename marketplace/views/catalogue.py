@@ -9,6 +9,7 @@ request then touches neither the session store nor the database.
 import copy
 import hashlib
 import re
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
@@ -179,23 +180,38 @@ def _results(query: QueryDict, *, forced: dict, now) -> dict:
 
 
 def _cards(page, *, expires_at: float | None) -> list[str]:
+    """The HTML cards of a page of products (:func:`_cards_and`)."""
+    return _cards_and(page, expires_at=expires_at)[0]
+
+
+def _cards_and(page, *, expires_at: float | None, also: dict | None = None) -> tuple[list[str], dict]:
     """The HTML cards of a page of products, each cached once for everyone under its product's
     tag (and ``TAG_ALL``) until ``expires_at`` (the next sale boundary): every product write,
     stock or deal change bumps one of them, so a card is never staler than the product page. A
     search page (ids first, ``PageRows``) whose cards are all cached loads and prices none of its
-    products; the missing ones are loaded in one query, after their tags were read."""
+    products; the missing ones are loaded in one query, after their tags were read.
+
+    ``also`` maps other versioned entries read in the same cache round trip to their tags and
+    builder (``() -> value``; e.g. the sidebar); their values are the second item returned."""
+    also = also or {}
     rows = page if isinstance(page, selectors.PageRows) else page.object_list
     if not isinstance(rows, selectors.PageRows):  # already loaded: render, do not store
-        return [render_to_string("marketplace/_product_card.html", {"p": p}) for p in rows]
+        cards = [render_to_string("marketplace/_product_card.html", {"p": p}) for p in rows]
+        return cards, {
+            key: cached(key, tags=tags, build=lambda b=build: (b(), None)) for key, (tags, build) in also.items()
+        }
     keys = {pk: f"cat:card:{get_language()}:{pk}" for pk in rows.ids}
 
     def build(missing):
         wanted = set(missing)
+        built = {key: also[key][1]() for key in also if key in wanted}
         products = rows.load([pk for pk, key in keys.items() if key in wanted])
-        return {keys[p.pk]: render_to_string("marketplace/_product_card.html", {"p": p}) for p in products}, expires_at
+        built.update({keys[p.pk]: render_to_string("marketplace/_product_card.html", {"p": p}) for p in products})
+        return built, expires_at
 
-    found = cached_many({key: (TAG_ALL, product_tag(pk)) for pk, key in keys.items()}, build=build)
-    return [mark_safe(found[key]) for key in keys.values() if key in found]
+    entries = {key: (TAG_ALL, product_tag(pk)) for pk, key in keys.items()}
+    found = cached_many({**entries, **{key: tags for key, (tags, _) in also.items()}}, build=build)
+    return [mark_safe(found[key]) for key in keys.values() if key in found], {key: found[key] for key in also}
 
 
 #: Stands for the search words in the cached filter form (``_sidebar``).
@@ -204,14 +220,17 @@ Q_PLACEHOLDER = "__JISHI_Q__"
 _FORM_PARAMS = ("shop", "min_price", "max_price", "in_stock", "on_sale", "ordering")
 
 
-def _sidebar(filterset, *, category) -> dict:
+def _sidebar(filterset, *, category) -> tuple[str, tuple, Callable[[], dict], Callable[[dict], dict]]:
     """The browsing sidebar, rendered once for everyone: the category tree (``category_nav``,
     the current ``category`` marked), the filter form's category select (``category_select``:
     its options are every category) and the whole filter form (``filters``) with
     :data:`Q_PLACEHOLDER` for the search words, which differ with every search and are put in
     per request. The key holds the other parameters as given (the form shows them) and whether
     the category is invalid; a form with an invalid parameter is rendered per request (its
-    errors show the values). Categories change only with ``TAG_ALL``."""
+    errors show the values). Categories change only with ``TAG_ALL``.
+
+    Returns the entry's key, tags and builder (read with the cards: :func:`_cards_and`) and
+    ``finish(value) -> template context``."""
     form = filterset.form
     field = form["category"]
     chosen = str(field.value() or "")[:100]
@@ -220,7 +239,7 @@ def _sidebar(filterset, *, category) -> dict:
     digest = hashlib.sha1(f"{chosen}|{given}|{searched}".encode()).hexdigest()[:16]
     key = f"cat:sidebar:{get_language()}:{category.pk if category else '-'}:{digest}:{int(bool(field.errors))}"
 
-    def build():
+    def build() -> dict:
         nav = render_to_string(
             "marketplace/_category_nav.html", {"tree": selectors.category_tree(), "category": category}
         )
@@ -235,18 +254,20 @@ def _sidebar(filterset, *, category) -> dict:
             filters = render_to_string(
                 "marketplace/_filters.html", {"filterset": {"form": marked}, "category_select": mark_safe(select)}
             )
-        return {"category_nav": nav, "category_select": select, "filters": filters}, None
+        return {"category_nav": nav, "category_select": select, "filters": filters}
 
-    parts = cached(key, tags=(TAG_ALL,), build=build)
-    sidebar = {name: mark_safe(html) for name, html in parts.items()}
-    if form.errors or not parts.get("filters"):  # the errors show what was given: rendered now
-        sidebar["filters"] = render_to_string(
-            "marketplace/_filters.html", {"filterset": filterset, "category_select": sidebar["category_select"]}
-        )
-        sidebar["filters"] = mark_safe(sidebar["filters"])
-    else:
-        sidebar["filters"] = mark_safe(parts["filters"].replace(Q_PLACEHOLDER, escape(form["q"].value() or "")))
-    return sidebar
+    def finish(parts: dict) -> dict:
+        sidebar = {name: mark_safe(html) for name, html in parts.items()}
+        if form.errors or not parts.get("filters"):  # the errors show what was given: rendered now
+            html = render_to_string(
+                "marketplace/_filters.html", {"filterset": filterset, "category_select": sidebar["category_select"]}
+            )
+            sidebar["filters"] = mark_safe(html)
+        else:
+            sidebar["filters"] = mark_safe(parts["filters"].replace(Q_PLACEHOLDER, escape(form["q"].value() or "")))
+        return sidebar
+
+    return key, (TAG_ALL,), build, finish
 
 
 def _list_page(request, *, category_slug: str | None = None):
@@ -256,11 +277,15 @@ def _list_page(request, *, category_slug: str | None = None):
         forced = {"category": category.slug} if category else {}
         context = _results(request.GET, forced=forced, now=now)
         boundary = _timestamp(selectors.catalogue_next_price_change())
-        context["cards"] = _cards(context["page"], expires_at=boundary)
-        if context["suggestions"]:  # close matches: the same cards, from the same cache
+        # The cards (of the results, or of the close matches: the same cards) and the sidebar in
+        # one cache round trip.
+        key, tags, build_sidebar, finish_sidebar = _sidebar(context["filterset"], category=category)
+        rows = context["page"]
+        if context["suggestions"]:
             ids = [pk for pk, _ in context["suggestions"]]
             rows = selectors.PageRows(selectors.product_cards_load(now=now), ids)
-            context["suggestion_cards"] = _cards(rows, expires_at=boundary)
+        cards, found = _cards_and(rows, expires_at=boundary, also={key: (tags, build_sidebar)})
+        context["suggestion_cards" if context["suggestions"] else "cards"] = cards
         search = context["search"]
         if category:
             title = category.name
@@ -275,7 +300,7 @@ def _list_page(request, *, category_slug: str | None = None):
                 "title": title,
                 "category": category,
                 "ancestors": selectors.category_ancestors(category=category) if category else [],
-                **_sidebar(context["filterset"], category=category),
+                **finish_sidebar(found[key]),
             },
         )
         return {"title": title, "html": html}, boundary
