@@ -390,10 +390,8 @@ def _search_page_query(shape: tuple) -> CompiledQuery:
     sentinels = {name: _SEARCH_PAGE_VALUES[name] for name in given}
     if priced:
         sentinels["now"] = _SEARCH_NOW
-    # Prepared once per connection too (a generic plan suits every search: the GIN index).
-    query = CompiledQuery(
-        build, prepare=f"jishi_search_page_{len(_SEARCH_PAGES)}", tsquery=_SEARCH_TSQUERY, **sentinels
-    )
+    # Not prepared: in a generic plan PostgreSQL evaluates to_tsquery($1) for every row it ranks.
+    query = CompiledQuery(build, tsquery=_SEARCH_TSQUERY, **sentinels)
     if len(_SEARCH_PAGES) < SEARCH_COMPILED_MAX:
         _SEARCH_PAGES[shape] = query
     return query
