@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from types import SimpleNamespace
 
-from django.http import HttpResponse
+from django.http import HttpResponse, RawPostDataException
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.text import format_lazy
@@ -343,9 +343,13 @@ class CheckoutView(APIView):
 
 def _checkout_body_is_plain(request) -> bool:
     """Whether the checkout's body is one :class:`CheckoutSerializer` takes as it is: empty (DRF
-    reads no body then), or a JSON object of ``vouchers`` (ids) and ``address`` (an id or null)."""
-    if not request.body:
-        return True
+    reads no body then), or a JSON object of ``vouchers`` (ids) and ``address`` (an id or null).
+    A body already read from the stream (a form the input guard parsed) is not plain."""
+    try:
+        if not request.body:
+            return True
+    except RawPostDataException:
+        return False
     if request.content_type != "application/json":
         return False
     try:

@@ -160,6 +160,10 @@ def test_input_the_serializer_refuses_is_refused_as_always(redis_url):
     assert buy(client, key="k" * 256).json()["error"]["code"] == "invalid_idempotency_key"
     # and a plain body the serializer takes is answered early
     assert buy(client, body={"vouchers": [], "address": None}).status_code == 409
+    # and a form body (read from the stream before the view, so its raw bytes are gone) goes the
+    # whole way, which answers it as it answers any form
+    form = client.post(URL, {"address": ""}, format="multipart")
+    assert form.status_code == 409 and form.json()["error"]["code"] == "sold_out"
 
 
 @pytest.mark.django_db
