@@ -20,9 +20,10 @@ class CommunityConfig(AppConfig):
 def _install_page_hooks() -> None:
     """Cached page shells (core/pages.py) get the header's account links from community."""
     from community.header import account_links
+    from community.selectors.notifications import user_signed_in_entries
     from core import pages
 
-    pages.install(account_links=account_links)
+    pages.install(account_links=account_links, user_entries=user_signed_in_entries)
 
 
 def _install_moderation_hooks() -> None:

@@ -161,7 +161,8 @@ else:
 
 # Sessions are read from the cache (one Redis GET) and written through to PostgreSQL, which
 # stays the store of record: a flushed or unreachable Redis costs a query, never a sign-out.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# core.sessions is Django's cached_db that takes a session read ahead with the page (core/pages.py).
+SESSION_ENGINE = "core.sessions"
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_VISIBILITY_TIMEOUT = 3600  # seconds; no task ETA/countdown may exceed this

@@ -18,18 +18,26 @@ next request, signed in or not.
 
 A request with messages waiting (a cookie or the session says so) gets the page rendered in full,
 so the messages show and are consumed as before.
+
+A shell costs two cache round trips (``core.cache.read_ahead``): the shell with the visitor's
+session, then, from the user id in the session and the per-request slots' markers in the shell,
+the signed-in user's entry (installed by community: :func:`install`'s ``user_entries``) with the
+entries of those slots (their ``ahead=``, ``core.slots.ahead``). Without reading ahead it was one
+round trip for each of them.
 """
 
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 
-from core.cache import cached, clock_fill
+from core import slots
+from core.cache import cached, clock_fill, read_ahead
 
 #: Where ``base.html`` puts the account links when it renders a shell.
 ACCOUNT_MARKER = "<!--jishi-account-->"
@@ -40,14 +48,17 @@ _ACCOUNT = ACCOUNT_MARKER.encode()
 _CSRF = CSRF_PLACEHOLDER.encode()
 
 _account_links: Callable | None = None
+_user_entries: Callable | None = None
 
 
-def install(*, account_links: Callable) -> None:
+def install(*, account_links: Callable, user_entries: Callable | None = None) -> None:
     """The app that owns the person installs what renders the header's account links for a
     request (community, at ``ready()``: ``community.header.account_links``); the CSRF token may
-    be :data:`CSRF_PLACEHOLDER`. Without one, ``_account_nav.html`` is rendered with the request."""
-    global _account_links
-    _account_links = account_links
+    be :data:`CSRF_PLACEHOLDER`. Without one, ``_account_nav.html`` is rendered with the request.
+    ``user_entries(user_id)`` names the cache entries (``{key: tags}``) that loading the
+    signed-in user ``user_id`` (as the session holds it) reads, to read them ahead."""
+    global _account_links, _user_entries
+    _account_links, _user_entries = account_links, user_entries
 
 
 def account_links(request) -> str:
@@ -91,9 +102,15 @@ def serve_shell(request, *, key: str, tags: tuple, build: Callable[[], tuple]) -
 
     ``build() -> (content, expires_at[, extra])`` renders the page as ``core.cache.cached``
     builds: with ``shell=True`` and ``csrf_token=CSRF_PLACEHOLDER`` in the template context."""
+    session = getattr(request, "session", None)
+    session_key = session.ahead_key() if hasattr(session, "ahead_key") else None
+    read_ahead({f"{key}:shell": tags}, keys=[session_key] if session_key else ())
     if messages_waiting(request):
         return None
     content = cached(f"{key}:shell", tags=tags, build=build)
+    user_id = session.get(SESSION_KEY) if session_key else None
+    entries = _user_entries(user_id) if user_id is not None and _user_entries is not None else {}
+    read_ahead({**entries, **slots.ahead(content, user_id=user_id)})
     account = account_links(request)
     response = HttpResponse(content.replace(_ACCOUNT, account.encode(), 1))
     patch_vary_headers(response, ["Cookie"])

@@ -52,6 +52,11 @@ Two kinds of contribution, because pages are cached (docs/marketplace-catalogue.
   also what every signed-in visitor sees (other products of the shop). The cached shell of a page
   for signed-in visitors (``core/pages.py``) then has it rendered in too (``prerender(...,
   everyone_only=True)``), with its tags, instead of rendering it per request.
+
+  **Read ahead** (``ahead=``): a per-request contribution that reads a cache entry of its own per
+  signed-in visitor (their voucher box) names it — ``ahead(user_id=..., **plain_values) -> {key:
+  tags}`` — and a cached shell reads it in the same round trip as the visitor's user
+  (:func:`ahead`, ``core.cache.read_ahead``).
 """
 
 import base64
@@ -90,6 +95,7 @@ class Contribution:
     per_request: bool = False
     anonymous: Callable[..., tuple[str, float | None]] | None = None
     everyone: bool = False
+    ahead: Callable[..., dict[str, Iterable[str]]] | None = None
 
     @property
     def name(self) -> str:
@@ -108,10 +114,14 @@ def register(
     per_request: bool = False,
     anonymous: Callable[..., tuple[str, float | None]] | None = None,
     everyone: bool = False,
+    ahead: Callable[..., dict[str, Iterable[str]]] | None = None,
 ) -> Contribution:
     """Fill ``slot`` with ``render`` (call from ``AppConfig.ready()``; registering the same
     function again replaces it). See the module docstring for the kinds; a per-request
-    contribution takes ``tags`` only with ``anonymous`` (they are that rendering's tags)."""
+    contribution takes ``tags`` only with ``anonymous`` (they are that rendering's tags).
+    ``ahead(user_id=..., **plain_values)`` of a per-request contribution names the cache entries
+    (``{key: tags}``) its rendering for that signed-in visitor (None: no user) will read, so a
+    cached page reads them ahead in one round trip (:func:`ahead`)."""
     if not SLOT_NAME.match(slot):
         raise ValueError(f"A slot is named <page>.<place> in lower case, not {slot!r}")
     if anonymous is not None and not per_request:
@@ -120,6 +130,8 @@ def register(
         raise ValueError("A per-request contribution is never cached: it takes no cache tags")
     if everyone and anonymous is None:
         raise ValueError("Only a contribution with an anonymous rendering can be the same for everyone")
+    if ahead is not None and not per_request:
+        raise ValueError("Only a per-request contribution reads ahead (a shared one is cached with its page)")
     contribution = Contribution(
         slot=slot,
         render=render,
@@ -128,6 +140,7 @@ def register(
         per_request=per_request,
         anonymous=anonymous,
         everyone=everyone,
+        ahead=ahead,
     )
     unregister(slot, render)
     _registry.setdefault(slot, []).append(contribution)
@@ -216,6 +229,20 @@ def _decode(match: re.Match) -> tuple[Contribution, dict] | None:
         return contribution, dict(data["v"])
     except (binascii.Error, ValueError, KeyError, TypeError, StopIteration):
         return None
+
+
+def ahead(content: bytes, *, user_id) -> dict[str, tuple[str, ...]]:
+    """The cache entries (``{key: tags}``) that filling the per-request markers in ``content`` for
+    the visitor ``user_id`` (as the session holds it; None if nobody is signed in) will read, as
+    their contributions' ``ahead`` name them (``core.cache.read_ahead``)."""
+    if _MARKER_START not in content:
+        return {}
+    entries: dict[str, tuple[str, ...]] = {}
+    for decoded in map(_decode, _MARKER.finditer(content)):
+        if decoded is not None and decoded[0].ahead is not None:
+            contribution, values = decoded
+            entries.update({key: tuple(tags) for key, tags in contribution.ahead(user_id=user_id, **values).items()})
+    return entries
 
 
 def fill(content: bytes, request) -> bytes:

@@ -159,9 +159,19 @@ def shop_voucher_box(*, request, shop_id, **_values) -> str:
         }
         return render_to_string("marketplace/_voucher_box.html", context), _vouchers_expire(vouchers)
 
-    key = f"mkt:vbox:{shop_id}:{user.pk}:{get_language()}"
-    html = cached(key, tags=shop_voucher_box_tags(shop_id=shop_id), build=build)
+    html = cached(_voucher_box_key(shop_id, user.pk), tags=shop_voucher_box_tags(shop_id=shop_id), build=build)
     return html.replace(CSRF_PLACEHOLDER, get_token(request)) if html else ""
+
+
+def _voucher_box_key(shop_id, user_id) -> str:
+    return f"mkt:vbox:{shop_id}:{user_id}:{get_language()}"
+
+
+def shop_voucher_box_ahead(*, user_id, shop_id, **_values) -> dict[str, tuple[str, ...]]:
+    """The signed-in visitor's voucher box entry, read ahead with their user by a cached page."""
+    if user_id is None:
+        return {}
+    return {_voucher_box_key(shop_id, user_id): shop_voucher_box_tags(shop_id=shop_id)}
 
 
 def _vouchers_expire(vouchers) -> float | None:
@@ -255,6 +265,7 @@ def register() -> None:
         per_request=True,
         anonymous=shop_voucher_box_anonymous,
         tags=shop_voucher_box_tags,
+        ahead=shop_voucher_box_ahead,
     )
     slots.register(
         "shop.sections",
@@ -263,6 +274,7 @@ def register() -> None:
         per_request=True,
         anonymous=shop_voucher_box_anonymous,
         tags=shop_voucher_box_tags,
+        ahead=shop_voucher_box_ahead,
     )
     slots.register(
         "product.more_from_shop",

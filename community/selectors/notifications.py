@@ -176,12 +176,18 @@ def user_get_signed_in(*, user_id: int) -> User | None:
     of :func:`user_get_with_unread_count` (module docstring; tags in ``community/caching.py``).
     A hit is one cache round trip and no query; the entry lives at most ``core.cache.MAX_TTL``
     and holds no password hash (:func:`_cacheable`)."""
-    tags = (user_tag(user_id), VISIBILITY_TAG, CONTENT_TAG)
 
     def build():
         return _cacheable(user_get_with_unread_count(user_id=user_id)), None
 
-    return cached(f"com:signed-in:{user_id}", tags=tags, build=build)
+    ((key, tags),) = user_signed_in_entries(user_id).items()
+    return cached(key, tags=tags, build=build)
+
+
+def user_signed_in_entries(user_id) -> dict[str, tuple[str, ...]]:
+    """The cache entry :func:`user_get_signed_in` reads for ``user_id`` (``{key: tags}``), which a
+    cached page shell reads ahead (``core.pages.install``)."""
+    return {f"com:signed-in:{user_id}": (user_tag(user_id), VISIBILITY_TAG, CONTENT_TAG)}
 
 
 def user_get_by_token(*, key: str) -> tuple[User, "Token"] | None:

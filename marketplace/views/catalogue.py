@@ -370,14 +370,18 @@ def product_detail(request, pk: int):
     key = f"cat:page:product:{pk}:{get_language()}"
     # Upper apps' shared contributions to the page's slots (the Q&A summary) are cached with it.
     tags = (TAG_ALL, product_tag(pk), *slots.page_tags("product", product_id=pk))
-    if _pristine(request) or not request.user.is_authenticated:
+    if _pristine(request):
         return _serve(request, key=key, tags=tags, build=build)
+    # The page first: its shell reads the visitor's session and user ahead (core/pages.py).
     try:
         response = _serve(request, key=key, tags=tags, build=build)
     except Http404:
+        if not request.user.is_authenticated:
+            raise
         value = _product_value(selectors.product_get_visible(product_id=pk, user=request.user), preview=True)
         return _with_csrf(request, _render(request, value, "marketplace/page.html"))
-    services.product_view_record(user=request.user, product_id=pk)
+    if request.user.is_authenticated:
+        services.product_view_record(user=request.user, product_id=pk)
     return response
 
 

@@ -195,3 +195,41 @@ def test_many_entries_are_read_in_one_round_trip_and_only_the_stale_ones_rebuilt
         "card:late": 1
     }
     assert cached_many({"card:late": ("all",)}, build=lambda keys: ({"card:late": 2}, None)) == {"card:late": 2}
+
+
+@pytest.mark.django_db  # request_started/finished close old database connections
+def test_entries_read_ahead_are_answered_without_a_round_trip_until_a_write_or_the_next_request(redis_url, monkeypatch):
+    from django.core.signals import request_finished, request_started
+
+    from core.cache import ahead_get, read_ahead
+    from tests.marketplace.test_anonymous_page_cache import RedisRoundTrips
+
+    # given two cached entries and a plain key
+    for key in ("ahead:a", "ahead:b"):
+        cached(key, tags=[f"tag:{key}", "tag:shared"], build=lambda key=key: (f"{key}@1", None))
+    cache.set("ahead:plain", {"n": 1})
+    round_trips = RedisRoundTrips(monkeypatch)
+    stale = lambda: pytest.fail("an entry read ahead and still valid was rebuilt")  # noqa: E731
+
+    # when a request reads them ahead (one round trip), then their reads cost none
+    request_started.send(sender=None)
+    read_ahead({key: [f"tag:{key}", "tag:shared"] for key in ("ahead:a", "ahead:b")}, keys=["ahead:plain", "nope"])
+    assert round_trips.count == 1
+    assert cached("ahead:a", tags=["tag:ahead:a", "tag:shared"], build=stale) == "ahead:a@1"
+    assert cached("ahead:b", tags=["tag:ahead:b", "tag:shared"], build=stale) == "ahead:b@1"
+    assert ahead_get("ahead:plain") == (True, {"n": 1}) and ahead_get("nope") == (True, None)
+    assert ahead_get("never-read-ahead") == (False, None)
+    assert round_trips.count == 1
+
+    # and a write of the same request is never answered from before it: a bump forgets them
+    bump("tag:shared")
+    assert cached("ahead:a", tags=["tag:ahead:a", "tag:shared"], build=lambda: ("ahead:a@2", None)) == "ahead:a@2"
+    assert ahead_get("ahead:plain") == (False, None)
+
+    # and what one request read ahead is gone when it ends, and when the next one starts
+    read_ahead(keys=["ahead:plain"])
+    request_finished.send(sender=None)
+    assert ahead_get("ahead:plain") == (False, None)
+    read_ahead(keys=["ahead:plain"])
+    request_started.send(sender=None)
+    assert ahead_get("ahead:plain") == (False, None)

@@ -5,8 +5,10 @@ user and badge come from the cache and follow every write that changes them."""
 import re
 
 import pytest
+from django.db import connection
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from community.services.notifications import notification_create, notifications_mark_read
@@ -55,6 +57,38 @@ def test_two_shoppers_share_the_cached_page_but_each_sees_their_own_header_and_t
         # every form carries this visitor's secret (each token is masked differently)
         assert {_unmask_cipher_token(token) for token in TOKEN.findall(html)} == {client.cookies["csrftoken"].value}
     assert wei.cookies["csrftoken"].value != mei.cookies["csrftoken"].value
+
+
+@pytest.mark.parametrize("vouchers", [1, 4])
+def test_a_cached_signed_in_page_is_two_cache_round_trips_and_no_query(redis_url, monkeypatch, vouchers):
+    """The shell with the session, then the user with the visitor's voucher box (read ahead;
+    each used to be a round trip of its own)."""
+    from decimal import Decimal
+
+    from tests.marketplace.factories import ShopFactory, VoucherFactory
+    from tests.marketplace.test_anonymous_page_cache import RedisRoundTrips
+
+    # given a product whose shop offers vouchers, and a signed-in shopper who has seen the page
+    shop = ShopFactory(name="Meimei Pearls")
+    product = ProductFactory(title="Pearl necklace", shop=shop)
+    for i in range(vouchers):
+        VoucherFactory(shop=shop, min_spend=Decimal(100 + i), discount=Decimal(10 + i))
+    _, wei = signed_in("wei", unread=1)
+    for url in (product.get_absolute_url(), shop.get_absolute_url(), reverse("home")):
+        wei.get(url)
+
+        # when they open it again
+        round_trips = RedisRoundTrips(monkeypatch)
+        with CaptureQueriesContext(connection) as queries:
+            html = wei.get(url).content.decode()
+
+        # then it is their page (name, badge, the shop's vouchers to claim) from two round trips
+        # and no query (but the shop page's follow button: whether they follow it, one query)
+        assert ">Wei</a>" in html and badge(html) == "1"
+        assert url == reverse("home") or "Shop vouchers" in html
+        assert len(queries) == (1 if url == shop.get_absolute_url() else 0), queries.captured_queries
+        assert round_trips.count == 2, url
+        monkeypatch.undo()
 
 
 def test_a_message_waiting_is_shown_once_on_a_cached_page(client):
