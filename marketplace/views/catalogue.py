@@ -86,16 +86,18 @@ FRAMES_MAX = 64
 _frames: dict[tuple, list[str]] = {}
 
 
-def _render_framed(request, value: dict, template: str) -> tuple[bytes, bool]:
+def _render_framed(request, value: dict, template: str, **context) -> tuple[bytes, bool]:
     """:func:`_render_shared` of a list page for a pristine request, from a *frame*: the page
     around its main part (``base.html``: header, search box, footer) rendered once per process,
     template, language and URL name, with marks where the request's values go — the title, the
     main part, the search box's words (``q``, else ``search``) and the full path (the language
     form's ``next``) — filled per request, escaped as the template escapes them. Rendering
     ``base.html`` cost a distinct search ~1.5 ms; nothing else in it depends on the request for
-    a visitor without a session (no account, no messages), which a test compares byte for byte."""
+    a visitor without a session (no account, no messages), nor in a page shell for signed-in
+    visitors (``shell=True``: the account links are a marker, messages are never in a shell),
+    which tests compare byte for byte."""
     q = request.GET.get("q") or request.GET.get("search") or ""
-    key = (template, get_language(), getattr(request.resolver_match, "url_name", None), bool(q))
+    key = (template, get_language(), getattr(request.resolver_match, "url_name", None), bool(q), *context.items())
     parts = _frames.get(key)
     if parts is None:
         clone = copy.copy(request)
@@ -105,9 +107,9 @@ def _render_framed(request, value: dict, template: str) -> tuple[bytes, bool]:
         clone.path = _FRAME_MARKS["path"]
         clone.META = {**request.META, "QUERY_STRING": ""}
         marked = {**value, "title": _FRAME_MARKS["title"], "html": _FRAME_MARKS["body"]}
-        content, personal = _render_shared(clone, marked, template)
+        content, personal = _render_shared(clone, marked, template, **context)
         if personal:
-            return _render_shared(request, value, template)
+            return _render_shared(request, value, template, **context)
         parts = _FRAME_SPLIT.split(content.decode())
         if len(_frames) < FRAMES_MAX:
             _frames[key] = parts
@@ -133,7 +135,7 @@ def _serve(request, *, key: str, tags: tuple, build, template: str = "marketplac
 
         def build_shell():
             value, expires_at = build()
-            content, personal = _render_shared(request, value, template, shell=True)
+            content, personal = (_render_framed if framed else _render_shared)(request, value, template, shell=True)
             if personal:
                 return content, 0
             # "More from this shop" is the same for everyone: rendered in once, with its tags.

@@ -391,6 +391,29 @@ def test_a_list_page_from_its_frame_is_the_page_rendered_in_full(rf, language):
     assert len(views._frames) == 4  # search and products, with and without search words
 
 
+def test_a_list_page_shell_from_its_frame_is_the_shell_rendered_in_full(rf):
+    # signed-in visitors get list pages as a cached shell (core/pages.py): a distinct search's
+    # shell comes from a frame too, the same bytes as rendering it (their account links are a marker)
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.urls import resolve
+
+    from marketplace.views import catalogue as views
+    from tests.community.factories import UserFactory
+
+    views._frames.clear()
+    value = {"title": "Results for “<i>silk</i>”", "html": "<section>cards</section>"}
+    for user in (UserFactory(username="shopper-meimei"), UserFactory(username="shopper-lanlan")):
+        for path in ("/search/?q=%3Ci%3Esilk", "/search/?q=tea&ordering=price", "/products/"):
+            request = rf.get(path)
+            request.resolver_match = resolve(request.path)
+            request.user, request.session = user, {}
+            request._messages = FallbackStorage(request)
+            framed = views._render_framed(request, value, "marketplace/page.html", shell=True)[0]
+            full = views._render_shared(request, value, "marketplace/page.html", shell=True)[0]
+            assert framed == full and b"<!--jishi-account-->" in framed and user.username.encode() not in framed
+    assert len(views._frames) == 2  # search with words, products without
+
+
 @pytest.mark.parametrize(
     "filters",
     [
