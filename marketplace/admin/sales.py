@@ -88,3 +88,13 @@ class VoucherAdmin(admin.ModelAdmin):
     list_select_related = ["shop"]
     raw_id_fields = ["shop"]
     readonly_fields = ["claimed_count", "created_at"]
+
+    # Through the services, which drop the cached voucher boxes and carts that show them.
+    def save_model(self, request, obj, form, change):
+        sale_services.voucher_save(voucher=obj)
+
+    def delete_model(self, request, obj):
+        sale_services.vouchers_delete(voucher_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        sale_services.vouchers_delete(voucher_ids=list(queryset.values_list("pk", flat=True)))

@@ -75,6 +75,26 @@ def sale_save(*, sale: SaleEvent) -> SaleEvent:
     return sale
 
 
+def voucher_save(*, voucher: Voucher) -> Voucher:
+    """Save a voucher added or edited by a moderator (admin). The voucher boxes and carts that
+    show the shop's vouchers are dropped after commit — both shops' if it moved."""
+    before = Voucher.objects.filter(pk=voucher.pk).values_list("shop_id", flat=True).first() if voucher.pk else None
+    voucher.full_clean()
+    voucher.save()
+    bump_on_commit(*{shop_vouchers_tag(shop_id) for shop_id in (voucher.shop_id, before) if shop_id is not None})
+    return voucher
+
+
+def vouchers_delete(*, voucher_ids: list[int]) -> int:
+    """Delete vouchers (admin; their claims go with them) and drop what showed them after commit.
+    Returns how many were deleted."""
+    with transaction.atomic():
+        shop_ids = set(Voucher.objects.filter(pk__in=voucher_ids).values_list("shop_id", flat=True))
+        deleted = Voucher.objects.filter(pk__in=voucher_ids).delete()[1].get(Voucher._meta.label, 0)
+        bump_on_commit(*(shop_vouchers_tag(shop_id) for shop_id in shop_ids))
+    return deleted
+
+
 # --- The clock ------------------------------------------------------------------------------------
 
 

@@ -67,3 +67,45 @@ def test_sale_admin_pages_render(moderator_client):
         reverse("admin:marketplace_voucher_changelist"),
     ):
         assert moderator_client.get(url).status_code == 200
+
+
+def test_a_voucher_edited_or_deleted_in_admin_shows_on_the_next_request(
+    moderator_client, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from tests.marketplace.factories import ProductFactory, ShopFactory, VoucherFactory
+
+    # given a product page cached with its shop's voucher in the box
+    shop = ShopFactory(name="Meimei Pearls")
+    url = ProductFactory(shop=shop, title="Pearl necklace").get_absolute_url()
+    voucher = VoucherFactory(shop=shop, min_spend=Decimal("199.00"), discount=Decimal("20.00"))
+    assert "¥20.00 off" in Client().get(url).content.decode()
+
+    # when a moderator changes its discount in admin
+    start, end = (timezone.localtime(voucher.valid_from), timezone.localtime(voucher.valid_until))
+    form = {
+        "shop": shop.pk,
+        "title": "",
+        "min_spend": "199.00",
+        "discount": "30.00",
+        "total": 10,
+        "valid_from_0": start.strftime("%Y-%m-%d"),
+        "valid_from_1": start.strftime("%H:%M:%S"),
+        "valid_until_0": end.strftime("%Y-%m-%d"),
+        "valid_until_1": end.strftime("%H:%M:%S"),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = moderator_client.post(reverse("admin:marketplace_voucher_change", args=[voucher.pk]), form)
+    assert changed.status_code == 302
+
+    # then the next visitor sees the new discount, and once it is deleted, no voucher
+    page = Client().get(url).content.decode()
+    assert "¥30.00 off" in page and "¥20.00 off" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        deleted = moderator_client.post(reverse("admin:marketplace_voucher_delete", args=[voucher.pk]), {"post": "yes"})
+    assert deleted.status_code == 302
+    assert "¥30.00 off" not in Client().get(url).content.decode()
