@@ -33,17 +33,14 @@ write made outside the services (a raw ``UPDATE``) heals within that time.
 the gate does: a missing counter (flushed, expired) sends the request down the SQL way below
 (which rebuilds it from PostgreSQL); not enough units, or the buyer's limit reached, is the
 refusal. No gated deal, a gate that would admit, or an Idempotency-Key the buyer has a record
-for (it is replayed, whatever it was) all answer None. Nothing is written but, for a refusal,
-the API throttles' counters (each throttle names its counter; the script fills in the buyer).
+for (it is replayed, whatever it was) all answer None. Nothing is counted or written.
 
 **Without a valid entry** (first checkout of a token, a tag bumped, Redis flushed) the decision
 is made as before the entry existed — one compiled, prepared read of token, cart, deals and the
-key's record, then a check-only run of the gate — and a refusal builds the entry for the next
-request from that read when the buyer was known before it (from a stale entry, or the stub a
-token's first refusal leaves: a token's user never changes), the tags' tokens read first, then
-the buyer's record keys and the next boundary (two small reads more, once). A token with no
-checkout state to keep (unknown, inactive, a cart without a candidate deal) stores nothing.
-Without Redis nothing here answers and every checkout goes the whole way.
+key's record, then a check-only run of the gate — and the entry is built for the next request
+(the tags' tokens, that read, the buyer's record keys and the next boundary: two small reads
+more). A token with no checkout state to keep (unknown, inactive, a cart without a candidate
+deal) stores nothing. Without Redis nothing here answers and every checkout goes the whole way.
 
 Idempotency: the entry lists the buyer's record keys when it was built, and every new record
 bumps one of the buyer's tags on commit, so a retry of a key that has a record (an order placed, a
@@ -211,33 +208,26 @@ def flash_refusal_early(
         return EarlyRefusal(buyer_id=int(answer[1]), error=error, counts=counts)
     if code in (1, -8):
         return None
-    buyer_id = int(answer[1]) if len(answer) > 1 else None
-    return _refusal_by_sql(token=token, idempotency_key=idempotency_key, build=code == -9, buyer_id=buyer_id)
+    return _refusal_by_sql(token=token, idempotency_key=idempotency_key, build=code == -9)
 
 
-def _refusal_by_sql(
-    *, token: str, idempotency_key: str | None, build: bool, buyer_id: int | None
-) -> EarlyRefusal | None:
+def _refusal_by_sql(*, token: str, idempotency_key: str | None, build: bool) -> EarlyRefusal | None:
     """The decision from PostgreSQL (one read) and a check-only run of the gate (which rebuilds
     missing counters). With ``build``, a refusal also builds the token's entry for the next
-    request, from the same read, when the buyer was known before it (``buyer_id``, from a stale
-    entry): the tags' tokens are read first (an entry must come from data read after its tags),
-    then the record keys and the next boundary. A token's first refusal (no entry at all) only
-    stores a stub naming its buyer (a token's user never changes), always stale, so that the
-    next refusal builds. A checkout that goes on pays nothing more."""
-    versions = None
-    if build and buyer_id is not None:
-        versions = tag_versions((cart_tag(buyer_id), buyer_checkout_tag(buyer_id), TAG_ALL, TAG_LIVE_DEALS))
-    now = timezone.now()
-    rows = _EARLY_READ.rows(token=token, key=idempotency_key or None, now=now)
-    refusal = _decide(rows)
+    request: the tags' tokens, then the same read again (an entry must come from data read after
+    its tags), the record keys and the next boundary. A checkout that goes on pays nothing more."""
+    refusal = _decide(token=token, idempotency_key=idempotency_key, now=timezone.now())
     if refusal is None or not build:
         return refusal
-    if buyer_id is None:
-        stub = json.dumps({"b": refusal.buyer_id, "x": 0})
-        _STORE(keys=[_entry_key(token)], args=[stub, MAX_TTL], fallback=None)
-    elif versions and None not in versions.values() and refusal.buyer_id == buyer_id:
-        _entry_store(token=token, buyer_id=buyer_id, gated=_gated_lines(rows), versions=versions, now=now)
+    versions = tag_versions((cart_tag(refusal.buyer_id), buyer_checkout_tag(refusal.buyer_id), TAG_ALL, TAG_LIVE_DEALS))
+    if None in versions.values():
+        return refusal
+    now = timezone.now()
+    rows = _EARLY_READ.rows(token=token, key=None, now=now)
+    if rows and rows[0][-3] == refusal.buyer_id:
+        gated = _gated_lines(rows)
+        if gated:
+            _entry_store(token=token, buyer_id=refusal.buyer_id, gated=gated, versions=versions, now=now)
     return refusal
 
 
@@ -248,8 +238,8 @@ def _gated_lines(rows) -> list:
     return [(deals[product_id], quantities[product_id]) for product_id in sorted(deals)]
 
 
-def _decide(rows) -> EarlyRefusal | None:
-    """The gate's refusal (check only) for :func:`_early_read`'s rows, if any."""
+def _decide(*, token: str, idempotency_key: str | None, now: datetime) -> EarlyRefusal | None:
+    rows = _EARLY_READ.rows(token=token, key=idempotency_key or None, now=now)
     if not rows or any(row[-1] for row in rows):
         return None
     gated = _gated_lines(rows)
