@@ -381,6 +381,10 @@ def _questions_page_tags(user_id: int) -> tuple[str, ...]:
     return (feed_tag(user_id), VISIBILITY_TAG, CONTENT_TAG, TAG_LISTS, TAG_ALL)
 
 
+def _questions_page_key(reader_id, number: str | None) -> str:
+    return f"com:page:questions:{reader_id}:{get_language()}:{number or ''}"
+
+
 def questions_home(request):
     """ "Ask others": the personalised feed for signed-in people, popular questions otherwise.
 
@@ -390,9 +394,16 @@ def questions_home(request):
     accepted, questions edited) and each author's tag (their name), read before the rows they
     cover. A cold start (the popular feed) is rendered each time."""
     template = "community/questions_home.html"
+    number = request.GET.get("page")
+    cacheable = set(request.GET) <= {"page"} and (number is None or _CACHED_PAGE_NUMBER.fullmatch(number))
+    reader_id = pages.visitor_id(request) if cacheable else None
+    if reader_id is not None:  # the page's shell with the reader's user, in one round trip
+        pages.read_ahead_shell(
+            request, key=_questions_page_key(reader_id, number), tags=_questions_page_tags(reader_id)
+        )
     if not request.user.is_authenticated:
         return render(request, template, {"page": _page(request, qa_selectors.question_feed_popular())})
-    user, number = request.user, request.GET.get("page")
+    user = request.user
 
     def read():
         return qa_selectors.question_feed_page_for_you(user=user, number=number, size=PAGE_SIZE)
@@ -412,8 +423,8 @@ def questions_home(request):
         content, personal = pages.render_shared(request, template, {"page": page, "shell": True})
         return content, None if precomputed and not personal else 0, extra
 
-    if set(request.GET) <= {"page"} and (number is None or _CACHED_PAGE_NUMBER.fullmatch(number)):
-        key = f"com:page:questions:{user.pk}:{get_language()}:{number or ''}"
+    if cacheable:
+        key = _questions_page_key(user.pk, number)
         response = pages.serve_shell(request, key=key, tags=_questions_page_tags(user.pk), build=build)
         if response is not None:
             return response

@@ -67,6 +67,39 @@ def account_links(request) -> str:
     return render_to_string("_account_nav.html", request=request)
 
 
+def _session_ahead_key(request) -> str | None:
+    session = getattr(request, "session", None)
+    return session.ahead_key() if hasattr(session, "ahead_key") else None
+
+
+def _entries_of(user_id) -> dict:
+    return _user_entries(user_id) if user_id is not None and _user_entries is not None else {}
+
+
+def visitor_id(request) -> str | None:
+    """The signed-in user's id as the visitor's session holds it (None without one), reading the
+    session (ahead, if this request has not read it yet) but not the user: for a page cached per
+    visitor, whose key names them, to read its shell with the user (:func:`read_ahead_shell`).
+    Serve the page only once ``request.user`` is authenticated (it is this id then)."""
+    session_key = _session_ahead_key(request)
+    if session_key is None:
+        return None
+    if not request.session.known():
+        read_ahead(keys=[session_key])
+    return request.session.get(SESSION_KEY)
+
+
+def read_ahead_shell(request, *, key: str, tags) -> None:
+    """Read the shell of the page under ``key`` ahead (``core.cache.read_ahead``) with the
+    visitor's session, or, once the session is read, with their user's entry: call before
+    ``request.user`` when the page's key names the visitor (:func:`visitor_id`); :func:`serve_shell`
+    calls it too (nothing already read ahead is read twice)."""
+    session_key = _session_ahead_key(request)
+    known = session_key is not None and request.session.known()
+    user_id = request.session.get(SESSION_KEY) if known else None
+    read_ahead({f"{key}:shell": tags, **_entries_of(user_id)}, keys=[session_key] if session_key and not known else ())
+
+
 def messages_waiting(request) -> bool:
     """Whether the messages framework may have something to show this request (its cookie, or
     messages kept in the session), without reading them (which would consume them)."""
@@ -102,15 +135,12 @@ def serve_shell(request, *, key: str, tags: tuple, build: Callable[[], tuple]) -
 
     ``build() -> (content, expires_at[, extra])`` renders the page as ``core.cache.cached``
     builds: with ``shell=True`` and ``csrf_token=CSRF_PLACEHOLDER`` in the template context."""
-    session = getattr(request, "session", None)
-    session_key = session.ahead_key() if hasattr(session, "ahead_key") else None
-    read_ahead({f"{key}:shell": tags}, keys=[session_key] if session_key else ())
+    read_ahead_shell(request, key=key, tags=tags)
     if messages_waiting(request):
         return None
     content = cached(f"{key}:shell", tags=tags, build=build)
-    user_id = session.get(SESSION_KEY) if session_key else None
-    entries = _user_entries(user_id) if user_id is not None and _user_entries is not None else {}
-    read_ahead({**entries, **slots.ahead(content, user_id=user_id)})
+    user_id = visitor_id(request)
+    read_ahead({**_entries_of(user_id), **slots.ahead(content, user_id=user_id)})
     account = account_links(request)
     response = HttpResponse(content.replace(_ACCOUNT, account.encode(), 1))
     patch_vary_headers(response, ["Cookie"])

@@ -17,6 +17,10 @@ class SessionStore(CachedDbSessionStore):
                 return data
         return super().load()
 
+    def known(self) -> bool:
+        """Whether this session is loaded or read ahead (reading it costs no round trip)."""
+        return hasattr(self, "_session_cache") or ahead_get(self.cache_key)[0]
+
     def ahead_key(self) -> str | None:
         """The cache key to read this session ahead under, or None when the request brought no
         session (reading it would create one)."""

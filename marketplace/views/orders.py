@@ -88,6 +88,14 @@ def _signed_in_cart(user, now):
     return cart_view
 
 
+def _cart_page_key(buyer_id) -> str:
+    return f"mkt:page:cart:{buyer_id}:{get_language()}"
+
+
+def _cart_page_tags(buyer_id) -> tuple[str, ...]:
+    return (cart_tag(buyer_id), TAG_ALL)
+
+
 def cart(request):
     """The cart, by shop; for a signed-in buyer each shop also says what their claimed vouchers
     do there ("¥Y off at checkout", or "spend ¥X more at this shop for ¥Y off").
@@ -98,6 +106,9 @@ def cart(request):
     ``TAG_ALL`` (sales and deals), with the tags of the products and shops it shows (price,
     stock, deals' flash units, visibility; the shops' vouchers) read before the data they cover,
     until the next instant the clock alone could change it (``selectors.cart_next_change``)."""
+    buyer_id = pages.visitor_id(request)
+    if buyer_id is not None:  # the page's shell with the buyer's user, in one round trip
+        pages.read_ahead_shell(request, key=_cart_page_key(buyer_id), tags=_cart_page_tags(buyer_id))
     if not request.user.is_authenticated:
         return render(request, "marketplace/cart.html", {"cart": _cart_for(request)})
     user = request.user
@@ -115,8 +126,7 @@ def cart(request):
         next_change = selectors.cart_next_change(cart=cart_view, user=user, now=now)
         return content, next_change.timestamp() if next_change else None, extra
 
-    key = f"mkt:page:cart:{user.pk}:{get_language()}"
-    response = pages.serve_shell(request, key=key, tags=(cart_tag(user.pk), TAG_ALL), build=build)
+    response = pages.serve_shell(request, key=_cart_page_key(user.pk), tags=_cart_page_tags(user.pk), build=build)
     if response is None:  # messages waiting: rendered in full, so they show
         response = render(request, "marketplace/cart.html", {"cart": _signed_in_cart(user, timezone.now())})
     return response

@@ -340,3 +340,20 @@ def test_the_questions_page_shows_a_renamed_author_and_product(client, shopper, 
     # when the seller renames the product, then so is it
     commit(catalogue_services.product_update, product=feed.product, title="Folding silk fan")
     assert "Folding silk fan" in page(client, QUESTIONS)
+
+
+# --- what a cached page costs -----------------------------------------------------------------------
+
+
+def test_a_cached_cart_or_questions_page_is_two_cache_round_trips(client, shopper, feed, redis_url, monkeypatch):
+    """The session, then the page's shell with the visitor's user (core.pages.visitor_id and
+    read_ahead_shell: the page's key names the visitor, so the session comes first)."""
+    from tests.marketplace.test_anonymous_page_cache import RedisRoundTrips
+
+    fill_cart(shopper, (ProductFactory(title="Silk fan"), 1))
+    for url, shown in ((CART, "Silk fan"), (QUESTIONS, feed.text)):
+        assert shown in page(client, url)
+        round_trips = RedisRoundTrips(monkeypatch)
+        assert shown in cached_page(client, url)
+        assert round_trips.count == 2, url
+        monkeypatch.undo()
