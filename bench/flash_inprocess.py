@@ -13,7 +13,7 @@ units, one per buyer, ``--orders`` + 200 buyers). With DEBUG=false it times, per
 2. the sold-out answers: ``-n`` refused checkouts of the buyers left (each a fresh key), the
    first answer of each buyer apart (it may rebuild what the gate keeps in Redis) from the rest.
 
-``--profile`` prints pyinstrument's profile of 50 orders (pyinstrument must be installed).
+``--profile`` prints pyinstrument's profile of 50 orders (pyinstrument, in requirements-dev.txt).
 It measures the code of the directory it is run from. Output on stderr.
 """
 
