@@ -195,7 +195,7 @@ class RedisCache(DjangoRedisCache):
         it) while it was idle, as the pool checks a connection it hands out: one poll of the
         socket, no round trip. The next command connects again."""
         connection = self.client.connection
-        if connection is None or connection._sock is None:
+        if connection is None or not connection.is_connected:
             return
         try:
             stale = connection.can_read()
