@@ -13,7 +13,8 @@ units, one per buyer, ``--orders`` + 200 buyers). With DEBUG=false it times, per
 2. the sold-out answers: ``-n`` refused checkouts of the buyers left (each a fresh key), the
    first answer of each buyer apart (it may rebuild what the gate keeps in Redis) from the rest.
 
-``--profile`` prints pyinstrument's profile of 50 orders (pyinstrument, in requirements-dev.txt).
+``--profile`` prints pyinstrument's profile of 50 orders (pyinstrument, in requirements-dev.txt);
+``--profile-sold-out`` cProfile's of the ``-n`` repeated sold-out answers, by own time.
 It measures the code of the directory it is run from. Output on stderr.
 """
 
@@ -81,6 +82,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200, help="flash units, each bought by one buyer")
     parser.add_argument("-n", type=int, default=2000, help="timed sold-out answers")
     parser.add_argument("--profile", action="store_true", help="pyinstrument profile of 50 orders")
+    parser.add_argument(
+        "--profile-sold-out", action="store_true", help="cProfile of the -n repeated sold-out answers (by own time)"
+    )
     args = parser.parse_args()
 
     import django
@@ -152,6 +156,19 @@ def main() -> None:
     again = [late[i % len(late)] for i in range(args.n)]
     calls = [lambda t=t: checkout(t) for t in again]
     measure("sold out, again (409)", calls, 409)
+    if args.profile_sold_out:
+        import cProfile
+        import io
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(lambda: [call() for call in calls])
+        out = io.StringIO()
+        stats = pstats.Stats(profile, stream=out).sort_stats("tottime")
+        stats.print_stats(45)
+        if os.environ.get("CALLERS"):
+            stats.print_callers(os.environ["CALLERS"])
+        log(out.getvalue())
     log(f"load after {os.getloadavg()[0]:.2f}")
 
 

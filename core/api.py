@@ -1,7 +1,8 @@
 """API plumbing shared by every app's api.py: the one JSON error body, the DRF exception handler
-that renders every API error with it, and pagination. ``config.settings`` wires them into
-``REST_FRAMEWORK``; anything else that answers an API error by hand (a stored Idempotency-Key
-replay, a service that records its refusal) builds the body with :func:`error_body`.
+that renders every API error with it, pagination, and reading ahead (:class:`ReadAheadMixin`).
+``config.settings`` wires the first three into ``REST_FRAMEWORK``; anything else that answers an
+API error by hand (a stored Idempotency-Key replay, a service that records its refusal) builds the
+body with :func:`error_body`.
 
 The body is ``{"error": {"code": str, "message": str, "fields"?: {field: [messages]}, ...extra}}``
 (docs/api.md). The API's parsers (a depth limit, no NUL characters) are in ``core.parsers``."""
@@ -19,6 +20,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.cache import read_ahead
 from core.errors import ApplicationError, CoreErrorCode
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,29 @@ class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class ReadAheadMixin:
+    """For an API view whose answers come from the cache: before DRF authenticates the request,
+    read ahead in ONE round trip (``core.cache.read_ahead``) the versioned entries the request
+    is about to read — its authenticators' (an authentication class may define
+    ``ahead_entries(request) -> {key: tags}``: the API token's person,
+    ``community.authentication``) and the view's own (:meth:`ahead_entries`). A cached answer
+    with a token is then one round trip for both, plus the throttle's counter."""
+
+    def ahead_entries(self, request) -> dict:
+        """The view's ``{cache key: tags}`` for this request (none by default)."""
+        return {}
+
+    def initial(self, request, *args, **kwargs):
+        entries = dict(self.ahead_entries(request))
+        for authenticator in request.authenticators:
+            hook = getattr(authenticator, "ahead_entries", None)
+            if hook is not None:
+                entries.update(hook(request))
+        if entries:
+            read_ahead(entries)
+        super().initial(request, *args, **kwargs)
 
 
 def error_body(*, code: str, message: str, fields: dict | None = None, **extra: Any) -> dict:

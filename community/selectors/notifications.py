@@ -190,6 +190,12 @@ def user_signed_in_entries(user_id) -> dict[str, tuple[str, ...]]:
     return {f"com:signed-in:{user_id}": (user_tag(user_id), VISIBILITY_TAG, CONTENT_TAG)}
 
 
+def user_token_entries(*, key: str) -> dict[str, tuple[str, ...]]:
+    """The cache entry :func:`user_get_by_token` reads for API token ``key`` (``{key: tags}``),
+    which an API view reads ahead with its own (``core.api.ReadAheadMixin``)."""
+    return {f"com:token:{token_digest(key)}": (token_tag(key),)}
+
+
 def user_get_by_token(*, key: str) -> tuple[User, "Token"] | None:
     """The person whose API token ``key`` is, with the badge (as :func:`user_get_signed_in`), and
     the token; None for an unknown key. A versioned entry per token: tag ``token_tag(key)``
@@ -208,4 +214,5 @@ def user_get_by_token(*, key: str) -> tuple[User, "Token"] | None:
             return None, 0
         return (user, Token(key=key, user_id=user_id, created=created)), None, extra
 
-    return cached(f"com:token:{token_digest(key)}", tags=(token_tag(key),), build=build)
+    ((entry, tags),) = user_token_entries(key=key).items()
+    return cached(entry, tags=tags, build=build)

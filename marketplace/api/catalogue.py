@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from core.api import Pagination
+from core.api import Pagination, ReadAheadMixin
 from core.cache import cached
 from core.errors import ApplicationError
 from core.parsers import FormParser, JSONParser, MultiPartParser
@@ -229,12 +229,16 @@ def _with_images(queryset):
     return queryset.prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
 
 
+#: What the cached product list depends on.
+_LIST_TAGS = (TAG_ALL, TAG_LISTS)
+
+
 @extend_schema_view(
     create=extend_schema(request=ProductWriteSerializer, responses={201: ProductSerializer}),
     update=extend_schema(request=ProductWriteSerializer, responses=ProductSerializer),
     partial_update=extend_schema(request=ProductWriteSerializer, responses=ProductSerializer),
 )
-class ProductViewSet(viewsets.ModelViewSet):
+class ProductViewSet(ReadAheadMixin, viewsets.ModelViewSet):
     """Products. The list shows public products (active, of active shops), filtered and
     ordered by the query parameters; owners and staff see a shop's other products by id."""
 
@@ -247,9 +251,17 @@ class ProductViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return _with_images(selectors.product_list_public(now=getattr(self, "now", None)))
 
+    def _list_entry(self, request) -> dict[str, tuple[str, ...]]:
+        """The list's cache entry for this request: ``{key: tags}``."""
+        return {"cat:api:products:" + hashlib.sha1(request.build_absolute_uri().encode()).hexdigest(): _LIST_TAGS}
+
+    def ahead_entries(self, request) -> dict:
+        """The list's answer is read ahead with the token's person (one round trip)."""
+        return self._list_entry(request) if self.action == "list" else {}
+
     def list(self, request, *args, **kwargs):
         """Served from the versioned cache as ready JSON (see ``core/cache.py``)."""
-        key = "cat:api:products:" + hashlib.sha1(request.build_absolute_uri().encode()).hexdigest()
+        ((key, tags),) = self._list_entry(request).items()
 
         def build():
             self.now = timezone.now()
@@ -257,7 +269,7 @@ class ProductViewSet(viewsets.ModelViewSet):
             boundary = selectors.catalogue_next_price_change()
             return JSONRenderer().render(data), boundary.timestamp() if boundary else None
 
-        body = cached(key, tags=(TAG_ALL, TAG_LISTS), build=build)
+        body = cached(key, tags=tags, build=build)
         if isinstance(request.accepted_renderer, JSONRenderer):
             return HttpResponse(body, content_type="application/json")
         return Response(json.loads(body))  # the browsable API

@@ -1,0 +1,103 @@
+"""Server CPU per request (not a test): robust A/B figures on a busy machine.
+
+    source env.sh && .venv/bin/python bench/cpu_per_request.py [--seconds 8] [--connections 4]
+
+wrk's requests per second on this 2-core machine move with whatever else runs; the CPU time a
+gunicorn worker spends per request moves much less. This starts gunicorn with ONE sync worker
+(``DEBUG=false``, the database and Redis of ``DATABASE_URL`` / ``REDIS_URL``), prepares a flash
+deal that is sold out (``marketplace.demo.sales.bench_flash_sale``: 10 units bought, 200 buyers
+left), then drives each case with wrk for ``--seconds`` and prints the worker's CPU time per
+request (user + system, from /proc) and its ratio to ``/ping``'s: the upper bound of the
+throughput ratio that ``bench/flash_sale_http.py`` measures with wrk (Redis's and the
+client's CPU come on top). Cases: ``/ping`` and the sold-out checkout (a late buyer's token,
+JSON ``{}``, a fresh Idempotency-Key per request, every answer a 409).
+"""
+
+import argparse
+import os
+import sys
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from flash_sale_http import checkout, sold_out_wrk  # noqa: E402
+from marketplace_http import (  # noqa: E402
+    bench_env,
+    free_port,
+    manage,
+    run_wrk,
+    shell_json,
+    start_gunicorn,
+    stop,
+    wait_until_up,
+)
+
+SETUP = """
+import json
+from marketplace.demo.sales import bench_flash_sale
+print(json.dumps(bench_flash_sale(run={run!r}, buyers=210, flash_quantity=10, stock=100)))
+"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pid(master: int) -> int:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    if len(children) != 1:
+        raise SystemExit(f"expected one gunicorn worker, found {children}")
+    return int(children[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of every case (default 2)")
+    args = parser.parse_args()
+    env = bench_env()
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
+    data = shell_json(env, SETUP.format(run=uuid.uuid4().hex[:8]))
+    port = free_port()
+    server = start_gunicorn(env, port, 1, stderr=(Path(env["JISHI_VAR_DIR"]) / "cpu-gunicorn.log").open("w"))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base)
+        # the first 10 buyers take the 10 units; the rest are refused, each buyer's first refusal
+        # building what later ones read (admission_early's entry)
+        statuses = [checkout(port, token)[0] for token in data["tokens"]]
+        if statuses != [201] * 10 + [409] * (len(statuses) - 10):
+            raise SystemExit(f"unexpected answers while preparing: {statuses}")
+        late = data["tokens"][10:]
+        worker = worker_pid(server.pid)
+        cases = {
+            "/ping": lambda: run_wrk(f"{base}/ping", args.seconds, args.connections, 2),
+            "sold-out checkout": lambda: sold_out_wrk(port, late, seconds=args.seconds, connections=args.connections),
+        }
+        load = os.getloadavg()[0]
+        print(f"gunicorn 1 sync worker, wrk -c{args.connections}, {args.seconds} s per case; load {load:.2f}")
+        ping_cpu = None
+        for _round in range(args.rounds):
+            for name, run in cases.items():
+                before = cpu_seconds(worker)
+                result = run()
+                used = cpu_seconds(worker) - before
+                per = used / result["requests"] * 1e6
+                ping_cpu = per if name == "/ping" else ping_cpu
+                extra = f"  statuses {result['statuses']}" if "statuses" in result else ""
+                print(
+                    f"{name:<20} {result['requests']:>7} requests  {result['rps']:7.0f}/s  "
+                    f"worker CPU {per:6.0f} us/request  ratio to /ping {ping_cpu / per:4.2f}{extra}",
+                    flush=True,
+                )
+        print(f"load after {os.getloadavg()[0]:.2f}")
+    finally:
+        stop(server)
+
+
+if __name__ == "__main__":
+    main()
