@@ -14,7 +14,9 @@ parts need not add up to the total). Meant for measuring one change at a time on
 machine where wrk figures say more about the machine than about the code.
 
 ``--cprofile CASE`` profiles that page instead (cProfile over ``--requests`` requests, after a
-warm-up) and prints the functions with the most time of their own and the most cumulative time.
+warm-up) and prints the functions with the most time of their own and the most cumulative time
+(and, with ``CALLERS=<pattern>`` / ``CALLEES=<pattern>`` in the environment, who called the
+functions matching it / what they called).
 """
 
 import argparse
@@ -52,7 +54,7 @@ print(json.dumps({{key: morsel.value for key, morsel in client.cookies.items()}}
 """
 
 CPROFILE = r"""
-import cProfile, io, json, pstats, sys
+import cProfile, io, json, pstats, sys, time
 from django.test import Client
 
 case = json.loads(sys.stdin.read())
@@ -61,14 +63,20 @@ for key, value in case["cookies"].items():
     client.cookies[key] = value
 for _ in range(5):
     assert client.get(case["path"]).status_code == 200
-profiler = cProfile.Profile()
+profiler = cProfile.Profile(time.process_time)  # CPU time: preemption on a busy machine is not blamed on code
 profiler.enable()
 for _ in range(case["n"]):
     client.get(case["path"])
 profiler.disable()
+import os
 for order in ("tottime", "cumulative"):
     text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats(order).print_stats(case["top"])
+    stats = pstats.Stats(profiler, stream=text).sort_stats(order)
+    stats.print_stats(case["top"])
+    if order == "tottime" and os.environ.get("CALLERS"):  # e.g. CALLERS='functional.py:276'
+        stats.print_callers(os.environ["CALLERS"])
+    if order == "tottime" and os.environ.get("CALLEES"):  # e.g. CALLEES='fallback.py:16'
+        stats.print_callees(os.environ["CALLEES"])
     print(text.getvalue())
 """
 

@@ -109,10 +109,24 @@ def messages_waiting(request) -> bool:
     return session is not None and settings.SESSION_COOKIE_NAME in request.COOKIES and "_messages" in session
 
 
+def csrf_token(request) -> str:
+    """This request's CSRF token (``django.middleware.csrf.get_token``), masked once per request
+    and secret: every form that fills :data:`CSRF_PLACEHOLDER` in one response carries the same
+    token (as the forms of one rendered template do). Each masking costs 32 random characters
+    from the OS; a rotated secret (signing in) gets a new one."""
+    secret = request.META.get("CSRF_COOKIE")
+    memo = getattr(request, "_jishi_csrf", None)
+    if memo is not None and secret is not None and memo[0] == secret:
+        return memo[1]
+    token = get_token(request)
+    request._jishi_csrf = (request.META.get("CSRF_COOKIE"), token)
+    return token
+
+
 def with_csrf(request, response):
     """Put this request's CSRF token and the server clock into the (possibly cached) page."""
     if _CSRF in response.content:
-        response.content = response.content.replace(_CSRF, get_token(request).encode())
+        response.content = response.content.replace(_CSRF, csrf_token(request).encode())
     return clock_fill(response)
 
 

@@ -10,7 +10,6 @@ anonymous page cache renders them in once with their tags (core/slots.py, ``anon
 from functools import cache
 
 from django.conf import settings
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +17,7 @@ from django.utils.translation import get_language
 
 from core import slots
 from core.cache import NOW_PLACEHOLDER, cached
-from core.pages import CSRF_PLACEHOLDER
+from core.pages import CSRF_PLACEHOLDER, csrf_token
 from marketplace.caching import TAG_ALL, TAG_LISTS, TAG_STOCK, shop_products_tag, shop_vouchers_tag
 from marketplace.models import SaleStatus
 from marketplace.selectors.catalogue import product_filter, product_list_public, product_next_price_change
@@ -160,7 +159,7 @@ def shop_voucher_box(*, request, shop_id, **_values) -> str:
         return render_to_string("marketplace/_voucher_box.html", context), _vouchers_expire(vouchers)
 
     html = cached(_voucher_box_key(shop_id, user.pk), tags=shop_voucher_box_tags(shop_id=shop_id), build=build)
-    return html.replace(CSRF_PLACEHOLDER, get_token(request)) if html else ""
+    return html.replace(CSRF_PLACEHOLDER, csrf_token(request)) if html else ""
 
 
 def _voucher_box_key(shop_id, user_id) -> str:

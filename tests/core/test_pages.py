@@ -59,6 +59,31 @@ def test_two_shoppers_share_the_cached_page_but_each_sees_their_own_header_and_t
     assert wei.cookies["csrftoken"].value != mei.cookies["csrftoken"].value
 
 
+def test_the_forms_of_a_cached_page_and_its_voucher_box_carry_one_token_masked_once():
+    """core.pages.csrf_token: masking costs 32 random characters from the OS, so one request's
+    forms (the page's and the voucher box slot's) share one masked token; a new request, another."""
+    from decimal import Decimal
+
+    from tests.marketplace.factories import ShopFactory, VoucherFactory
+
+    # given a product whose shop offers a voucher, and a signed-in shopper who has seen the page
+    shop = ShopFactory(name="Meimei Pearls")
+    product = ProductFactory(title="Pearl necklace", shop=shop)
+    VoucherFactory(shop=shop, min_spend=Decimal(100), discount=Decimal(10))
+    _, wei = signed_in("wei")
+    wei.get(product.get_absolute_url())
+
+    # when they open it twice more
+    pages = [wei.get(product.get_absolute_url()).content.decode() for _ in range(2)]
+
+    # then each page's forms (cart, voucher, sign-out) carry one token of this visitor's secret,
+    # and the two pages carry different maskings of it
+    tokens = [set(TOKEN.findall(html)) for html in pages]
+    assert "Shop vouchers" in pages[0] and len(TOKEN.findall(pages[0])) >= 3
+    assert all(len(found) == 1 for found in tokens) and tokens[0] != tokens[1]
+    assert {_unmask_cipher_token(token) for found in tokens for token in found} == {wei.cookies["csrftoken"].value}
+
+
 @pytest.mark.parametrize("vouchers", [1, 4])
 def test_a_cached_signed_in_page_is_two_cache_round_trips_and_no_query(redis_url, monkeypatch, vouchers):
     """The shell with the session, then the user with the visitor's voucher box (read ahead;
