@@ -57,6 +57,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -67,6 +68,7 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisSerializer
 from django.core.signals import request_finished, request_started
 from django.db import transaction
+from django.db.models import Max
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -628,3 +630,145 @@ def _get_many(keys: list[str]) -> dict:
     if rest:
         found.update(cache.get_many(rest))
     return found
+
+
+# --- marks: "may there be rows?" answered without a query --------------------------------------
+
+#: KEYS: the marks' set. ARGV: reset ('1': drop the set first), the member, the time from which a
+#: mark counts. Answers -1 (no set: rebuild it), 1 (maybe: marked since then, or the set started
+#: after it), 0 (nothing).
+_MARKS_CHECK = CacheScript("""
+if ARGV[1] == '1' then redis.call('DEL', KEYS[1]) end
+local started = redis.call('ZSCORE', KEYS[1], '@since')
+if not started then return -1 end
+if tonumber(started) > tonumber(ARGV[3]) then return 1 end
+local marked = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if marked and tonumber(marked) >= tonumber(ARGV[3]) then return 1 end
+return 0
+""")
+
+#: KEYS: the set. ARGV: reset, marks older than this are pruned ('': none), the start of a set
+#: being built ('': not a build), then pairs of member and time.
+_MARKS_ADD = CacheScript("""
+if ARGV[1] == '1' then redis.call('DEL', KEYS[1]) end
+local started = redis.call('ZSCORE', KEYS[1], '@since')
+if ARGV[2] ~= '' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])
+  if started then redis.call('ZADD', KEYS[1], started, '@since') end
+end
+for i = 4, #ARGV, 2 do redis.call('ZADD', KEYS[1], 'GT', ARGV[i + 1], ARGV[i]) end
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[1], 'NX', ARGV[3], '@since') end
+return 1
+""")
+
+#: KEYS: the set. ARGV: the member, and the time before which its mark is dropped.
+_MARKS_FORGET = CacheScript("""
+local marked = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if marked and tonumber(marked) < tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 1
+""")
+
+#: Clock skew allowed between servers, for the times of :class:`Marks`.
+MARKS_SLACK_SECONDS = 60
+#: A rebuild of more members than this is not stored: the set then starts empty, and is trusted
+#: for a time only once its window has passed.
+MARKS_REBUILD_MAX = 20_000
+
+
+class Marks:
+    """Which members (buyers, deals, ...) *may* have rows of some kind, kept in Redis, so that a hot
+    path can skip a query whose answer is almost always "none" (e.g. "did this buyer click a
+    story card in the last 24 h?" after every order). The database stays the truth:
+    :meth:`may_exist` answers False only when the marks say no row can exist; True means "ask
+    the database".
+
+    One sorted set per name in the default cache: member -> the time of its latest row (epoch
+    seconds), and ``@since`` -> from when the set is complete. A writer marks the member *before*
+    it writes the row (inside its transaction: a reader that can see the row can see the mark; a
+    mark whose row rolled back only costs a query) and again after its commit
+    (:meth:`mark_on_commit`), so a rebuild or a :meth:`forget` that read the database before the
+    commit cannot lose it. A missing set (first use, flushed) is rebuilt from the database by
+    ``rebuild(since)``: ``(member, time)`` pairs for the rows that matter now, or None when there
+    are too many (:data:`MARKS_REBUILD_MAX`): then the set starts empty and is trusted only for
+    times after it started.
+
+    With ``keep_seconds`` the rows only matter while they are recent (clicks within an
+    attribution window): a reader asks "a row since ``since``?", and older marks are pruned.
+    Without it (pins), a reader that found no rows of a marked member :meth:`forget` s it (only a
+    mark older than the moment before its read, so a row committed meanwhile keeps its mark).
+
+    Without Redis (local memory, or unreachable) every answer is "maybe". A mark that could not be
+    stored (Redis unreachable) makes this process drop the set at its next call, so it is rebuilt
+    rather than miss the row (the same limit as lost bumps: a process that goes quiet). Rows
+    written without the marks (fixtures, raw SQL) are seen after the next rebuild only."""
+
+    def __init__(self, name: str, *, rebuild: Callable[[float | None], Iterable | None], keep_seconds=None):
+        self.key = f"marks:{name}"
+        self.keep_seconds = keep_seconds
+        self.rebuild = rebuild
+        self._lost = False
+
+    def _add(self, pairs, *, prune: float | None = None, started: float | None = None) -> None:
+        args = ["1" if self._lost else "0", "" if prune is None else repr(prune)]
+        args.append("" if started is None else repr(started))
+        for member, at in pairs:
+            args += [str(member), repr(at)]
+        answer = _MARKS_ADD(keys=[self.key], args=args, fallback=None)
+        self._lost = answer is None and isinstance(caches["default"], RedisCache)
+
+    def mark(self, *members, at: float | None = None) -> None:
+        """Mark ``members`` at ``at`` (default: now; with a window, the time of the row)."""
+        at = time.time() if at is None else at
+        prune = None if self.keep_seconds is None else at - self.keep_seconds - MARKS_SLACK_SECONDS
+        self._add([(member, at) for member in members], prune=prune)
+
+    def mark_on_commit(self, *members, at: float | None = None) -> None:
+        """:meth:`mark` now, and again after the current transaction commits."""
+        self.mark(*members, at=at)
+        transaction.on_commit(lambda: self.mark(*members, at=at))
+
+    def may_exist(self, member, *, since: float | None = None) -> bool:
+        """False only when no row of ``member`` can exist (with a window: none since ``since``,
+        default the start of the window)."""
+        if not isinstance(caches["default"], RedisCache):
+            return True
+        now = time.time()
+        cut = 0.0
+        if self.keep_seconds is not None:
+            cut = (now - self.keep_seconds if since is None else since) - MARKS_SLACK_SECONDS
+        reset = "1" if self._lost else "0"
+        answer = _MARKS_CHECK(keys=[self.key], args=[reset, str(member), repr(cut)], fallback=None)
+        if answer is None:
+            return True
+        self._lost = False
+        if int(answer) != -1:
+            return bool(int(answer))
+        window = None if self.keep_seconds is None else now - self.keep_seconds - MARKS_SLACK_SECONDS
+        rows = self.rebuild(window)
+        rows = None if rows is None else list(rows)
+        if rows is None or len(rows) > MARKS_REBUILD_MAX:
+            self._add([], started=now)
+            return True
+        self._add(rows, started=0.0)
+        return True
+
+    @staticmethod
+    def latest(queryset, *, member: str, at: str, since: float) -> list[tuple[Any, float]]:
+        """A rebuild's pairs from ``queryset``: each ``member`` with the time of its latest row
+        (the datetime field ``at``) since ``since``; one more than :data:`MARKS_REBUILD_MAX` at
+        most (then the set is not kept)."""
+        rows = (
+            queryset.filter(**{f"{at}__gte": datetime.fromtimestamp(since, UTC)})
+            .order_by()
+            .values(member)
+            .annotate(latest=Max(at))
+            .values_list(member, "latest")[: MARKS_REBUILD_MAX + 1]
+        )
+        return [(key, latest.timestamp()) for key, latest in rows]
+
+    def forget(self, member, *, before: float) -> None:
+        """Drop ``member``'s mark if it is older than ``before`` (taken before the read that found
+        no rows of it). Sets without a window only."""
+        if self.keep_seconds is not None:
+            raise ValueError("A set with a window forgets by time.")
+        _MARKS_FORGET(keys=[self.key], args=[str(member), repr(before)], fallback=None)

@@ -2,7 +2,7 @@
 their vote results, the product-page verdict, and the host's stats."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -236,10 +236,10 @@ def room_stats(*, room: Room) -> RoomStats:
     )
 
 
-def click_recent_for(*, user_id: int, shop_id: int, within: timedelta) -> RoomClick | None:
+def click_recent_for(*, user_id: int, shop_id: int, within: timedelta, now: datetime | None = None) -> RoomClick | None:
     """The buyer's latest click from a room to ``shop_id`` (a product or the store) in the
-    attribution window."""
-    since = timezone.now() - within
+    attribution window before ``now``."""
+    since = (now or timezone.now()) - within
     return (
         RoomClick.objects.filter(user_id=user_id, shop_id=shop_id, created_at__gte=since)
         .order_by("-created_at", "-id")

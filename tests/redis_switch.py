@@ -81,3 +81,16 @@ class RedisRoundTrips:
                 return _original(*args, **kwargs)
 
             monkeypatch.setattr(cls, name, counted)
+
+
+def relay_cache_settings(switch: "RedisSwitch", *, prefix: str, **options) -> dict:
+    """``CACHES`` whose default cache reaches Redis through ``switch``, failing fast."""
+    fast = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
+    return {
+        "default": {
+            "BACKEND": "core.cache.RedisCache",
+            "LOCATION": switch.url,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {**fast, **options},
+        }
+    }

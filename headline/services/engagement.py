@@ -28,6 +28,7 @@ from community.models import ActivityKind, User
 from community.services.activity import activity_record
 from community.services.feeds import question_feed_rebuild_soon
 from core import moderation
+from core.cache import Marks
 from core.errors import ApplicationError
 from core.visibility import Visibility
 from headline.errors import StoryErrorCode
@@ -188,6 +189,8 @@ def story_click(
     now = now or timezone.now()
     if user is not None and user.is_authenticated:
         # Kept even when the click does not count again: attribution needs the latest one.
+        # Marked first, so an order that can see the click can see the mark.
+        STORY_CLICKERS.mark_on_commit(user.pk, at=now.timestamp())
         StoryClick.objects.create(story=story, user=user, product_id=product_id, shop_id=shop_id, created_at=now)
     target = f"p{product_id}" if product_id else f"s{shop_id}"
     if not _first_today(f"hl:click:{story.pk}:{target}:{viewer}:{timezone.localdate(now):%Y%m%d}", now):
@@ -199,6 +202,18 @@ def story_click(
 # --- orders that followed a click ------------------------------------------------------------
 
 
+#: The people who may have clicked a story card within the attribution window (marked by
+#: :func:`story_click` before it keeps the click): an order by anyone else is not attributed
+#: without a query (``core.cache.Marks``).
+def _story_clickers(since: float) -> list[tuple[int, float]]:
+    return Marks.latest(StoryClick.objects.all(), member="user_id", at="created_at", since=since)
+
+
+STORY_CLICKERS = Marks(
+    "headline:clickers", keep_seconds=settings.HEADLINE_ATTRIBUTION_HOURS * 3600, rebuild=_story_clickers
+)
+
+
 def story_order_attribute(
     *, order_id: int, buyer_id: int, shop_id: int, product_ids, placed_at: datetime
 ) -> StoryOrder | None:
@@ -206,9 +221,12 @@ def story_order_attribute(
     ``HEADLINE_ATTRIBUTION_HOURS`` before ``placed_at`` — a card of one of the ordered products
     or of the order's shop (never the buyer's own story). Idempotent per order: the unique
     ``StoryOrder.order`` row is the claim, and ``order_count`` moves only with it (one
-    transaction). Most orders follow no click: that is one read and no transaction (this runs
-    after every checkout's commit)."""
+    transaction). Most orders follow no click: that is one cache round trip when the buyer
+    clicked no card in the window (:data:`STORY_CLICKERS`), else one read, and no transaction
+    (this runs after every checkout's commit)."""
     since = placed_at - timedelta(hours=settings.HEADLINE_ATTRIBUTION_HOURS)
+    if not STORY_CLICKERS.may_exist(buyer_id, since=since.timestamp()):
+        return None
     click = (
         StoryClick.objects.filter(user_id=buyer_id, created_at__gte=since, created_at__lte=placed_at)
         .filter(Q(product_id__in=list(product_ids)) | Q(shop_id=shop_id))

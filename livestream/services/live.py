@@ -35,6 +35,7 @@ from livestream.errors import LiveErrorCode
 from livestream.frames import pin_frame, tally_frame
 from livestream.models import ChatMessage, Room, RoomPin, RoomProduct, RoomStatus, RoomViewer, RoomVote, ViewerSample
 from livestream.services.rooms import can_host
+from livestream.services.stats import PINNED_DEALS
 
 # --- chat ---------------------------------------------------------------------------------------
 
@@ -142,6 +143,8 @@ def room_pin(
             now=now,
         )
     RoomPin.objects.filter(room=room, unpinned_at__isnull=True).update(unpinned_at=now)
+    if deal is not None:  # before the pin and again after its commit (core.cache.Marks)
+        PINNED_DEALS.mark_on_commit(deal.pk)
     pin = RoomPin.objects.create(room=room, product=shelf.product, deal=deal, pinned_by=by)
     broadcast_on_commit(room.group, pin_frame(pin, product=shelf.product), tally_frame(shelf))
     return pin

@@ -12,7 +12,7 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
 from core import cache as core_cache
 from core.cache import RedisCache, bump, cached, tag_versions
-from tests.redis_switch import RedisSwitch
+from tests.redis_switch import RedisSwitch, relay_cache_settings
 
 FAST = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
 
@@ -107,14 +107,7 @@ def test_a_bump_lost_in_an_outage_is_sent_when_redis_is_back(redis_url, settings
     # given a versioned entry cached through a relay to Redis
     switch = RedisSwitch(redis_url)
     switch.on()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "core.cache.RedisCache",
-            "LOCATION": switch.url,
-            "KEY_PREFIX": "core-test",
-            "OPTIONS": {**FAST, "outage_retry_seconds": 0.2},
-        }
-    }
+    settings.CACHES = relay_cache_settings(switch, prefix="core-test", outage_retry_seconds=0.2)
     builds = []
 
     def build():

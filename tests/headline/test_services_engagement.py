@@ -191,3 +191,39 @@ def test_the_last_clicked_story_wins():
         placed_at=timezone.now(),
     )
     assert attribution.story_id == last.pk
+
+
+def test_with_the_clickers_known_an_order_without_a_click_costs_no_query_and_a_click_just_before_counts(
+    django_assert_num_queries,
+):
+    # given a buyer and a story about a product; the clickers known (the first order after a
+    # flush rebuilds them from the clicks kept)
+    product = ProductFactory()
+    story = story_about(product)
+    buyer = UserFactory()
+
+    def place():
+        order = OrderFactory(buyer=buyer, shop=product.shop)
+        return engagement.story_order_attribute(
+            order_id=order.pk,
+            buyer_id=buyer.pk,
+            shop_id=product.shop_id,
+            product_ids=[product.pk],
+            placed_at=timezone.now(),
+        )
+
+    assert place() is None
+    # when the buyer, who clicked no card, orders: nothing is read
+    with django_assert_num_queries(0):
+        assert (
+            engagement.story_order_attribute(
+                order_id=1, buyer_id=buyer.pk, shop_id=product.shop_id, product_ids=[], placed_at=timezone.now()
+            )
+            is None
+        )
+    # when they click a card just before ordering
+    engagement.story_click(story=story, user=buyer, viewer=f"u{buyer.pk}", product_id=product.pk)
+    attribution = place()
+    # then that order is the story's
+    assert attribution is not None and attribution.story_id == story.pk
+    assert counts(story)["order_count"] == 1

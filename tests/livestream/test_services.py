@@ -3,6 +3,7 @@ live" fan-out on a real Celery worker, and visits/attribution against a hand-bui
 
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
@@ -19,7 +20,7 @@ from marketplace.services.orders import order_cancel
 from tests.community.factories import UserFactory, UserFollowFactory
 from tests.concurrency import wait_for
 from tests.livestream.factories import RoomFactory, StreamKeyFactory, live_room_with_shelf
-from tests.marketplace.factories import ProductFactory
+from tests.marketplace.factories import OrderFactory, ProductFactory
 
 
 def _hook(name: str, *, done: bool = False):
@@ -173,3 +174,70 @@ def test_visit_rate_and_attributed_sales_match_a_hand_built_scenario():
     assert numbers.visit_rate == pytest.approx(0.4)
     assert numbers.attributed_orders == 2
     assert numbers.attributed_sales == Decimal("230.00")
+
+
+def _deal_frames_after(room, action) -> list[dict]:
+    """The ``deal`` frames ``room``'s sockets get while ``action`` runs."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync, sync_to_async
+    from channels.layers import get_channel_layer
+
+    async def run():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(room.group, channel)
+        await sync_to_async(action)()  # the test's own connection (no close_old_connections)
+        frames = []
+        try:
+            while True:
+                message = await asyncio.wait_for(layer.receive(channel), timeout=0.5)
+                frames += [event for event in message["events"] if event["type"] == "deal"]
+        except TimeoutError:
+            pass
+        await layer.group_discard(room.group, channel)
+        return frames
+
+    return async_to_sync(run)()
+
+
+@pytest.mark.django_db
+def test_an_order_of_a_pinned_deal_moves_the_room_counter_and_other_orders_read_nothing(django_assert_num_queries):
+    # given the pinned deals known (built by an earlier order), then a room that pins a
+    # room-only deal, and another deal nobody shows any more
+    buyer = UserFactory()
+    room, (pen, _bag) = live_room_with_shelf()
+    nothing = SimpleNamespace(deal_id=10**9, product_id=pen.pk, amount=Decimal("1.00"))
+    stats.order_placed_in_room(order_id=0, buyer_id=buyer.pk, shop_id=pen.shop_id, lines=[nothing])
+    pin = live.room_pin(room=room, product_id=pen.pk, by=room.host, deal_price=Decimal("10.00"), deal_quantity=5)
+    other_room, (other, _) = live_room_with_shelf()
+    unpinned = live.room_pin(room=other_room, product_id=other.pk, by=other_room.host, deal_price=Decimal("9.00"))
+    live.room_unpin(room=other_room, by=other_room.host)
+    line = SimpleNamespace(deal_id=pin.deal_id, product_id=pen.pk, amount=Decimal("10.00"))
+    # when an order of the pinned deal is announced
+    frames = _deal_frames_after(
+        room, lambda: stats.order_placed_in_room(order_id=1, buyer_id=buyer.pk, shop_id=pen.shop_id, lines=[line])
+    )
+    # then the room is told the deal's count at once
+    assert frames == [{"type": "deal", "id": pin.deal_id, "sold": 0, "quantity": 5}]
+    # and an order of a deal no room shows (found unpinned once, then forgotten), by a buyer
+    # who clicked from no room, reads nothing
+    gone = SimpleNamespace(deal_id=unpinned.deal_id, product_id=other.pk, amount=Decimal("9.00"))
+    stats.order_placed_in_room(order_id=2, buyer_id=buyer.pk, shop_id=other.shop_id, lines=[gone])
+    with django_assert_num_queries(0):
+        stats.order_placed_in_room(order_id=3, buyer_id=buyer.pk, shop_id=other.shop_id, lines=[gone])
+
+
+@pytest.mark.django_db
+def test_a_room_click_just_before_an_order_is_attributed_with_the_clickers_known():
+    # given the clickers known (built by an earlier order), and a viewer who clicks through
+    room, (pen, _bag) = live_room_with_shelf()
+    buyer = UserFactory()
+    line = SimpleNamespace(deal_id=None, product_id=pen.pk, amount=Decimal("100.00"))
+    assert stats.order_attribute(order_id=1, buyer_id=buyer.pk, shop_id=pen.shop_id, lines=[line]) is None
+    stats.room_click(room=room, viewer_key=f"u{buyer.pk}", user=buyer, product=pen)
+    order = OrderFactory(buyer=buyer, shop=pen.shop)
+    # when they order at once
+    attribution = stats.order_attribute(order_id=order.pk, buyer_id=buyer.pk, shop_id=pen.shop_id, lines=[line])
+    # then the order is the room's
+    assert attribution is not None and attribution.room_id == room.pk
