@@ -504,20 +504,38 @@ def _extra_valid(key: str, extra: dict, found: dict, known_extra: tuple[str, ...
 
 def tag_versions(tags: Iterable[str]) -> dict[str, str | None]:
     """The current tokens of ``tags`` (created for the missing ones): what a builder returns as
-    :func:`cached`'s ``extra``, read before the data the tags cover. One or two round trips; a
+    :func:`cached`'s ``extra``, read before the data the tags cover. One round trip on Redis; a
     None token (cache unreachable) keeps the entry from being stored."""
     tags = tuple(dict.fromkeys(tags))
     if not tags:
         return {}
-    found = cache.get_many(tags)
-    versions = tuple(found.get(tag) for tag in tags)
-    if None in versions:
-        versions = _ensure_versions(tags, found)
+    if isinstance(caches["default"], RedisCache):
+        versions = _ensure_versions(tags, {})
+    else:
+        found = cache.get_many(tags)
+        versions = tuple(found.get(tag) for tag in tags)
+        if None in versions:
+            versions = _ensure_versions(tags, found)
     return dict(zip(tags, versions, strict=True))
 
 
+#: KEYS: tags; ARGV: a new token for each (serialized). Sets each missing tag to its new token
+#: (``SET NX``, no expiry) and answers every tag's token: one round trip.
+_ENSURE_TAGS = CacheScript("""
+for i, key in ipairs(KEYS) do redis.call('SET', key, ARGV[i], 'NX') end
+return redis.call('MGET', unpack(KEYS))
+""")
+
+
 def _ensure_versions(tags: tuple[str, ...], found: dict) -> tuple[str | None, ...]:
+    """The tokens of ``tags``, creating the ones not in ``found``."""
     missing = [tag for tag in tags if found.get(tag) is None]
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        raw = _ENSURE_TAGS(keys=missing, args=[backend._dumps(_token()) for _ in missing], fallback=None)
+        if raw is not None:
+            found = {**found, **{tag: backend._loads(value) for tag, value in zip(missing, raw, strict=True) if value}}
+        return tuple(found.get(tag) for tag in tags)
     for tag in missing:
         cache.add(tag, _token(), timeout=None)
     found = {**found, **cache.get_many(missing)}

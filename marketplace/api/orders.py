@@ -316,6 +316,9 @@ class CheckoutView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
+    #: What the early refusal read when the gate would admit (``admission_early.EarlyAdmitted``).
+    admitted_early = None
+
     def dispatch(self, request, *args, **kwargs):
         early = _checkout_refused_early(self, request) if request.method == "POST" else None
         return early if early is not None else super().dispatch(request, *args, **kwargs)
@@ -328,12 +331,14 @@ class CheckoutView(APIView):
     def post(self, request):
         data = CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        seen = self.admitted_early
         try:
             result = checkout_services.checkout_submit(
                 buyer=request.user,
                 voucher_claim_ids=data.validated_data["vouchers"],
                 address_id=data.validated_data["address"],
                 idempotency_key=request.headers.get("Idempotency-Key"),
+                gated_deals=seen.gated if seen is not None and seen.buyer_id == request.user.pk else None,
             )
         except checkout_services.CheckoutRefusalReplayed as refusal:
             return Response(application_error_body(refusal), status=refusal.status, headers=REPLAYED)
@@ -398,7 +403,10 @@ def _checkout_refused_early(view: APIView, request) -> HttpResponse | None:
         counter = throttle.window_counter(placeholder, view)
         if counter is not None:
             counters.append(counter)
-    refusal = admission_early.flash_refusal_early(token=header[1], idempotency_key=key, counters=counters)
+    refusal = admission_early.flash_early(token=header[1], idempotency_key=key, counters=counters)
+    if isinstance(refusal, admission_early.EarlyAdmitted):
+        view.admitted_early = refusal  # the checkout reads the cart's gated deals no more
+        return None
     if refusal is None:
         return None
     if refusal.counts is not None:

@@ -301,18 +301,21 @@ def _refusal(answer, gated: list[tuple[GatedDeal, int]]) -> ApplicationError:
     )
 
 
-def flash_admit(*, buyer, items: Iterable[tuple[int, int]]) -> Admission:
+def flash_admit(*, buyer, items: Iterable[tuple[int, int]], gated: dict[int, GatedDeal] | None = None) -> Admission:
     """Admit a checkout of ``items`` (``(product_id, quantity)``) past the gated flash deals, or
     raise the refusal PostgreSQL would give (409 ``sold_out`` / ``quantity_unavailable`` /
-    ``limit_reached``). Call before the checkout transaction; see :func:`flash_admission`."""
+    ``limit_reached``). Call before the checkout transaction; see :func:`flash_admission`.
+    ``gated``: the cart's gated deals by product as this request just read them
+    (``admission_early.EarlyAdmitted``), instead of reading them again; a product it misses (the
+    cart changed meanwhile) is not gated, the safe direction: PostgreSQL still decides."""
     quantities: dict[int, int] = {}
     for product_id, quantity in items:
         quantities[product_id] = quantities.get(product_id, 0) + quantity
     admission = Admission(buyer_id=buyer.pk)
     if not quantities:
         return admission
-    deals = gated_deals_for_products(product_ids=quantities, buyer_id=buyer.pk)
-    gated = [(deals[product_id], quantities[product_id]) for product_id in sorted(deals)]
+    deals = gated if gated is not None else gated_deals_for_products(product_ids=quantities, buyer_id=buyer.pk)
+    gated = [(deals[product_id], quantities[product_id]) for product_id in sorted(deals) if product_id in quantities]
     if not gated:
         return admission
     answer = _ask_gate(buyer_id=buyer.pk, gated=gated, count=True)
@@ -329,8 +332,8 @@ class flash_admission:  # noqa: N801 (a context manager used like a function)
     ``admission.keep()`` once its orders are placed. Leaving the block any other way (a
     refusal, an error, a replay that placed nothing) gives the units back at once."""
 
-    def __init__(self, *, buyer, items: Iterable[tuple[int, int]]):
-        self.admission = flash_admit(buyer=buyer, items=items)
+    def __init__(self, *, buyer, items: Iterable[tuple[int, int]], gated: dict[int, GatedDeal] | None = None):
+        self.admission = flash_admit(buyer=buyer, items=items, gated=gated)
 
     def __enter__(self) -> Admission:
         return self.admission

@@ -368,6 +368,22 @@ def _shipping_address(*, buyer, address_id: int | None) -> dict:
     return address.snapshot()
 
 
+def _cart_take_sql() -> str:
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return (
+        f"DELETE FROM {CartItem._meta.db_table} WHERE cart_id = "
+        f"(SELECT id FROM {Cart._meta.db_table} WHERE user_id = %s{lock}) RETURNING product_id, quantity"
+    )
+
+
+def _cart_take(*, buyer) -> list[tuple[int, int]]:
+    """Lock the buyer's cart row and empty it, in one statement: its ``(product_id, quantity)``
+    items. Call inside the checkout's transaction (its rollback puts them back)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_cart_take_sql(), [buyer.pk])
+        return sorted(cursor.fetchall())
+
+
 @transaction.atomic
 def cart_checkout(
     *,
@@ -380,13 +396,12 @@ def cart_checkout(
     buyer's addresses; default: their default address, and none at all is refused with 400
     ``address_required``), and empty it. The cart row is locked, so two checkouts of one cart run
     one after the other and the second finds it empty."""
-    cart = Cart.objects.select_for_update().filter(user=buyer).first()
-    items = list(CartItem.objects.filter(cart=cart).values_list("product_id", "quantity")) if cart else []
+    # emptied first, so nothing but the commit follows the hot rows' UPDATEs (a refusal below
+    # rolls it back)
+    items = _cart_take(buyer=buyer)
     shipping_address = None
     if items:  # an empty cart is refused as such by _order_place
         shipping_address = _shipping_address(buyer=buyer, address_id=address_id)
-        # emptied first, so nothing but the commit follows the hot rows' UPDATEs
-        CartItem.objects.filter(cart=cart).delete()
     return _order_place(
         buyer=buyer,
         items=items,
@@ -503,6 +518,7 @@ def checkout_submit(
     voucher_claim_ids: Sequence[int] = (),
     address_id: int | None = None,
     idempotency_key: str | None = None,
+    gated_deals: dict | None = None,
 ) -> CheckoutResult:
     """Check out the buyer's cart to ``address_id`` (default: the buyer's default address; see
     :func:`cart_checkout`), at most once per ``idempotency_key``: the placed orders, or
@@ -514,7 +530,8 @@ def checkout_submit(
     (``replayed=True``, in their state now) or the same refusal (:class:`CheckoutRefusalReplayed`).
     A concurrent duplicate blocks on the unique (user, key) index until the first commits, then
     replays it. Reusing a key for a different cart, vouchers or address raises 422
-    ``idempotency_key_reused``. Without a key every call is a new checkout."""
+    ``idempotency_key_reused``. Without a key every call is a new checkout. ``gated_deals``: the
+    cart's gated flash deals as this request already read them (``flash_admit(gated=...)``)."""
     voucher_claim_ids = sorted(set(voucher_claim_ids))
     if idempotency_key and len(idempotency_key) > 255:
         raise ApplicationError(
@@ -522,35 +539,42 @@ def checkout_submit(
         )
     items = _cart_items(buyer=buyer)
     if not idempotency_key:
-        with flash_admission(buyer=buyer, items=items) as admission:
+        with flash_admission(buyer=buyer, items=items, gated=gated_deals) as admission:
             orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id)
             admission.keep()
         return CheckoutResult(orders=orders)
     fingerprint = _checkout_fingerprint(voucher_claim_ids=voucher_claim_ids, items=items, address_id=address_id)
-    record = CheckoutRequest.objects.filter(user=buyer, key=idempotency_key).first()
-    if record is None:
-        # A hot flash deal that cannot serve this cart refuses here, before any transaction
-        # (services/admission.py); admitted units go back unless orders are placed.
-        with flash_admission(buyer=buyer, items=items) as admission:
-            refused = None
-            with transaction.atomic():
-                record = _record_create(buyer=buyer, key=idempotency_key, fingerprint=fingerprint)
-                if record is not None:  # else a concurrent duplicate committed first: replay it below
-                    try:  # cart_checkout is atomic: a refusal rolls back what it wrote, not the record
-                        orders = cart_checkout(
-                            buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id, checkout=record
-                        )
-                    except ApplicationError as error:
-                        refused, record.refusal = error, _refusal_record(error)
-                        record.save(update_fields=["refusal"])
-                        # a recorded refusal is replayed, never answered early (admission_early)
-                        bump_on_commit(buyer_checkout_tag(buyer.pk))
-                    if refused is None:
-                        admission.keep()
-                        return CheckoutResult(orders=orders)
-            if refused is not None:
-                raise refused  # after the record of the refusal committed
-        record = CheckoutRequest.objects.get(user=buyer, key=idempotency_key)
+    # A hot flash deal that cannot serve this cart refuses here, before any transaction
+    # (services/admission.py); admitted units go back unless orders are placed. The key's record
+    # is not looked up first: a key with a record is found by the record's INSERT (replayed
+    # below, its admitted units given back), or, refused by the gate, looked up then.
+    try:
+        gate = flash_admission(buyer=buyer, items=items, gated=gated_deals)
+    except ApplicationError:
+        record = CheckoutRequest.objects.filter(user=buyer, key=idempotency_key).first()
+        if record is None:
+            raise
+        return _checkout_replay(record, fingerprint=fingerprint, cart_empty=not items)
+    with gate as admission:
+        refused = None
+        with transaction.atomic():
+            record = _record_create(buyer=buyer, key=idempotency_key, fingerprint=fingerprint)
+            if record is not None:  # else the key has a record (maybe a concurrent duplicate's): replay it
+                try:  # cart_checkout is atomic: a refusal rolls back what it wrote, not the record
+                    orders = cart_checkout(
+                        buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id, checkout=record
+                    )
+                except ApplicationError as error:
+                    refused, record.refusal = error, _refusal_record(error)
+                    record.save(update_fields=["refusal"])
+                    # a recorded refusal is replayed, never answered early (admission_early)
+                    bump_on_commit(buyer_checkout_tag(buyer.pk))
+                if refused is None:
+                    admission.keep()
+                    return CheckoutResult(orders=orders)
+        if refused is not None:
+            raise refused  # after the record of the refusal committed
+    record = CheckoutRequest.objects.get(user=buyer, key=idempotency_key)
     return _checkout_replay(record, fingerprint=fingerprint, cart_empty=not items)
 
 

@@ -63,8 +63,9 @@ def test_a_buyer_past_the_cap_is_refused_by_the_gate_before_any_transaction(redi
     with CaptureQueriesContext(connection) as queries:
         answer = checkout(late, "c")()
 
-    # then they are told it is sold out in this sale, from a few reads: their cart, their key,
-    # the deals of the cart — no transaction, no Idempotency-Key record, no row of the sale touched
+    # then they are told it is sold out in this sale, from a few reads: their cart, the deals of
+    # the cart, then whether their key has an answer to replay — no transaction, no
+    # Idempotency-Key record, no row of the sale touched
     assert answer == ("sold_out", "“Jade bangle” is sold out in this sale.")
     assert len(queries) == 3
     # (reads: the cart's deals are a prepared statement, EXECUTEd)
@@ -86,6 +87,28 @@ def test_the_gate_applies_the_per_buyer_limit(redis_url):
     # then the gate refuses with PostgreSQL's message and nothing more was sold
     assert answer == ("limit_reached", "You can buy at most 1 of “Jade bangle” in this sale (you already have 1).")
     assert units_sold(deal) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_retry_is_replayed_whether_the_gate_would_admit_or_refuse_it_and_holds_no_unit(redis_url):
+    # given a deal of 2 units, one per buyer; a buyer placed an order under key "a" (their cart
+    # is empty again)
+    product, deal, (buyer, other, late) = flash_sale(units=2, buyers=3)
+    placed = checkout(buyer, "a")()
+    assert placed[0] == "ok"
+    # when they retry while a unit is left (the gate admits the empty cart), and again once the
+    # last unit has gone to someone else (with the same cart again: the gate refuses it)
+    replay_admitted = checkout(buyer, "a")()
+    assert checkout(other, "b")()[0] == "ok"
+    fill_cart(buyer, (product, 1))
+    replay_refused = checkout(buyer, "a")()
+    # then both are the same order, never "sold out" or "limit reached"; and the replays held no
+    # unit: a cancelled unit goes to the next buyer
+    assert replay_admitted == placed
+    assert replay_refused == placed
+    order_services.order_cancel(order=Order.objects.get(buyer=other), buyer=other)
+    assert checkout(late, "c")()[0] == "ok"
+    assert units_sold(deal) == (2, 2)
 
 
 @pytest.mark.django_db

@@ -16,10 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core.errors import ApplicationError
 from core.throttles import UserWindowThrottle
 from marketplace.models import CheckoutRequest, Deal, OrderLine
 from marketplace.services import admission, admission_early
 from marketplace.services import orders as order_services
+from marketplace.services.checkout import checkout_submit
 from tests.community.factories import UserFactory
 from tests.concurrency import run_concurrently
 from tests.marketplace.factories import fill_cart, make_live_deal, make_product
@@ -371,3 +373,43 @@ def test_a_redis_flush_after_the_early_answer_was_built(redis_url):
     # and a cancelled unit still goes to them
     order_services.order_cancel_by(order=OrderLine.objects.get(deal=deal).order, user=first)
     assert buy(client, key="the-unit").status_code == 201
+
+
+@pytest.mark.django_db
+def test_an_admitted_token_checkout_reuses_what_the_early_read_saw(redis_url):
+    # given a flash deal with units left and a buyer with it in the cart, checking out with a
+    # token for the first time (no entry: the early way reads PostgreSQL, and the gate would admit)
+    product = make_product(title="Jade bangle", stock=100)
+    deal = make_live_deal(product, flash_quantity=5, per_buyer_limit=1)
+    buyer = UserFactory()
+    fill_cart(buyer, (product, 1))
+    client = token_client(buyer)
+    # when they check out
+    with CaptureQueriesContext(connection) as queries:
+        answer = buy(client, key="first")
+    # then the order is placed and the cart's deals were read once (by the early read), not again
+    assert answer.status_code == 201
+    statements = executed(queries)
+    assert sum("jishi_flash_early_read" in sql for sql in statements) == 1
+    assert not any("jishi_flash_cart_deals" in sql for sql in statements)
+    # and the unit went through the gate: the next buyer of the last unit is counted against it
+    assert Deal.objects.get(pk=deal.pk).flash_sold == 1
+    assert admission.gated_deals_for_products(product_ids=[product.pk])[product.pk].deal_id == deal.pk
+    assert cache.get(admission._deal_key(deal.pk)) == 1
+
+
+@pytest.mark.django_db
+def test_a_product_the_early_read_did_not_see_is_not_gated_and_postgresql_still_refuses(redis_url):
+    # given a sold-out flash deal, and an admission told (by an early read from before the
+    # product was in the cart) that the cart has no gated deal
+    product = make_product(title="Jade bangle", stock=100)
+    make_live_deal(product, flash_quantity=1, flash_sold=1)
+    buyer = UserFactory()
+    fill_cart(buyer, (product, 1))
+
+    # when the buyer checks out with that
+    with pytest.raises(ApplicationError) as refused:
+        checkout_submit(buyer=buyer, idempotency_key="k", gated_deals={})
+    # then the gate let it through and PostgreSQL refused it: nothing sold
+    assert refused.value.code == "sold_out"
+    assert not OrderLine.objects.filter(product=product).exists()
