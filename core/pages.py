@@ -89,15 +89,19 @@ def visitor_id(request) -> str | None:
     return request.session.get(SESSION_KEY)
 
 
-def read_ahead_shell(request, *, key: str, tags) -> None:
+def read_ahead_shell(request, *, key: str, tags, also: dict | None = None) -> None:
     """Read the shell of the page under ``key`` ahead (``core.cache.read_ahead``) with the
     visitor's session, or, once the session is read, with their user's entry: call before
     ``request.user`` when the page's key names the visitor (:func:`visitor_id`); :func:`serve_shell`
-    calls it too (nothing already read ahead is read twice)."""
+    calls it too (nothing already read ahead is read twice). ``also``: other versioned entries
+    (``{key: tags}``) the page's build reads, fetched in the same round trip."""
     session_key = _session_ahead_key(request)
     known = session_key is not None and request.session.known()
     user_id = request.session.get(SESSION_KEY) if known else None
-    read_ahead({f"{key}:shell": tags, **_entries_of(user_id)}, keys=[session_key] if session_key and not known else ())
+    read_ahead(
+        {f"{key}:shell": tags, **_entries_of(user_id), **(also or {})},
+        keys=[session_key] if session_key and not known else (),
+    )
 
 
 def messages_waiting(request) -> bool:
@@ -143,13 +147,16 @@ def render_shared(request, template: str, context: dict) -> tuple[bytes, bool]:
     return content, personal
 
 
-def serve_shell(request, *, key: str, tags: tuple, build: Callable[[], tuple]) -> HttpResponse | None:
+def serve_shell(
+    request, *, key: str, tags: tuple, build: Callable[[], tuple], also: dict | None = None
+) -> HttpResponse | None:
     """The page under ``key`` (its shell cached under ``key + ":shell"`` with ``tags``) with this
     visitor's bits put in, or None when messages are waiting (the caller renders in full).
 
     ``build() -> (content, expires_at[, extra])`` renders the page as ``core.cache.cached``
-    builds: with ``shell=True`` and ``csrf_token=CSRF_PLACEHOLDER`` in the template context."""
-    read_ahead_shell(request, key=key, tags=tags)
+    builds: with ``shell=True`` and ``csrf_token=CSRF_PLACEHOLDER`` in the template context.
+    ``also`` (``{key: tags}``): entries ``build`` reads, read ahead with the shell."""
+    read_ahead_shell(request, key=key, tags=tags, also=also)
     if messages_waiting(request):
         return None
     content = cached(f"{key}:shell", tags=tags, build=build)

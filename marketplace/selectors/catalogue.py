@@ -521,6 +521,11 @@ def product_next_price_change(*, product_id: int | None = None, now: datetime | 
     return min(boundaries, default=None)
 
 
+#: The cache entry of :func:`catalogue_next_price_change` (``{key: tags}``): pages that will ask
+#: for it read it ahead with their own entry (``core.cache.read_ahead``), one round trip for both.
+NEXT_PRICE_CHANGE_ENTRY = {"cat:next-price-change": (TAG_ALL,)}
+
+
 def catalogue_next_price_change() -> datetime | None:
     """:func:`product_next_price_change` of any product from now, read through the catalogue
     cache: every list, search and API page asks it (one query each). The entry depends on
@@ -531,4 +536,5 @@ def catalogue_next_price_change() -> datetime | None:
         boundary = product_next_price_change(now=timezone.now())
         return boundary, boundary.timestamp() if boundary else None
 
-    return cached("cat:next-price-change", tags=(TAG_ALL,), build=build)
+    ((key, tags),) = NEXT_PRICE_CHANGE_ENTRY.items()
+    return cached(key, tags=tags, build=build)

@@ -195,14 +195,14 @@ def product_suggestion_rows(*, search: str, limit: int = SUGGESTION_LIMIT) -> li
     if not words:
         return []
     phrase = " ".join(words)
-    queryset = product_list_public_plain()
     if _is_postgres():
         if limit == SUGGESTION_LIMIT:
             found = _CLOSE_BY_WORDS.rows(tsquery=title_any_tsquery_text(words))
         else:
             by_words = SearchQuery(title_any_tsquery_text(words), search_type="raw", config=TS_CONFIG)
             found = list(
-                queryset.filter(search_vector=by_words)
+                product_list_public_plain()
+                .filter(search_vector=by_words)
                 .annotate(likeness=SearchRank(F("search_vector"), by_words, cover_density=False))
                 .order_by("-likeness", "-sales_count", "-id")
                 .values_list("pk", "title")[:limit]
@@ -210,13 +210,14 @@ def product_suggestion_rows(*, search: str, limit: int = SUGGESTION_LIMIT) -> li
         if found:
             return found
         return list(
-            queryset.annotate(title_upper=Upper("title"))
+            product_list_public_plain()
+            .annotate(title_upper=Upper("title"))
             .filter(title_near_q(words))
             .annotate(likeness=TrigramWordSimilarity(Upper(Value(phrase)), "title_upper"))
             .order_by("-likeness", "-sales_count", "-id")
             .values_list("pk", "title")[:limit]
         )
-    candidates = list(queryset.order_by("-created_at", "-id").values_list("pk", "title")[:2000])
+    candidates = list(product_list_public_plain().order_by("-created_at", "-id").values_list("pk", "title")[:2000])
 
     def likeness(title: str) -> float:
         title = normalize(title)

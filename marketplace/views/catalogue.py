@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import pages, slots
-from core.cache import NOW_PLACEHOLDER, cached, cached_many
+from core.cache import NOW_PLACEHOLDER, cached, cached_many, read_ahead
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.charts import bar_chart
@@ -122,8 +122,19 @@ def _render_framed(request, value: dict, template: str, **context) -> tuple[byte
     return "".join(fill.get(part, part) if i % 2 else part for i, part in enumerate(parts)).encode(), False
 
 
-def _serve(request, *, key: str, tags: tuple, build, template: str = "marketplace/page.html", framed: bool = False):
-    """Serve a browsing page whose main part ``build() -> (value, expires_at)`` makes.
+def _serve(
+    request,
+    *,
+    key: str,
+    tags: tuple,
+    build,
+    template: str = "marketplace/page.html",
+    framed: bool = False,
+    also: dict | None = None,
+):
+    """Serve a browsing page whose main part ``build() -> (value, expires_at)`` makes; ``also``
+    (``{key: tags}``) names versioned entries ``build`` reads, fetched with the page's own entry
+    in one round trip (``core.cache.read_ahead``: a page that misses reads them anyway).
 
     Pristine anonymous requests get the whole page from the cache: one cache round trip, no
     session, no database, no template — the per-request slots that are the same for every
@@ -142,7 +153,7 @@ def _serve(request, *, key: str, tags: tuple, build, template: str = "marketplac
             content, slots_expire, extra = slots.prerender(content, everyone_only=True)
             return content, min((t for t in (expires_at, slots_expire) if t is not None), default=None), extra
 
-        response = pages.serve_shell(request, key=key, tags=tags, build=build_shell)
+        response = pages.serve_shell(request, key=key, tags=tags, build=build_shell, also=also)
         if response is None:
             response = _with_csrf(request, _render(request, cached(key, tags=tags, build=build), template))
         return response
@@ -157,6 +168,8 @@ def _serve(request, *, key: str, tags: tuple, build, template: str = "marketplac
         content, slots_expire, extra = slots.prerender(content)
         return content, min((t for t in (expires_at, slots_expire) if t is not None), default=None), extra
 
+    if also:
+        read_ahead({f"{key}:anon": tags, **also})
     response = HttpResponse(cached(f"{key}:anon", tags=tags, build=build_page))
     patch_vary_headers(response, ["Cookie"])
     return _with_csrf(request, response)
@@ -308,7 +321,9 @@ def _list_page(request, *, category_slug: str | None = None):
         return {"title": title, "html": html}, boundary
 
     key = _key(f"cat:page:list:{category_slug or '-'}", list_params(request.GET))
-    return _serve(request, key=key, tags=(TAG_ALL, TAG_LISTS), build=build, framed=True)
+    return _serve(
+        request, key=key, tags=(TAG_ALL, TAG_LISTS), build=build, framed=True, also=selectors.NEXT_PRICE_CHANGE_ENTRY
+    )
 
 
 def product_list(request):
@@ -337,7 +352,14 @@ def shop_detail(request, slug):
 
     key = _key(f"cat:page:shop:{slug}", list_params(request.GET))
     tags = (TAG_ALL, TAG_LISTS, *slots.page_tags("shop", shop_slug=slug))
-    return _serve(request, key=key, tags=tags, build=build, template="marketplace/shop.html")
+    return _serve(
+        request,
+        key=key,
+        tags=tags,
+        build=build,
+        template="marketplace/shop.html",
+        also=selectors.NEXT_PRICE_CHANGE_ENTRY,
+    )
 
 
 def _product_value(product, *, preview: bool = False) -> dict:

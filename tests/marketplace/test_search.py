@@ -459,3 +459,24 @@ def test_a_search_page_from_sql_compiled_once_is_the_page_of_the_queryset(postgr
     assert expected.paginator.count > 0
     compiled = selectors._SEARCH_PAGES.values()
     assert compiled and all(query._compiled.get("default") is not None for query in compiled)  # none fell back
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_a_distinct_search_is_three_cache_round_trips(client, redis_url, monkeypatch, rows):
+    # a new query misses the page cache: its entry and the next sale boundary are read in one
+    # round trip, the cards and the sidebar in a second, the page stored in a third
+    from tests.redis_switch import RedisRoundTrips
+
+    shop = ShopFactory(name="Tea house")
+    for i in range(rows):
+        ProductFactory(shop=shop, title=f"龙井 Longjing {i}", category=category("tea"))
+    url = reverse("marketplace:search")
+    assert client.get(url, {"q": "龙井"}).status_code == 200  # builds the cards, the sidebar, the boundary
+
+    for query in ("longjing", "longjing coffee"):  # found; nothing found (close matches)
+        round_trips = RedisRoundTrips(monkeypatch)
+        html = client.get(url, {"q": query}).content.decode()
+        monkeypatch.undo()
+        assert html.count('class="product-card"') == min(rows, 24 if query == "longjing" else 6), query
+        assert round_trips.count == 3, query
+
