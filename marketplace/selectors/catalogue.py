@@ -9,6 +9,7 @@ and :func:`shop_is_public` / :func:`product_is_public` judge a loaded row. Every
 Every product queryset that shows a price goes through :func:`product_annotate_prices`.
 """
 
+import itertools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -361,6 +362,9 @@ SEARCH_COMPILED_PAGES = 10
 #: Compiled search pages kept per process (shapes: filters given, category, order, page).
 SEARCH_COMPILED_MAX = 500
 _SEARCH_PAGES: dict[tuple, CompiledQuery] = {}
+#: The prepared statements' names, one per compiled shape (a connection holds at most
+#: ``core.queries.MAX_PREPARED``; past that a shape runs unprepared).
+_search_page_names = itertools.count(1)
 
 
 def _search_page_query(shape: tuple) -> CompiledQuery:
@@ -390,8 +394,10 @@ def _search_page_query(shape: tuple) -> CompiledQuery:
     sentinels = {name: _SEARCH_PAGE_VALUES[name] for name in given}
     if priced:
         sentinels["now"] = _SEARCH_NOW
-    # Not prepared: in a generic plan PostgreSQL evaluates to_tsquery($1) for every row it ranks.
-    query = CompiledQuery(build, tsquery=_SEARCH_TSQUERY, **sentinels)
+    # Prepared: the terms are made once per statement (search.SearchQueryOnce), also in a generic plan.
+    query = CompiledQuery(
+        build, prepare=f"jishi_search_page_{next(_search_page_names)}", tsquery=_SEARCH_TSQUERY, **sentinels
+    )
     if len(_SEARCH_PAGES) < SEARCH_COMPILED_MAX:
         _SEARCH_PAGES[shape] = query
     return query

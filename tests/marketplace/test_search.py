@@ -414,6 +414,7 @@ def test_a_list_page_shell_from_its_frame_is_the_shell_rendered_in_full(rf):
     assert len(views._frames) == 2  # search with words, products without
 
 
+@pytest.mark.parametrize("plan", ["auto", "force_generic_plan"])
 @pytest.mark.parametrize(
     "filters",
     [
@@ -425,11 +426,15 @@ def test_a_list_page_shell_from_its_frame_is_the_shell_rendered_in_full(rf):
         {"category": "tea", "ordering": "newest"},
     ],
 )
-def test_a_search_page_from_sql_compiled_once_is_the_page_of_the_queryset(postgres, filters):
+def test_a_search_page_from_sql_compiled_once_is_the_page_of_the_queryset(postgres, filters, plan):
     # a search page on PostgreSQL comes from SQL compiled once per shape (filters given, order,
-    # page), the words, shop and prices put in: the same rows, order, count and prices as the
-    # queryset's page, past the end and for a bad page number too
+    # page) and prepared, the words, shop and prices put in: the same rows, order, count and
+    # prices as the queryset's page, past the end and for a bad page number too — also when
+    # PostgreSQL plans the prepared statement once for all values (a generic plan)
     from django.utils import timezone
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL plan_cache_mode = {plan}")
 
     hangzhou, other = ShopFactory(name="Hangzhou", slug="hangzhou"), ShopFactory(name="Other")
     for i in range(8):
@@ -480,3 +485,28 @@ def test_a_distinct_search_is_three_cache_round_trips(client, redis_url, monkeyp
         assert html.count('class="product-card"') == min(rows, 24 if query == "longjing" else 6), query
         assert round_trips.count == 3, query
 
+
+@pytest.mark.parametrize("plan", ["auto", "force_generic_plan"])
+def test_close_matches_from_prepared_sql_are_those_of_the_queryset(postgres, catalogue, plan):
+    # the close matches' word step is compiled once and prepared; its terms are made once per
+    # statement (an InitPlan), also in a generic plan: the same rows, in the same order, as the
+    # queryset's (a limit other than six takes the queryset)
+    ProductFactory(shop=catalogue["pendant"].shop, title="Pearl and silver brooch", sales_count=3)
+    ProductFactory(shop=catalogue["pendant"].shop, title="Silver pearl ring", sales_count=3)
+    ProductFactory(title="Pearl pearl", description="pearl silver", sales_count=0)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL plan_cache_mode = {plan}")
+    rows = search_selectors.product_suggestion_rows
+    for query in ("pearl silver teapot", "silver coffee", "龙井 pearl", "pearls earring zz") * 2:
+        expected = rows(search=query, limit=search_selectors.SUGGESTION_LIMIT + 1)[: search_selectors.SUGGESTION_LIMIT]
+        assert rows(search=query) == expected and expected, query
+    compiled = search_selectors._CLOSE_BY_WORDS._compiled.get("default")
+    assert compiled is not None  # did not fall back to building the queryset
+    _, params, places, _ = compiled
+    params = list(params)
+    for i in places["tsquery"]:
+        params[i] = "pearl:*A"
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN EXECUTE jishi_close_by_words ({', '.join(['%s'] * len(params))})", params)
+        plan_text = "\n".join(row[0] for row in cursor.fetchall())
+    assert "InitPlan" in plan_text  # to_tsquery made once, not for every row ranked
