@@ -112,6 +112,33 @@ def test_invalid_filters_are_explained_not_fatal(client):
     assert "Pearl" in html_of(response)
 
 
+def test_filter_forms_share_their_fields_but_each_has_its_own_values_and_errors():
+    # the filter form's fields are made once per process and shared by every form (not deep-copied
+    # per request): nothing of one request's form may show in another's
+    from django.http import QueryDict
+
+    from marketplace.filters import ProductFilter
+    from marketplace.models import Product
+    from tests.marketplace.factories import CategoryFactory
+
+    def form(query: str):
+        validated = ProductFilter(QueryDict(query), queryset=Product.objects.none()).form
+        validated.errors  # noqa: B018 - validates
+        return validated
+
+    bad = form("q=silk&min_price=abc&ordering=cheapest")
+    assert set(bad.errors) == {"min_price", "ordering"}
+    good = form("q=tea&min_price=5")
+    assert good.fields["q"] is bad.fields["q"]  # shared
+    assert not good.errors and good.cleaned_data["q"] == "tea" and good.cleaned_data["min_price"] == Decimal("5")
+    html = str(good)
+    assert 'value="tea"' in html and 'value="5"' in html and "silk" not in html and "Enter a number" not in html
+    # the category choices are read per form: a category added since shows
+    CategoryFactory(name="Lacquerware", slug="lacquerware")
+    assert 'value="lacquerware"' in str(form("")["category"])
+    assert form("category=lacquerware").cleaned_data["category"].slug == "lacquerware"
+
+
 def test_pagination_keeps_filters(client):
     shop = ShopFactory()
     for i in range(30):
