@@ -30,6 +30,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.api import conflict_message, error_body
 from core.errors import CoreErrorCode
@@ -57,6 +58,10 @@ STATUS_CODES = {
 
 def is_api(request) -> bool:
     return request.path_info.startswith(API_PREFIX)
+
+
+#: Translated only when a request has a NUL (every request passes the guard).
+_NUL_MESSAGE = gettext_lazy("The request contains a NUL character, which is not allowed anywhere.")
 
 
 def _has_nul(values) -> bool:
@@ -100,12 +105,13 @@ class InputGuardMiddleware:
         problem = self._problem(request)
         if problem:
             with translation.override(translation.get_language_from_request(request)):
-                return error_response(request, status=400, message=problem)
+                return error_response(request, status=400, message=str(problem))
         return self.get_response(request)
 
-    def _problem(self, request) -> str | None:
-        nul = _("The request contains a NUL character, which is not allowed anywhere.")
-        if "\x00" in request.path_info or _query_has_nul(request.GET):
+    def _problem(self, request):
+        """The (lazy) message of what is wrong with ``request``, or None."""
+        nul = _NUL_MESSAGE  # translated in the visitor's language by __call__
+        if "\x00" in request.path_info or (request.META.get("QUERY_STRING") and _query_has_nul(request.GET)):
             return nul
         if _has_nul(request.COOKIES.values()) or _has_nul(
             str(value) for key, value in request.META.items() if key.startswith("HTTP_")
@@ -119,7 +125,7 @@ class InputGuardMiddleware:
                 if _query_has_nul(request.POST):
                     return nul
             except MultiPartParserError:
-                return _("The form body is malformed.")
+                return gettext_lazy("The form body is malformed.")
             except RequestDataTooBig:
                 raise  # the 400 handler answers 413 (config/urls.py)
         return None

@@ -143,6 +143,14 @@ def test_a_nul_in_a_cookie_a_token_or_a_form_field_is_a_400():
     assert response.status_code == 400 and _is_error_body(response)
 
 
+def test_the_nul_refusal_speaks_the_visitors_language():
+    response = Client().get("/api/v1/products/", {"search": "a\x00b"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "请求中含有 NUL 字符，任何地方都不允许使用。"
+    response = Client().get("/api/v1/products/", {"search": "a\x00b"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.json()["error"]["message"] == "The request contains a NUL character, which is not allowed anywhere."
+
+
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 5_000, 100_000])
 def test_deeply_nested_json_is_a_400_everywhere(depth):
     user = UserFactory()
