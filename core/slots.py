@@ -61,6 +61,7 @@ Two kinds of contribution, because pages are cached (docs/marketplace-catalogue.
 
 import base64
 import binascii
+import functools
 import json
 import logging
 import re
@@ -145,6 +146,7 @@ def register(
     unregister(slot, render)
     _registry.setdefault(slot, []).append(contribution)
     _registry[slot].sort(key=lambda c: (c.order, c.name))
+    _decode_marker.cache_clear()
     return contribution
 
 
@@ -172,6 +174,7 @@ def register_everyone(
 def unregister(slot: str, render: Callable[..., str]) -> None:
     """Take ``render`` out of ``slot`` (tests; an app switched off)."""
     _registry[slot] = [c for c in _registry.get(slot, []) if c.render is not render and c.anonymous is not render]
+    _decode_marker.cache_clear()
 
 
 def contributions(slot: str) -> list[Contribution]:
@@ -223,10 +226,18 @@ def render_slot(slot: str, values: dict) -> SafeString:
 
 
 def _decode(match: re.Match) -> tuple[Contribution, dict] | None:
+    found = _decode_marker(match.group(1))
+    return None if found is None else (found[0], dict(found[1]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_marker(raw: bytes) -> tuple[Contribution, tuple] | None:
+    """A marker's contribution and values, decoded once per process (a page's markers are read
+    ahead, then filled: twice a request, the same few markers on every request)."""
     try:
-        data = json.loads(base64.urlsafe_b64decode(match.group(1)))
+        data = json.loads(base64.urlsafe_b64decode(raw))
         contribution = next(c for c in _registry.get(data["s"], ()) if c.per_request and c.name == data["c"])
-        return contribution, dict(data["v"])
+        return contribution, tuple(dict(data["v"]).items())
     except (binascii.Error, ValueError, KeyError, TypeError, StopIteration):
         return None
 

@@ -97,6 +97,31 @@ def test_a_per_request_contribution_is_filled_into_every_response_after_the_cach
     assert second == "<main><b>Lili looks at 7</b></main>"
 
 
+def test_a_marker_decoded_once_is_filled_by_the_contribution_registered_now(registered, rf):
+    """Markers are decoded once per process; a registry change (a new release's contribution under
+    the same name, a test's) is what decodes them again."""
+
+    def old(*, request, item_id, **_values):
+        return "old"
+
+    def greeting(*, request, item_id, **_values):
+        return f"new {item_id}"
+
+    registered(old, per_request=True)
+    cached_html = render_page(item=Item())
+    middleware = slots.SlotMiddleware(lambda request: HttpResponse(cached_html))
+    assert middleware(rf.get("/")).content.decode() == "<main>old</main>"
+    assert middleware(rf.get("/")).content.decode() == "<main>old</main>"  # from the decoded marker
+
+    # when the contribution is replaced by one of the same name
+    slots.unregister(SLOT, old)
+    greeting.__qualname__ = old.__qualname__  # the same name: what a marker names
+    registered(greeting, per_request=True)
+
+    # then the same cached page is filled by the new one
+    assert middleware(rf.get("/")).content.decode() == "<main>new 7</main>"
+
+
 def test_the_middleware_leaves_other_responses_alone(registered, rf):
     registered(lambda *, request, **_: "filled", per_request=True)
     marker = render_page(item=Item())
