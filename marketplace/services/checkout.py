@@ -37,7 +37,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -111,17 +111,32 @@ def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int) -> 
         raise limit_reached_error(product_id=product.pk, title=product.title, limit=deal.per_buyer_limit, bought=bought)
 
 
+#: The flash cap and the stock, each one conditional UPDATE whose WHERE clause is the invariant
+#: (written as SQL, as the per-buyer upsert above: on the hottest rows of a sale, building them
+#: through the ORM cost more Python than PostgreSQL spent running them). No row: refused.
+_TAKE_FLASH_UNITS = f"""
+UPDATE {Deal._meta.db_table} SET flash_sold = flash_sold + %s
+WHERE id = %s AND (flash_quantity IS NULL OR flash_sold <= flash_quantity - %s)
+"""
+_TAKE_STOCK = f"UPDATE {Product._meta.db_table} SET stock = stock - %s WHERE id = %s AND stock >= %s"
+
+
+def _updated(sql: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
 def _take_flash_units(*, deal: Deal, product: Product, quantity: int) -> None:
     """Count ``quantity`` units against the deal's flash cap, or raise. Locks the deal row."""
-    under_cap = Q(flash_quantity__isnull=True) | Q(flash_sold__lte=F("flash_quantity") - quantity)
-    if not Deal.objects.filter(under_cap, pk=deal.pk).update(flash_sold=F("flash_sold") + quantity):
+    if not _updated(_TAKE_FLASH_UNITS, [quantity, deal.pk, quantity]):
         row = Deal.objects.values("flash_quantity", "flash_sold").get(pk=deal.pk)
         raise _sold_out(product, row["flash_quantity"] - row["flash_sold"], in_sale=True)
 
 
 def _take_stock(*, product: Product, quantity: int) -> None:
     """Take ``quantity`` units of stock, or raise. Locks the product row."""
-    if not Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity):
+    if not _updated(_TAKE_STOCK, [quantity, product.pk, quantity]):
         left = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
         raise _sold_out(product, left, in_sale=False)
 
@@ -451,8 +466,18 @@ def _placed_orders(record: CheckoutRequest) -> list[Order]:
     return orders
 
 
+_CART_ITEMS = (
+    f"SELECT i.product_id, i.quantity FROM {CartItem._meta.db_table} i "
+    f"JOIN {Cart._meta.db_table} c ON c.id = i.cart_id WHERE c.user_id = %s"
+)
+
+
 def _cart_items(*, buyer) -> list[tuple[int, int]]:
-    return sorted(CartItem.objects.filter(cart__user=buyer).values_list("product_id", "quantity"))
+    """The buyer's cart, ``(product_id, quantity)`` by product (one small read, as SQL: the ORM's
+    build of it cost more than the read)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CART_ITEMS, [buyer.pk])
+        return sorted(cursor.fetchall())
 
 
 #: The record of a new Idempotency-Key, or nothing when the key already has one: no error, so no
