@@ -29,6 +29,7 @@ from community.caching import CONTENT_TAG, token_digest, token_tag, user_tag
 from community.models import Notification, User
 from community.models.people import SESSION_AUTH_HASH_ATTRIBUTE
 from core.cache import cached, tag_versions
+from core.queries import CompiledQuery
 from core.visibility import VISIBILITY_TAG
 
 if TYPE_CHECKING:
@@ -196,23 +197,33 @@ def user_token_entries(*, key: str) -> dict[str, tuple[str, ...]]:
     return {f"com:token:{token_digest(key)}": (token_tag(key),)}
 
 
+def _token_by_key(*, key: str) -> QuerySet:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(key=key)[:1]
+
+
+#: The token row by key, compiled once per process (every first use of a token reads it: the
+#: ORM's build of it cost more than the read).
+_TOKEN = CompiledQuery(_token_by_key, key=("\x01token-a", "\x01token-b"))
+
+
 def user_get_by_token(*, key: str) -> tuple[User, "Token"] | None:
     """The person whose API token ``key`` is, with the badge (as :func:`user_get_signed_in`), and
     the token; None for an unknown key. A versioned entry per token: tag ``token_tag(key)``
     (bumped when the token is deleted) and, found while building, the person's own tags; a hit is
     one cache round trip and no query. Unknown keys are not stored."""
-    from rest_framework.authtoken.models import Token
 
     def build():
-        row = Token.objects.filter(key=key).values_list("user_id", "created").first()
-        if row is None:
+        found = _TOKEN.run(key=key)
+        if not found:
             return None, 0
-        user_id, created = row
-        extra = tag_versions((user_tag(user_id), VISIBILITY_TAG, CONTENT_TAG))
-        user = _cacheable(user_get_with_unread_count(user_id=user_id))
+        token = found[0]
+        extra = tag_versions((user_tag(token.user_id), VISIBILITY_TAG, CONTENT_TAG))
+        user = _cacheable(user_get_with_unread_count(user_id=token.user_id))
         if user is None:
             return None, 0
-        return (user, Token(key=key, user_id=user_id, created=created)), None, extra
+        return (user, token), None, extra
 
     ((entry, tags),) = user_token_entries(key=key).items()
     return cached(entry, tags=tags, build=build)
