@@ -178,9 +178,10 @@ def _serve(
 # --- browsing ----------------------------------------------------------------------------------
 
 
-def _results(query: QueryDict, *, forced: dict, now) -> dict:
-    """Filter, order and paginate public products for ``query`` (``forced`` wins)."""
-    data = QueryDict(list_params(query), mutable=True)
+def _results(params: str, *, forced: dict, now) -> dict:
+    """Filter, order and paginate public products for ``params`` (``list_params`` of the
+    request's query; ``forced`` wins)."""
+    data = QueryDict(params, mutable=True)
     data.update(forced)
     filterset = ProductFilter(data, queryset=Product.objects.none())  # parses; the selector reads
     filters = filterset.product_filters()
@@ -286,11 +287,13 @@ def _sidebar(filterset, *, category) -> tuple[str, tuple, Callable[[], dict], Ca
 
 
 def _list_page(request, *, category_slug: str | None = None):
+    params = list_params(request.GET)
+
     def build():
         now = timezone.now()
         category = selectors.category_get(slug=category_slug) if category_slug else None
         forced = {"category": category.slug} if category else {}
-        context = _results(request.GET, forced=forced, now=now)
+        context = _results(params, forced=forced, now=now)
         boundary = _timestamp(selectors.catalogue_next_price_change())
         # The cards (of the results, or of the close matches: the same cards) and the sidebar in
         # one cache round trip.
@@ -300,7 +303,8 @@ def _list_page(request, *, category_slug: str | None = None):
             ids = [pk for pk, _ in context["suggestions"]]
             rows = selectors.PageRows(selectors.product_cards_load(now=now), ids)
         cards, found = _cards_and(rows, expires_at=boundary, also={key: (tags, build_sidebar)})
-        context["suggestion_cards" if context["suggestions"] else "cards"] = cards
+        # One string: the template's loop over 24 cards cost ~0.1 ms more.
+        context["suggestion_cards_html" if context["suggestions"] else "cards_html"] = mark_safe("".join(cards))
         search = context["search"]
         if category:
             title = category.name
@@ -320,7 +324,7 @@ def _list_page(request, *, category_slug: str | None = None):
         )
         return {"title": title, "html": html}, boundary
 
-    key = _key(f"cat:page:list:{category_slug or '-'}", list_params(request.GET))
+    key = _key(f"cat:page:list:{category_slug or '-'}", params)
     return _serve(
         request, key=key, tags=(TAG_ALL, TAG_LISTS), build=build, framed=True, also=selectors.NEXT_PRICE_CHANGE_ENTRY
     )
@@ -339,18 +343,19 @@ def category_detail(request, slug):
 
 def shop_detail(request, slug):
     """A shop: its header (rating, followers: cached at most SHOP_PAGE_TTL s) and products."""
+    params = list_params(request.GET)
 
     def build():
         now = timezone.now()
         shop = selectors.shop_get_public(slug=slug)
-        context = _results(request.GET, forced={"shop": shop.slug}, now=now)
+        context = _results(params, forced={"shop": shop.slug}, now=now)
         boundary = _timestamp(selectors.catalogue_next_price_change())
         context["cards"] = _cards(context["page"], expires_at=boundary)
         html = render_to_string("marketplace/_shop_products.html", {**context, "shop": shop})
         expires_at = min(boundary or float("inf"), now.timestamp() + SHOP_PAGE_TTL)
         return {"title": shop.name, "html": html, "shop": shop}, expires_at
 
-    key = _key(f"cat:page:shop:{slug}", list_params(request.GET))
+    key = _key(f"cat:page:shop:{slug}", params)
     tags = (TAG_ALL, TAG_LISTS, *slots.page_tags("shop", shop_slug=slug))
     return _serve(
         request,
