@@ -122,3 +122,30 @@ def test_a_prepared_case_of_values_keeps_its_type():
     for _ in range(2):
         got = query.run(shop_id=product.shop_id, since=product.created_at - timedelta(seconds=1))
         assert [(p.empty, p.share) for p in got] == [(True, 0.5), (False, 1.5)]
+
+
+def test_a_statement_run_with_its_generic_plan(django_assert_num_queries):
+    # given a prepared query asked to use its generic plan from the first call (PostgreSQL would
+    # otherwise plan it per call while the custom plans look cheaper)
+    products = [ProductFactory(price=Decimal("10.00")), ProductFactory(price=Decimal("4.00"))]
+
+    def build(*, shop_id, since):
+        return products_of(shop_id=shop_id, since=since)
+
+    query = CompiledQuery(build, prepare="test_generic_plan", generic=True, **SENTINELS)
+    since = timezone.now() - timedelta(days=1)
+
+    # when it runs, then each answer is the queryset's, one statement each, planned once (no
+    # custom plan), and the connection's plan cache mode is back to its default afterwards
+    for product in products * 2:
+        with django_assert_num_queries(1):
+            got = query.run(shop_id=product.shop_id, since=since)
+        assert [(p.pk, p.doubled, p.shop.name) for p in got] == [(product.pk, product.price * 2, product.shop.name)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW plan_cache_mode")
+            assert cursor.fetchone()[0] == "auto"
+            cursor.execute(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'test_generic_plan'"
+            )
+            assert cursor.fetchone() == (4, 0)
