@@ -679,6 +679,36 @@ if ARGV[3] ~= '' then redis.call('ZADD', KEYS[1], 'NX', ARGV[3], '@since') end
 return 1
 """)
 
+#: :data:`_MARKS_CHECK` for many sets at once (no reset): KEYS the sets, ARGV a member and a
+#: time per set; answers one -1 / 1 / 0 per set.
+_MARKS_AHEAD = CacheScript("""
+local answers = {}
+for i, key in ipairs(KEYS) do
+  local answer = 0
+  local started = redis.call('ZSCORE', key, '@since')
+  local cut = tonumber(ARGV[2 * i])
+  if not started then
+    answer = -1
+  elseif tonumber(started) > cut then
+    answer = 1
+  else
+    local marked = redis.call('ZSCORE', key, ARGV[2 * i - 1])
+    if marked and tonumber(marked) >= cut then answer = 1 end
+  end
+  answers[i] = answer
+end
+return answers
+""")
+
+#: What :meth:`Marks.ahead` asked in this context: ``{(set key, member): (cut, answer)}``.
+_marks_ahead: ContextVar[dict | None] = ContextVar("jishi_marks_ahead", default=None)
+
+
+def marks_forget_ahead() -> None:
+    """Forget what :meth:`Marks.ahead` asked (at the end of the signal's receivers)."""
+    _marks_ahead.set(None)
+
+
 #: KEYS: the set. ARGV: the member, and the time before which its mark is dropped.
 _MARKS_FORGET = CacheScript("""
 local marked = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -745,15 +775,21 @@ class Marks:
         self.mark(*members, at=at)
         transaction.on_commit(lambda: self.mark(*members, at=at))
 
+    def _cut(self, *, now: float, since: float | None) -> float:
+        if self.keep_seconds is None:
+            return 0.0
+        return (now - self.keep_seconds if since is None else since) - MARKS_SLACK_SECONDS
+
     def may_exist(self, member, *, since: float | None = None) -> bool:
         """False only when no row of ``member`` can exist (with a window: none since ``since``,
         default the start of the window)."""
         if not isinstance(caches["default"], RedisCache):
             return True
         now = time.time()
-        cut = 0.0
-        if self.keep_seconds is not None:
-            cut = (now - self.keep_seconds if since is None else since) - MARKS_SLACK_SECONDS
+        cut = self._cut(now=now, since=since)
+        asked = (_marks_ahead.get() or {}).get((self.key, str(member)))
+        if asked is not None and asked[0] <= cut:  # "nothing since an earlier time" holds now too
+            return asked[1]
         reset = "1" if self._lost else "0"
         answer = _MARKS_CHECK(keys=[self.key], args=[reset, str(member), repr(cut)], fallback=None)
         if answer is None:
@@ -769,6 +805,29 @@ class Marks:
             return True
         self._add(rows, started=0.0)
         return True
+
+    @staticmethod
+    def ahead(checks: Iterable[tuple["Marks", Any, float | None]]) -> None:
+        """Ask every ``(marks, member, since)`` of ``checks`` in ONE round trip, for the
+        :meth:`may_exist` calls that follow in this context (until :func:`marks_forget_ahead`):
+        the receivers of one signal (``core.signals.DomainSignal.ahead``). A set that is missing
+        or must be dropped is left to its own call."""
+        if not isinstance(caches["default"], RedisCache):
+            return
+        now = time.time()
+        asked = [(marks, str(member), marks._cut(now=now, since=since)) for marks, member, since in checks]
+        asked = [check for check in asked if not check[0]._lost]
+        if not asked:
+            return
+        args = [value for _marks, member, cut in asked for value in (member, repr(cut))]
+        answers = _MARKS_AHEAD(keys=[marks.key for marks, _member, _cut in asked], args=args, fallback=None)
+        if answers is None:
+            return
+        memo = dict(_marks_ahead.get() or {})
+        for (marks, member, cut), answer in zip(asked, answers, strict=True):
+            if int(answer) != -1:
+                memo[(marks.key, member)] = (cut, bool(int(answer)))
+        _marks_ahead.set(memo)
 
     @staticmethod
     def latest(queryset, *, member: str, at: str, since: float) -> list[tuple[Any, float]]:

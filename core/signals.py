@@ -23,11 +23,13 @@ often hands the work to Celery), so it loads what it needs fresh.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from django.db import transaction
 from django.dispatch import Signal
+
+from core.cache import Marks, marks_forget_ahead
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,12 @@ class DomainSignal(Signal):
 
     def __repr__(self) -> str:
         return f"<DomainSignal {self.name}({', '.join(self.args)})>"
+
+    def ahead(self, checks: Callable[..., Iterable[tuple]], *, dispatch_uid: str) -> None:
+        """Register what a receiver of this signal will ask of ``core.cache.Marks``: ``checks``
+        gets the signal's arguments and returns ``(marks, member, since)`` triples; before the
+        receivers run, :func:`send_now` asks all of them in one round trip."""
+        self._ahead = {**getattr(self, "_ahead", {}), dispatch_uid: checks}
 
     def _log_robust_failure(self, receiver, err):
         """Django (5.x) logs a failed receiver here without the arguments; :func:`send_now` logs it
@@ -62,7 +70,14 @@ def send_now(signal: DomainSignal, *, sender, **kwargs) -> list[tuple]:
     and the others still run. Returns ``send_robust``'s ``[(receiver, result or exception)]``.
     Services call :func:`send_on_commit`; this is its second half (and what tests may call)."""
     _check_args(signal, kwargs)
-    results = signal.send_robust(sender=sender, **kwargs)
+    ahead = getattr(signal, "_ahead", None)
+    if ahead:
+        Marks.ahead([check for checks in ahead.values() for check in checks(**kwargs)])
+    try:
+        results = signal.send_robust(sender=sender, **kwargs)
+    finally:
+        if ahead:
+            marks_forget_ahead()
     for receiver, result in results:
         if isinstance(result, Exception):
             logger.error(

@@ -22,6 +22,9 @@ def on_order_placed(sender, order_id, buyer_id, shop_id, lines, **kwargs):
     )
 
 
+marketplace_signals.order_placed.ahead(engagement.story_order_marks, dispatch_uid="headline.order_placed")
+
+
 @receiver(marketplace_signals.order_cancelled, dispatch_uid="headline.order_cancelled")
 def on_order_cancelled(sender, order_id, **kwargs):
     """A cancelled or expired order no longer counts for its story."""

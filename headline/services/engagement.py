@@ -214,6 +214,12 @@ STORY_CLICKERS = Marks(
 )
 
 
+def story_order_marks(*, buyer_id: int, **_signal) -> list[tuple]:
+    """What :func:`story_order_attribute` asks of the marks, for ``order_placed`` to read ahead
+    with the other apps' (``core.signals.DomainSignal.ahead``)."""
+    return [(STORY_CLICKERS, buyer_id, None)]
+
+
 def story_order_attribute(
     *, order_id: int, buyer_id: int, shop_id: int, product_ids, placed_at: datetime
 ) -> StoryOrder | None:

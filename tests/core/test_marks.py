@@ -120,3 +120,42 @@ def test_without_redis_every_answer_is_maybe(settings):
     marks = complete([])
     marks.mark(1)
     assert (marks.may_exist(1), marks.may_exist(2)) == (True, True)
+
+
+def test_a_signals_receivers_ask_their_marks_in_one_round_trip(monkeypatch):
+    # given two built sets (a window and a complete one) and a signal whose two receivers each
+    # ask one of them, registered ahead
+    from core.signals import DomainSignal, send_now
+    from tests.redis_switch import RedisRoundTrips
+
+    now = time.time()
+    clicks = Marks("test:ahead-clicks", keep_seconds=DAY, rebuild=lambda since: [(1, now)])
+    pins = complete([7])
+    clicks.may_exist(0)
+    pins.may_exist(0)
+    signal = DomainSignal("test_placed", ["buyer_id", "deal_id"])
+    answers = []
+
+    def on_clicks(sender, buyer_id, deal_id, **kwargs):
+        answers.append(clicks.may_exist(buyer_id))
+
+    def on_pins(sender, buyer_id, deal_id, **kwargs):
+        answers.append(pins.may_exist(deal_id))
+
+    signal.connect(on_clicks, dispatch_uid="a")
+    signal.connect(on_pins, dispatch_uid="b")
+    signal.ahead(lambda buyer_id, **_: [(clicks, buyer_id, None)], dispatch_uid="a")
+    signal.ahead(lambda deal_id, **_: [(pins, deal_id, None)], dispatch_uid="b")
+    # when it is sent for a buyer who clicked and a deal not pinned, then for the reverse
+    trips = RedisRoundTrips(monkeypatch)
+    send_now(signal, sender=None, buyer_id=1, deal_id=8)
+    send_now(signal, sender=None, buyer_id=2, deal_id=7)
+    # then each send was one round trip, with the answers each receiver would get alone
+    assert trips.count == 2
+    assert answers == [True, False, False, True]
+    assert (clicks.may_exist(1), pins.may_exist(8), clicks.may_exist(2), pins.may_exist(7)) == (
+        True,
+        False,
+        False,
+        True,
+    )
