@@ -411,6 +411,14 @@ def cart_checkout(
     buyer's addresses; default: their default address, and none at all is refused with 400
     ``address_required``), and empty it. The cart row is locked, so two checkouts of one cart run
     one after the other and the second finds it empty."""
+    return _cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id, checkout=checkout)
+
+
+def _cart_checkout(
+    *, buyer, voucher_claim_ids: Sequence[int], address_id: int | None, checkout: CheckoutRequest | None
+) -> list[Order]:
+    """:func:`cart_checkout` without its own savepoint: call inside a transaction that is rolled
+    back when this raises."""
     # emptied first, so nothing but the commit follows the hot rows' UPDATEs (a refusal below
     # rolls it back)
     items = _cart_take(buyer=buyer)
@@ -484,21 +492,25 @@ def _cart_items(*, buyer) -> list[tuple[int, int]]:
 #: savepoint around it. A concurrent duplicate waits on the unique index until the first request's
 #: transaction ends, then inserts nothing (and replays the first answer).
 _RECORD_CREATE = f"""
-INSERT INTO {CheckoutRequest._meta.db_table} (user_id, key, request_hash, answered_at, created_at)
-VALUES (%s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id
+INSERT INTO {CheckoutRequest._meta.db_table} (user_id, key, request_hash, refusal, answered_at, created_at)
+VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id
 """
 
 
-def _record_create(*, buyer, key: str, fingerprint: str) -> CheckoutRequest | None:
-    """Insert the key's record (call in the transaction that answers it: ``answered_at`` is set
-    now, since no one sees the record before that transaction commits with its answer)."""
+def _record_create(*, buyer, key: str, fingerprint: str, refusal: dict | None = None) -> CheckoutRequest | None:
+    """Insert the key's record, with its ``refusal`` if it was refused (call in the transaction
+    that answers it: ``answered_at`` is set now, since no one sees the record before that
+    transaction commits with its answer)."""
     now = timezone.now()
+    stored = CheckoutRequest._meta.get_field("refusal").get_db_prep_save(refusal, connection)
     with connection.cursor() as cursor:
-        cursor.execute(_RECORD_CREATE, [buyer.pk, key, fingerprint, now, now])
+        cursor.execute(_RECORD_CREATE, [buyer.pk, key, fingerprint, stored, now, now])
         row = cursor.fetchone()
     if row is None:
         return None
-    return CheckoutRequest(pk=row[0], user=buyer, key=key, request_hash=fingerprint, answered_at=now, created_at=now)
+    return CheckoutRequest(
+        pk=row[0], user=buyer, key=key, request_hash=fingerprint, refusal=refusal, answered_at=now, created_at=now
+    )
 
 
 def _checkout_fingerprint(
@@ -581,24 +593,29 @@ def checkout_submit(
             raise
         return _checkout_replay(record, fingerprint=fingerprint, cart_empty=not items)
     with gate as admission:
-        refused = None
-        with transaction.atomic():
-            record = _record_create(buyer=buyer, key=idempotency_key, fingerprint=fingerprint)
-            if record is not None:  # else the key has a record (maybe a concurrent duplicate's): replay it
-                try:  # cart_checkout is atomic: a refusal rolls back what it wrote, not the record
-                    orders = cart_checkout(
+        # The record and the orders in one transaction, without a savepoint: a refusal rolls all
+        # of it back, then the refusal is recorded in a transaction of its own — unless a
+        # concurrent duplicate (waiting on our record's unique index until the rollback) recorded
+        # its answer first: then that answer is this request's too (replayed below).
+        try:
+            with transaction.atomic():
+                record = _record_create(buyer=buyer, key=idempotency_key, fingerprint=fingerprint)
+                if record is not None:  # else the key has a record (maybe a concurrent duplicate's)
+                    orders = _cart_checkout(
                         buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id, checkout=record
                     )
-                except ApplicationError as error:
-                    refused, record.refusal = error, _refusal_record(error)
-                    record.save(update_fields=["refusal"])
-                    # a recorded refusal is replayed, never answered early (admission_early)
-                    bump_on_commit(buyer_checkout_tag(buyer.pk))
-                if refused is None:
                     admission.keep()
                     return CheckoutResult(orders=orders)
-        if refused is not None:
-            raise refused  # after the record of the refusal committed
+        except ApplicationError as error:
+            with transaction.atomic():
+                recorded = _record_create(
+                    buyer=buyer, key=idempotency_key, fingerprint=fingerprint, refusal=_refusal_record(error)
+                )
+                if recorded is not None:
+                    # a recorded refusal is replayed, never answered early (admission_early)
+                    bump_on_commit(buyer_checkout_tag(buyer.pk))
+            if recorded is not None:
+                raise  # after the record of the refusal committed
     record = CheckoutRequest.objects.get(user=buyer, key=idempotency_key)
     return _checkout_replay(record, fingerprint=fingerprint, cart_empty=not items)
 

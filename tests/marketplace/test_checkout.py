@@ -131,13 +131,14 @@ def test_checkout_queries_do_not_grow_with_the_number_of_shops(user, django_asse
 
     # when the buyer checks out with an Idempotency-Key, then the statements are the same: the
     # key (fingerprint, no lookup, one insert that also marks it answered: no update, no
-    # savepoint), 2 savepoints and their releases (outside a test the outermost pair is
-    # BEGIN/COMMIT), the cart (locked and emptied in one statement), the delivery address,
+    # savepoint), 1 savepoint and its release (the transaction: outside a test BEGIN/COMMIT; a
+    # refusal rolls it all back and records itself apart, so no savepoint inside), the cart
+    # (locked and emptied in one statement), the delivery address,
     # products with prices and their deals' limits, the buyer's deal units (1 upsert per deal),
     # all orders in one INSERT and all lines in one, then flash units (1 per deal) and stock (1 per
     # product) — never a statement per shop; before all that the admission gate reads the cart's
     # live deals with their counts (1)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(15):
         result = checkout_submit(buyer=user, idempotency_key="k")
     assert len(result.orders) == Order.objects.count() == shops
 

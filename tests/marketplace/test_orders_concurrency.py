@@ -123,6 +123,25 @@ def test_concurrent_duplicates_with_one_key_place_one_set_of_orders(postgres):
     assert dict(Product.objects.values_list("pk", "stock")) == {a.pk: 4, b.pk: 3}
 
 
+def test_concurrent_duplicates_of_a_refused_checkout_all_get_the_one_recorded_refusal(postgres):
+    # given a cart of more than is in stock (a refusal PostgreSQL gives after the cart is taken,
+    # so each attempt rolls back its whole transaction, record included, and records apart)
+    buyer = UserFactory()
+    product = make_product(stock=1)
+    fill_cart(buyer, (product, 2))
+
+    # when the same checkout is sent 12 times at once with one Idempotency-Key
+    results = run_concurrently([api_checkout(buyer, key="refused")] * 12)
+
+    # then one refusal is recorded, every answer is that refusal, nothing was taken
+    assert CheckoutRequest.objects.count() == 1
+    assert CheckoutRequest.objects.get().refusal["code"] == "quantity_unavailable"
+    assert {status for status, _ in results} == {409}
+    assert all(body == results[0][1] for _, body in results)
+    assert not Order.objects.exists()
+    assert Product.objects.get(pk=product.pk).stock == 1
+
+
 def test_a_buyer_checking_out_one_cart_ten_times_at_once_gets_one_set_of_orders(postgres):
     buyer = UserFactory()
     product = make_product(stock=50)
