@@ -30,6 +30,7 @@ from core import pages, slots
 from core.cache import NOW_PLACEHOLDER, cached, cached_many, read_ahead
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
+from marketplace.cards import product_card_html
 from marketplace.charts import bar_chart
 from marketplace.filters import ProductFilter, list_params
 from marketplace.forms import ImageUploadForm, ProductForm, ShopForm
@@ -212,7 +213,7 @@ def _cards_and(page, *, expires_at: float | None, also: dict | None = None) -> t
     also = also or {}
     rows = page if isinstance(page, selectors.PageRows) else page.object_list
     if not isinstance(rows, selectors.PageRows):  # already loaded: render, do not store
-        cards = [render_to_string("marketplace/_product_card.html", {"p": p}) for p in rows]
+        cards = [product_card_html(p) for p in rows]
         return cards, {
             key: cached(key, tags=tags, build=lambda b=build: (b(), None)) for key, (tags, build) in also.items()
         }
@@ -222,7 +223,7 @@ def _cards_and(page, *, expires_at: float | None, also: dict | None = None) -> t
         wanted = set(missing)
         built = {key: also[key][1]() for key in also if key in wanted}
         products = rows.load([pk for pk, key in keys.items() if key in wanted])
-        built.update({keys[p.pk]: render_to_string("marketplace/_product_card.html", {"p": p}) for p in products})
+        built.update({keys[p.pk]: product_card_html(p) for p in products})
         return built, expires_at
 
     entries = {key: (TAG_ALL, product_tag(pk)) for pk, key in keys.items()}

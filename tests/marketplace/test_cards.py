@@ -1,0 +1,41 @@
+"""Product cards from a per-process frame (marketplace/cards.py) are the card template rendered."""
+
+from decimal import Decimal
+
+import pytest
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from marketplace import cards
+from marketplace.models import ProductImage
+from marketplace.selectors import catalogue as selectors
+from tests.marketplace.catalogue_support import live_deal
+from tests.marketplace.factories import ProductFactory, ProductImageFactory, ShopFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_card_from_its_frame_is_the_card_rendered(language):
+    # given products of every kind a card shows differently: no cover, a cover, its 320 px size,
+    # on sale, sold out, no / one / many sold; titles and a shop name that need escaping, or
+    # that contain a frame's marks
+    shop = ShopFactory(name='Tea & "Co" <b>')
+    ProductFactory(shop=shop, title="龙井 <i>tea</i> & 'co'", sales_count=0, stock=5)
+    ProductFactory(shop=shop, title="Pearl", sales_count=1, price=Decimal("9.90"))
+    ProductFactory(shop=shop, title="Sold out pearl", sales_count=1234, stock=0)
+    ProductFactory(shop=shop, title="__JISHI_CARD_SHOP__ 990017231 ¥770,017,231.01", sales_count=880013627)
+    ProductImageFactory(product=ProductFactory(shop=shop, title="With a cover", sales_count=21))
+    sized = ProductImageFactory(product=ProductFactory(shop=shop, title="With its 320 px size", sales_count=2))
+    ProductImage.objects.filter(pk=sized.pk).update(image_320="products/320/a b&c.jpg")
+    live_deal(ProductFactory(shop=shop, title="On sale", price=Decimal("1234567.89"), stock=0), percent_off=50)
+    cards._frames.clear()
+
+    # when their cards come from frames (each frame made once, then reused), then each is the
+    # template's rendering byte for byte
+    with translation.override(language):
+        products = list(selectors.product_list_public())
+        assert len(products) == 7
+        for p in products * 2:
+            assert cards.product_card_html(p) == render_to_string(cards.TEMPLATE, {"p": p}), p.title
+    assert len(cards._frames) == 6  # "Pearl" and the title with marks share one
