@@ -41,6 +41,8 @@ key's record, then a check-only run of the gate — and the entry is built for t
 (the tags' tokens, that read, the buyer's record keys and the next boundary: two small reads
 more). A token with no checkout state to keep (unknown, inactive, a cart without a candidate
 deal) stores nothing. Without Redis nothing here answers and every checkout goes the whole way.
+When the read finds that the gate would admit, :func:`flash_early` hands the gated deals it read
+to the checkout (:class:`EarlyAdmitted`), which admits with them instead of reading them again.
 
 Idempotency: the entry lists the buyer's record keys when it was built, and every new record
 bumps one of the buyer's tags on commit, so a retry of a key that has a record (an order placed, a
@@ -235,7 +237,8 @@ def _refusal_by_sql(*, token: str, idempotency_key: str | None, build: bool) -> 
     """The decision from PostgreSQL (one read) and a check-only run of the gate (which rebuilds
     missing counters). With ``build``, a refusal also builds the token's entry for the next
     request: the tags' tokens, then the same read again (an entry must come from data read after
-    its tags), the record keys and the next boundary. A checkout that goes on pays nothing more."""
+    its tags), the record keys and the next boundary. A checkout that goes on pays nothing more,
+    and gets what was read (:class:`EarlyAdmitted`) so that it does not read the deals again."""
     refusal = _decide(token=token, idempotency_key=idempotency_key, now=timezone.now())
     if not isinstance(refusal, EarlyRefusal) or not build:
         return refusal
