@@ -139,6 +139,40 @@ def test_filter_forms_share_their_fields_but_each_has_its_own_values_and_errors(
     assert form("category=lacquerware").cleaned_data["category"].slug == "lacquerware"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "q=pearl",
+        "search=tea&q=",
+        "q=" + "x" * 101,
+        "q=a%00b",
+        "min_price=abc&max_price=-1&ordering=cheapest",
+        "category=tea&shop=meimei&min_price=5.5&max_price=10&in_stock=true&on_sale=on&ordering=-price",
+        "category=nope&in_stock=0&ordering=relevance&page=2",
+    ],
+)
+def test_the_filter_form_cleans_as_django_forms_do(query):
+    # the filter form cleans its fields without a bound field each (filters.ProductFilterForm):
+    # the same cleaned data and errors as Django's own cleaning
+    from django import forms
+    from django.http import QueryDict
+
+    from marketplace.filters import ProductFilter
+    from marketplace.models import Product
+    from tests.marketplace.factories import CategoryFactory
+
+    CategoryFactory(name="Tea", slug="tea")
+
+    def cleaned(clean_fields):
+        form = ProductFilter(QueryDict(query), queryset=Product.objects.none()).form
+        form.cleaned_data, form._errors = {}, forms.utils.ErrorDict()
+        clean_fields(form)
+        return form.cleaned_data, form.errors.get_json_data()
+
+    assert cleaned(forms.Form._clean_fields) == cleaned(lambda form: form._clean_fields())
+
+
 def test_pagination_keeps_filters(client):
     shop = ShopFactory()
     for i in range(30):
