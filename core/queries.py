@@ -194,6 +194,20 @@ def _prepare(connection, name: str, sql: str, compiled) -> bool:
     return True
 
 
+def prepared_sql(connection, *, name: str, sql: str, params: list, places: dict[str, list[int]]) -> str | None:
+    """For SQL compiled by hand (``places``: each value's name → its indexes in ``params``):
+    prepare it as ``name`` on the connection (PostgreSQL; as :class:`CompiledQuery`'s
+    ``prepare=``) and return the ``EXECUTE`` to run with the values in the order of ``places``,
+    or None (another database, or the connection holds :data:`MAX_PREPARED` already): then run
+    ``sql`` itself. ``name`` must change when ``sql`` does."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    if not _prepare(connection, name, sql, (sql, params, places, None)):
+        return None
+    return f"EXECUTE {name} ({', '.join(['%s'] * len(places))})"
+
+
 def _instances(compiler, rows, using: str):
     """Model instances from ``rows`` of ``compiler``'s SQL, as ``django.db.models.query.ModelIterable``."""
     select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map

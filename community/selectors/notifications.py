@@ -17,9 +17,11 @@ delete of content (``community/caching.py``) — so every server process agrees 
 the next request, and a request that changed nothing reads no row.
 """
 
+import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from django.db import connections
 from django.db.models import BooleanField, Case, Count, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import IsNull
@@ -29,7 +31,7 @@ from community.caching import CONTENT_TAG, token_digest, token_tag, user_tag
 from community.models import Notification, User
 from community.models.people import SESSION_AUTH_HASH_ATTRIBUTE
 from core.cache import cached, tag_versions
-from core.queries import CompiledQuery
+from core.queries import CompiledQuery, prepared_sql
 from core.visibility import VISIBILITY_TAG
 
 if TYPE_CHECKING:
@@ -150,13 +152,20 @@ def user_get_with_unread_count(*, user_id, using: str = "default") -> User | Non
     """The user ``user_id`` with the badge count annotated as :func:`user_annotate_unread_count`
     does (the same queryset, the same rule), or None. One query, as that queryset's, but its SQL
     is compiled once per process: building and compiling the badge's subqueries (one per subject
-    kind) cost more Python than the rest of a cached signed-in page."""
+    kind) cost more Python than the rest of a cached signed-in page; on PostgreSQL it is also
+    prepared once per connection (``core.queries.prepared_sql``)."""
     if using not in _USER_SQL:
         _USER_SQL[using] = _user_sql(using)
     compiled = _USER_SQL[using]
     if compiled is None:
         return user_annotate_unread_count(User._default_manager.using(using).all()).filter(pk=user_id).first()
     sql, params, position = compiled
+    # Prepared once per connection: PostgreSQL spent ~5 ms planning it for 0.4 ms of execution
+    # (a subquery per subject kind), on every token's first use and every signed-in cache miss.
+    name = f"jishi_user_badge_{hashlib.sha256(sql.encode()).hexdigest()[:12]}"
+    execute = prepared_sql(connections[using], name=name, sql=sql, params=params, places={"user_id": [position]})
+    if execute is not None:
+        return next(iter(User._default_manager.using(using).raw(execute, [user_id])), None)
     params = [*params]
     params[position] = user_id
     return next(iter(User._default_manager.using(using).raw(sql, params)), None)

@@ -101,6 +101,23 @@ def parcel_kind():
     notifications_selectors._USER_SQL.clear()
 
 
+def test_the_signed_in_users_query_is_prepared_on_postgresql_and_counts_as_the_queryset(user, postgres):
+    # given two unread notifications of the user
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    NotificationFactory.create_batch(2, recipient=user)
+    # when the signed-in user is loaded twice
+    with CaptureQueriesContext(connection) as queries:
+        loaded = [user_get_with_unread_count(user_id=user.pk) for _ in range(2)]
+    # then each load is one EXECUTE of the statement prepared once, with the queryset's count
+    assert [q["sql"].split(" (")[0] for q in queries.captured_queries] == [
+        queries.captured_queries[0]["sql"].split(" (")[0]
+    ] * 2
+    assert queries.captured_queries[0]["sql"].startswith("EXECUTE jishi_user_badge_")
+    assert [u.unread_notification_count_now for u in loaded] == [2, 2]
+
+
 def test_the_signed_in_users_compiled_query_follows_the_registry(user, parcel_kind):
     # given a notification about a parcel (a kind nobody registered: always shown), counted by the
     # signed-in user's query (its SQL compiled once per process)
