@@ -194,7 +194,7 @@ def test_the_last_clicked_story_wins():
 
 
 def test_with_the_clickers_known_an_order_without_a_click_costs_no_query_and_a_click_just_before_counts(
-    django_assert_num_queries,
+    django_assert_num_queries, redis_url
 ):
     # given a buyer and a story about a product; the clickers known (the first order after a
     # flush rebuilds them from the clicks kept)

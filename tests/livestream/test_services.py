@@ -202,7 +202,9 @@ def _deal_frames_after(room, action) -> list[dict]:
 
 
 @pytest.mark.django_db
-def test_an_order_of_a_pinned_deal_moves_the_room_counter_and_other_orders_read_nothing(django_assert_num_queries):
+def test_an_order_of_a_pinned_deal_moves_the_room_counter_and_other_orders_read_nothing(
+    django_assert_num_queries, redis_url
+):
     # given the pinned deals known (built by an earlier order), then a room that pins a
     # room-only deal, and another deal nobody shows any more
     buyer = UserFactory()
