@@ -39,7 +39,9 @@ read spent ~2–3 ms planning for 0.5 ms of execution. ``generic=True`` runs suc
 with its generic plan from the first call: ``SET plan_cache_mode = force_generic_plan``, the
 ``EXECUTE`` and ``RESET plan_cache_mode`` go as one query (one round trip, one statement in
 Django's log; the ``SET`` is undone with the rest if the statement fails). For statements whose
-generic plan is right whatever the values (it must read every id given, every match).
+generic plan is right whatever the values (it must read every id given, every match). Three
+statements in one query need psycopg's client-side binding, Django's default (not the
+``server_side_binding`` option).
 """
 
 import re
