@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 
 from marketplace.templatetags.catalogue import media_url, money
@@ -78,9 +79,10 @@ def _marks() -> dict[str, str]:
     return marks
 
 
-def product_card_html(p) -> str:
+def product_card_html(p) -> SafeString:
     """The card of product ``p`` (annotated as ``selectors.catalogue.product_list_public``
-    annotates it): what ``render_to_string(TEMPLATE, {"p": p})`` returns."""
+    annotates it): what ``render_to_string(TEMPLATE, {"p": p})`` returns, safe HTML as it is
+    (a template puts it in unescaped)."""
     sold = ngettext(*_SOLD, p.sales_count) if p.sales_count else ""
     variant = (
         get_language(),
@@ -109,7 +111,7 @@ def product_card_html(p) -> str:
     }
     # the frame's text and the names of the values between (odd places): one pass, so a value
     # that happens to contain a mark's text is left as it is
-    return "".join(values[part] if i % 2 else part for i, part in enumerate(parts))
+    return mark_safe("".join(values[part] if i % 2 else part for i, part in enumerate(parts)))  # noqa: S308 - the template's own output, the values escaped as it escapes them
 
 
 def _frame(variant: tuple) -> list[str] | None:

@@ -39,3 +39,16 @@ def test_a_card_from_its_frame_is_the_card_rendered(language):
         for p in products * 2:
             assert cards.product_card_html(p) == render_to_string(cards.TEMPLATE, {"p": p}), p.title
     assert len(cards._frames) == 6  # "Pearl" and the title with marks share one
+
+
+def test_a_shop_pages_cards_are_html_not_escaped_text(client):
+    # given a shop with a product (its page renders cards from loaded rows, not from the cache)
+    shop = ShopFactory(name="Meimei Pearls")
+    ProductFactory(shop=shop, title="Freshwater <pearl> necklace")
+
+    # when a visitor opens the shop page
+    html = client.get(shop.get_absolute_url()).content.decode()
+
+    # then the card is markup (the title escaped inside it), not the card's source shown as text
+    assert '<article class="product-card"' in html and "&lt;article" not in html
+    assert "Freshwater &lt;pearl&gt; necklace</h3>" in html
