@@ -52,3 +52,23 @@ def test_a_shop_pages_cards_are_html_not_escaped_text(client):
     # then the card is markup (the title escaped inside it), not the card's source shown as text
     assert '<article class="product-card"' in html and "&lt;article" not in html
     assert "Freshwater &lt;pearl&gt; necklace</h3>" in html
+
+
+def test_the_stand_in_image_of_a_product_without_a_cover_is_a_whole_image():
+    """Chromium showed a broken-image icon on every card without a cover: the stand-in GIF was
+    cut short. Every template's stand-in must decode."""
+    import base64
+    import io
+    import re
+    from pathlib import Path
+
+    from PIL import Image
+
+    templates = Path(__file__).resolve().parents[2] / "marketplace" / "templates" / "marketplace"
+    html = "".join(path.read_text() for path in templates.glob("*.html"))
+    found = re.findall(r"data:image/gif;base64,([A-Za-z0-9+/=]+)", html)
+    assert found
+    for data in set(found):
+        with Image.open(io.BytesIO(base64.b64decode(data))) as image:
+            image.load()
+            assert image.size == (1, 1)
