@@ -321,6 +321,8 @@ def main() -> None:
     server = start_gunicorn(env, port, args.workers, stderr=log.open("w"))
     try:
         wait_until_up(f"http://127.0.0.1:{port}")
+        # every worker's first requests import and build what later ones reuse: not the floor
+        run_wrk(f"http://127.0.0.1:{port}/ping", 3, args.concurrency, 2)
         ping = run_wrk(f"http://127.0.0.1:{port}/ping", args.ping_seconds, args.concurrency, 2)
         print(
             f"\ngunicorn {args.workers} sync workers, DEBUG=false, {os.cpu_count()} CPUs; "
