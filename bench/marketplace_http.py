@@ -370,7 +370,7 @@ def run_flash(env: dict, flash: dict, *, workers: int, concurrency: int) -> bool
     """The flash sale of bench/flash_sale_http.py on its own server: gunicorn with ``workers``
     sync workers (the deployment's ``2 x CPUs + 1``, as issue 14 measured the sale), its ``/ping``
     measured first for the ratios. True if every flash target was met."""
-    from flash_sale_http import flash_run
+    from flash_sale_http import flash_run, flash_warm
 
     port = free_port()
     log = Path(env["JISHI_VAR_DIR"]) / "flash-sale-gunicorn.log"  # most answers are 409s: WARNINGs
@@ -379,6 +379,7 @@ def run_flash(env: dict, flash: dict, *, workers: int, concurrency: int) -> bool
         wait_until_up(f"http://127.0.0.1:{port}")
         # every worker's first requests import and build what later ones reuse: not the floor
         run_wrk(f"http://127.0.0.1:{port}/ping", 3, concurrency, 2)
+        flash_warm(port, flash, concurrency=concurrency)  # and the checkout's, on every worker
         ping = run_wrk(f"http://127.0.0.1:{port}/ping", 5, concurrency, 2)
         print(
             f"\nflash sale server: gunicorn {workers} sync workers, DEBUG=false; "
