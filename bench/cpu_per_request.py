@@ -10,11 +10,17 @@ left), then drives each case with wrk for ``--seconds`` and prints the worker's 
 request (user + system, from /proc) and its ratio to ``/ping``'s: the upper bound of the
 throughput ratio that ``bench/flash_sale_http.py`` measures with wrk (Redis's and the
 client's CPU come on top). Cases: ``/ping`` and the sold-out checkout (a late buyer's token,
-JSON ``{}``, a fresh Idempotency-Key per request, every answer a 409).
+JSON ``{}``, a fresh Idempotency-Key per request, every answer a 409); with ``--pages`` also the
+product page anonymous and signed in (the demo shopper's session cookie, signed in through the
+login form) and the product list API (20) with the shopper's token, on the data
+``bench/marketplace_http.py`` or ``bench/signed_in_split.py`` prepared (10,000 products).
+``--only`` picks cases by name (comma-separated; ``/ping`` always runs first).
 """
 
 import argparse
 import os
+import re
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -22,11 +28,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from flash_sale_http import checkout, sold_out_wrk  # noqa: E402
 from marketplace_http import (  # noqa: E402
+    SHOPPER,
     bench_env,
     free_port,
     manage,
     run_wrk,
     shell_json,
+    sign_in,
     start_gunicorn,
     stop,
     wait_until_up,
@@ -38,11 +46,36 @@ from marketplace.demo.sales import bench_flash_sale
 print(json.dumps(bench_flash_sale(run={run!r}, buyers=210, flash_quantity=10, stock=100)))
 """
 
+PAGES = """
+import json
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from marketplace.demo.bench import bench_catalogue
+token, _ = Token.objects.get_or_create(user=get_user_model().objects.get(username="wei"))
+print(json.dumps({"token": token.key, "urls": bench_catalogue(reverse=reverse), "login": reverse("login")}))
+"""
+
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of process ``pid``."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def redis_cpu_seconds(env: dict) -> float | None:
+    """The Redis server's CPU seconds (``INFO cpu``; shared with everything else using it), or None."""
+    try:
+        out = subprocess.run(
+            ["redis-cli", "-u", env["REDIS_URL"], "info", "cpu"], capture_output=True, text=True, timeout=5
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    values = dict(line.split(":", 1) for line in out.split() if ":" in line)
+    try:
+        return float(values["used_cpu_user"]) + float(values["used_cpu_sys"])
+    except (KeyError, ValueError):
+        return None
 
 
 def worker_pid(master: int) -> int:
@@ -57,11 +90,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2, help="rounds of every case (default 2)")
+    parser.add_argument("--pages", action="store_true", help="also the product page and the product list API")
+    parser.add_argument("--only", help="comma-separated case names (default: every case)")
     args = parser.parse_args()
     env = bench_env()
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput")
     data = shell_json(env, SETUP.format(run=uuid.uuid4().hex[:8]))
+    pages = shell_json(env, PAGES) if args.pages else None
     port = free_port()
     server = start_gunicorn(env, port, 1, stderr=(Path(env["JISHI_VAR_DIR"]) / "cpu-gunicorn.log").open("w"))
     try:
@@ -78,20 +114,46 @@ def main() -> None:
             "/ping": lambda: run_wrk(f"{base}/ping", args.seconds, args.connections, 2),
             "sold-out checkout": lambda: sold_out_wrk(port, late, seconds=args.seconds, connections=args.connections),
         }
+        if pages:
+            product = base + pages["urls"]["product page"]
+            jar = sign_in(port, pages["login"], *SHOPPER)
+            cookie = "Cookie: " + "; ".join(f"{k}={v}" for k, v in jar.items())
+            token = f"Authorization: Token {pages['token']}"
+
+            def wrk(url, *headers):
+                return lambda: run_wrk(url, args.seconds, args.connections, 2, headers=headers)
+
+            cases["product, anonymous"] = wrk(product)
+            cases["product, signed in"] = wrk(product, cookie)
+            cases["product API, token"] = wrk(base + pages["urls"]["product list API"], token)
+        if args.only:
+            # Case names contain ", ": split on the commas that do not start one.
+            wanted = {"/ping", *re.split(r",(?! )", args.only)}
+            cases = {name: run for name, run in cases.items() if name in wanted}
+        run_wrk(base + "/ping", 2, args.connections, 2)  # warm: a worker's first requests build what later ones reuse
         load = os.getloadavg()[0]
         print(f"gunicorn 1 sync worker, wrk -c{args.connections}, {args.seconds} s per case; load {load:.2f}")
         ping_cpu = None
         for _round in range(args.rounds):
             for name, run in cases.items():
-                before = cpu_seconds(worker)
+                before, redis_before = cpu_seconds(worker), redis_cpu_seconds(env)
                 result = run()
                 used = cpu_seconds(worker) - before
+                redis_after = redis_cpu_seconds(env)
                 per = used / result["requests"] * 1e6
+                redis_per = (
+                    (redis_after - redis_before) / result["requests"] * 1e6
+                    if redis_before is not None and redis_after is not None
+                    else float("nan")
+                )
                 ping_cpu = per if name == "/ping" else ping_cpu
                 extra = f"  statuses {result['statuses']}" if "statuses" in result else ""
+                if result.get("non2xx"):
+                    extra += f"  ({result['non2xx']} non-2xx)"
                 print(
                     f"{name:<20} {result['requests']:>7} requests  {result['rps']:7.0f}/s  "
-                    f"worker CPU {per:6.0f} us/request  ratio to /ping {ping_cpu / per:4.2f}{extra}",
+                    f"worker CPU {per:6.0f} us/request  ratio to /ping {ping_cpu / per:4.2f}  "
+                    f"Redis server CPU {redis_per:4.0f} us/request{extra}",
                     flush=True,
                 )
         print(f"load after {os.getloadavg()[0]:.2f}")

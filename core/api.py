@@ -1,5 +1,6 @@
 """API plumbing shared by every app's api.py: the one JSON error body, the DRF exception handler
-that renders every API error with it, pagination, and reading ahead (:class:`ReadAheadMixin`).
+that renders every API error with it, pagination, reading ahead (:class:`ReadAheadMixin`) and
+answering before DRF builds its request (:class:`EarlyAnswerMixin`).
 ``config.settings`` wires the first three into ``REST_FRAMEWORK``; anything else that answers an
 API error by hand (a stored Idempotency-Key replay, a service that records its refusal) builds the
 body with :func:`error_body`.
@@ -8,16 +9,21 @@ The body is ``{"error": {"code": str, "message": str, "fields"?: {field: [messag
 (docs/api.md). The API's parsers (a depth limit, no NUL characters) are in ``core.parsers``."""
 
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.utils.cache import cc_delim_re, patch_vary_headers
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.cache import read_ahead
@@ -44,15 +50,117 @@ class ReadAheadMixin:
         """The view's ``{cache key: tags}`` for this request (none by default)."""
         return {}
 
-    def initial(self, request, *args, **kwargs):
+    def read_ahead(self, request, authenticators) -> None:
         entries = dict(self.ahead_entries(request))
-        for authenticator in request.authenticators:
+        for authenticator in authenticators:
             hook = getattr(authenticator, "ahead_entries", None)
             if hook is not None:
                 entries.update(hook(request))
         if entries:
             read_ahead(entries)
+
+    def initial(self, request, *args, **kwargs):
+        self.read_ahead(request, request.authenticators)
         super().initial(request, *args, **kwargs)
+
+
+#: What a request may accept for DRF's content negotiation to choose a view's first renderer
+#: when that is JSON (no header: ``*/*``).
+_JSON_ACCEPTS = frozenset(("*/*", "application/json"))
+
+
+class EarlyAnswerMixin:
+    """For an API view that can answer some requests without DRF's request machinery (its
+    ``Request``, content negotiation, the renderer): ``dispatch`` asks :meth:`answer_early`
+    first, and DRF runs as always when it returns None. The sale day's sold-out checkout
+    (``marketplace/api/orders.py``) and the cached product list with a token
+    (``marketplace/api/catalogue.py``) answer this way.
+
+    An early answer must be the one the whole way would give, so :meth:`early_caller` answers
+    only a request that DRF would treat as the early path assumes — content negotiation would
+    choose JSON (a first renderer that is JSON, an ``Accept`` of ``*/*`` or
+    ``application/json``, no format override), the view's first authenticator is token
+    authentication and accepts the request's token, every permission allows it — and gives
+    None otherwise (the whole way then answers, e.g. 401 or 406). The view's throttles count an
+    early request as DRF's ``check_throttles`` would (:meth:`early_throttled`); a throttled one
+    is answered 429 by the whole way from those counts, not counted twice. :meth:`early_response`
+    sends a body with DRF's default response headers (``Allow``, ``Vary: Accept``)."""
+
+    #: The throttles' waits of a request counted early that was throttled (see check_throttles).
+    _early_throttle_waits: list | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        early = self.answer_early(request, *args, **kwargs)
+        return early if early is not None else super().dispatch(request, *args, **kwargs)
+
+    def answer_early(self, request, *args, **kwargs) -> HttpResponse | None:
+        """The answer to ``request`` (Django's ``HttpRequest``) before DRF, or None."""
+        return None
+
+    def early_caller(self, request, kwargs: dict) -> SimpleNamespace | None:
+        """The token-authenticated caller of ``request`` (``user``, ``auth``, ``method``,
+        ``META``: what permissions and throttles read) when the request may be answered early
+        (see the class docstring), else None. Reads ahead first (:class:`ReadAheadMixin`)."""
+        if not _negotiates_json(self, request, kwargs):
+            return None
+        authenticators = self.get_authenticators()
+        if not authenticators or not isinstance(authenticators[0], TokenAuthentication):
+            return None
+        if isinstance(self, ReadAheadMixin):
+            self.read_ahead(request, authenticators[:1])
+        try:
+            found = authenticators[0].authenticate(request)
+        except exceptions.APIException:
+            return None  # the whole way refuses it
+        if found is None:
+            return None  # no token: another authenticator (a session) may answer
+        user, auth = found
+        caller = SimpleNamespace(user=user, auth=auth, method=request.method, META=request.META)
+        try:
+            if not all(permission.has_permission(caller, self) for permission in self.get_permissions()):
+                return None
+        except AttributeError:  # a permission that reads more of DRF's request: the whole way decides
+            return None
+        return caller
+
+    def early_throttled(self, caller) -> bool:
+        """Count the request of ``caller`` on the view's throttles, as DRF's ``check_throttles``
+        does. True if a throttle refuses it: the caller then goes the whole way, which answers
+        429 from these counts without counting again."""
+        waits = [throttle.wait() for throttle in self.get_throttles() if not throttle.allow_request(caller, self)]
+        if waits:
+            self._early_throttle_waits = waits
+        return bool(waits)
+
+    def check_throttles(self, request):
+        waits, self._early_throttle_waits = self._early_throttle_waits, None
+        if waits is None:
+            return super().check_throttles(request)
+        durations = [wait for wait in waits if wait is not None]
+        self.throttled(request, max(durations, default=None))
+
+    def early_response(self, body: bytes, *, status: int = 200) -> HttpResponse:
+        """``body`` (JSON) as DRF would send it from this view: its default response headers."""
+        response = HttpResponse(body, status=status, content_type="application/json")
+        headers = dict(self.default_response_headers)
+        vary = headers.pop("Vary", None)
+        if vary is not None:
+            patch_vary_headers(response, cc_delim_re.split(vary))
+        for name, value in headers.items():
+            response[name] = value
+        return response
+
+
+def _negotiates_json(view, request, kwargs: dict) -> bool:
+    """Whether DRF's content negotiation would choose ``view``'s first renderer for ``request``
+    and that renderer is JSON (as ``DefaultContentNegotiation`` decides: no format suffix or
+    ``?format=``, and an ``Accept`` that the first renderer matches first)."""
+    renderers = view.renderer_classes
+    if not renderers or not issubclass(renderers[0], JSONRenderer) or renderers[0].media_type != "application/json":
+        return False
+    if kwargs.get(api_settings.FORMAT_SUFFIX_KWARG) or api_settings.URL_FORMAT_OVERRIDE in request.GET:
+        return False
+    return request.META.get("HTTP_ACCEPT", "*/*") in _JSON_ACCEPTS
 
 
 def error_body(*, code: str, message: str, fields: dict | None = None, **extra: Any) -> dict:

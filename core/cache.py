@@ -401,16 +401,8 @@ def _token() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def cached(key: str, *, tags: Iterable[str], build: Callable[[], tuple]) -> Any:
-    """Return the value cached under ``key`` if still valid, else ``build()`` it and cache it.
-
-    ``build`` returns ``(value, expires_at)`` where ``expires_at`` is a POSIX timestamp after
-    which the value may be wrong (e.g. the next sale start/end), or None; a time in the past
-    (e.g. 0) means "do not store this one". It may return ``(value, expires_at, extra)`` with
-    ``extra`` the ``{tag: token}`` of tags found while building, read with :func:`tag_versions`
-    before the data they cover (module docstring). With the cache unreachable, every call builds.
-    """
-    tags = tuple(tags)
+def _lookup(key: str, tags: tuple[str, ...]) -> tuple[bool, Any, dict, tuple]:
+    """``(valid, value, what was read, the tags' versions)`` of the entry under ``key``."""
     if _lost_tags:
         bump()
     known_extra = _extra_tags.get(key, ())
@@ -424,7 +416,31 @@ def cached(key: str, *, tags: Iterable[str], build: Callable[[], tuple]) -> Any:
             entry_versions, extra = entry_versions[:-1], entry_versions[-1]
         if entry_versions == versions and (expires_at is None or time.time() < expires_at):
             if not extra or _extra_valid(key, extra, found, known_extra):
-                return value
+                return True, value, found, versions
+    return False, None, found, versions
+
+
+def cached_hit(key: str, *, tags: Iterable[str]) -> tuple[bool, Any]:
+    """``(True, value)`` when :func:`cached` would answer ``key`` from the cache now, else
+    ``(False, None)``; builds and stores nothing (a caller that can only answer from the cache,
+    e.g. before DRF builds its request: ``core.api.EarlyAnswerMixin``)."""
+    hit, value, _found, _versions = _lookup(key, tuple(tags))
+    return hit, value
+
+
+def cached(key: str, *, tags: Iterable[str], build: Callable[[], tuple]) -> Any:
+    """Return the value cached under ``key`` if still valid, else ``build()`` it and cache it.
+
+    ``build`` returns ``(value, expires_at)`` where ``expires_at`` is a POSIX timestamp after
+    which the value may be wrong (e.g. the next sale start/end), or None; a time in the past
+    (e.g. 0) means "do not store this one". It may return ``(value, expires_at, extra)`` with
+    ``extra`` the ``{tag: token}`` of tags found while building, read with :func:`tag_versions`
+    before the data they cover (module docstring). With the cache unreachable, every call builds.
+    """
+    tags = tuple(tags)
+    hit, value, found, versions = _lookup(key, tags)
+    if hit:
+        return value
     if None in versions:
         versions = _ensure_versions(tags, found)
     value, expires_at, *rest = build()

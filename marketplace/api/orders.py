@@ -9,7 +9,6 @@ from types import SimpleNamespace
 
 from django.http import HttpResponse, RawPostDataException
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -20,7 +19,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import application_error_body
+from core.api import EarlyAnswerMixin, application_error_body
 from core.errors import ApplicationError
 from core.middleware import MAX_ID
 from core.parsers import FormParser, JSONParser, MultiPartParser
@@ -311,7 +310,7 @@ class CartItemView(APIView):
         return _cart_response(request.user)
 
 
-class CheckoutView(APIView):
+class CheckoutView(EarlyAnswerMixin, APIView):
     """Turn the cart into one order per shop (awaiting payment until ``expires_at``).
 
     Send an ``Idempotency-Key`` header (any unique string, e.g. a UUID) to make retries safe: a
@@ -325,9 +324,8 @@ class CheckoutView(APIView):
     #: What the early refusal read when the gate would admit (``admission_early.EarlyAdmitted``).
     admitted_early = None
 
-    def dispatch(self, request, *args, **kwargs):
-        early = _checkout_refused_early(self, request) if request.method == "POST" else None
-        return early if early is not None else super().dispatch(request, *args, **kwargs)
+    def answer_early(self, request, *args, **kwargs):
+        return _checkout_refused_early(self, request) if request.method == "POST" else None
 
     @extend_schema(
         request=CheckoutSerializer,
@@ -377,7 +375,7 @@ def _checkout_body_is_plain(request) -> bool:
     return isinstance(vouchers, list) and all(map(an_id, vouchers)) and (address is None or an_id(address))
 
 
-def _checkout_refused_early(view: APIView, request) -> HttpResponse | None:
+def _checkout_refused_early(view: "CheckoutView", request) -> HttpResponse | None:
     """Sale day: answer a token-authenticated checkout that the flash gate refuses (409
     ``sold_out`` / ``quantity_unavailable`` / ``limit_reached``) before DRF's request machinery,
     the token's and the checkout's separate reads (``admission_early.flash_refusal_early``: one
@@ -423,13 +421,7 @@ def _checkout_refused_early(view: APIView, request) -> HttpResponse | None:
         if not all(throttle.allow_request(caller, view) for throttle in throttles):
             return None
     body = JSONRenderer().render(application_error_body(refusal.error))
-    response = HttpResponse(body, status=refusal.error.status, content_type="application/json")
-    headers = dict(view.default_response_headers)
-    if "Vary" in headers:
-        patch_vary_headers(response, [headers.pop("Vary")])
-    for name, value in headers.items():
-        response[name] = value
-    return response
+    return view.early_response(body, status=refusal.error.status)
 
 
 @extend_schema(parameters=[OpenApiParameter("as", str, enum=["buyer", "seller"], description="Default: buyer")])
