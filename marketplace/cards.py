@@ -83,6 +83,16 @@ def product_card_html(p) -> SafeString:
     """The card of product ``p`` (annotated as ``selectors.catalogue.product_list_public``
     annotates it): what ``render_to_string(TEMPLATE, {"p": p})`` returns, safe HTML as it is
     (a template puts it in unescaped)."""
+    return _card(p, p.shop.name)
+
+
+def card_row_html(row) -> SafeString:
+    """:func:`product_card_html` of a card read as a row (``selectors.catalogue.CardRow``: the
+    same values, the shop's name as ``shop_name``), without a model instance."""
+    return _card(row, row.shop_name)
+
+
+def _card(p, shop_name: str) -> SafeString:
     sold = ngettext(*_SOLD, p.sales_count) if p.sales_count else ""
     variant = (
         get_language(),
@@ -97,13 +107,13 @@ def product_card_html(p) -> SafeString:
     if parts is None:
         parts = _frame(variant)
         if parts is None:
-            return render_to_string(TEMPLATE, {"p": p})
+            return render_to_string(TEMPLATE, {"p": p if hasattr(p, "shop") else _product_of(p)})
         if len(_frames) < FRAMES_MAX:
             _frames[variant] = parts
     values = {
         "id": str(p.id),
         "title": _text(p.title),
-        "shop": _text(p.shop.name),
+        "shop": _text(shop_name),
         "price": _text(money(p.effective_price)),
         "was": _text(money(p.price)),
         "cover": _text(media_url(p.cover_320 or p.cover)),
@@ -112,6 +122,22 @@ def product_card_html(p) -> SafeString:
     # the frame's text and the names of the values between (odd places): one pass, so a value
     # that happens to contain a mark's text is left as it is
     return mark_safe("".join(values[part] if i % 2 else part for i, part in enumerate(parts)))  # noqa: S308 - the template's own output, the values escaped as it escapes them
+
+
+def _product_of(row) -> _Marked:
+    """What the card template reads, from a card row (a card rendered in full)."""
+    return _Marked(
+        id=row.id,
+        title=row.title,
+        cover=row.cover,
+        cover_320=row.cover_320,
+        effective_price=row.effective_price,
+        price=row.price,
+        deal_id=row.deal_id,
+        sold_out=row.sold_out,
+        sales_count=row.sales_count,
+        shop=_Shop(name=row.shop_name),
+    )
 
 
 def _frame(variant: tuple) -> list[str] | None:

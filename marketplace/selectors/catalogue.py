@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
@@ -52,7 +53,18 @@ from marketplace.models import (
     Shop,
 )
 from marketplace.selectors.pricing import product_annotate_prices
-from marketplace.selectors.search import TsQuery, product_search, query_words, tsquery_text
+from marketplace.selectors.search import (
+    SUGGESTION_LIMIT,
+    SearchQueryOnce,
+    TsQuery,
+    close_by_likeness,
+    close_by_words,
+    product_search,
+    product_suggestion_rows,
+    query_words,
+    title_any_tsquery_text,
+    tsquery_text,
+)
 
 ORDERINGS = {
     "relevance": gettext_lazy("Relevance"),
@@ -226,14 +238,54 @@ def product_filter(
     return queryset.order_by(*_ORDER_BY[ordering])
 
 
+#: What a product card shows (``marketplace/cards.py``), as :func:`product_list_public` annotates
+#: it: a search page's ids query and the close matches read these with each row, so their cards
+#: need no other read (:class:`CardRow`).
+CARD_COLUMNS = (
+    "title",
+    "shop__name",
+    "cover",
+    "cover_320",
+    "effective_price",
+    "price",
+    "deal_id",
+    "sold_out",
+    "sales_count",
+)
+
+
+class CardRow(NamedTuple):
+    """A product card's values (:data:`CARD_COLUMNS` after the id), read as a row, not a model
+    instance: ``marketplace.cards.card_row_html`` renders it."""
+
+    id: int
+    title: str
+    shop_name: str
+    cover: str | None
+    cover_320: str | None
+    effective_price: Decimal
+    price: Decimal
+    deal_id: int | None
+    sold_out: bool
+    sales_count: int
+
+
 class PageRows(Sequence):
     """A page's products known by their ids (in page order), loaded with every annotation on
-    first use — or only some of them (:meth:`load`): a page whose product cards are cached
-    loads none (``marketplace.views.catalogue``). ``rows`` is the annotated queryset to load
-    from, or a function ``ids -> products`` (:func:`product_cards_load`)."""
+    first use — or only some of them (:meth:`load`). ``rows`` is the annotated queryset to load
+    from, or a function ``ids -> products`` (:func:`product_cards_load`). ``cards``, when the
+    page's query read them with the ids (:func:`product_list_page`), are the rows' card values
+    (:class:`CardRow`, in page order): the page's cards are rendered from them, nothing loaded."""
 
-    def __init__(self, rows: QuerySet[Product] | Callable[[list[int]], list[Product]], ids: list[int]):
+    def __init__(
+        self,
+        rows: QuerySet[Product] | Callable[[list[int]], list[Product]],
+        ids: list[int],
+        *,
+        cards: list[CardRow] | None = None,
+    ):
         self.ids = ids
+        self.cards = cards
         self._source = rows
         self._rows: list[Product] | None = None
 
@@ -371,16 +423,17 @@ _search_page_names = itertools.count(1)
 
 
 def _search_page_query(shape: tuple) -> CompiledQuery:
-    """The ids-and-count query of one *shape* of search page (which filters are given, the
-    category, the order, the page), compiled once: :func:`product_filter` over
-    :func:`product_list_public` as :class:`ProductPaginator` asks it, the search words, the
-    shop and the prices standing as sentinels."""
+    """The page query of one *shape* of search page (which filters are given, the category, the
+    order, the page), compiled once: :func:`product_filter` over :func:`product_list_public` as
+    :class:`ProductPaginator` asks it — each row's id and the count of matches — with each row's
+    card (:data:`CARD_COLUMNS`), the search words, the shop, the prices and the clock standing as
+    sentinels. PostgreSQL computes the cards' correlated subqueries (prices, covers) after the
+    sort and the limit, for the page's rows only (``EXPLAIN``: a ``Result`` above the ``Sort``,
+    each subplan run once per row of the page)."""
     query = _SEARCH_PAGES.get(shape)
     if query is not None:
         return query
     given, category, flags, ordering, bottom, per_page = shape
-    # The clock is in the SQL only where an effective price or the availability is.
-    priced = ordering in ("price", "-price") or any(name in given for name in ("min_price", "max_price")) or flags
 
     def build(*, tsquery, now=None, **values):
         queryset = product_filter(
@@ -392,11 +445,12 @@ def _search_page_query(shape: tuple) -> CompiledQuery:
             on_sale="on_sale" in flags,
             **values,
         )
-        return queryset.annotate(matches=Window(Count("pk"))).values_list("pk", "matches")[bottom : bottom + per_page]
+        return queryset.annotate(matches=Window(Count("pk"))).values_list("pk", "matches", *CARD_COLUMNS)[
+            bottom : bottom + per_page
+        ]
 
     sentinels = {name: _SEARCH_PAGE_VALUES[name] for name in given}
-    if priced:
-        sentinels["now"] = _SEARCH_NOW
+    sentinels["now"] = _SEARCH_NOW
     # Prepared: the terms are made once per statement (search.SearchQueryOnce), also in a generic plan.
     query = CompiledQuery(
         build, prepare=f"jishi_search_page_{next(_search_page_names)}", tsquery=_SEARCH_TSQUERY, **sentinels
@@ -412,7 +466,8 @@ def product_list_page(*, filters: dict, number=1, per_page: int, now: datetime) 
     ``ProductPaginator(...).get_page(number)``; for a search on PostgreSQL from SQL compiled once
     per shape of page: a distinct query per request spent more Python building and compiling the
     filtered, priced queryset than PostgreSQL spent answering it. The page's rows are
-    ``PageRows`` loaded by :func:`product_cards_load`. Other cases (no search words, SQLite, a
+    ``PageRows`` with their cards (:class:`CardRow`) read by the same query; loaded as products
+    by :func:`product_cards_load` only if asked for. Other cases (no search words, SQLite, a
     page past :data:`SEARCH_COMPILED_PAGES` or past the end, an invalid number) take the
     queryset path."""
     filters = {"search": "", "category": None, "ordering": "", **filters}
@@ -437,15 +492,74 @@ def product_list_page(*, filters: dict, number=1, per_page: int, now: datetime) 
     shape = (given, category, flags, ordering or "relevance", bottom, per_page)
     query = _search_page_query(shape)
     values = {name: filters[name] for name in given}
-    if "now" in query.sentinels:
-        values["now"] = now
-    rows = query.rows(tsquery=TsQuery(tsquery_text(words)), **values)
+    rows = query.rows(tsquery=TsQuery(tsquery_text(words)), now=now, **values)
     if not rows and bottom:  # past the last page: the queryset path counts and serves the last one
         queryset = product_filter(product_list_public(now=now), **filters)
         return ProductPaginator(queryset, per_page).get_page(number)
     paginator = ProductPaginator([], per_page)
     paginator.__dict__["count"] = rows[0][1] if rows else 0  # Paginator.count is a cached property
-    return paginator._get_page(PageRows(product_cards_load(now=now), [pk for pk, _ in rows]), page_number, paginator)
+    cards = [CardRow(pk, *card) for pk, _, *card in rows]
+    return paginator._get_page(
+        PageRows(product_cards_load(now=now), [card.id for card in cards], cards=cards), page_number, paginator
+    )
+
+
+def _close_cards_queryset(*, tsquery: str, now: datetime) -> QuerySet:
+    return close_by_words(product_list_public(now=now), query=SearchQueryOnce(tsquery)).values_list(
+        "pk", *CARD_COLUMNS
+    )[:SUGGESTION_LIMIT]
+
+
+#: The close matches' first step with their cards (:func:`product_suggestion_cards`), compiled
+#: once and prepared (its terms made once per statement: ``search.SearchQueryOnce``); the cards'
+#: subqueries run for the six rows kept, after the sort.
+_CLOSE_CARDS = CompiledQuery(
+    _close_cards_queryset,
+    prepare="jishi_close_cards",
+    tsquery=("jishisentinela:*A", "jishisentinelb:*A"),
+    now=_SEARCH_NOW,
+)
+#: The close matches' second step with their cards, compiled once per number of words (not
+#: prepared: it runs only for a query no title has a word of, and a generic plan of a trigram
+#: match could not see how common the words are).
+_CLOSE_LIKE: dict[int, CompiledQuery] = {}
+
+
+def _close_like_query(count: int) -> CompiledQuery:
+    query = _CLOSE_LIKE.get(count)
+    if query is None:
+
+        def build(*, now, phrase, **words):
+            like = close_by_likeness(
+                product_list_public(now=now), words=[words[f"w{i}"] for i in range(count)], phrase=phrase
+            )
+            return like.values_list("pk", *CARD_COLUMNS)[:SUGGESTION_LIMIT]
+
+        words = {f"w{i}": (f"jishisentinel{i}a", f"jishisentinel{i}b") for i in range(count)}
+        query = _CLOSE_LIKE[count] = CompiledQuery(
+            build, now=_SEARCH_NOW, phrase=("jishisentinelpa", "jishisentinelpb"), **words
+        )
+    return query
+
+
+def product_suggestion_cards(*, search: str, now: datetime) -> list[CardRow]:
+    """The close matches of a search that found nothing — the products of
+    ``search.product_suggestion_rows``, in its order — with their cards (:class:`CardRow`, prices
+    at ``now``) read with them: on PostgreSQL each of its two steps is one query compiled once
+    (the second runs only when the first finds nothing); elsewhere the rows, then their cards."""
+    words = query_words(search)
+    if not words:
+        return []
+    if connection.vendor != "postgresql":
+        ids = [pk for pk, _ in product_suggestion_rows(search=search)]
+        cards = _product_cards_queryset(ids=ids, now=now).values_list("pk", *CARD_COLUMNS) if ids else []
+        found = {row[0]: row for row in cards}
+        return [CardRow(*found[pk]) for pk in ids if pk in found]
+    rows = _CLOSE_CARDS.rows(tsquery=title_any_tsquery_text(words), now=now)
+    if not rows:
+        values = {f"w{i}": word for i, word in enumerate(words)}
+        rows = _close_like_query(len(words)).rows(now=now, phrase=" ".join(words), **values)
+    return [CardRow(*row) for row in rows]
 
 
 def product_list_for_shop_owner(*, shop: Shop, status: str | None = None) -> QuerySet[Product]:

@@ -180,17 +180,35 @@ def product_suggestions(queryset: QuerySet[Product], *, search: str, limit: int 
     return [found[pk] for pk in ids if pk in found]
 
 
+def close_by_words(queryset: QuerySet[Product], *, query: SearchQuery) -> QuerySet[Product]:
+    """The first step of the close matches (:func:`product_suggestion_rows`), over ``queryset``:
+    its products whose title has any of the words (``query``: :func:`title_any_tsquery_text`),
+    most of the words first, then best-selling."""
+    return (
+        queryset.filter(search_vector=query)
+        .annotate(likeness=SearchRank(F("search_vector"), query, cover_density=False))
+        .order_by("-likeness", "-sales_count", "-id")
+    )
+
+
+def close_by_likeness(queryset: QuerySet[Product], *, words: list[str], phrase: str) -> QuerySet[Product]:
+    """The second step of the close matches (:func:`product_suggestion_rows`), over ``queryset``:
+    its products whose title is like one of ``words`` (:func:`title_near_q`), most like
+    ``phrase`` (the words joined) first, then best-selling."""
+    return (
+        queryset.annotate(title_upper=Upper("title"))
+        .filter(title_near_q(words))
+        .annotate(likeness=TrigramWordSimilarity(Upper(Value(phrase)), "title_upper"))
+        .order_by("-likeness", "-sales_count", "-id")
+    )
+
+
 def _close_by_words_queryset(*, tsquery: str) -> QuerySet:
     from marketplace.selectors.catalogue import product_list_public_plain  # catalogue imports this module
 
-    by_words = SearchQueryOnce(tsquery)
-    return (
-        product_list_public_plain()
-        .filter(search_vector=by_words)
-        .annotate(likeness=SearchRank(F("search_vector"), by_words, cover_density=False))
-        .order_by("-likeness", "-sales_count", "-id")
-        .values_list("pk", "title")[:SUGGESTION_LIMIT]
-    )
+    return close_by_words(product_list_public_plain(), query=SearchQueryOnce(tsquery)).values_list("pk", "title")[
+        :SUGGESTION_LIMIT
+    ]
 
 
 #: The word step of the close matches, compiled once per process (a misspelt query per request
@@ -226,22 +244,13 @@ def product_suggestion_rows(*, search: str, limit: int = SUGGESTION_LIMIT) -> li
             found = _CLOSE_BY_WORDS.rows(tsquery=title_any_tsquery_text(words))
         else:
             by_words = SearchQuery(title_any_tsquery_text(words), search_type="raw", config=TS_CONFIG)
-            found = list(
-                product_list_public_plain()
-                .filter(search_vector=by_words)
-                .annotate(likeness=SearchRank(F("search_vector"), by_words, cover_density=False))
-                .order_by("-likeness", "-sales_count", "-id")
-                .values_list("pk", "title")[:limit]
-            )
+            found = list(close_by_words(product_list_public_plain(), query=by_words).values_list("pk", "title")[:limit])
         if found:
             return found
         return list(
-            product_list_public_plain()
-            .annotate(title_upper=Upper("title"))
-            .filter(title_near_q(words))
-            .annotate(likeness=TrigramWordSimilarity(Upper(Value(phrase)), "title_upper"))
-            .order_by("-likeness", "-sales_count", "-id")
-            .values_list("pk", "title")[:limit]
+            close_by_likeness(product_list_public_plain(), words=words, phrase=phrase).values_list("pk", "title")[
+                :limit
+            ]
         )
     candidates = list(product_list_public_plain().order_by("-created_at", "-id").values_list("pk", "title")[:2000])
 

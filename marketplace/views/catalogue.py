@@ -9,7 +9,6 @@ request then touches neither the session store nor the database.
 import copy
 import hashlib
 import re
-from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,10 +26,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import pages, slots
-from core.cache import NOW_PLACEHOLDER, cached, cached_many, read_ahead
+from core.cache import NOW_PLACEHOLDER, cached, read_ahead
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
-from marketplace.cards import product_card_html
+from marketplace.cards import card_row_html, product_card_html
 from marketplace.charts import bar_chart
 from marketplace.filters import ProductFilter, list_params
 from marketplace.forms import ImageUploadForm, ProductForm, ShopForm
@@ -38,7 +37,6 @@ from marketplace.models import Product
 from marketplace.permissions import user_can_manage
 from marketplace.selectors import catalogue as selectors
 from marketplace.selectors import dashboard as dashboard_selectors
-from marketplace.selectors import search as search_selectors
 from marketplace.services import catalogue as services
 from marketplace.services import images as image_services
 
@@ -181,7 +179,8 @@ def _serve(
 
 def _results(params: str, *, forced: dict, now) -> dict:
     """Filter, order and paginate public products for ``params`` (``list_params`` of the
-    request's query; ``forced`` wins)."""
+    request's query; ``forced`` wins); when a search finds nothing, its close matches
+    (``suggestions``: ids and titles; ``suggestion_cards``: their card rows)."""
     data = QueryDict(params, mutable=True)
     data.update(forced)
     filterset = ProductFilter(data, queryset=Product.objects.none())  # parses; the selector reads
@@ -190,45 +189,28 @@ def _results(params: str, *, forced: dict, now) -> dict:
     links = data.copy()
     links.pop("page", None)
     search = filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else ""
-    suggestions = []
-    if search and not page.object_list:
-        suggestions = search_selectors.product_suggestion_rows(search=search)
-    return {"filterset": filterset, "page": page, "links": links, "search": search, "suggestions": suggestions}
+    close = selectors.product_suggestion_cards(search=search, now=now) if search and not page.object_list else []
+    return {
+        "filterset": filterset,
+        "page": page,
+        "links": links,
+        "search": search,
+        "suggestions": [(card.id, card.title) for card in close],
+        "suggestion_cards": close,
+    }
 
 
-def _cards(page, *, expires_at: float | None) -> list[str]:
-    """The HTML cards of a page of products (:func:`_cards_and`)."""
-    return _cards_and(page, expires_at=expires_at)[0]
-
-
-def _cards_and(page, *, expires_at: float | None, also: dict | None = None) -> tuple[list[str], dict]:
-    """The HTML cards of a page of products, each cached once for everyone under its product's
-    tag (and ``TAG_ALL``) until ``expires_at`` (the next sale boundary): every product write,
-    stock or deal change bumps one of them, so a card is never staler than the product page. A
-    search page (ids first, ``PageRows``) whose cards are all cached loads and prices none of its
-    products; the missing ones are loaded in one query, after their tags were read.
-
-    ``also`` maps other versioned entries read in the same cache round trip to their tags and
-    builder (``() -> value``; e.g. the sidebar); their values are the second item returned."""
-    also = also or {}
-    rows = page if isinstance(page, selectors.PageRows) else page.object_list
-    if not isinstance(rows, selectors.PageRows):  # already loaded: render, do not store
-        cards = [product_card_html(p) for p in rows]
-        return cards, {
-            key: cached(key, tags=tags, build=lambda b=build: (b(), None)) for key, (tags, build) in also.items()
-        }
-    keys = {pk: f"cat:card:{get_language()}:{pk}" for pk in rows.ids}
-
-    def build(missing):
-        wanted = set(missing)
-        built = {key: also[key][1]() for key in also if key in wanted}
-        products = rows.load([pk for pk, key in keys.items() if key in wanted])
-        built.update({keys[p.pk]: product_card_html(p) for p in products})
-        return built, expires_at
-
-    entries = {key: (TAG_ALL, product_tag(pk)) for pk, key in keys.items()}
-    found = cached_many({**entries, **{key: tags for key, (tags, _) in also.items()}}, build=build)
-    return [mark_safe(found[key]) for key in keys.values() if key in found], {key: found[key] for key in also}
+def _cards(page) -> list[str]:
+    """The HTML cards of a page of products (``marketplace/cards.py``, each rendered from a
+    per-process frame): from the card values its query read with the ids (a search page on
+    PostgreSQL: ``PageRows.cards``), else from its products. Nothing is cached per card: a
+    search page's cards cost no read of their own, and the page itself is cached until a
+    product write (``TAG_LISTS``) or the next sale boundary, so a card is never staler than the
+    product page."""
+    rows = page.object_list
+    if isinstance(rows, selectors.PageRows) and rows.cards is not None:
+        return [card_row_html(card) for card in rows.cards]
+    return [product_card_html(p) for p in rows]
 
 
 #: Stands for the search words in the cached filter form (``_sidebar``).
@@ -237,26 +219,31 @@ Q_PLACEHOLDER = "__JISHI_Q__"
 _FORM_PARAMS = ("shop", "min_price", "max_price", "in_stock", "on_sale", "ordering")
 
 
-def _sidebar(filterset, *, category) -> tuple[str, tuple, Callable[[], dict], Callable[[dict], dict]]:
-    """The browsing sidebar, rendered once for everyone: the category tree (``category_nav``,
-    the current ``category`` marked), the filter form's category select (``category_select``:
-    its options are every category) and the whole filter form (``filters``) with
-    :data:`Q_PLACEHOLDER` for the search words, which differ with every search and are put in
-    per request. The key holds the other parameters as given (the form shows them) and whether
-    the category is invalid; a form with an invalid parameter is rendered per request (its
-    errors show the values). Categories change only with ``TAG_ALL``.
+def _sidebar_key(data: QueryDict, *, category_slug: str | None, invalid: bool) -> str:
+    """The sidebar entry's key (:func:`_sidebar`) for the filter form's ``data`` on the page of
+    ``category_slug`` (None: every category), ``invalid`` if the form's category is: known from
+    the parameters alone, so a list page reads it ahead with its own entry (one round trip)."""
+    chosen = str(data.get("category") or "")[:100]
+    given = "&".join(f"{name}={data.get(name, '')}" for name in _FORM_PARAMS)
+    searched = int(bool(data.get("q")))
+    digest = hashlib.sha1(f"{chosen}|{given}|{searched}".encode()).hexdigest()[:16]
+    return f"cat:sidebar:{get_language()}:{category_slug or '-'}:{digest}:{int(invalid)}"
 
-    Returns the entry's key, tags and builder (read with the cards: :func:`_cards_and`) and
-    ``finish(value) -> template context``."""
+
+def _sidebar(filterset, *, category) -> dict:
+    """The browsing sidebar as template context, its parts rendered once for everyone (key
+    :func:`_sidebar_key`, tag ``TAG_ALL``: categories change only with it): the category tree
+    (``category_nav``, the current ``category`` marked), the filter form's category select
+    (``category_select``: its options are every category) and the whole filter form
+    (``filters``) with :data:`Q_PLACEHOLDER` for the search words, which differ with every
+    search and are put in per request. A form with an invalid parameter is rendered per request
+    (its errors show the values)."""
     form = filterset.form
     field = form["category"]
-    chosen = str(field.value() or "")[:100]
-    given = "&".join(f"{name}={form.data.get(name, '')}" for name in _FORM_PARAMS)
-    searched = int(bool(form["q"].value()))
-    digest = hashlib.sha1(f"{chosen}|{given}|{searched}".encode()).hexdigest()[:16]
-    key = f"cat:sidebar:{get_language()}:{category.pk if category else '-'}:{digest}:{int(bool(field.errors))}"
+    searched = bool(form["q"].value())
+    key = _sidebar_key(form.data, category_slug=category.slug if category else None, invalid=bool(field.errors))
 
-    def build() -> dict:
+    def build() -> tuple[dict, None]:
         nav = render_to_string(
             "marketplace/_category_nav.html", {"tree": selectors.category_tree(), "category": category}
         )
@@ -271,20 +258,18 @@ def _sidebar(filterset, *, category) -> tuple[str, tuple, Callable[[], dict], Ca
             filters = render_to_string(
                 "marketplace/_filters.html", {"filterset": {"form": marked}, "category_select": mark_safe(select)}
             )
-        return {"category_nav": nav, "category_select": select, "filters": filters}
+        return {"category_nav": nav, "category_select": select, "filters": filters}, None
 
-    def finish(parts: dict) -> dict:
-        sidebar = {name: mark_safe(html) for name, html in parts.items()}
-        if form.errors or not parts.get("filters"):  # the errors show what was given: rendered now
-            html = render_to_string(
-                "marketplace/_filters.html", {"filterset": filterset, "category_select": sidebar["category_select"]}
-            )
-            sidebar["filters"] = mark_safe(html)
-        else:
-            sidebar["filters"] = mark_safe(parts["filters"].replace(Q_PLACEHOLDER, escape(form["q"].value() or "")))
-        return sidebar
-
-    return key, (TAG_ALL,), build, finish
+    parts = cached(key, tags=(TAG_ALL,), build=build)
+    sidebar = {name: mark_safe(html) for name, html in parts.items()}
+    if form.errors or not parts.get("filters"):  # the errors show what was given: rendered now
+        html = render_to_string(
+            "marketplace/_filters.html", {"filterset": filterset, "category_select": sidebar["category_select"]}
+        )
+        sidebar["filters"] = mark_safe(html)
+    else:
+        sidebar["filters"] = mark_safe(parts["filters"].replace(Q_PLACEHOLDER, escape(form["q"].value() or "")))
+    return sidebar
 
 
 def _list_page(request, *, category_slug: str | None = None):
@@ -296,14 +281,9 @@ def _list_page(request, *, category_slug: str | None = None):
         forced = {"category": category.slug} if category else {}
         context = _results(params, forced=forced, now=now)
         boundary = _timestamp(selectors.catalogue_next_price_change())
-        # The cards (of the results, or of the close matches: the same cards) and the sidebar in
-        # one cache round trip.
-        key, tags, build_sidebar, finish_sidebar = _sidebar(context["filterset"], category=category)
-        rows = context["page"]
+        cards = _cards(context["page"])
         if context["suggestions"]:
-            ids = [pk for pk, _ in context["suggestions"]]
-            rows = selectors.PageRows(selectors.product_cards_load(now=now), ids)
-        cards, found = _cards_and(rows, expires_at=boundary, also={key: (tags, build_sidebar)})
+            cards = [card_row_html(card) for card in context.pop("suggestion_cards")]
         # One string: the template's loop over 24 cards cost ~0.1 ms more.
         context["suggestion_cards_html" if context["suggestions"] else "cards_html"] = mark_safe("".join(cards))
         search = context["search"]
@@ -320,14 +300,24 @@ def _list_page(request, *, category_slug: str | None = None):
                 "title": title,
                 "category": category,
                 "ancestors": selectors.category_ancestors(category=category) if category else [],
-                **finish_sidebar(found[key]),
+                **_sidebar(context["filterset"], category=category),
             },
         )
         return {"title": title, "html": html}, boundary
 
     key = _key(f"cat:page:list:{category_slug or '-'}", params)
+    # The sidebar of a valid form is read ahead with the page's entry and the next sale boundary.
+    data = QueryDict(params, mutable=True)
+    if category_slug:
+        data["category"] = category_slug
+    sidebar = {_sidebar_key(data, category_slug=category_slug, invalid=False): (TAG_ALL,)}
     return _serve(
-        request, key=key, tags=(TAG_ALL, TAG_LISTS), build=build, framed=True, also=selectors.NEXT_PRICE_CHANGE_ENTRY
+        request,
+        key=key,
+        tags=(TAG_ALL, TAG_LISTS),
+        build=build,
+        framed=True,
+        also={**selectors.NEXT_PRICE_CHANGE_ENTRY, **sidebar},
     )
 
 
@@ -351,7 +341,7 @@ def shop_detail(request, slug):
         shop = selectors.shop_get_public(slug=slug)
         context = _results(params, forced={"shop": shop.slug}, now=now)
         boundary = _timestamp(selectors.catalogue_next_price_change())
-        context["cards"] = _cards(context["page"], expires_at=boundary)
+        context["cards"] = _cards(context["page"])
         html = render_to_string("marketplace/_shop_products.html", {**context, "shop": shop})
         expires_at = min(boundary or float("inf"), now.timestamp() + SHOP_PAGE_TTL)
         return {"title": shop.name, "html": html, "shop": shop}, expires_at

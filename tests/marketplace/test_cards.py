@@ -38,6 +38,18 @@ def test_a_card_from_its_frame_is_the_card_rendered(language):
         assert len(products) == 7
         for p in products * 2:
             assert cards.product_card_html(p) == render_to_string(cards.TEMPLATE, {"p": p}), p.title
+        # and a card read as a row (search pages, close matches: no model instance) is the same
+        # card, from its frame or rendered in full
+        found = {p.pk: p for p in products}
+        rows = [
+            selectors.CardRow(*row)
+            for row in selectors.product_list_public().values_list("pk", *selectors.CARD_COLUMNS)
+        ]
+        assert len(rows) == 7
+        for row in rows:
+            expected = render_to_string(cards.TEMPLATE, {"p": found[row.id]})
+            assert cards.card_row_html(row) == expected, row.title
+            assert render_to_string(cards.TEMPLATE, {"p": cards._product_of(row)}) == expected, row.title
     assert len(cards._frames) == 6  # "Pearl" and the title with marks share one
 
 
