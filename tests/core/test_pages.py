@@ -217,3 +217,51 @@ def test_the_cached_user_holds_no_password_hash_and_a_password_check_still_works
     cached_user.save()
     user.refresh_from_db()
     assert user.check_password(PASSWORD) and user.display_name == "Wei Wei"
+
+
+def test_a_csrf_token_is_djangos_masking_drawn_from_one_call_to_the_os(monkeypatch):
+    """core.pages.csrf_token masks like django.middleware.csrf.get_token — a token Django's
+    middleware reads back to the secret, the cookie flagged for renewal, a new secret when the
+    visitor has none — with the mask's 32 random characters from one os.urandom call (Django's
+    get_random_string made one per character)."""
+    import os
+    from collections import Counter
+
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS
+    from django.test import RequestFactory
+
+    from core import pages
+
+    calls = []
+    urandom = os.urandom
+
+    def counted(size):
+        calls.append(size)
+        return urandom(size)
+
+    monkeypatch.setattr(os, "urandom", counted)
+    secret = "abcdefghijABCDEFGHIJ0123456789ab"
+
+    # given a request that brought its CSRF cookie, when its token is made
+    request = RequestFactory().get("/")
+    request.META["CSRF_COOKIE"] = secret
+    token = pages.csrf_token(request)
+
+    # then it is a masking of that secret, the cookie is to be renewed, and the OS was called once
+    assert len(token) == 64 and set(token) <= set(CSRF_ALLOWED_CHARS)
+    assert _unmask_cipher_token(token) == secret and request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+    assert len(calls) == 1
+
+    # and a request without the cookie gets a new secret, as Django's get_token gives it
+    fresh = RequestFactory().get("/")
+    token = pages.csrf_token(fresh)
+    new_secret = fresh.META["CSRF_COOKIE"]
+    assert len(new_secret) == 32 and set(new_secret) <= set(CSRF_ALLOWED_CHARS) and new_secret != secret
+    assert _unmask_cipher_token(token) == new_secret and fresh.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+
+    # and over many maskings every character turns up about equally often (no bias to the first ones)
+    counts = Counter()
+    for _ in range(400):
+        counts.update(pages.csrf_token(RequestFactory().get("/"))[:32])
+    assert set(counts) == set(CSRF_ALLOWED_CHARS)
+    assert max(counts.values()) < 2 * min(counts.values())
