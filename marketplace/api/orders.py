@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from types import SimpleNamespace
 
+from django.contrib.auth import get_user_model
 from django.http import HttpResponse, RawPostDataException
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -325,7 +326,7 @@ class CheckoutView(EarlyAnswerMixin, APIView):
     admitted_early = None
 
     def answer_early(self, request, *args, **kwargs):
-        return _checkout_refused_early(self, request) if request.method == "POST" else None
+        return _checkout_early(self, request) if request.method == "POST" else None
 
     @extend_schema(
         request=CheckoutSerializer,
@@ -336,53 +337,72 @@ class CheckoutView(EarlyAnswerMixin, APIView):
         data = CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         seen = self.admitted_early
-        try:
-            result = checkout_services.checkout_submit(
-                buyer=request.user,
-                voucher_claim_ids=data.validated_data["vouchers"],
-                address_id=data.validated_data["address"],
-                idempotency_key=request.headers.get("Idempotency-Key"),
-                gated_deals=seen.gated if seen is not None and seen.buyer_id == request.user.pk else None,
-            )
-        except checkout_services.CheckoutRefusalReplayed as refusal:
-            return Response(application_error_body(refusal), status=refusal.status, headers=REPLAYED)
-        headers = REPLAYED if result.replayed else {}
-        return Response(RECEIPT.to_representation(result), status=status.HTTP_201_CREATED, headers=headers)
+        body, status_code, headers = _checkout(
+            buyer=request.user,
+            vouchers=data.validated_data["vouchers"],
+            address=data.validated_data["address"],
+            key=request.headers.get("Idempotency-Key"),
+            gated=seen.gated if seen is not None and seen.buyer_id == request.user.pk else None,
+        )
+        return Response(body, status=status_code, headers=headers)
 
 
-def _checkout_body_is_plain(request) -> bool:
-    """Whether the checkout's body is one :class:`CheckoutSerializer` takes as it is: empty (DRF
-    reads no body then), or a JSON object of ``vouchers`` (ids) and ``address`` (an id or null).
-    A body already read from the stream (a form the input guard parsed) is not plain."""
+def _checkout(*, buyer, vouchers: list[int], address: int | None, key: str | None, gated: dict | None):
+    """The checkout's answer, ``(body, status, headers)``, for the whole way and the early one
+    alike (``checkout_services.checkout_submit``; other refusals raise ``ApplicationError``)."""
+    try:
+        result = checkout_services.checkout_submit(
+            buyer=buyer, voucher_claim_ids=vouchers, address_id=address, idempotency_key=key, gated_deals=gated
+        )
+    except checkout_services.CheckoutRefusalReplayed as refusal:
+        return application_error_body(refusal), refusal.status, REPLAYED
+    return RECEIPT.to_representation(result), status.HTTP_201_CREATED, REPLAYED if result.replayed else {}
+
+
+def _plain_checkout_body(request) -> dict | None:
+    """The checkout's body as :class:`CheckoutSerializer` validates it, when it is one the
+    serializer takes as it is: empty (DRF reads no body then), or a JSON object of ``vouchers``
+    (ids) and ``address`` (an id or null). None for any other body, and for a body already read
+    from the stream (a form the input guard parsed)."""
     try:
         if not request.body:
-            return True
+            return {"vouchers": [], "address": None}
     except RawPostDataException:
-        return False
+        return None
     if request.content_type != "application/json":
-        return False
+        return None
     try:
         data = json.loads(request.body)
     except ValueError:
-        return False
+        return None
     if not isinstance(data, dict) or not set(data) <= {"vouchers", "address"}:
-        return False
+        return None
 
     def an_id(value) -> bool:
         return type(value) is int and 1 <= value <= MAX_ID
 
     vouchers, address = data.get("vouchers", []), data.get("address")
-    return isinstance(vouchers, list) and all(map(an_id, vouchers)) and (address is None or an_id(address))
+    if isinstance(vouchers, list) and all(map(an_id, vouchers)) and (address is None or an_id(address)):
+        return {"vouchers": vouchers, "address": address}
+    return None
 
 
-def _checkout_refused_early(view: "CheckoutView", request) -> HttpResponse | None:
-    """Sale day: answer a token-authenticated checkout that the flash gate refuses (409
-    ``sold_out`` / ``quantity_unavailable`` / ``limit_reached``) before DRF's request machinery,
-    the token's and the checkout's separate reads (``admission_early.flash_refusal_early``: one
-    Redis round trip, no SQL, once the token's entry is built; the throttles' counters counted in
-    it) — the same status, body and headers as the whole path. Anything else (no or another kind
-    of credentials, a body or header the serializer would refuse or read
-    differently, an answer recorded under the Idempotency-Key, a buyer the gate admits, a
+def _checkout_early(view: "CheckoutView", request) -> HttpResponse | None:
+    """Sale day: a token-authenticated checkout of a cart with a hot flash deal, answered before
+    DRF's request machinery (``admission_early.flash_early``) with the same status, body and
+    headers as the whole path:
+
+    * the flash gate refuses it (409 ``sold_out`` / ``quantity_unavailable`` /
+      ``limit_reached``): one Redis round trip, no SQL, once the token's entry is built (the
+      throttles' counters counted in it);
+    * the decision was read from PostgreSQL just now (the token's first checkout since its entry
+      was built or invalidated) and the gate would admit: that read found the token's active
+      buyer, so the checkout runs here (:func:`_checkout_admitted`) without DRF's token
+      authentication (the person with the badge count and its cache entry: 2 statements and 4
+      round trips) and DRF's parsing, serializer and response.
+
+    Anything else (no or another kind of credentials, a body or header the serializer would refuse
+    or read differently, an answer recorded under the Idempotency-Key, an entry that admits, a
     throttled buyer) returns None and the request goes the whole way."""
     header = request.META.get("HTTP_AUTHORIZATION", "").split()
     if len(header) != 2 or header[0].lower() != "token" or request.META.get("QUERY_STRING"):
@@ -390,7 +410,10 @@ def _checkout_refused_early(view: "CheckoutView", request) -> HttpResponse | Non
     if request.META.get("HTTP_ACCEPT", "*/*") not in ("*/*", "application/json"):
         return None  # content negotiation could choose another renderer
     key = request.headers.get("Idempotency-Key")
-    if (key and len(key) > 255) or not _checkout_body_is_plain(request):
+    if key and len(key) > 255:
+        return None
+    body = _plain_checkout_body(request)
+    if body is None:
         return None
     # The API's throttles count this request, as DRF would have (the admitted go the whole way
     # uncounted here, so every request is counted once): in the decision's own round trip when
@@ -410,7 +433,7 @@ def _checkout_refused_early(view: "CheckoutView", request) -> HttpResponse | Non
     refusal = admission_early.flash_early(token=header[1], idempotency_key=key, counters=counters)
     if isinstance(refusal, admission_early.EarlyAdmitted):
         view.admitted_early = refusal  # the checkout reads the cart's gated deals no more
-        return None
+        return _checkout_admitted(view, request, refusal, body=body, key=key)
     if refusal is None:
         return None
     if refusal.counts is not None:
@@ -420,8 +443,36 @@ def _checkout_refused_early(view: "CheckoutView", request) -> HttpResponse | Non
         caller = SimpleNamespace(user=SimpleNamespace(pk=refusal.buyer_id, is_authenticated=True), META=request.META)
         if not all(throttle.allow_request(caller, view) for throttle in throttles):
             return None
-    body = JSONRenderer().render(application_error_body(refusal.error))
-    return view.early_response(body, status=refusal.error.status)
+    return view.early_response(
+        JSONRenderer().render(application_error_body(refusal.error)), status=refusal.error.status
+    )
+
+
+def _checkout_admitted(view: "CheckoutView", request, admitted, *, body: dict, key: str | None) -> HttpResponse | None:
+    """The checkout of the buyer :func:`_checkout_early` found behind the token (active: the
+    read DRF's token authentication would make, just made), counted on the throttles as DRF
+    would (``early_throttled``: a throttled one goes the whole way, answered 429 from these
+    counts), through the same service and :func:`_checkout` as :meth:`CheckoutView.post`, its
+    errors answered by the API's exception handler as DRF would. The buyer is ``User(pk=...)``:
+    the checkout reads only its id."""
+    buyer = get_user_model()(pk=admitted.buyer_id, is_active=True)
+    if view.early_throttled(SimpleNamespace(user=buyer, auth=None, method=request.method, META=request.META)):
+        return None
+    request.user = buyer  # as DRF sets it on the request it wraps
+    try:
+        data, status_code, headers = _checkout(
+            buyer=buyer, vouchers=body["vouchers"], address=body["address"], key=key, gated=admitted.gated
+        )
+    except Exception as exc:
+        answer = view.get_exception_handler()(exc, {"view": view, "args": (), "kwargs": {}, "request": request})
+        if answer is None:
+            raise
+        data, status_code = answer.data, answer.status_code
+        headers = {name: value for name, value in answer.items() if name.lower() != "content-type"}
+    response = view.early_response(JSONRenderer().render(data), status=status_code)
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 @extend_schema(parameters=[OpenApiParameter("as", str, enum=["buyer", "seller"], description="Default: buyer")])

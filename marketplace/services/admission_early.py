@@ -1,9 +1,12 @@
 """Sale day: "sold out" for an API checkout from Redis alone, before DRF and without SQL.
 
-The API's checkout (``marketplace/api/orders.py`` ``_checkout_refused_early``) asks
-:func:`flash_refusal_early` first. It answers the refusal the flash gate
-(``services/admission.py``) would give this checkout, or None when anything else may answer;
-the caller then runs the whole checkout, which decides as always.
+The API's checkout (``marketplace/api/orders.py`` ``_checkout_early``) asks :func:`flash_early`
+first. It answers the refusal the flash gate (``services/admission.py``) would give this
+checkout, or None when anything else may answer; the caller then runs the whole checkout, which
+decides as always. When the decision was read from PostgreSQL and the gate would admit, it
+answers :class:`EarlyAdmitted` (the active buyer behind the token and the cart's gated deals),
+and the API places the order at once through ``checkout_submit`` without DRF's token
+authentication.
 
 **The entry.** What the decision needs besides the gate's live counters — the buyer behind the
 API token (active), the gated flash deals of their cart with the cart's quantities, and the

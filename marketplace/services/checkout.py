@@ -568,7 +568,9 @@ def checkout_submit(
     A concurrent duplicate blocks on the unique (user, key) index until the first commits, then
     replays it. Reusing a key for a different cart, vouchers or address raises 422
     ``idempotency_key_reused``. Without a key every call is a new checkout. ``gated_deals``: the
-    cart's gated flash deals as this request already read them (``flash_admit(gated=...)``)."""
+    cart's gated flash deals as this request already read them (``flash_admit(gated=...)``).
+    Only the ``buyer``'s id is read (an edge that has checked the buyer from its id alone, as the
+    API's early checkout does, passes ``User(pk=...)``)."""
     voucher_claim_ids = sorted(set(voucher_claim_ids))
     if idempotency_key and len(idempotency_key) > 255:
         raise ApplicationError(

@@ -1,12 +1,15 @@
 """Sale day through the API: a token-authenticated checkout that the flash gate refuses is answered
-early (marketplace/api/orders.py ``_checkout_refused_early`` → ``admission_early.flash_refusal_early``):
+early (marketplace/api/orders.py ``_checkout_early`` → ``admission_early.flash_early``):
 before DRF, from the token's entry in Redis and the gate's counters in one round trip and no SQL
 (the first refusal of a token reads PostgreSQL and builds the entry), with exactly the status,
-body and headers of the whole path; every write the entry depends on drops it. Everything else
+body and headers of the whole path; every write the entry depends on drops it. A token's checkout
+that the early read (from PostgreSQL) finds admitted is placed there too, through the same
+service, without DRF's token authentication, and answers as the whole path. Everything else
 (bad or missing credentials, an inactive buyer, a body the serializer refuses, a replayed
-Idempotency-Key, a throttled buyer, a buyer the gate admits, no Redis) goes the whole way and
-answers as it always did. Real PostgreSQL + Redis, real threads."""
+Idempotency-Key, a throttled buyer, no Redis) goes the whole way and answers as it always did.
+Real PostgreSQL + Redis, real threads."""
 
+import json
 from collections import Counter
 
 import pytest
@@ -412,4 +415,113 @@ def test_a_product_the_early_read_did_not_see_is_not_gated_and_postgresql_still_
         checkout_submit(buyer=buyer, idempotency_key="k", gated_deals={})
     # then the gate let it through and PostgreSQL refused it: nothing sold
     assert refused.value.code == "sold_out"
+    assert not OrderLine.objects.filter(product=product).exists()
+
+
+def receipt_shape(answer) -> dict:
+    """A receipt without what differs between two buyers' equal orders (the order's id and time,
+    the street of the address factory's sequence)."""
+    body = json.loads(answer.content)
+    for order in body["orders"]:
+        del order["id"], order["expires_at"], order["shipping_address"]["street"]
+    return body
+
+
+@pytest.mark.django_db
+def test_a_token_checkout_the_gate_admits_is_placed_before_drf_and_answers_as_the_whole_path(redis_url, monkeypatch):
+    # given a flash deal with units left and two buyers with it in the cart
+    product = make_product(title="Jade bangle", stock=100)
+    deal = make_live_deal(product, flash_quantity=5, per_buyer_limit=1)
+    early_buyer, whole_buyer = UserFactory.create_batch(2)
+    for person in (early_buyer, whole_buyer):
+        fill_cart(person, (product, 1))
+    client = token_client(early_buyer)
+
+    # when one checks out with their API token for the first time (the early read finds them, and
+    # the gate would admit)
+    redis_calls = RedisRoundTrips(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        early = buy(client, key="first")
+
+    # then the order is placed without DRF's token authentication: neither the token row nor the
+    # person is read again, nor their cache entry made (the early read found the active buyer)
+    assert early.status_code == 201
+    statements = executed(queries)
+    assert not any("authtoken_token" in sql or "jishi_user_badge" in sql for sql in statements)
+    # the early read, the cart, then in the transaction (a savepoint in a test) the record, the cart
+    # emptied, the address, the priced products and 5 writes
+    assert len([sql for sql in statements if "SAVEPOINT" not in sql]) == 11
+    # the early script, the gate's check, the throttle, the gate's admission (the on-commit marks
+    # and bumps do not run in a test's transaction)
+    assert redis_calls.count == 4
+    line = OrderLine.objects.get(order__buyer=early_buyer)
+    assert (line.deal_id, line.quantity) == (deal.pk, 1)
+    assert CheckoutRequest.objects.get(user=early_buyer).key == "first"
+
+    # and the whole path (the other buyer's token checkout with a query string, which the early
+    # way leaves alone: DRF, its token authentication, the serializer) answers the same status,
+    # body and headers
+    whole = token_client(whole_buyer).post(URL + "?via=drf", {}, format="json", HTTP_IDEMPOTENCY_KEY="first")
+    assert whole.status_code == 201
+    assert receipt_shape(whole) == receipt_shape(early)
+    for header in ("Content-Type", "Allow", "Vary"):
+        assert whole[header] == early[header]
+    assert "Idempotent-Replayed" not in early
+
+    # and a retry of the same key replays the order (the whole way: the key has a record now)
+    fill_cart(early_buyer, (product, 1))
+    again = buy(client, key="first")
+    assert (again.status_code, again["Idempotent-Replayed"]) == (201, "true")
+    assert again.json() == early.json()
+    assert Deal.objects.get(pk=deal.pk).flash_sold == 2
+
+
+@pytest.mark.django_db
+def test_a_refusal_after_the_gate_admitted_early_answers_as_the_whole_path(redis_url):
+    # given a flash deal with units left and two buyers with it in the cart but no address
+    product = make_product(title="Jade bangle", stock=100)
+    make_live_deal(product, flash_quantity=5, per_buyer_limit=1)
+    early_buyer, whole_buyer = UserFactory.create_batch(2)
+    for person in (early_buyer, whole_buyer):
+        fill_cart(person, (product, 1))
+        person.addresses.all().delete()
+
+    # when they check out with their tokens, one the early way (the gate admits), one the whole
+    # way (a query string: DRF)
+    early = buy(token_client(early_buyer), key="k")
+    whole = token_client(whole_buyer).post(URL + "?via=drf", {}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+
+    # then the checkout's refusal is the same answer both ways, recorded, and the unit is back
+    assert early.status_code == 400
+    assert early.json()["error"]["code"] == "address_required"
+    assert (whole.status_code, whole.content) == (early.status_code, early.content)
+    for header in ("Content-Type", "Allow", "Vary"):
+        assert whole[header] == early[header]
+    assert CheckoutRequest.objects.get(user=early_buyer).refusal["code"] == "address_required"
+    assert not OrderLine.objects.filter(product=product).exists()
+    gate = cache.get(admission._deal_key(product.deals.get().pk))
+    assert gate in (0, None)
+
+
+@pytest.mark.django_db
+def test_a_throttled_or_inactive_token_buyer_the_gate_would_admit_is_answered_by_the_whole_path(redis_url, monkeypatch):
+    product = make_product(title="Jade bangle", stock=100)
+    make_live_deal(product, flash_quantity=5, per_buyer_limit=1)
+    throttled, inactive = UserFactory.create_batch(2)
+    for person in (throttled, inactive):
+        fill_cart(person, (product, 1))
+    inactive_client = token_client(inactive)
+    inactive.is_active = False
+    inactive.save()
+
+    # an inactive buyer's token: 401, as DRF's token authentication answers it
+    answer = buy(inactive_client, key="k")
+    assert answer.status_code == 401
+
+    # a throttled buyer: 429, nothing placed
+    monkeypatch.setattr(UserWindowThrottle, "THROTTLE_RATES", {"user": "1/minute", "anon": "100/minute"})
+    cache.clear()
+    client = token_client(throttled)
+    assert buy(client, body={"vouchers": [1]}).status_code == 400  # counted: the whole way refuses it
+    assert buy(client, key="k").status_code == 429
     assert not OrderLine.objects.filter(product=product).exists()
