@@ -9,10 +9,13 @@ deal that is sold out (``marketplace.demo.sales.bench_flash_sale``: 10 units bou
 left), then drives each case with wrk for ``--seconds`` and prints the worker's CPU time per
 request (user + system, from /proc) and its ratio to ``/ping``'s: the upper bound of the
 throughput ratio that ``bench/flash_sale_http.py`` measures with wrk (Redis's and the
-client's CPU come on top). Cases: ``/ping`` and the sold-out checkout (a late buyer's token,
+client's CPU come on top; the CPU of the PostgreSQL backends of the bench's database is printed
+beside it). Cases: ``/ping`` and the sold-out checkout (a late buyer's token,
 JSON ``{}``, a fresh Idempotency-Key per request, every answer a 409); with ``--pages`` also the
 product page anonymous and signed in (the demo shopper's session cookie, signed in through the
-login form) and the product list API (20) with the shopper's token, on the data
+login form), the product list API (20) with the shopper's token and search with a distinct
+query per request (``search, distinct``: anonymous, each round on queries no earlier round
+asked; the first round of a run after a code change also builds the per-process frames), on the data
 ``bench/marketplace_http.py`` or ``bench/signed_in_split.py`` prepared (10,000 products).
 ``--only`` picks cases by name (comma-separated; ``/ping`` always runs first).
 """
@@ -22,6 +25,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -51,9 +55,10 @@ import json
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
-from marketplace.demo.bench import bench_catalogue
+from marketplace.demo.bench import bench_catalogue, bench_search_queries
 token, _ = Token.objects.get_or_create(user=get_user_model().objects.get(username="wei"))
-print(json.dumps({"token": token.key, "urls": bench_catalogue(reverse=reverse), "login": reverse("login")}))
+print(json.dumps({"token": token.key, "urls": bench_catalogue(reverse=reverse), "login": reverse("login"),
+                  "queries": bench_search_queries(count=13000)}))
 """
 
 
@@ -75,6 +80,33 @@ def redis_cpu_seconds(env: dict) -> float | None:
     try:
         return float(values["used_cpu_user"]) + float(values["used_cpu_sys"])
     except (KeyError, ValueError):
+        return None
+
+
+def postgres_backends(env: dict) -> list[int]:
+    """The pids of the PostgreSQL backends connected to the bench's database (the worker's), or
+    [] when they cannot be read (another host, no ``psql``)."""
+    try:
+        out = subprocess.run(
+            [
+                "psql",
+                env["DATABASE_URL"],
+                "-Atc",
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [int(pid) for pid in out.split() if Path(f"/proc/{pid}").exists()]
+
+
+def postgres_cpu_seconds(pids: list[int]) -> float | None:
+    try:
+        return sum(cpu_seconds(pid) for pid in pids) if pids else None
+    except OSError:
         return None
 
 
@@ -126,6 +158,20 @@ def main() -> None:
             cases["product, anonymous"] = wrk(product)
             cases["product, signed in"] = wrk(product, cookie)
             cases["product API, token"] = wrk(base + pages["urls"]["product list API"], token)
+            # a distinct query per request (anonymous, as bench/marketplace_http.py's row): each
+            # round starts further along the list, so it walks queries no earlier round cached
+            search = pages["urls"]["search"].split("?")[0]
+            queries = [urllib.parse.quote(f"{search}?search={q}", safe="/?=") for q in pages["queries"]]
+            offset = {"at": 0}
+
+            def search_wrk():
+                result = run_wrk(
+                    base + queries[offset["at"]], args.seconds, args.connections, 2, paths=queries[offset["at"] :]
+                )
+                offset["at"] += result["requests"] + 100
+                return result
+
+            cases["search, distinct"] = search_wrk
         if args.only:
             # Case names contain ", ": split on the commas that do not start one.
             wanted = {"/ping", *re.split(r",(?! )", args.only)}
@@ -134,12 +180,20 @@ def main() -> None:
         load = os.getloadavg()[0]
         print(f"gunicorn 1 sync worker, wrk -c{args.connections}, {args.seconds} s per case; load {load:.2f}")
         ping_cpu = None
+        backends = postgres_backends(env)
         for _round in range(args.rounds):
             for name, run in cases.items():
                 before, redis_before = cpu_seconds(worker), redis_cpu_seconds(env)
+                pg_before = postgres_cpu_seconds(backends)
                 result = run()
                 used = cpu_seconds(worker) - before
                 redis_after = redis_cpu_seconds(env)
+                pg_after = postgres_cpu_seconds(backends)
+                pg_per = (
+                    (pg_after - pg_before) / result["requests"] * 1e6
+                    if pg_before is not None and pg_after is not None
+                    else float("nan")
+                )
                 per = used / result["requests"] * 1e6
                 redis_per = (
                     (redis_after - redis_before) / result["requests"] * 1e6
@@ -153,7 +207,7 @@ def main() -> None:
                 print(
                     f"{name:<20} {result['requests']:>7} requests  {result['rps']:7.0f}/s  "
                     f"worker CPU {per:6.0f} us/request  ratio to /ping {ping_cpu / per:4.2f}  "
-                    f"Redis server CPU {redis_per:4.0f} us/request{extra}",
+                    f"Redis server CPU {redis_per:4.0f} us/request  PostgreSQL CPU {pg_per:5.0f} us/request{extra}",
                     flush=True,
                 )
         print(f"load after {os.getloadavg()[0]:.2f}")

@@ -84,7 +84,8 @@ if profiler:
     profiler.disable()
     for order in ("tottime", "cumulative"):
         text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats(order).print_stats(args["profile"])
+        only = [args["filter"]] if args.get("filter") else []
+        pstats.Stats(profiler, stream=text).sort_stats(order).print_stats(*only, args["profile"])
         print(text.getvalue())
 
 def median(values):
@@ -111,10 +112,18 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=int, nargs="?", const=40, default=0, help="print cProfile's top N functions too"
     )
+    parser.add_argument("--profile-filter", help="only the functions whose file and name match this regex")
     args = parser.parse_args()
     env = bench_env()
     stdin = json.dumps(
-        {"requests": args.requests, "seed": args.seed, "cold": args.cold, "api": args.api, "profile": args.profile}
+        {
+            "requests": args.requests,
+            "seed": args.seed,
+            "cold": args.cold,
+            "api": args.api,
+            "profile": args.profile,
+            "filter": args.profile_filter,
+        }
     )
     lines = manage(env, "shell", "-c", SPLIT, stdin=stdin).strip().splitlines()
     if args.profile:

@@ -12,6 +12,7 @@ every variant in both languages. A card whose "N sold" form no mark number can s
 language whose singular differs from its plural) is rendered in full.
 """
 
+import html
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -61,8 +62,16 @@ class _Marked:
 
 
 def _text(value) -> str:
-    """A value as ``{{ value }}`` puts it in the HTML (autoescaped)."""
+    """A value as ``{{ value }}`` puts it in the HTML (autoescaped): Django's ``escape`` is
+    ``html.escape`` of the text; safe HTML is left as it is (``conditional_escape``)."""
+    if type(value) is str:
+        return html.escape(value)
     return str(conditional_escape(value))
+
+
+def _money(value) -> str:
+    """``{{ value|money }}``."""
+    return _text(money(value))
 
 
 def _marks() -> dict[str, str]:
@@ -83,26 +92,43 @@ def product_card_html(p) -> SafeString:
     """The card of product ``p`` (annotated as ``selectors.catalogue.product_list_public``
     annotates it): what ``render_to_string(TEMPLATE, {"p": p})`` returns, safe HTML as it is
     (a template puts it in unescaped)."""
-    return _card(p, p.shop.name)
+    return _card(p, p.shop.name, get_language())
 
 
 def card_row_html(row) -> SafeString:
     """:func:`product_card_html` of a card read as a row (``selectors.catalogue.CardRow``: the
     same values, the shop's name as ``shop_name``), without a model instance."""
-    return _card(row, row.shop_name)
+    return _card(row, row.shop_name, get_language())
 
 
-def _card(p, shop_name: str) -> SafeString:
-    sold = ngettext(*_SOLD, p.sales_count) if p.sales_count else ""
-    variant = (
-        get_language(),
-        bool(p.cover),
-        bool(p.cover_320),
-        bool(p.deal_id),
-        bool(p.deal_id and p.effective_price < p.price),
-        bool(p.sold_out),
-        sold,
-    )
+def card_rows_html(rows) -> list[SafeString]:
+    """:func:`card_row_html` of each of ``rows`` (the language looked up once)."""
+    language = get_language()
+    return [_card(row, row.shop_name, language) for row in rows]
+
+
+#: "N sold" per language and number, as the template's ``blocktranslate count`` words it
+#: (bounded: sales counts are many).
+_SOLD_FORMS_MAX = 20_000
+_sold_forms: dict[tuple[str, int], str] = {}
+
+
+def _sold(language: str, count: int) -> str:
+    """The plural form of "N sold" for ``count`` in the active language (``language``)."""
+    form = _sold_forms.get((language, count))
+    if form is None:
+        form = ngettext(*_SOLD, count)
+        if len(_sold_forms) < _SOLD_FORMS_MAX:
+            _sold_forms[(language, count)] = form
+    return form
+
+
+def _card(p, shop_name: str, language: str) -> SafeString:
+    sales = p.sales_count
+    deal = p.deal_id
+    discounted = bool(deal and p.effective_price < p.price)
+    variant = (language, bool(p.cover), bool(p.cover_320), bool(deal), discounted, bool(p.sold_out))
+    variant += (_sold(language, sales) if sales else "",)
     parts = _frames.get(variant)
     if parts is None:
         parts = _frame(variant)
@@ -110,18 +136,16 @@ def _card(p, shop_name: str) -> SafeString:
             return render_to_string(TEMPLATE, {"p": p if hasattr(p, "shop") else _product_of(p)})
         if len(_frames) < FRAMES_MAX:
             _frames[variant] = parts
-    values = {
-        "id": str(p.id),
-        "title": _text(p.title),
-        "shop": _text(shop_name),
-        "price": _text(money(p.effective_price)),
-        "was": _text(money(p.price)),
-        "cover": _text(media_url(p.cover_320 or p.cover)),
-        "sales": _text(p.sales_count),
-    }
+    values = {"id": str(p.id), "title": _text(p.title), "shop": _text(shop_name), "price": _money(p.effective_price)}
+    if discounted:
+        values["was"] = _money(p.price)
+    if p.cover:
+        values["cover"] = _text(media_url(p.cover_320 or p.cover))
+    if sales:
+        values["sales"] = str(sales)  # a number: nothing to escape
     # the frame's text and the names of the values between (odd places): one pass, so a value
     # that happens to contain a mark's text is left as it is
-    return mark_safe("".join(values[part] if i % 2 else part for i, part in enumerate(parts)))  # noqa: S308 - the template's own output, the values escaped as it escapes them
+    return mark_safe("".join([values[part] if i % 2 else part for i, part in enumerate(parts)]))  # noqa: S308 - the template's own output, the values escaped as it escapes them
 
 
 def _product_of(row) -> _Marked:

@@ -29,7 +29,7 @@ from core import pages, slots
 from core.cache import NOW_PLACEHOLDER, cached, read_ahead
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
-from marketplace.cards import card_row_html, product_card_html
+from marketplace.cards import card_rows_html, product_card_html
 from marketplace.charts import bar_chart
 from marketplace.filters import ProductFilter, list_params
 from marketplace.forms import ImageUploadForm, ProductForm, ShopForm
@@ -209,7 +209,7 @@ def _cards(page) -> list[str]:
     product page."""
     rows = page.object_list
     if isinstance(rows, selectors.PageRows) and rows.cards is not None:
-        return [card_row_html(card) for card in rows.cards]
+        return card_rows_html(rows.cards)
     return [product_card_html(p) for p in rows]
 
 
@@ -283,7 +283,7 @@ def _list_page(request, *, category_slug: str | None = None):
         boundary = _timestamp(selectors.catalogue_next_price_change())
         cards = _cards(context["page"])
         if context["suggestions"]:
-            cards = [card_row_html(card) for card in context.pop("suggestion_cards")]
+            cards = card_rows_html(context.pop("suggestion_cards"))
         # One string: the template's loop over 24 cards cost ~0.1 ms more.
         context["suggestion_cards_html" if context["suggestions"] else "cards_html"] = mark_safe("".join(cards))
         search = context["search"]

@@ -46,6 +46,7 @@ def test_a_card_from_its_frame_is_the_card_rendered(language):
             for row in selectors.product_list_public().values_list("pk", *selectors.CARD_COLUMNS)
         ]
         assert len(rows) == 7
+        assert cards.card_rows_html(rows) == [cards.card_row_html(row) for row in rows]
         for row in rows:
             expected = render_to_string(cards.TEMPLATE, {"p": found[row.id]})
             assert cards.card_row_html(row) == expected, row.title
