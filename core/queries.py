@@ -225,3 +225,38 @@ def _instances(compiler, rows, using: str):
         for attr_name, col_pos in (annotation_col_map or {}).items():
             setattr(obj, attr_name, row[col_pos])
         yield obj
+
+
+#: ``INSERT ... RETURNING`` SQL by model, database and number of rows (:func:`insert_rows`).
+_INSERTS: dict[tuple, tuple[str, list]] = {}
+
+
+def insert_rows(objs: list[Model], *, using: str = "default") -> None:
+    """Insert new instances of one model (no primary key yet) in one statement and set their
+    primary keys, as ``bulk_create`` does without its per-call build: the SQL is written once per
+    model and number of rows, and each call sends only the values, prepared by each field as
+    ``bulk_create`` prepares them (``pre_save`` — ``auto_now_add`` — then ``get_db_prep_save``).
+    No signals, no ``ON CONFLICT``; the rows come back in the order given (``bulk_create``
+    relies on the same)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connections[using]
+    key = (model, using, len(objs))
+    if key not in _INSERTS:
+        meta, quote = model._meta, connection.ops.quote_name
+        fields = [field for field in meta.concrete_fields if field is not meta.pk]
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        _INSERTS[key] = (
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+            f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(meta.pk.column)}",
+            fields,
+        )
+    sql, fields = _INSERTS[key]
+    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = cursor.fetchall()
+    for obj, (pk,) in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, using

@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from core.queries import CompiledQuery
+from core.queries import CompiledQuery, insert_rows
 from marketplace.caching import TAG_STOCK, buyer_checkout_tag, cart_tag, product_tag
 from marketplace.errors import CheckoutErrorCode
 from marketplace.models import (
@@ -324,7 +324,7 @@ def _order_place(
 
     # 3. The orders and their lines.
     expires_at = now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
-    orders = Order.objects.bulk_create(
+    orders = [
         Order(
             buyer=buyer,
             shop=by_shop[shop_id][0].shop,
@@ -338,8 +338,9 @@ def _order_place(
             expires_at=expires_at,
         )
         for shop_id in sorted(by_shop)
-    )
-    placed = OrderLine.objects.bulk_create(
+    ]
+    insert_rows(orders)  # bulk_create's INSERTs without its build (~1 ms of CPU for these two)
+    placed = [
         OrderLine(
             order=order,
             product=p,
@@ -351,7 +352,8 @@ def _order_place(
         )
         for order in orders
         for p in by_shop[order.shop_id]
-    )
+    ]
+    insert_rows(placed)
     for order in orders:
         order.lines_placed = [line for line in placed if line.order_id == order.pk]
         order_announce_on_commit(order_placed, order=order, lines=order.lines_placed)

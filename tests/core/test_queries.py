@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import BooleanField, Case, F, FloatField, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
-from core.queries import CompiledQuery
+from core.queries import CompiledQuery, insert_rows
 from marketplace.models import Product, ProductImage
 from tests.marketplace.factories import ProductFactory
 
@@ -149,3 +149,45 @@ def test_a_statement_run_with_its_generic_plan(django_assert_num_queries):
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'test_generic_plan'"
             )
             assert cursor.fetchone() == (4, 0)
+
+
+def test_insert_rows_writes_what_bulk_create_writes_in_one_statement(django_assert_num_queries):
+    # given orders of two shops (choices, decimals, JSON, foreign keys, an auto_now_add time) and
+    # the same orders again
+    from marketplace.models import Order, OrderStatus
+    from tests.community.factories import UserFactory
+    from tests.marketplace.factories import ShopFactory
+
+    buyer, shops = UserFactory(), [ShopFactory(), ShopFactory()]
+    expires = timezone.now() + timedelta(minutes=30)
+
+    def orders():
+        return [
+            Order(
+                buyer=buyer,
+                shop=shop,
+                subtotal=Decimal(f"{i + 1}0.50"),
+                total=Decimal(f"{i + 1}0.50"),
+                shipping_address={"recipient": "王小明", "street": "南京东路 1 号"} if i else None,
+                expires_at=expires,
+            )
+            for i, shop in enumerate(shops)
+        ]
+
+    # when one set is inserted by insert_rows (in one statement) and the other by bulk_create
+    mine, theirs = orders(), orders()
+    with django_assert_num_queries(1):
+        insert_rows(mine)
+    Order.objects.bulk_create(theirs)
+
+    # then both have their ids, in order, are saved instances, and every column is the same
+    assert all(order.pk for order in mine) and mine[0].pk < mine[1].pk
+    assert not any(order._state.adding for order in mine)
+    columns = [f.attname for f in Order._meta.concrete_fields if f.attname not in ("id", "created_at")]
+    rows = {o["id"]: o for o in Order.objects.values(*columns, "id", "created_at")}
+    for a, b in zip(mine, theirs, strict=True):
+        assert {c: rows[a.pk][c] for c in columns} == {c: rows[b.pk][c] for c in columns}
+        assert rows[a.pk]["created_at"] == a.created_at  # auto_now_add set on the instance, as saved
+    assert rows[mine[0].pk]["status"] == OrderStatus.PENDING_PAYMENT
+    assert rows[mine[0].pk]["shipping_address"] is None
+    assert rows[mine[1].pk]["shipping_address"] == {"recipient": "王小明", "street": "南京东路 1 号"}
