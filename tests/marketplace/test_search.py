@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.urls import reverse
 
 from core.visibility import Visibility
@@ -396,6 +397,61 @@ def test_a_list_page_from_its_frame_is_the_page_rendered_in_full(rf, language):
             full = views._render_shared(request, value, "marketplace/page.html")[0]
             assert framed == full and not personal, path
     assert len(views._frames) == 4  # search and products, with and without search words
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_list_main_part_from_its_frame_is_the_template_rendered(language):
+    # a list's main part without a category and with one page (a distinct search's) comes from a
+    # frame of the list template: byte for byte what rendering gives, for every kind of list —
+    # found, nothing found with and without close matches, no search words, the count's plural
+    # forms — with values that need escaping; a category or a second page is rendered
+    from django.core.paginator import Paginator
+    from django.template import Context, Template
+    from django.template.loader import render_to_string
+    from django.utils import translation
+    from django.utils.safestring import mark_safe
+
+    from marketplace.views import catalogue as views
+
+    views._list_frames.clear()
+    close = [(1, "Pearl <b>stud</b> & 'co' 100%"), (2, "珍珠 耳钉/银"), (3, 'a "b"'), (4, "not shown")]
+    cases = [
+        (5, "pearl <b>&\"'%s %(x)s", []),
+        (1, "pearl", []),
+        (24, "tea", []),
+        (0, "zz <i>&", []),
+        (0, "perl & stud", close),
+        (0, "perl", close[:1]),
+        (12, "", []),
+        (0, "", []),
+        (30, "tea", []),  # two pages: rendered
+    ]
+    with translation.override(language):
+        for count, search, suggestions in cases * 2:  # the first of each kind makes its frame
+            context = {
+                "title": f"Results for “{search}” <&>",
+                "category": None,
+                "ancestors": [],
+                "filters": mark_safe("<form>filters &amp; q</form>"),
+                "category_nav": mark_safe("<nav>tree</nav>"),
+                "page": Paginator(list(range(count)), 24).get_page(1),
+                "links": QueryDict("q=tea&page=2", mutable=True),
+                "search": search,
+                "cards_html": mark_safe("<article>card &amp; 1</article>" * min(count, 24)),
+                "suggestions": suggestions,
+                "suggestion_links": views._suggestion_links(suggestions),
+                "suggestion_cards_html": mark_safe("<article>close</article>" * len(suggestions)),
+            }
+            assert views._list_html(context) == render_to_string(views.LIST_TEMPLATE, context), (count, search)
+    # five kinds of list; English "1 product" has a frame of its own (no mark number is singular)
+    assert len(views._list_frames) == (6 if language == "en" else 5)
+
+    # the links are those the template's loop made before it took them ready
+    loop = Template(
+        "{% for id, title in suggestions|slice:':3' %}<a href=\"{% url 'marketplace:search' %}?q="
+        '{{ title|urlencode }}">{{ title }}</a>{% if not forloop.last %} · {% endif %}{% endfor %}'
+    )
+    assert views._suggestion_links(close) == loop.render(Context({"suggestions": close}))
 
 
 def test_a_list_page_shell_from_its_frame_is_the_shell_rendered_in_full(rf):
