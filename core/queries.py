@@ -44,6 +44,7 @@ statements in one query need psycopg's client-side binding, Django's default (no
 ``server_side_binding`` option).
 """
 
+import hashlib
 import re
 import threading
 from collections.abc import Callable
@@ -210,6 +211,22 @@ def prepared_sql(connection, *, name: str, sql: str, params: list, places: dict[
     return f"EXECUTE {name} ({', '.join(['%s'] * len(places))})"
 
 
+#: Statement names by SQL text (:func:`execute_prepared`).
+_NAMES: dict[str, str] = {}
+
+
+def execute_prepared(cursor, *, name: str, sql: str, params: list) -> None:
+    """``cursor.execute(sql, params)`` for SQL written by hand whose every ``%s`` is a value,
+    prepared once per connection on PostgreSQL (:func:`prepared_sql`; the statement's name is
+    ``name`` and a digest of ``sql``): PostgreSQL parses and plans a small statement each time it
+    is sent as text (~0.1–0.2 ms for the checkout's cart read, 0.04 as an ``EXECUTE``)."""
+    if sql not in _NAMES:
+        _NAMES[sql] = f"jishi_{name}_{hashlib.sha256(sql.encode()).hexdigest()[:10]}"
+    places = {str(i): [i] for i in range(len(params))}
+    execute = prepared_sql(cursor.db, name=_NAMES[sql], sql=sql, params=params, places=places)
+    cursor.execute(execute or sql, params)
+
+
 def _instances(compiler, rows, using: str):
     """Model instances from ``rows`` of ``compiler``'s SQL, as ``django.db.models.query.ModelIterable``."""
     select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
@@ -229,6 +246,9 @@ def _instances(compiler, rows, using: str):
 
 #: ``INSERT ... RETURNING`` SQL by model, database and number of rows (:func:`insert_rows`).
 _INSERTS: dict[tuple, tuple[str, list]] = {}
+#: Inserts of up to this many rows are prepared (:func:`execute_prepared`); larger ones are sent
+#: as text (a prepared statement per row count would crowd :data:`MAX_PREPARED`).
+INSERT_PREPARED_MAX = 2
 
 
 def insert_rows(objs: list[Model], *, using: str = "default") -> None:
@@ -237,7 +257,7 @@ def insert_rows(objs: list[Model], *, using: str = "default") -> None:
     model and number of rows, and each call sends only the values, prepared by each field as
     ``bulk_create`` prepares them (``pre_save`` — ``auto_now_add`` — then ``get_db_prep_save``).
     No signals, no ``ON CONFLICT``; the rows come back in the order given (``bulk_create``
-    relies on the same)."""
+    relies on the same). Prepared for up to :data:`INSERT_PREPARED_MAX` rows."""
     if not objs:
         return
     model = type(objs[0])
@@ -255,7 +275,10 @@ def insert_rows(objs: list[Model], *, using: str = "default") -> None:
     sql, fields = _INSERTS[key]
     params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if len(objs) <= INSERT_PREPARED_MAX:
+            execute_prepared(cursor, name=f"insert_{model._meta.db_table}_{len(objs)}", sql=sql, params=params)
+        else:
+            cursor.execute(sql, params)
         ids = cursor.fetchall()
     for obj, (pk,) in zip(objs, ids, strict=True):
         obj.pk = pk

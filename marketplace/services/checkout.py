@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from core.queries import CompiledQuery, insert_rows
+from core.queries import CompiledQuery, execute_prepared, insert_rows
 from marketplace.caching import TAG_STOCK, buyer_checkout_tag, cart_tag, product_tag
 from marketplace.errors import CheckoutErrorCode
 from marketplace.models import (
@@ -104,7 +104,9 @@ def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int) -> 
     taken = None
     if quantity <= limit:
         with connection.cursor() as cursor:
-            cursor.execute(_TAKE_BUYER_UNITS, [deal.pk, buyer.pk, quantity, limit])
+            execute_prepared(
+                cursor, name="buyer_units", sql=_TAKE_BUYER_UNITS, params=[deal.pk, buyer.pk, quantity, limit]
+            )
             taken = cursor.fetchone()
     if taken is None:
         bought = DealPurchase.objects.filter(deal=deal, buyer=buyer).values_list("quantity", flat=True).first() or 0
@@ -121,22 +123,22 @@ WHERE id = %s AND (flash_quantity IS NULL OR flash_sold <= flash_quantity - %s)
 _TAKE_STOCK = f"UPDATE {Product._meta.db_table} SET stock = stock - %s WHERE id = %s AND stock >= %s"
 
 
-def _updated(sql: str, params: list) -> int:
+def _updated(name: str, sql: str, params: list) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_prepared(cursor, name=name, sql=sql, params=params)
         return cursor.rowcount
 
 
 def _take_flash_units(*, deal: Deal, product: Product, quantity: int) -> None:
     """Count ``quantity`` units against the deal's flash cap, or raise. Locks the deal row."""
-    if not _updated(_TAKE_FLASH_UNITS, [quantity, deal.pk, quantity]):
+    if not _updated("flash_units", _TAKE_FLASH_UNITS, [quantity, deal.pk, quantity]):
         row = Deal.objects.values("flash_quantity", "flash_sold").get(pk=deal.pk)
         raise _sold_out(product, row["flash_quantity"] - row["flash_sold"], in_sale=True)
 
 
 def _take_stock(*, product: Product, quantity: int) -> None:
     """Take ``quantity`` units of stock, or raise. Locks the product row."""
-    if not _updated(_TAKE_STOCK, [quantity, product.pk, quantity]):
+    if not _updated("stock", _TAKE_STOCK, [quantity, product.pk, quantity]):
         left = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
         raise _sold_out(product, left, in_sale=False)
 
@@ -397,7 +399,7 @@ def _cart_take(*, buyer) -> list[tuple[int, int]]:
     """Lock the buyer's cart row and empty it, in one statement: its ``(product_id, quantity)``
     items. Call inside the checkout's transaction (its rollback puts them back)."""
     with connection.cursor() as cursor:
-        cursor.execute(_cart_take_sql(), [buyer.pk])
+        execute_prepared(cursor, name="cart_take", sql=_cart_take_sql(), params=[buyer.pk])
         return sorted(cursor.fetchall())
 
 
@@ -486,7 +488,7 @@ def _cart_items(*, buyer) -> list[tuple[int, int]]:
     """The buyer's cart, ``(product_id, quantity)`` by product (one small read, as SQL: the ORM's
     build of it cost more than the read)."""
     with connection.cursor() as cursor:
-        cursor.execute(_CART_ITEMS, [buyer.pk])
+        execute_prepared(cursor, name="cart_items", sql=_CART_ITEMS, params=[buyer.pk])
         return sorted(cursor.fetchall())
 
 
@@ -506,7 +508,9 @@ def _record_create(*, buyer, key: str, fingerprint: str, refusal: dict | None = 
     now = timezone.now()
     stored = CheckoutRequest._meta.get_field("refusal").get_db_prep_save(refusal, connection)
     with connection.cursor() as cursor:
-        cursor.execute(_RECORD_CREATE, [buyer.pk, key, fingerprint, stored, now, now])
+        execute_prepared(
+            cursor, name="checkout_record", sql=_RECORD_CREATE, params=[buyer.pk, key, fingerprint, stored, now, now]
+        )
         row = cursor.fetchone()
     if row is None:
         return None

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import BooleanField, Case, F, FloatField, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
-from core.queries import CompiledQuery, insert_rows
+from core.queries import CompiledQuery, execute_prepared, insert_rows
 from marketplace.models import Product, ProductImage
 from tests.marketplace.factories import ProductFactory
 
@@ -191,3 +191,23 @@ def test_insert_rows_writes_what_bulk_create_writes_in_one_statement(django_asse
     assert rows[mine[0].pk]["status"] == OrderStatus.PENDING_PAYMENT
     assert rows[mine[0].pk]["shipping_address"] is None
     assert rows[mine[1].pk]["shipping_address"] == {"recipient": "王小明", "street": "南京东路 1 号"}
+
+
+def test_sql_written_by_hand_is_prepared_once_per_connection(postgres):
+    # given a statement of values only
+    product = ProductFactory(stock=7)
+    sql = "UPDATE marketplace_product SET stock = stock - %s WHERE id = %s AND stock >= %s"
+
+    # when it runs three times, the last one refused by its WHERE clause
+    counts = []
+    with connection.cursor() as cursor:
+        for quantity in (2, 5, 1):
+            execute_prepared(cursor, name="stock_test", sql=sql, params=[quantity, product.pk, quantity])
+            counts.append(cursor.rowcount)
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'jishi_stock_test_%%'")
+        (prepared,) = cursor.fetchone()
+
+    # then each answered as the statement itself, and it was prepared once
+    assert counts == [1, 1, 0]
+    assert Product.objects.get(pk=product.pk).stock == 0
+    assert prepared == 1
