@@ -60,12 +60,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: the language follows the set_language cookie, else
-    # Accept-Language, else LANGUAGE_CODE (and responses get "Vary: Accept-Language").
-    "django.middleware.locale.LocaleMiddleware",
+    # Accept-Language, else LANGUAGE_CODE (and responses get "Vary: Accept-Language"). Django's,
+    # remembering the language of each cookie and header (core/middleware.py).
+    "core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, making the messages storage on first use (core/middleware.py).
+    "core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A page write that lost a constraint race no service handled: 409, never a 500.
     "core.middleware.ConflictMiddleware",

@@ -14,20 +14,40 @@
   its 400 for an oversized or malformed body, the 500 page) is replaced by
   :func:`core.api.error_body` with the same status.
 
+Two of Django's middleware, doing less per request for the same answers:
+
+* :class:`MessageMiddleware`: the messages storage is made when a request first adds or reads a
+  message, not for every request (building its cookie signer and two backends cost ~30 µs);
+  a request that never touched it has nothing to store, as before.
+* :class:`LocaleMiddleware`: on a site whose URLs carry no language prefix (no
+  ``i18n_patterns``; Django's otherwise), the language chosen for a language cookie and
+  ``Accept-Language`` header is remembered per process instead of worked out on every request,
+  and the URL is not matched against the languages twice.
+
 The JSON bodies themselves are checked by the API's parsers (``core.parsers.JSONParser``: depth,
 NUL, unpaired surrogates); :mod:`config.urls` sets the error handlers (413 for an oversized
 body).
 """
 
 import logging
+from functools import lru_cache
+from types import SimpleNamespace
 
+from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib import messages
+from django.contrib.messages.middleware import MessageMiddleware as DjangoMessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.core.exceptions import RequestDataTooBig
+from django.core.signals import setting_changed
 from django.db import IntegrityError
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -178,3 +198,62 @@ class ConflictMiddleware:
             messages.error(request, conflict_message())
             return HttpResponseRedirect(referer)
         return error_response(request, status=409, message=conflict_message(), code=CoreErrorCode.CONFLICT)
+
+
+class MessageMiddleware(DjangoMessageMiddleware):
+    """Django's, with the storage made on first use (see the module docstring)."""
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        stored = getattr(request, "_messages", None)
+        if isinstance(stored, SimpleLazyObject) and stored._wrapped is empty:
+            return response  # no message added or read: nothing to store
+        return super().process_response(request, response)
+
+
+@lru_cache(maxsize=512)
+def _language_for(cookie: str | None, accept: str) -> str:
+    """Django's ``get_language_from_request`` for a language cookie and ``Accept-Language``."""
+    request = SimpleNamespace(
+        COOKIES={} if cookie is None else {settings.LANGUAGE_COOKIE_NAME: cookie},
+        META={"HTTP_ACCEPT_LANGUAGE": accept},
+    )
+    return translation.get_language_from_request(request, check_path=False)
+
+
+def _languages_changed(*, setting, **kwargs):
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LANGUAGE_COOKIE_NAME", "LOCALE_PATHS"}:
+        _language_for.cache_clear()
+
+
+setting_changed.connect(_languages_changed, dispatch_uid="core.middleware.languages_changed")
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's, without the per-request work a site without language prefixes in its URLs does
+    not need (see the module docstring): the language of the cookie, else ``Accept-Language``,
+    else ``LANGUAGE_CODE``, activated; ``Vary: Accept-Language`` and ``Content-Language`` on
+    every response."""
+
+    @staticmethod
+    def _prefixed(request) -> bool:
+        return is_language_prefix_patterns_used(getattr(request, "urlconf", settings.ROOT_URLCONF))[0]
+
+    def process_request(self, request):
+        if self._prefixed(request):
+            return super().process_request(request)
+        language = _language_for(
+            request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME), request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+        )
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        return None
+
+    def process_response(self, request, response):
+        if self._prefixed(request):
+            return super().process_response(request, response)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
