@@ -23,7 +23,9 @@ A shell costs two cache round trips (``core.cache.read_ahead``): the shell with 
 session, then, from the user id in the session and the per-request slots' markers in the shell,
 the signed-in user's entry (installed by community: :func:`install`'s ``user_entries``) with the
 entries of those slots (their ``ahead=``, ``core.slots.ahead``). Without reading ahead it was one
-round trip for each of them.
+round trip for each of them. A visitor this process has served before costs one: the first read
+also takes the user's and slots' entries of their last visit (:func:`read_ahead_shell`'s guess,
+checked against the session once it is read).
 """
 
 import os
@@ -90,17 +92,50 @@ def visitor_id(request) -> str | None:
     return request.session.get(SESSION_KEY)
 
 
+#: How many sessions (and shells per user) this process remembers for its guesses (then it
+#: starts again: a guess is only what to read ahead).
+REMEMBERED = 10_000
+
+#: The user id each session key held when this process last read it, and the entries a shell's
+#: per-request slots read for a user (``core.slots.ahead``): what :func:`read_ahead_shell`
+#: guesses a session not read yet will need. The session, once read, says who it is; a wrong
+#: guess only read a few entries for nothing, and what the right user needs is read then.
+_session_users: dict[str, str] = {}
+_shell_entries: dict[tuple[str, str], dict] = {}
+
+
+def _remember(session_key: str, shell_key: str, user_id, entries: dict) -> None:
+    for memo in (_session_users, _shell_entries):
+        if len(memo) >= REMEMBERED:
+            memo.clear()
+    _session_users[session_key] = user_id
+    _shell_entries[(shell_key, user_id)] = entries
+
+
+def _guessed_entries(session_key: str, shell_key: str) -> dict:
+    """What the signed-in visitor of a session not read yet will need with the shell under
+    ``shell_key`` (their user's entry, their slots' entries), as this process last saw that
+    session; nothing for a session it has not seen signed in."""
+    user_id = _session_users.get(session_key)
+    if user_id is None:
+        return {}
+    return {**_entries_of(user_id), **_shell_entries.get((shell_key, user_id), {})}
+
+
 def read_ahead_shell(request, *, key: str, tags, also: dict | None = None) -> None:
     """Read the shell of the page under ``key`` ahead (``core.cache.read_ahead``) with the
     visitor's session, or, once the session is read, with their user's entry: call before
     ``request.user`` when the page's key names the visitor (:func:`visitor_id`); :func:`serve_shell`
     calls it too (nothing already read ahead is read twice). ``also``: other versioned entries
-    (``{key: tags}``) the page's build reads, fetched in the same round trip."""
+    (``{key: tags}``) the page's build reads, fetched in the same round trip. With a session not
+    read yet that this process has seen signed in, the user's and slots' entries of that visit
+    are read too (:func:`serve_shell`: one round trip instead of two when the guess holds)."""
     session_key = _session_ahead_key(request)
     known = session_key is not None and request.session.known()
     user_id = request.session.get(SESSION_KEY) if known else None
+    guessed = _guessed_entries(session_key, f"{key}:shell") if session_key and not known else {}
     read_ahead(
-        {f"{key}:shell": tags, **_entries_of(user_id), **(also or {})},
+        {f"{key}:shell": tags, **_entries_of(user_id), **guessed, **(also or {})},
         keys=[session_key] if session_key and not known else (),
     )
 
@@ -195,7 +230,10 @@ def serve_shell(
         return None
     content = cached(f"{key}:shell", tags=tags, build=build)
     user_id = visitor_id(request)
-    read_ahead({**_entries_of(user_id), **slots.ahead(content, user_id=user_id)})
+    entries = slots.ahead(content, user_id=user_id)
+    read_ahead({**_entries_of(user_id), **entries})  # no round trip when guessed right
+    if user_id is not None:
+        _remember(_session_ahead_key(request), f"{key}:shell", user_id, entries)
     account = account_links(request)
     response = HttpResponse(content.replace(_ACCOUNT, account.encode(), 1))
     patch_vary_headers(response, ["Cookie"])
