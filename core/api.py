@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.cache import read_ahead
+from core.cache import counter_incr, read_ahead
 from core.errors import ApplicationError, CoreErrorCode
 
 logger = logging.getLogger(__name__)
@@ -50,14 +50,17 @@ class ReadAheadMixin:
         """The view's ``{cache key: tags}`` for this request (none by default)."""
         return {}
 
-    def read_ahead(self, request, authenticators) -> None:
+    def read_ahead(self, request, authenticators, *, counters=()) -> list | None:
+        """Read this request's entries ahead, incrementing ``counters`` (``(key, ttl)``) in the
+        same round trip: their counts (``core.cache.read_ahead``)."""
         entries = dict(self.ahead_entries(request))
         for authenticator in authenticators:
             hook = getattr(authenticator, "ahead_entries", None)
             if hook is not None:
                 entries.update(hook(request))
-        if entries:
-            read_ahead(entries)
+        if entries or counters:
+            return read_ahead(entries, counters=list(counters))
+        return None
 
     def initial(self, request, *args, **kwargs):
         self.read_ahead(request, request.authenticators)
@@ -86,7 +89,7 @@ class EarlyAnswerMixin:
     is answered 429 by the whole way from those counts, not counted twice. :meth:`early_response`
     sends a body with DRF's default response headers (``Allow``, ``Vary: Accept``)."""
 
-    #: The throttles' waits of a request counted early that was throttled (see check_throttles).
+    #: The throttles' waits of a request counted early (empty: not throttled; see check_throttles).
     _early_throttle_waits: list | None = None
 
     def dispatch(self, request, *args, **kwargs):
@@ -100,44 +103,79 @@ class EarlyAnswerMixin:
     def early_caller(self, request, kwargs: dict) -> SimpleNamespace | None:
         """The token-authenticated caller of ``request`` (``user``, ``auth``, ``method``,
         ``META``: what permissions and throttles read) when the request may be answered early
-        (see the class docstring), else None. Reads ahead first (:class:`ReadAheadMixin`)."""
+        (see the class docstring), else None. Reads ahead first (:class:`ReadAheadMixin`); when
+        the authenticator guesses whose token it is (``ahead_user_id(request)``, the person this
+        process last accepted it for) and every throttle names its counter (``window_counter``,
+        ``core.throttles``), the throttles are counted for that person in the same round trip.
+        Once the token is read: a right guess is the request's count (:meth:`early_throttled`,
+        and the whole way does not count again); a wrong one, or a request refused, is taken
+        back (one more round trip), so the throttles count what DRF would have counted."""
         if not _negotiates_json(self, request, kwargs):
             return None
         authenticators = self.get_authenticators()
         if not authenticators or not isinstance(authenticators[0], TokenAuthentication):
             return None
+        guessed, counted = None, []
         if isinstance(self, ReadAheadMixin):
-            self.read_ahead(request, authenticators[:1])
+            guessed, counted = self._guessed_counters(request, authenticators[0])
+            counts = self.read_ahead(request, authenticators[:1], counters=[counter[:2] for _t, counter in counted])
         try:
             found = authenticators[0].authenticate(request)
         except exceptions.APIException:
-            return None  # the whole way refuses it
-        if found is None:
-            return None  # no token: another authenticator (a session) may answer
-        user, auth = found
-        caller = SimpleNamespace(user=user, auth=auth, method=request.method, META=request.META)
-        try:
-            if not all(permission.has_permission(caller, self) for permission in self.get_permissions()):
-                return None
-        except AttributeError:  # a permission that reads more of DRF's request: the whole way decides
-            return None
+            found = None  # the whole way refuses it
+        caller = None
+        if found is not None:  # else no token: another authenticator (a session) may answer
+            caller = SimpleNamespace(user=found[0], auth=found[1], method=request.method, META=request.META)
+            try:
+                if not all(permission.has_permission(caller, self) for permission in self.get_permissions()):
+                    caller = None
+            except AttributeError:  # a permission that reads more of DRF's request: the whole way decides
+                caller = None
+        if counted:
+            if caller is not None and caller.user.pk == guessed:
+                self._early_throttle_waits = [
+                    throttle.wait()
+                    for (throttle, (_key, _ttl, allowed)), count in zip(counted, counts or (), strict=False)
+                    if count is not None and count > allowed
+                ]
+            else:
+                for _throttle, (key, ttl, _allowed) in counted:
+                    counter_incr(key, ttl=ttl, delta=-1)
         return caller
+
+    def _guessed_counters(self, request, authenticator) -> tuple[Any, list]:
+        """The guessed person's id and ``(throttle, (key, ttl, allowed))`` of each throttle that
+        counts them now; ``(None, [])`` without a guess or with a throttle that does not say."""
+        guess = getattr(authenticator, "ahead_user_id", None)
+        guessed = guess(request) if guess is not None else None
+        if guessed is None:
+            return None, []
+        caller = SimpleNamespace(user=SimpleNamespace(pk=guessed, is_authenticated=True), META=request.META)
+        counted = []
+        for throttle in self.get_throttles():
+            if not hasattr(throttle, "window_counter"):
+                return None, []
+            counter = throttle.window_counter(caller, self)
+            if counter is not None:
+                counted.append((throttle, counter))
+        return guessed, counted
 
     def early_throttled(self, caller) -> bool:
         """Count the request of ``caller`` on the view's throttles, as DRF's ``check_throttles``
-        does. True if a throttle refuses it: the caller then goes the whole way, which answers
-        429 from these counts without counting again."""
-        waits = [throttle.wait() for throttle in self.get_throttles() if not throttle.allow_request(caller, self)]
-        if waits:
+        does (unless :meth:`early_caller` counted it already). True if a throttle refuses it:
+        the caller then goes the whole way, which answers 429 from these counts without
+        counting again."""
+        if self._early_throttle_waits is None:
+            waits = [throttle.wait() for throttle in self.get_throttles() if not throttle.allow_request(caller, self)]
             self._early_throttle_waits = waits
-        return bool(waits)
+        return bool(self._early_throttle_waits)
 
     def check_throttles(self, request):
         waits, self._early_throttle_waits = self._early_throttle_waits, None
         if waits is None:
             return super().check_throttles(request)
-        durations = [wait for wait in waits if wait is not None]
-        self.throttled(request, max(durations, default=None))
+        if waits:
+            self.throttled(request, max((wait for wait in waits if wait is not None), default=None))
 
     def early_response(self, body: bytes, *, status: int = 200) -> HttpResponse:
         """``body`` (JSON) as DRF would send it from this view: its default response headers."""

@@ -278,6 +278,26 @@ class RedisCache(DjangoRedisCache):
         key = self.make_key(key)
         return self._call(None, lambda: self.client.pipeline(transaction=False).incr(key).expire(key, ttl).execute()[0])
 
+    def get_many_counting(self, keys: list[str], counters: list[tuple[str, int]]) -> tuple[dict, list | None]:
+        """:meth:`get_many` of ``keys`` and :meth:`incr_expiring` of each ``(key, ttl)`` of
+        ``counters``, in one round trip: ``({key: value}, [count, ...])``, or ``({}, None)``
+        while Redis is unreachable."""
+        names = [self.make_key(key) for key in keys]
+
+        def command():
+            pipeline = self.client.pipeline(transaction=False)
+            if names:
+                pipeline.mget(names)
+            for key, ttl in counters:
+                pipeline.incr(self.make_key(key)).expire(self.make_key(key), ttl)
+            return pipeline.execute()
+
+        answer = self._call(None, command)
+        if answer is None:
+            return {}, None
+        raw, counts = (answer[0], answer[1::2]) if names else ([], answer[0::2])
+        return {key: self._loads(value) for key, value in zip(keys, raw, strict=True) if value is not None}, counts
+
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         if not data:
             return []
@@ -321,14 +341,21 @@ def cache_check() -> str:
     return backend.__class__.__name__
 
 
-def counter_incr(key: str, *, ttl: int) -> int | None:
+def counter_incr(key: str, *, ttl: int, delta: int = 1) -> int | None:
     """Increment a counter that expires ``ttl`` seconds after its last increment; the new
-    count, or None when the cache is unreachable (callers then let the request through)."""
+    count, or None when the cache is unreachable (callers then let the request through).
+    ``delta=-1`` takes back an increment that should not have been counted."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        return backend.incr_expiring(key, ttl=ttl)
+        if delta == 1:
+            return backend.incr_expiring(key, ttl=ttl)
+        name = backend.make_key(key)
+        pipeline = backend.client.pipeline
+        return backend._call(
+            None, lambda: pipeline(transaction=False).incrby(name, delta).expire(name, ttl).execute()[0]
+        )
     backend.add(key, 0, timeout=ttl)
-    return backend.incr(key)
+    return backend.incr(key, delta)
 
 
 #: How many keys :func:`add_once` remembers per process (first in, first out).
@@ -611,23 +638,40 @@ _ABSENT = object()
 _MISS = object()
 
 
-def read_ahead(entries: dict[str, Iterable[str]] | None = None, *, keys: Iterable[str] = ()) -> None:
+def read_ahead(
+    entries: dict[str, Iterable[str]] | None = None,
+    *,
+    keys: Iterable[str] = (),
+    counters: list[tuple[str, int]] = (),
+) -> list[int | None] | None:
     """Fetch in ONE round trip what this request is about to read: the versioned ``entries``
     (``{key: tags}``, as later passed to :func:`cached`, with the extra tags this process knows
     they have) and the plain ``keys`` (read with :func:`ahead_get`). The reads that follow in this
     request are answered from it; a key that is read but was not read ahead costs its own round
-    trip as usual. Forgotten by :func:`bump` and at the start and end of every request."""
+    trip as usual. Forgotten by :func:`bump` and at the start and end of every request.
+    ``counters`` (``(key, ttl)``): counters to increment in the same round trip, as
+    :func:`counter_incr`; their new counts are returned (None for each while the cache is
+    unreachable)."""
     wanted: dict[str, None] = dict.fromkeys(keys)
     for key, tags in (entries or {}).items():
         wanted.update(dict.fromkeys((key, *tags, *_extra_tags.get(key, ()))))
     memo = _ahead.get()
     if memo:
         wanted = {key: None for key in wanted if key not in memo}
-    if not wanted:
-        return
-    found = cache.get_many(list(wanted))
+    counts = None
+    backend = caches["default"]
+    if counters and isinstance(backend, RedisCache):
+        found, counts = backend.get_many_counting(list(wanted), list(counters))
+        counts = counts if counts is not None else [None] * len(counters)
+    else:
+        if counters:
+            counts = [counter_incr(key, ttl=ttl) for key, ttl in counters]
+        if not wanted:
+            return counts
+        found = cache.get_many(list(wanted))
     fetched = {key: found.get(key, _ABSENT) for key in wanted}
     _ahead.set({**memo, **fetched} if memo else fetched)
+    return counts
 
 
 def ahead_get(key: str) -> tuple[bool, Any]:

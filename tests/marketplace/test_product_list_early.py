@@ -102,3 +102,31 @@ def test_the_throttle_counts_each_request_once_early_or_not(shopper, redis_url, 
     limited = client.get(PRODUCTS)
     assert limited.status_code == 429 and limited.json()["error"]["code"] == "throttled"
     assert 0 < int(limited["Retry-After"]) <= 60
+
+
+def test_a_refused_token_takes_back_the_count_made_for_its_last_person(api_client, redis_url, monkeypatch):
+    """The throttles are counted for the person this process last accepted the token for, in the
+    round trip that reads the token; a token refused once read is not counted (DRF counts after
+    authenticating), so that count is taken back."""
+    from community.services.people import user_sign_out_everywhere
+    from core.throttles import UserWindowThrottle
+
+    monkeypatch.setattr(UserWindowThrottle, "THROTTLE_RATES", {"anon": "100/minute", "user": "3/minute"})
+    ProductFactory(title="Silk fan")
+    user = UserFactory(username="wei")
+
+    def token() -> str:
+        api_client.credentials()
+        return api_client.post("/api/v1/auth/token/", {"username": "wei", "password": PASSWORD}).json()["token"]
+
+    # given a shopper who listed twice with a token (counted twice)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token()}")
+    assert [api_client.get(PRODUCTS).status_code for _ in range(2)] == [200, 200]
+
+    # when the token is deleted and used again, then it is refused and not counted
+    user_sign_out_everywhere(user=user)
+    assert api_client.get(PRODUCTS).status_code == 401
+
+    # so with a new token the shopper has one request left in the window
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token()}")
+    assert [api_client.get(PRODUCTS).status_code for _ in range(2)] == [200, 429]
