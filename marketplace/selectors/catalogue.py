@@ -54,6 +54,7 @@ from marketplace.models import (
 )
 from marketplace.selectors.pricing import product_annotate_prices
 from marketplace.selectors.search import (
+    CLOSE_SENTINELS,
     SUGGESTION_LIMIT,
     SearchQueryOnce,
     TsQuery,
@@ -62,6 +63,7 @@ from marketplace.selectors.search import (
     product_search,
     product_suggestion_rows,
     query_words,
+    title_any_terms_text,
     title_any_tsquery_text,
     tsquery_text,
 )
@@ -504,21 +506,15 @@ def product_list_page(*, filters: dict, number=1, per_page: int, now: datetime) 
     )
 
 
-def _close_cards_queryset(*, tsquery: str, now: datetime) -> QuerySet:
-    return close_by_words(product_list_public(now=now), query=SearchQueryOnce(tsquery)).values_list(
-        "pk", *CARD_COLUMNS
-    )[:SUGGESTION_LIMIT]
+def _close_cards_queryset(*, terms: str, tsquery: str, now: datetime) -> QuerySet:
+    close = close_by_words(product_list_public(now=now), terms=SearchQueryOnce(terms), ranked=SearchQueryOnce(tsquery))
+    return close.values_list("pk", *CARD_COLUMNS)[:SUGGESTION_LIMIT]
 
 
 #: The close matches' first step with their cards (:func:`product_suggestion_cards`), compiled
 #: once and prepared (its terms made once per statement: ``search.SearchQueryOnce``); the cards'
 #: subqueries run for the six rows kept, after the sort.
-_CLOSE_CARDS = CompiledQuery(
-    _close_cards_queryset,
-    prepare="jishi_close_cards",
-    tsquery=("jishisentinela:*A", "jishisentinelb:*A"),
-    now=_SEARCH_NOW,
-)
+_CLOSE_CARDS = CompiledQuery(_close_cards_queryset, prepare="jishi_close_cards_2", now=_SEARCH_NOW, **CLOSE_SENTINELS)
 #: The close matches' second step with their cards, compiled once per number of words (not
 #: prepared: it runs only for a query no title has a word of, and a generic plan of a trigram
 #: match could not see how common the words are).
@@ -555,7 +551,7 @@ def product_suggestion_cards(*, search: str, now: datetime) -> list[CardRow]:
         cards = _product_cards_queryset(ids=ids, now=now).values_list("pk", *CARD_COLUMNS) if ids else []
         found = {row[0]: row for row in cards}
         return [CardRow(*found[pk]) for pk in ids if pk in found]
-    rows = _CLOSE_CARDS.rows(tsquery=title_any_tsquery_text(words), now=now)
+    rows = _CLOSE_CARDS.rows(terms=title_any_terms_text(words), tsquery=title_any_tsquery_text(words), now=now)
     if not rows:
         values = {f"w{i}": word for i, word in enumerate(words)}
         rows = _close_like_query(len(words)).rows(now=now, phrase=" ".join(words), **values)

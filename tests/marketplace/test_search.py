@@ -556,6 +556,35 @@ def test_a_distinct_search_is_two_cache_round_trips(client, redis_url, monkeypat
         assert round_trips.count == 2, query
 
 
+def test_title_terms_keep_exactly_the_products_with_a_word_at_weight_a(postgres, catalogue):
+    # the close matches ask the title's terms (ts_filter of the vector's weight A, migration
+    # 0017's index) for the words without weights: the same products as asking the whole vector
+    # for the words at weight A — a word only in a description, a category or a shop name is not
+    # in the title's terms; prefixes and Chinese pairs as in a search
+    from django.contrib.postgres.search import SearchQuery
+
+    ProductFactory(shop=catalogue["pendant"].shop, title="Pearl and silver brooch", description="tea teapot")
+    ProductFactory(title="Plain box", description="pearl silver 珍珠")
+    public = selectors.product_list_public_plain()
+    for query in ("pearl", "pearl silver teapot", "tea", "珍珠", "珍珠项链 pearls", "meimei", "necklace lotus", "xiao"):
+        words = search_selectors.query_words(query)
+        weighted = SearchQuery(search_selectors.title_any_tsquery_text(words), search_type="raw", config="english")
+        terms = SearchQuery(search_selectors.title_any_terms_text(words), search_type="raw", config="english")
+        by_weight = set(public.filter(search_vector=weighted).values_list("pk", flat=True))
+        by_terms = set(
+            public.alias(terms=search_selectors.TitleTerms("search_vector"))
+            .filter(terms=terms)
+            .values_list("pk", flat=True)
+        )
+        assert by_terms == by_weight, query
+    with connection.cursor() as cursor:  # the index that answers it
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT id FROM marketplace_product WHERE ts_filter(search_vector, '{a}') @@ to_tsquery('pearl:*')"
+        )
+        assert "product_title_terms" in "\n".join(row[0] for row in cursor.fetchall())
+
+
 @pytest.mark.parametrize("plan", ["auto", "force_generic_plan"])
 def test_close_matches_from_prepared_sql_are_those_of_the_queryset(postgres, catalogue, plan):
     # the close matches' word step is compiled once and prepared; its terms are made once per
@@ -584,7 +613,7 @@ def test_close_matches_from_prepared_sql_are_those_of_the_queryset(postgres, cat
         assert [card_row_html(card) for card in close] == [product_card_html(public[card.id]) for card in close]
     assert selectors._CLOSE_CARDS._compiled.get("default") is not None
     assert all(query._compiled.get("default") is not None for query in selectors._CLOSE_LIKE.values())
-    with connection.cursor() as cursor:  # its one parameter: the terms
-        cursor.execute("EXPLAIN EXECUTE jishi_close_by_words (%s)", ["pearl:*A"])
+    with connection.cursor() as cursor:  # its two parameters: the title terms, the ranked query
+        cursor.execute("EXPLAIN EXECUTE jishi_close_by_words_2 (%s, %s)", ["pearl:*", "pearl:*A"])
         plan_text = "\n".join(row[0] for row in cursor.fetchall())
     assert "InitPlan" in plan_text  # to_tsquery made once, not for every row ranked
