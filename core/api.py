@@ -196,7 +196,11 @@ def _negotiates_json(view, request, kwargs: dict) -> bool:
     renderers = view.renderer_classes
     if not renderers or not issubclass(renderers[0], JSONRenderer) or renderers[0].media_type != "application/json":
         return False
-    if kwargs.get(api_settings.FORMAT_SUFFIX_KWARG) or api_settings.URL_FORMAT_OVERRIDE in request.GET:
+    if kwargs.get(api_settings.FORMAT_SUFFIX_KWARG):
+        return False
+    override, query = api_settings.URL_FORMAT_OVERRIDE, request.META.get("QUERY_STRING", "")
+    # The query is parsed only if it could name the override (spelled out or percent-encoded).
+    if override and (override in query or "%" in query) and override in request.GET:
         return False
     return request.META.get("HTTP_ACCEPT", "*/*") in _JSON_ACCEPTS
 

@@ -88,6 +88,13 @@ def _has_nul(values) -> bool:
     return any("\x00" in value for value in values)
 
 
+def _query_may_have_nul(query_string: str) -> bool:
+    """Whether the query string can decode to a NUL: only with a NUL or a ``%00`` in it (a ``+``
+    is a space, and a NUL in UTF-8 is only the byte 0). Without either it is not parsed here (a
+    view that reads ``request.GET`` parses it then, once)."""
+    return "\x00" in query_string or "%00" in query_string
+
+
 def _query_has_nul(query) -> bool:
     return any("\x00" in key or _has_nul(query.getlist(key)) for key in query)
 
@@ -131,7 +138,8 @@ class InputGuardMiddleware:
     def _problem(self, request):
         """The (lazy) message of what is wrong with ``request``, or None."""
         nul = _NUL_MESSAGE  # translated in the visitor's language by __call__
-        if "\x00" in request.path_info or (request.META.get("QUERY_STRING") and _query_has_nul(request.GET)):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path_info or (_query_may_have_nul(query) and _query_has_nul(request.GET)):
             return nul
         if _has_nul(request.COOKIES.values()) or _has_nul(
             str(value) for key, value in request.META.items() if key.startswith("HTTP_")

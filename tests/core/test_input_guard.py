@@ -260,3 +260,15 @@ def test_an_unhandled_constraint_race_is_a_409_not_a_500():
         RequestFactory().get("/questions/1/"), IntegrityError("duplicate key")
     )
     assert page.status_code == 409
+
+
+def test_a_query_without_a_nul_or_a_percent_00_is_not_parsed_by_the_guard():
+    """Only a NUL or ``%00`` in the query string can decode to a NUL, so the guard parses the
+    query only then (a view that reads ``request.GET`` parses it once, itself)."""
+    from django.test import Client
+
+    client = Client()
+    response = client.get("/ping?page=2&q=silk+fan&x=%E4%B8%AD")
+    assert response.status_code == 200 and "GET" not in response.wsgi_request.__dict__
+    assert client.get("/ping?q=a%00b").status_code == 400
+    assert client.get("/ping?a%00=1").status_code == 400

@@ -57,6 +57,7 @@ def test_what_the_early_answer_does_not_decide_goes_the_whole_way(shopper, redis
 
     # the browsable API (by ?format= or by Accept) is DRF's renderer's
     assert client.get(PRODUCTS + "&format=api")["Content-Type"].startswith("text/html")
+    assert client.get(PRODUCTS + "&%66ormat=api")["Content-Type"].startswith("text/html")
     assert client.get(PRODUCTS, HTTP_ACCEPT="text/html")["Content-Type"].startswith("text/html")
     # an Accept JSON cannot satisfy is DRF's 406
     assert client.get(PRODUCTS, HTTP_ACCEPT="image/png").status_code == 406
