@@ -62,6 +62,19 @@ def redis_url():
 
 
 @pytest.fixture
+def no_prepared_statements():
+    """A database connection that holds no prepared statement yet: ``core.queries`` prepares at
+    most ``MAX_PREPARED`` per connection (then sends SQL as text), and a test run's connection
+    may hold that many already."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        connection.connection.execute("DEALLOCATE ALL")
+        connection.connection.__dict__["jishi_prepared"] = set()
+
+
+@pytest.fixture
 def postgres():
     """Skip unless the database is PostgreSQL (row-level concurrency tests need it)."""
     from django.db import connection

@@ -31,6 +31,9 @@ from tests.marketplace.factories import fill_cart, make_live_deal, make_product
 from tests.redis_switch import RedisRoundTrips
 
 URL = "/api/v1/checkout/"
+#: Several tests pin prepared statements (EXECUTE): each starts on a connection that holds none,
+#: as a worker's new one (a test run's connection may hold core.queries.MAX_PREPARED already).
+pytestmark = pytest.mark.usefixtures("no_prepared_statements")
 
 
 def token_client(user) -> APIClient:
