@@ -45,5 +45,8 @@
     if (event.target.tagName === "SELECT") update();
     if (event.target.name === "address") toggleNewAddress();
   });
+  // A choice made before this deferred script ran (a slow connection) had no listener yet:
+  // show the totals and fields for what is chosen now.
+  update();
   toggleNewAddress();
 })();

@@ -13,6 +13,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from marketplace.models import Order, OrderStatus
+from marketplace.services.cart import cart_item_add
+from marketplace.services.sales import voucher_claim
 from tests.community.factories import PASSWORD, UserFactory
 from tests.e2e.conftest import login
 from tests.marketplace.factories import (
@@ -184,3 +186,29 @@ def test_a_returning_buyer_claims_on_the_shop_page_is_told_what_unlocks_it_and_p
     # then the order ships to the office
     expect(page.get_by_role("heading", level=1)).to_have_text("Payment")
     assert Order.objects.get(buyer=buyer).shipping_address["street"] == "陆家嘴环路 1000 号 18 楼"
+
+
+def test_a_voucher_picked_before_the_checkout_script_ran_still_shows_its_total(page, live_server):
+    # given a buyer with a claimed "spend ¥100, save ¥15" voucher and a ¥120 necklace in the cart
+    shop = ShopFactory(name="Pearl House", slug="pearl-house")
+    necklace = ProductFactory(shop=shop, title="Freshwater pearl necklace", price=Decimal("120.00"), stock=5)
+    voucher = VoucherFactory(shop=shop, min_spend=Decimal("100.00"), discount=Decimal("15.00"))
+    buyer = UserFactory(username="xiaohong")
+    make_address(buyer)
+    voucher_claim(user=buyer, voucher_id=voucher.pk)
+    cart_item_add(user=buyer, product_id=necklace.pk)
+    login(page, buyer.username, PASSWORD)
+
+    # when the checkout page's script arrives late (a slow connection, a busy server) and the
+    # buyer has already picked "No voucher"
+    held = []
+    page.route("**/js/checkout*.js", lambda route: held.append(route))
+    page.goto("/checkout/", wait_until="commit")
+    expect(page.get_by_test_id("checkout-total")).to_have_text("¥105.00")
+    page.get_by_label("Voucher for Pearl House").select_option(label="No voucher")
+    page.wait_for_timeout(200)
+    assert held, "the checkout script was not requested"
+    held[0].continue_()
+
+    # then, once it runs, the total is the one without a voucher
+    expect(page.get_by_test_id("checkout-total")).to_have_text("¥120.00")
