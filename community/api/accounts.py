@@ -7,6 +7,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from community.api.people import AvatarField
 from community.services import people as services
 from core.parsers import PARSER_CLASSES, FormParser, JSONParser, MultiPartParser
 from core.throttles import ScopedWindowThrottle, client_ip
@@ -69,7 +70,7 @@ class TokenView(ObtainAuthToken):
 class MeSerializer(UserSerializer):
     email = serializers.CharField(allow_blank=True, help_text=_("Empty when none was given."))
     bio = serializers.CharField(allow_blank=True)
-    avatar = serializers.ImageField(allow_null=True)
+    avatar = AvatarField(allow_null=True)
     question_invites_opt_out = serializers.BooleanField()
     language = serializers.CharField(allow_blank=True)
 

@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,10 +12,17 @@ from community.services import activity as activity_services
 from community.services import people as services
 
 
+@extend_schema_field(OpenApiTypes.URI_REF)
+class AvatarField(serializers.ImageField):
+    """An avatar's URL as these serializers send it: its path under ``MEDIA_URL`` (they are made
+    without the request DRF would make it absolute with), so the schema says ``uri-reference``,
+    not ``uri`` (the schema fuzzer refused every answer with an avatar)."""
+
+
 class PersonSerializer(serializers.Serializer):
     username = serializers.CharField()
     display_name = serializers.CharField(source="public_name")
-    avatar = serializers.ImageField(allow_null=True)
+    avatar = AvatarField(allow_null=True)
 
 
 class ProfileShopSerializer(serializers.Serializer):

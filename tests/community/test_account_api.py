@@ -72,6 +72,19 @@ def test_me_patch_takes_an_avatar_upload_and_refuses_a_non_image(api_client, use
     assert removed.json()["avatar"] is None
 
 
+def test_an_avatar_is_sent_as_a_path_and_the_schema_says_so(api_client, user, settings, tmp_path):
+    """The schema fuzzer refused every answer with an avatar while the schema said ``uri``
+    (absolute): the API sends the path under MEDIA_URL, a ``uri-reference``."""
+    settings.MEDIA_ROOT = tmp_path
+    _token_client(api_client, user)
+    avatar = api_client.patch("/api/v1/me/", {"avatar": _png()}, format="multipart").json()["avatar"]
+    schemas = api_client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+
+    assert avatar.startswith(settings.MEDIA_URL)  # no scheme or host
+    for name in ("Me", "Person", "Profile"):
+        assert schemas[name]["properties"]["avatar"]["format"] == "uri-reference", name
+
+
 def test_me_needs_a_sign_in(api_client):
     assert api_client.patch("/api/v1/me/", {"bio": "x"}, format="json").status_code == 401
 
