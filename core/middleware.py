@@ -70,6 +70,7 @@ STATUS_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    411: "length_required",
     413: "request_too_large",
     415: "unsupported_media_type",
     429: "throttled",
@@ -82,6 +83,9 @@ def is_api(request) -> bool:
 
 #: Translated only when a request has a NUL (every request passes the guard).
 _NUL_MESSAGE = gettext_lazy("The request contains a NUL character, which is not allowed anywhere.")
+_CHUNKED_MESSAGE = gettext_lazy(
+    "Send the request body with a Content-Length header; chunked bodies (Transfer-Encoding) are not accepted."
+)
 
 
 def _has_nul(values) -> bool:
@@ -129,10 +133,14 @@ class InputGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        problem = self._problem(request)
+        status, problem = 400, self._problem(request)
+        if problem is None and "HTTP_TRANSFER_ENCODING" in request.META and not request.META.get("CONTENT_LENGTH"):
+            # Django reads a body by its Content-Length only: a chunked body would be read as
+            # empty and the request served without it (a checkout with none of its choices).
+            status, problem = 411, _CHUNKED_MESSAGE
         if problem:
             with translation.override(translation.get_language_from_request(request)):
-                return error_response(request, status=400, message=str(problem))
+                return error_response(request, status=status, message=str(problem))
         return self.get_response(request)
 
     def _problem(self, request):

@@ -272,3 +272,18 @@ def test_a_query_without_a_nul_or_a_percent_00_is_not_parsed_by_the_guard():
     assert response.status_code == 200 and "GET" not in response.wsgi_request.__dict__
     assert client.get("/ping?q=a%00b").status_code == 400
     assert client.get("/ping?a%00=1").status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/api/v1/checkout/", "/accounts/login/"])
+def test_a_chunked_body_is_refused_with_411_not_served_as_an_empty_one(path):
+    # Django reads a body by its Content-Length: without one, a chunked body would be read as
+    # empty and the request served without it (a checkout with none of the buyer's choices)
+    response = Client().generic(
+        "POST", path, b"", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""
+    )
+    assert response.status_code == 411
+    assert "Content-Length" in response.content.decode()
+    if path.startswith("/api/"):
+        assert response.json()["error"]["code"] == "length_required"
+    # a body with its length is served as before
+    assert Client().post(path, {}, content_type="application/json").status_code != 411
