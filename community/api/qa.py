@@ -9,6 +9,7 @@ from community.api.people import PersonSerializer
 from community.models import Answer, Question, QuestionInvitation
 from community.selectors import qa as selectors
 from community.services import qa as services
+from core.middleware import MAX_ID
 from marketplace.selectors.catalogue import product_get_public_brief
 
 
@@ -68,6 +69,10 @@ VoteResult = inline_serializer(
 )
 
 
+#: ``?product=`` of the question list: a product id (one beyond 64 bits was a 500 on SQLite).
+_PRODUCT_ID = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
 class QuestionListView(generics.ListCreateAPIView):
     """GET: visible questions, newest first (``?product=<id>`` for one product). POST: ask about
     a product (``{"product", "text"}``); recent buyers are invited to answer."""
@@ -80,7 +85,12 @@ class QuestionListView(generics.ListCreateAPIView):
 
     def get_queryset(self):
         product = self.request.query_params.get("product")
-        product_id = int(product) if product and product.isdigit() else None
+        product_id = None
+        if product:  # an id, else a 400 naming the parameter (not every question, not a 500)
+            try:
+                product_id = _PRODUCT_ID.run_validation(product)
+            except serializers.ValidationError as error:
+                raise serializers.ValidationError({"product": error.detail}) from error
         return selectors.question_list(product_id=product_id, with_answers=False)
 
     def create(self, request, *args, **kwargs):
