@@ -482,45 +482,6 @@ def cached(key: str, *, tags: Iterable[str], build: Callable[[], tuple]) -> Any:
     return value
 
 
-def cached_many(entries: dict[str, tuple[str, ...]], *, build: Callable[[list[str]], tuple[dict, Any]]) -> dict:
-    """:func:`cached` for many keys at once: ``entries`` maps each key to its tags. One round
-    trip reads every entry and tag; ``build(missing_keys)`` returns ``({key: value}, expires_at)``
-    for the keys whose entries were missing or no longer valid (one ``expires_at`` for the batch),
-    which are stored in one more round trip. Returns ``{key: value}`` for every key ``build``
-    answered (a key it leaves out is neither returned nor stored). No extra tags."""
-    if not entries:
-        return {}
-    if _lost_tags:
-        bump()
-    all_tags = tuple(dict.fromkeys(tag for tags in entries.values() for tag in tags))
-    found = cache.get_many([*entries, *all_tags])
-    if None in (found.get(tag) for tag in all_tags):
-        found.update(zip(all_tags, _ensure_versions(all_tags, found), strict=True))
-    now = time.time()
-    values, missing = {}, []
-    for key, tags in entries.items():
-        versions = tuple(found.get(tag) for tag in tags)
-        entry = found.get(key)
-        if entry is not None and None not in versions:
-            entry_versions, expires_at, value = entry
-            if entry_versions == versions and (expires_at is None or now < expires_at):
-                values[key] = value
-                continue
-        missing.append(key)
-    if not missing:
-        return values
-    built, expires_at = build(missing)
-    ttl = MAX_TTL if expires_at is None else min(MAX_TTL, math.ceil(expires_at - time.time()))
-    store = {}
-    for key, value in built.items():
-        versions = tuple(found.get(tag) for tag in entries[key])
-        if None not in versions:
-            store[key] = (versions, expires_at, value)
-    if ttl > 0 and store:
-        cache.set_many(store, timeout=ttl)
-    return {**values, **built}
-
-
 #: Keys whose entries carry extra tags, remembered per process (first in, first out).
 EXTRA_TAGS_REMEMBERED = 20_000
 _extra_tags: dict[str, tuple[str, ...]] = {}

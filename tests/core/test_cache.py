@@ -163,33 +163,6 @@ def test_an_entry_with_extra_tags_is_a_miss_for_a_reader_that_does_not_know_them
     assert entry_versions != (found["page:2"],)
 
 
-def test_many_entries_are_read_in_one_round_trip_and_only_the_stale_ones_rebuilt():
-    from core.cache import cached_many
-
-    built = []
-
-    def build(keys):
-        built.append(sorted(keys))
-        return {key: f"{key}@{len(built)}" for key in keys if key != "card:gone"}, time.time() + 60
-
-    entries = {f"card:{n}": ("all", f"p:{n}") for n in (1, 2, 3)} | {"card:gone": ("all",)}
-    assert cached_many(entries, build=build) == {"card:1": "card:1@1", "card:2": "card:2@1", "card:3": "card:3@1"}
-    # cached: nothing rebuilt (a key the builder left out is asked for again, never stored)
-    assert cached_many(entries, build=build)["card:2"] == "card:2@1" and built[-1] == ["card:gone"]
-    # one product's tag bumped: only its entry is rebuilt; the shared tag: all of them
-    bump("p:2")
-    assert cached_many(entries, build=build) == {"card:1": "card:1@1", "card:2": "card:2@3", "card:3": "card:3@1"}
-    assert built[-1] == ["card:2", "card:gone"]
-    bump("all")
-    assert set(cached_many(entries, build=build).values()) == {"card:1@4", "card:2@4", "card:3@4"}
-
-    # an entry past its expiry is rebuilt
-    assert cached_many({"card:late": ("all",)}, build=lambda keys: ({"card:late": 1}, time.time() - 1)) == {
-        "card:late": 1
-    }
-    assert cached_many({"card:late": ("all",)}, build=lambda keys: ({"card:late": 2}, None)) == {"card:late": 2}
-
-
 @pytest.mark.django_db  # request_started/finished close old database connections
 def test_entries_read_ahead_are_answered_without_a_round_trip_until_a_write_or_the_next_request(redis_url, monkeypatch):
     from django.core.signals import request_finished, request_started
