@@ -54,11 +54,10 @@ from django.utils.translation import gettext_lazy
 
 from core.api import conflict_message, error_body
 from core.errors import CoreErrorCode
+from core.ids import MAX_ID
 
 logger = logging.getLogger(__name__)
 
-#: Largest id a path segment may carry (PostgreSQL ``bigint``); larger ones are answered 404.
-MAX_ID = 2**63 - 1
 
 API_PREFIX = "/api/"
 

@@ -5,7 +5,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.middleware import MAX_ID
+from core.ids import MAX_ID, positive_int
 from marketplace.selectors.orders import QUANTITY_NOT_A_NUMBER
 from marketplace.services.images import FORMATS
 from marketplace.templatetags.catalogue import money
@@ -155,7 +155,7 @@ class CheckoutForm(forms.Form):
 
     def clean_address(self):
         value = self.cleaned_data["address"]
-        if value and value != NEW_ADDRESS and not (value.isdigit() and 0 < int(value) <= MAX_ID):
+        if value and value != NEW_ADDRESS and not positive_int(value):
             raise forms.ValidationError(_("Choose one of your addresses or enter a new one."))
         return value
 
@@ -164,7 +164,7 @@ class CheckoutForm(forms.Form):
 
     def address_id(self) -> int | None:
         value = self.cleaned_data.get("address")
-        return int(value) if value and value.isdigit() else None
+        return positive_int(value) if value else None
 
 
 class MultipleImageInput(forms.ClearableFileInput):

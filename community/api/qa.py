@@ -9,7 +9,7 @@ from community.api.people import PersonSerializer
 from community.models import Answer, Question, QuestionInvitation
 from community.selectors import qa as selectors
 from community.services import qa as services
-from core.middleware import MAX_ID
+from core.ids import MAX_ID
 from marketplace.selectors.catalogue import product_get_public_brief
 
 

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from core.api import EarlyAnswerMixin, application_error_body
 from core.errors import ApplicationError
-from core.middleware import MAX_ID
+from core.ids import MAX_ID, positive_int
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from marketplace.errors import ReviewErrorCode
 from marketplace.models import Order, RefundKind, RefundStatus, Review, VoucherClaim
@@ -583,9 +583,10 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gen
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
         product = self.request.query_params.get("product", "")
-        if not product.isdigit():
+        product_id = positive_int(product)
+        if product_id is None:
             raise ApplicationError(_("Say which product: ?product=<id>."), code=ReviewErrorCode.PRODUCT_REQUIRED)
-        return selectors.review_list_for_product(product_id=int(product))
+        return selectors.review_list_for_product(product_id=product_id)
 
     def create(self, request, *args, **kwargs):
         data = ReviewSerializer(data=request.data)

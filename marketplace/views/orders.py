@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from core import pages
 from core.cache import tag_versions
 from core.errors import ApplicationError
+from core.ids import positive_int
 from marketplace.caching import TAG_ALL, cart_tag, product_tag, shop_vouchers_tag
 from marketplace.errors import CheckoutErrorCode
 from marketplace.forms_orders import (
@@ -197,7 +198,7 @@ def _checkout_sections(cart_view, form, options, claims_by_id):
         name = f"voucher_{group.shop.pk}"
         field = form[name] if name in form.fields else None
         chosen = form.data.get(name) if form.is_bound else form.initial.get(name)
-        claim = claims_by_id.get(int(chosen)) if chosen and str(chosen).isdigit() else None
+        claim = claims_by_id.get(positive_int(chosen)) if chosen else None
         usable = claim is not None and group.subtotal >= claim.voucher.min_spend
         discount = claim.voucher.discount if usable else Decimal("0.00")
         sections.append(
@@ -295,7 +296,7 @@ def _ids(ids) -> str:
 def payment(request):
     """Step 2 of 2: pay the orders a checkout placed (``?orders=1,2``: one per shop), before the
     deadline the countdown shows. Unpaid orders expire and give their items back."""
-    ids = [int(i) for i in request.GET.get("orders", "").split(",") if i.strip().isdigit()][:50]
+    ids = [i for i in map(positive_int, request.GET.get("orders", "").split(",")) if i][:50]
     orders = list(selectors.order_list_for_payment(user=request.user, order_ids=ids))
     if not orders:
         messages.info(request, _("There is nothing to pay here."))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from core.ids import positive_int
 from marketplace.models import SaleStatus
 from marketplace.selectors import sales as sale_selectors
 from marketplace.selectors.catalogue import shop_get_for_owner, shop_get_for_writing, shop_get_public
@@ -125,7 +126,7 @@ def sale_detail(request, slug):
         "shop": params.get("shop", ""),
     }
     page = params.get("page", "1")
-    cards = sale_selectors.sale_deal_cards(sale=sale, now=now, page=int(page) if page.isdigit() else 1, **filters)
+    cards = sale_selectors.sale_deal_cards(sale=sale, now=now, page=positive_int(page) or 1, **filters)
     counters = sale_selectors.deal_counters(deal_ids=[card["deal_id"] for card in cards.cards])
     context = {
         "sale": sale,

@@ -387,3 +387,20 @@ def test_an_address_id_too_big_for_the_database_is_a_clear_400_not_a_500(api_cli
     assert page.status_code == 200
     assert "Choose one of your addresses or enter a new one." in page.content.decode()
     assert not Order.objects.exists()
+
+
+def test_odd_ids_in_the_checkout_form_and_payment_link_are_answered_not_500(client, user):
+    # "²" passes str.isdigit() but not int(): each of these was a 500
+    product = make_product(price=Decimal("10.00"))
+    fill_cart(user, (product, 1))
+    client.force_login(user)
+
+    data = {"idempotency_key": "k-odd", "address": "²", f"voucher_{product.shop_id}": "²"}
+    refused = client.post("/checkout/", data)
+    assert refused.status_code == 200
+    assert "Choose one of your addresses or enter a new one." in refused.content.decode()
+    assert not Order.objects.exists()
+
+    for orders in ("²", "99999999999999999999999", "1,²"):
+        answer = client.get(f"/checkout/pay/?orders={orders}")
+        assert answer.status_code == 302 and answer["Location"] == "/orders/"

@@ -174,6 +174,10 @@ def test_review_api_accepts_multipart_images_and_lists_visible_reviews(api_clien
     listed = api_client.get(f"/api/v1/reviews/?product={line.product_id}").json()
     assert [row["id"] for row in listed["results"]] == [r.json()["id"]]
     assert api_client.get("/api/v1/reviews/").status_code == 400
+    for odd in ("%C2%B2", "99999999999999999999999", "0"):  # "²" passed str.isdigit() and was a 500
+        refused = api_client.get(f"/api/v1/reviews/?product={odd}")
+        assert refused.status_code == 400
+        assert refused.json()["error"]["message"] == "Say which product: ?product=<id>."
 
 
 def test_review_api_refuses_a_bad_rating(api_client):

@@ -197,3 +197,13 @@ def test_the_home_page_shows_live_and_upcoming_sales_with_countdowns(client):
     assert f'data-target-ms="{int(live.ends_at.timestamp() * 1000)}"' in html
     assert f'data-target-ms="{int(upcoming.starts_at.timestamp() * 1000)}"' in html
     assert "countdown.js" in html
+
+
+@pytest.mark.parametrize("number", ["%C2%B2", "99999999999999999999999", "0", "x"])
+def test_a_page_number_that_is_no_page_number_shows_the_first_page(client, pearls, number):
+    sale = sale_at(-timedelta(seconds=1), timedelta(hours=1))
+    DealFactory(sale=sale, product=pearls, percent_off=25)
+
+    html = page(client, sale, f"?page={number}")  # "²" passed str.isdigit() and was a 500
+
+    assert prices(html) == ["150.00"]
