@@ -160,6 +160,17 @@ class EarlyAnswerMixin:
                 counted.append((throttle, counter))
         return guessed, counted
 
+    def early_counted(self, counted: list, counts: list) -> None:
+        """The request was counted by the caller in a round trip of its own (the sale-day
+        checkout, in the flash gate's script): ``counts`` are the new counts of ``counted``
+        (``(throttle, (key, ttl, allowed))``, as ``window_counter`` gave them). That is the
+        request's count: :meth:`early_throttled` and the whole way do not count again."""
+        self._early_throttle_waits = [
+            throttle.wait()
+            for (throttle, (_key, _ttl, allowed)), count in zip(counted, counts, strict=True)
+            if count is not None and count > allowed
+        ]
+
     def early_throttled(self, caller) -> bool:
         """Count the request of ``caller`` on the view's throttles, as DRF's ``check_throttles``
         does (unless :meth:`early_caller` counted it already). True if a throttle refuses it:

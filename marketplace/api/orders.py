@@ -347,12 +347,17 @@ class CheckoutView(EarlyAnswerMixin, APIView):
         return Response(body, status=status_code, headers=headers)
 
 
-def _checkout(*, buyer, vouchers: list[int], address: int | None, key: str | None, gated: dict | None):
+def _checkout(*, buyer, vouchers: list[int], address: int | None, key: str | None, gated: dict | None, admission=None):
     """The checkout's answer, ``(body, status, headers)``, for the whole way and the early one
     alike (``checkout_services.checkout_submit``; other refusals raise ``ApplicationError``)."""
     try:
         result = checkout_services.checkout_submit(
-            buyer=buyer, voucher_claim_ids=vouchers, address_id=address, idempotency_key=key, gated_deals=gated
+            buyer=buyer,
+            voucher_claim_ids=vouchers,
+            address_id=address,
+            idempotency_key=key,
+            gated_deals=gated,
+            admission=admission,
         )
     except checkout_services.CheckoutRefusalReplayed as refusal:
         return application_error_body(refusal), refusal.status, REPLAYED
@@ -422,18 +427,25 @@ def _checkout_early(view: "CheckoutView", request) -> HttpResponse | None:
     placeholder = SimpleNamespace(
         user=SimpleNamespace(pk=admission_early.BUYER, is_authenticated=True), META=request.META
     )
-    counters = []
+    counted = []
     for throttle in throttles:
         if not hasattr(throttle, "window_counter"):
-            counters = None
+            counted = None
             break
         counter = throttle.window_counter(placeholder, view)
         if counter is not None:
-            counters.append(counter)
-    refusal = admission_early.flash_early(token=header[1], idempotency_key=key, counters=counters)
+            counted.append((throttle, counter))
+    counters = None if counted is None else [counter for _throttle, counter in counted]
+    refusal = admission_early.flash_early(token=header[1], idempotency_key=key, counters=counters, admit=True)
     if isinstance(refusal, admission_early.EarlyAdmitted):
         view.admitted_early = refusal  # the checkout reads the cart's gated deals no more
-        return _checkout_admitted(view, request, refusal, body=body, key=key)
+        if refusal.counts is not None:  # counted in the gate's round trip
+            view.early_counted(counted, refusal.counts)
+        try:
+            return _checkout_admitted(view, request, refusal, body=body, key=key)
+        finally:
+            if refusal.admission is not None:  # not taken by the checkout (throttled, an error)
+                refusal.admission.release()
     if refusal is None:
         return None
     if refusal.counts is not None:
@@ -461,7 +473,12 @@ def _checkout_admitted(view: "CheckoutView", request, admitted, *, body: dict, k
     request.user = buyer  # as DRF sets it on the request it wraps
     try:
         data, status_code, headers = _checkout(
-            buyer=buyer, vouchers=body["vouchers"], address=body["address"], key=key, gated=admitted.gated
+            buyer=buyer,
+            vouchers=body["vouchers"],
+            address=body["address"],
+            key=key,
+            gated=admitted.gated,
+            admission=admitted.admission,
         )
     except Exception as exc:
         answer = view.get_exception_handler()(exc, {"view": view, "args": (), "kwargs": {}, "request": request})

@@ -36,7 +36,7 @@ is decided afresh. The API answers a token checkout the gate refuses before DRF,
 alone once built: ``services/admission_early.py``.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -55,44 +55,60 @@ from marketplace.selectors.orders import QuantityLimit, units_left_message
 #: Seconds a gate counter lives after it was built from PostgreSQL (then it is built again).
 RESYNC_SECONDS = settings.FLASH_ADMISSION_RESYNC_SECONDS
 
-#: KEYS: per gated deal, its counter and the buyer's counter. ARGV: the TTL, whether to count
-#: ('1') or only check ('0'), then per deal: units wanted, the cap, the per-buyer limit (-1:
+#: KEYS: per gated deal, its counter and the buyer's counter, then the counters of the API's
+#: throttles to count this request on. ARGV: the TTL, whether to count ('1') or only check ('0'),
+#: the number of gated deals, then per deal: units wanted, the cap, the per-buyer limit (-1:
 #: none), and the two seeds from PostgreSQL (what a missing counter starts from; '' when not
-#: read). Answers {1} (admitted, and counted if asked), {-1, i} / {-2, i} (deal / buyer counter i
-#: is missing and no seed was given), {0, i, left} (not enough units of deal i), {2, i, bought}
-#: (the buyer's limit for deal i).
+#: read), then per throttle counter: its life in seconds and the requests it allows. Answers
+#: {gate, counts}: the throttles' new counts (``INCR`` + ``EXPIRE``, as ``counter_incr``), and
+#: the gate's {1} (admitted, and counted if asked), {-1, i} / {-2, i} (deal / buyer counter i is
+#: missing and no seed was given), {0, i, left} (not enough units of deal i), {2, i, bought} (the
+#: buyer's limit for deal i), or {3} (a throttle refuses the request: the gate was not asked).
 _ADMIT = CacheScript("""
 local ttl = tonumber(ARGV[1])
-local n = #KEYS / 2
-for i = 1, n do
-  local base = 2 + (i - 1) * 5
-  local want, cap, limit = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
-  local taken = redis.call('GET', KEYS[2 * i - 1])
-  if not taken then
-    if ARGV[base + 4] == '' then return {-1, i} end
-    redis.call('SET', KEYS[2 * i - 1], ARGV[base + 4], 'EX', ttl, 'NX')
-    taken = redis.call('GET', KEYS[2 * i - 1])
-  end
-  taken = tonumber(taken)
-  if taken + want > cap then return {0, i, cap - taken} end
-  if limit >= 0 then
-    local mine = redis.call('GET', KEYS[2 * i])
-    if not mine then
-      if ARGV[base + 5] == '' then return {-2, i} end
-      redis.call('SET', KEYS[2 * i], ARGV[base + 5], 'EX', ttl, 'NX')
-      mine = redis.call('GET', KEYS[2 * i])
+local n = tonumber(ARGV[3])
+local counts = {}
+local throttled = false
+for j = 2 * n + 1, #KEYS do
+  local at = 4 + 5 * n + 2 * (j - 2 * n - 1)
+  local count = redis.call('INCR', KEYS[j])
+  redis.call('EXPIRE', KEYS[j], ARGV[at])
+  if count > tonumber(ARGV[at + 1]) then throttled = true end
+  counts[#counts + 1] = count
+end
+if throttled then return {{3}, counts} end
+local function gate()
+  for i = 1, n do
+    local base = 3 + (i - 1) * 5
+    local want, cap, limit = tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
+    local taken = redis.call('GET', KEYS[2 * i - 1])
+    if not taken then
+      if ARGV[base + 4] == '' then return {-1, i} end
+      redis.call('SET', KEYS[2 * i - 1], ARGV[base + 4], 'EX', ttl, 'NX')
+      taken = redis.call('GET', KEYS[2 * i - 1])
     end
-    mine = tonumber(mine)
-    if mine + want > limit then return {2, i, mine} end
+    taken = tonumber(taken)
+    if taken + want > cap then return {0, i, cap - taken} end
+    if limit >= 0 then
+      local mine = redis.call('GET', KEYS[2 * i])
+      if not mine then
+        if ARGV[base + 5] == '' then return {-2, i} end
+        redis.call('SET', KEYS[2 * i], ARGV[base + 5], 'EX', ttl, 'NX')
+        mine = redis.call('GET', KEYS[2 * i])
+      end
+      mine = tonumber(mine)
+      if mine + want > limit then return {2, i, mine} end
+    end
   end
+  if ARGV[2] ~= '1' then return {1} end
+  for i = 1, n do
+    local want = tonumber(ARGV[4 + (i - 1) * 5])
+    redis.call('INCRBY', KEYS[2 * i - 1], want)
+    if tonumber(ARGV[6 + (i - 1) * 5]) >= 0 then redis.call('INCRBY', KEYS[2 * i], want) end
+  end
+  return {1}
 end
-if ARGV[2] ~= '1' then return {1} end
-for i = 1, n do
-  local want = tonumber(ARGV[3 + (i - 1) * 5])
-  redis.call('INCRBY', KEYS[2 * i - 1], want)
-  if tonumber(ARGV[5 + (i - 1) * 5]) >= 0 then redis.call('INCRBY', KEYS[2 * i], want) end
-end
-return {1}
+return {gate(), counts}
 """)
 
 #: Give units back: KEYS counters, ARGV amounts (-1: drop the counter, it is rebuilt from
@@ -278,15 +294,22 @@ class Admission:
         _RELEASE(keys=keys, args=amounts, fallback=None)
 
 
-def _ask_gate(*, buyer_id: int, gated: list[tuple[GatedDeal, int]], count: bool):
-    """Run the gate's script on ``gated`` (``(deal, units)``): the script's answer, or None
-    without Redis."""
+def _ask_gate(
+    *, buyer_id: int, gated: list[tuple[GatedDeal, int]], count: bool, counters: Sequence[tuple[str, int, int]] = ()
+):
+    """Run the gate's script on ``gated`` (``(deal, units)``), counting the request first on the
+    throttles' ``counters`` (``(key, ttl, allowed)``, as ``window_counter`` gives them): ``(the
+    gate's answer, the throttles' counts)``, or None without Redis."""
     keys = [key for deal, _ in gated for key in (_deal_key(deal.deal_id), _buyer_key(deal.deal_id, buyer_id))]
-    args: list = [RESYNC_SECONDS, 1 if count else 0]
+    args: list = [RESYNC_SECONDS, 1 if count else 0, len(gated)]
     for deal, quantity in gated:
         limit = -1 if deal.per_buyer_limit is None else deal.per_buyer_limit
         args += [quantity, deal.cap, limit, deal.sold, deal.mine]
-    return _ADMIT(keys=keys, args=args, fallback=None)
+    for key, ttl, allowed in counters:
+        keys.append(key)
+        args += [ttl, allowed]
+    answer = _ADMIT(keys=keys, args=args, fallback=None)
+    return None if answer is None else (answer[0], [int(count) for count in answer[1]])
 
 
 def _refusal(answer, gated: list[tuple[GatedDeal, int]]) -> ApplicationError:
@@ -301,26 +324,44 @@ def _refusal(answer, gated: list[tuple[GatedDeal, int]]) -> ApplicationError:
     )
 
 
-def flash_admit(*, buyer, items: Iterable[tuple[int, int]], gated: dict[int, GatedDeal] | None = None) -> Admission:
+def flash_admit(
+    *,
+    buyer,
+    items: Iterable[tuple[int, int]],
+    gated: dict[int, GatedDeal] | None = None,
+    admitted: Admission | None = None,
+) -> Admission:
     """Admit a checkout of ``items`` (``(product_id, quantity)``) past the gated flash deals, or
     raise the refusal PostgreSQL would give (409 ``sold_out`` / ``quantity_unavailable`` /
     ``limit_reached``). Call before the checkout transaction; see :func:`flash_admission`.
     ``gated``: the cart's gated deals by product as this request just read them
     (``admission_early.EarlyAdmitted``), instead of reading them again; a product it misses (the
-    cart changed meanwhile) is not gated, the safe direction: PostgreSQL still decides."""
+    cart changed meanwhile) is not gated, the safe direction: PostgreSQL still decides.
+    ``admitted``: the units the gate already admitted this request for (the early read admits
+    for real, ``admission_early.EarlyAdmitted.admission``): taken as this checkout's admission
+    when they are the units ``items`` need, else given back and the gate asked again."""
     quantities: dict[int, int] = {}
     for product_id, quantity in items:
         quantities[product_id] = quantities.get(product_id, 0) + quantity
     admission = Admission(buyer_id=buyer.pk)
-    if not quantities:
-        return admission
-    deals = gated if gated is not None else gated_deals_for_products(product_ids=quantities, buyer_id=buyer.pk)
-    gated = [(deals[product_id], quantities[product_id]) for product_id in sorted(deals) if product_id in quantities]
+    deals = (
+        gated
+        if gated is not None or not quantities
+        else gated_deals_for_products(product_ids=quantities, buyer_id=buyer.pk)
+    )
+    gated = [
+        (deals[product_id], quantities[product_id]) for product_id in sorted(deals or ()) if product_id in quantities
+    ]
+    if admitted is not None:
+        if admitted.buyer_id == buyer.pk and admitted.units == gated and not admitted.kept:
+            return admitted
+        admitted.release()
     if not gated:
         return admission
-    answer = _ask_gate(buyer_id=buyer.pk, gated=gated, count=True)
-    if answer is None:  # no Redis: PostgreSQL alone decides, as without a gate
+    asked = _ask_gate(buyer_id=buyer.pk, gated=gated, count=True)
+    if asked is None:  # no Redis: PostgreSQL alone decides, as without a gate
         return admission
+    answer, _counts = asked
     if int(answer[0]) == 1:
         admission.units = gated
         return admission
@@ -332,8 +373,15 @@ class flash_admission:  # noqa: N801 (a context manager used like a function)
     ``admission.keep()`` once its orders are placed. Leaving the block any other way (a
     refusal, an error, a replay that placed nothing) gives the units back at once."""
 
-    def __init__(self, *, buyer, items: Iterable[tuple[int, int]], gated: dict[int, GatedDeal] | None = None):
-        self.admission = flash_admit(buyer=buyer, items=items, gated=gated)
+    def __init__(
+        self,
+        *,
+        buyer,
+        items: Iterable[tuple[int, int]],
+        gated: dict[int, GatedDeal] | None = None,
+        admitted: Admission | None = None,
+    ):
+        self.admission = flash_admit(buyer=buyer, items=items, gated=gated, admitted=admitted)
 
     def __enter__(self) -> Admission:
         return self.admission

@@ -74,6 +74,7 @@ from marketplace.selectors.orders import QuantityLimit, units_left_message
 from marketplace.services.admission import (
     _DEAL_COLUMNS,
     _NOW_SENTINELS,
+    Admission,
     _ask_gate,
     _buyer_key,
     _candidate_deals,
@@ -187,10 +188,17 @@ class EarlyRefusal:
 class EarlyAdmitted:
     """The gate would admit this checkout, decided from PostgreSQL just now: the buyer and the
     gated deals of their cart as read (``services.admission.GatedDeal`` by product; empty: none),
-    which the checkout may take instead of reading them again (``flash_admit(gated=...)``)."""
+    which the checkout may take instead of reading them again (``flash_admit(gated=...)``).
+    Asked to admit (``flash_early(admit=True)``), the gate counted the units: ``admission``
+    (``services.admission.Admission``, None when nothing was counted), which the caller hands to
+    the checkout (``flash_admit(admitted=...)``) or gives back. ``counts``: the throttles'
+    counts after counting this request in the gate's round trip (in the order of ``counters``;
+    None: not counted, the caller counts). A throttled request is admitted for nothing."""
 
     buyer_id: int
     gated: dict
+    admission: Admission | None = None
+    counts: list[int] | None = None
 
 
 def flash_refusal_early(
@@ -202,7 +210,11 @@ def flash_refusal_early(
 
 
 def flash_early(
-    *, token: str, idempotency_key: str | None, counters: list[tuple[str, int, int]] | None = None
+    *,
+    token: str,
+    idempotency_key: str | None,
+    counters: list[tuple[str, int, int]] | None = None,
+    admit: bool = False,
 ) -> EarlyRefusal | EarlyAdmitted | None:
     """For the API's checkout of the buyer with API ``token``: the refusal the gate would give
     this checkout, or None when anything else may answer — the token is unknown or its user
@@ -213,7 +225,10 @@ def flash_early(
     ``window_counter`` keys, :data:`BUYER` standing for the buyer), the throttles' counters of a
     refusal answered from the entry: their new counts are in :attr:`EarlyRefusal.counts`.
     When the decision was read from PostgreSQL and the gate would admit, what was read comes
-    back as :class:`EarlyAdmitted` (for the checkout that follows: one read fewer)."""
+    back as :class:`EarlyAdmitted` (for the checkout that follows: one read fewer); with
+    ``admit``, that gate admitted for real and, with ``counters``, counted the throttles in the
+    same round trip (:class:`EarlyAdmitted`'s ``admission`` and ``counts``; a refusal read from
+    PostgreSQL then has its ``counts`` too)."""
     backend = caches["default"]
     args = [repr(time.time()), idempotency_key or ""]
     for key, ttl, _allowed in counters or ():
@@ -233,16 +248,21 @@ def flash_early(
         return EarlyRefusal(buyer_id=int(answer[1]), error=error, counts=counts)
     if code in (1, -8):
         return None
-    return _refusal_by_sql(token=token, idempotency_key=idempotency_key, build=code == -9)
+    return _refusal_by_sql(
+        token=token, idempotency_key=idempotency_key, build=code == -9, admit=admit, counters=counters
+    )
 
 
-def _refusal_by_sql(*, token: str, idempotency_key: str | None, build: bool) -> EarlyRefusal | EarlyAdmitted | None:
-    """The decision from PostgreSQL (one read) and a check-only run of the gate (which rebuilds
-    missing counters). With ``build``, a refusal also builds the token's entry for the next
-    request: the tags' tokens, then the same read again (an entry must come from data read after
-    its tags), the record keys and the next boundary. A checkout that goes on pays nothing more,
-    and gets what was read (:class:`EarlyAdmitted`) so that it does not read the deals again."""
-    refusal = _decide(token=token, idempotency_key=idempotency_key, now=timezone.now())
+def _refusal_by_sql(*, build: bool, **decision) -> EarlyRefusal | EarlyAdmitted | None:
+    """The decision from PostgreSQL (one read) and a run of the gate (which rebuilds missing
+    counters): ``decision`` is :func:`_decide`'s arguments but ``now``. With ``build``, a refusal
+    also builds the token's entry for the next request: the tags' tokens, then the same read
+    again (an entry must come from data read after its tags), the record keys and the next
+    boundary. A checkout that goes on pays nothing more, and gets what was read
+    (:class:`EarlyAdmitted`) so that it does not read the deals again (with ``admit``, the units
+    the gate admitted; ``counters``: see :func:`flash_early`)."""
+    refusal = _decide(now=timezone.now(), **decision)
+    token = decision["token"]
     if not isinstance(refusal, EarlyRefusal) or not build:
         return refusal
     versions = tag_versions((cart_tag(refusal.buyer_id), buyer_checkout_tag(refusal.buyer_id), TAG_ALL, TAG_LIVE_DEALS))
@@ -264,21 +284,37 @@ def _gated_lines(rows) -> list:
     return [(deals[product_id], quantities[product_id]) for product_id in sorted(deals)]
 
 
-def _decide(*, token: str, idempotency_key: str | None, now: datetime) -> EarlyRefusal | EarlyAdmitted | None:
+def _decide(
+    *,
+    token: str,
+    idempotency_key: str | None,
+    now: datetime,
+    admit: bool = False,
+    counters: list[tuple[str, int, int]] | None = None,
+) -> EarlyRefusal | EarlyAdmitted | None:
+    """What the gate says of the token's checkout, read from PostgreSQL (see :func:`flash_early`:
+    ``admit`` counts the units, ``counters`` the throttles, in the gate's one round trip)."""
     rows = _EARLY_READ.rows(token=token, key=idempotency_key or None, now=now)
     if not rows or any(row[-1] for row in rows):
         return None
     buyer_id = rows[0][-3]
     gated = _gated_lines(rows)
-    admitted = EarlyAdmitted(buyer_id=buyer_id, gated={deal.product_id: deal for deal, _quantity in gated})
+    deals = {deal.product_id: deal for deal, _quantity in gated}
     if not gated:
-        return admitted
-    answer = _ask_gate(buyer_id=buyer_id, gated=gated, count=False)
-    if answer is None:
+        return EarlyAdmitted(buyer_id=buyer_id, gated=deals)
+    mine = [(key.replace(BUYER, str(buyer_id)), ttl, allowed) for key, ttl, allowed in counters or ()]
+    asked = _ask_gate(buyer_id=buyer_id, gated=gated, count=admit, counters=mine)
+    if asked is None:
         return None
-    if int(answer[0]) not in (0, 2):
-        return admitted
-    return EarlyRefusal(buyer_id=buyer_id, error=_refusal(answer, gated))
+    answer, counts = asked
+    counts = counts if counters is not None else None
+    code = int(answer[0])
+    if code == 3:  # throttled: the gate was not asked, the whole way answers 429
+        return EarlyAdmitted(buyer_id=buyer_id, gated=deals, counts=counts)
+    if code not in (0, 2):
+        admission = Admission(buyer_id=buyer_id, units=gated) if admit else None
+        return EarlyAdmitted(buyer_id=buyer_id, gated=deals, admission=admission, counts=counts)
+    return EarlyRefusal(buyer_id=buyer_id, error=_refusal(answer, gated), counts=counts)
 
 
 def _entry_store(*, token: str, buyer_id: int, gated: list, versions: dict, now: datetime) -> None:

@@ -67,7 +67,7 @@ from marketplace.selectors.orders import (
 )
 from marketplace.selectors.pricing import product_annotate_prices
 from marketplace.services.addresses import address_not_found
-from marketplace.services.admission import flash_admission, limit_reached_error, not_enough_error
+from marketplace.services.admission import Admission, flash_admission, limit_reached_error, not_enough_error
 from marketplace.services.cart import line_quantity_validate
 from marketplace.services.orders import order_announce_on_commit
 from marketplace.signals import order_placed
@@ -562,6 +562,7 @@ def checkout_submit(
     address_id: int | None = None,
     idempotency_key: str | None = None,
     gated_deals: dict | None = None,
+    admission: Admission | None = None,
 ) -> CheckoutResult:
     """Check out the buyer's cart to ``address_id`` (default: the buyer's default address; see
     :func:`cart_checkout`), at most once per ``idempotency_key``: the placed orders, or
@@ -574,7 +575,9 @@ def checkout_submit(
     A concurrent duplicate blocks on the unique (user, key) index until the first commits, then
     replays it. Reusing a key for a different cart, vouchers or address raises 422
     ``idempotency_key_reused``. Without a key every call is a new checkout. ``gated_deals``: the
-    cart's gated flash deals as this request already read them (``flash_admit(gated=...)``).
+    cart's gated flash deals as this request already read them (``flash_admit(gated=...)``);
+    ``admission``: the units the gate already admitted this request for (``flash_admit(admitted=
+    ...)``: taken over, placed or given back, whatever the outcome).
     Only the ``buyer``'s id is read (an edge that has checked the buyer from its id alone, as the
     API's early checkout does, passes ``User(pk=...)``)."""
     voucher_claim_ids = sorted(set(voucher_claim_ids))
@@ -584,9 +587,9 @@ def checkout_submit(
         )
     items = _cart_items(buyer=buyer)
     if not idempotency_key:
-        with flash_admission(buyer=buyer, items=items, gated=gated_deals) as admission:
+        with flash_admission(buyer=buyer, items=items, gated=gated_deals, admitted=admission) as admitted:
             orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id)
-            admission.keep()
+            admitted.keep()
         return CheckoutResult(orders=orders)
     fingerprint = _checkout_fingerprint(voucher_claim_ids=voucher_claim_ids, items=items, address_id=address_id)
     # A hot flash deal that cannot serve this cart refuses here, before any transaction
@@ -594,7 +597,7 @@ def checkout_submit(
     # is not looked up first: a key with a record is found by the record's INSERT (replayed
     # below, its admitted units given back), or, refused by the gate, looked up then.
     try:
-        gate = flash_admission(buyer=buyer, items=items, gated=gated_deals)
+        gate = flash_admission(buyer=buyer, items=items, gated=gated_deals, admitted=admission)
     except ApplicationError:
         record = CheckoutRequest.objects.filter(user=buyer, key=idempotency_key).first()
         if record is None:

@@ -11,6 +11,7 @@ Real PostgreSQL + Redis, real threads."""
 
 import json
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -381,14 +382,20 @@ def test_a_redis_flush_after_the_early_answer_was_built(redis_url):
     assert buy(client, key="the-unit").status_code == 201
 
 
+def a_buyer_of_a_live_deal(*, per_buyer_limit: int):
+    """A flash deal with units left (5) and a buyer with one of it in the cart."""
+    product = make_product(title="Jade bangle", stock=100)
+    deal = make_live_deal(product, flash_quantity=5, per_buyer_limit=per_buyer_limit)
+    buyer = UserFactory()
+    fill_cart(buyer, (product, 1))
+    return product, deal, buyer
+
+
 @pytest.mark.django_db
 def test_an_admitted_token_checkout_reuses_what_the_early_read_saw(redis_url):
     # given a flash deal with units left and a buyer with it in the cart, checking out with a
     # token for the first time (no entry: the early way reads PostgreSQL, and the gate would admit)
-    product = make_product(title="Jade bangle", stock=100)
-    deal = make_live_deal(product, flash_quantity=5, per_buyer_limit=1)
-    buyer = UserFactory()
-    fill_cart(buyer, (product, 1))
+    product, deal, buyer = a_buyer_of_a_live_deal(per_buyer_limit=1)
     client = token_client(buyer)
     # when they check out
     with CaptureQueriesContext(connection) as queries:
@@ -461,9 +468,10 @@ def test_a_token_checkout_the_gate_admits_is_placed_before_drf_and_answers_as_th
         assert sent_as_text == ["SELECT"] and "marketplace_address" in next(
             sql for sql in statements if sql.startswith("SELECT")
         )
-    # the early script, the gate's check, the throttle, the gate's admission (the on-commit marks
-    # and bumps do not run in a test's transaction)
-    assert redis_calls.count == 4
+    # the early script, then the gate's admission with the throttle counted in its script (the
+    # on-commit marks and bumps do not run in a test's transaction)
+    assert redis_calls.count == 2
+    assert cache.get(admission._deal_key(deal.pk)) == 1
     line = OrderLine.objects.get(order__buyer=early_buyer)
     assert (line.deal_id, line.quantity) == (deal.pk, 1)
     assert CheckoutRequest.objects.get(user=early_buyer).key == "first"
@@ -535,3 +543,26 @@ def test_a_throttled_or_inactive_token_buyer_the_gate_would_admit_is_answered_by
     assert buy(client, body={"vouchers": [1]}).status_code == 400  # counted: the whole way refuses it
     assert buy(client, key="k").status_code == 429
     assert not OrderLine.objects.filter(product=product).exists()
+    # and no unit is held for the throttled checkout, which was counted once (with the gate's
+    # script, not again by the whole way)
+    assert cache.get(admission._deal_key(product.deals.get().pk)) in (0, None)
+    key, _ttl, _allowed = UserWindowThrottle().window_counter(SimpleNamespace(user=throttled, META={}), None)
+    assert int(cache.client.get(cache.make_key(key))) == 2
+
+
+@pytest.mark.django_db
+def test_units_the_early_read_admitted_for_another_cart_are_given_back(redis_url):
+    # given a buyer whose early read admitted one unit of a flash deal (counted in the gate)
+    _product, deal, buyer = a_buyer_of_a_live_deal(per_buyer_limit=3)
+    token = Token.objects.create(user=buyer).key
+    early = admission_early.flash_early(token=token, idempotency_key="k", admit=True)
+    assert early.admission is not None and cache.get(admission._deal_key(deal.pk)) == 1
+
+    # when the cart changes before the checkout (two units) and the checkout gets that admission
+    buyer.cart.items.update(quantity=2)
+    checkout_submit(buyer=buyer, idempotency_key="k", gated_deals=early.gated, admission=early.admission)
+
+    # then the unit admitted for the old cart went back and the gate counts the two placed
+    assert OrderLine.objects.get(order__buyer=buyer).quantity == 2
+    assert cache.get(admission._deal_key(deal.pk)) == 2
+    assert cache.get(admission._buyer_key(deal.pk, buyer.pk)) == 2
