@@ -14,3 +14,7 @@ def positive_int(text) -> int | None:
         return None
     value = int(text)
     return value if 1 <= value <= MAX_ID else None
+
+
+#: Largest count a ``PositiveIntegerField`` holds on every database (PostgreSQL ``integer``).
+MAX_COUNT = 2**31 - 1

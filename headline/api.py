@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from community.api.people import PersonSerializer
 from core.errors import ApplicationError
+from core.ids import MAX_ID
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from headline.api_pagination import StoryCursorPagination
 from headline.errors import StoryErrorCode
@@ -156,9 +157,15 @@ class FeedStorySerializer(StorySerializer):
 class StoryWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=120)
     body = serializers.CharField(max_length=20000, help_text="Markdown.")
-    topic = serializers.IntegerField(required=False, allow_null=True, help_text="Today's or a past topic's id.")
-    products = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=9)
-    shops = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=3)
+    topic = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID, help_text="Today's or a past topic's id."
+    )
+    products = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=9
+    )
+    shops = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=3
+    )
     publish = serializers.BooleanField(default=True, help_text="False saves a draft.")
 
 
@@ -172,7 +179,9 @@ class CommentSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     author = PersonSerializer(read_only=True)
     body = serializers.CharField(max_length=2000)
-    parent = serializers.IntegerField(source="parent_id", required=False, allow_null=True)
+    parent = serializers.IntegerField(
+        source="parent_id", required=False, allow_null=True, min_value=1, max_value=MAX_ID
+    )
     created_at = serializers.DateTimeField(read_only=True)
 
 

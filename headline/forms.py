@@ -5,6 +5,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.ids import positive_int
 from headline.services.stories import MAX_IMAGES
 
 
@@ -66,9 +67,10 @@ class StoryForm(forms.Form):
         ids = []
         for part in _split(self.cleaned_data["products"]):
             match = _PRODUCT.search(part)
-            if not match:
+            product_id = positive_int(match.group(1)) if match else None
+            if product_id is None:
                 raise forms.ValidationError(_("“%(part)s” is not a product link or number.") % {"part": part})
-            ids.append(int(match.group(1)))
+            ids.append(product_id)
         return ids
 
     def clean_shops(self):

@@ -8,13 +8,16 @@ from rest_framework.views import APIView
 
 from community.models import ReportReason
 from community.services import moderation as services
+from core.ids import MAX_ID
 
 
 class ReportSerializer(serializers.Serializer):
     kind = serializers.CharField(
         max_length=30, help_text=_("shop, product, review, question, answer, user, story, comment, room, chat_message")
     )
-    object_id = serializers.IntegerField(min_value=1, help_text=_("The id of the item (a user's id for a profile)."))
+    object_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text=_("The id of the item (a user's id for a profile).")
+    )
     reason = serializers.ChoiceField(choices=ReportReason.choices)
     text = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 

@@ -29,7 +29,7 @@ class AnswerSerializer(serializers.Serializer):
 
 class QuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    product = serializers.IntegerField(source="product_id")
+    product = serializers.IntegerField(source="product_id", min_value=1, max_value=MAX_ID)
     product_title = serializers.CharField(source="product.title", read_only=True)
     author = PersonSerializer(read_only=True)
     text = serializers.CharField(max_length=1000)

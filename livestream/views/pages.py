@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
+from core.ids import positive_int
 from livestream import selectors
 from livestream.consumers import VISITOR_COOKIE, viewer_key_for
 from livestream.models import RoomStatus
@@ -201,10 +202,10 @@ class RoomForm(forms.Form):
 
     def clean_products(self) -> list[int]:
         raw = self.cleaned_data["products"].replace("，", ",")
-        try:
-            return [int(part) for part in raw.split(",") if part.strip()]
-        except ValueError as exc:
-            raise forms.ValidationError(_("Use product ids separated by commas.")) from exc
+        ids = [positive_int(part) for part in raw.split(",") if part.strip()]
+        if None in ids:
+            raise forms.ValidationError(_("Use product ids separated by commas."))
+        return ids
 
 
 @login_required

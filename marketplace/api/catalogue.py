@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from core.api import EarlyAnswerMixin, Pagination, ReadAheadMixin
 from core.cache import cached, cached_hit
 from core.errors import ApplicationError
+from core.ids import MAX_COUNT
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from marketplace.caching import TAG_ALL, TAG_LISTS
 from marketplace.errors import CatalogueErrorCode
@@ -160,7 +161,7 @@ class ProductWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    stock = serializers.IntegerField(min_value=0, required=False)
+    stock = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
     status = serializers.ChoiceField(
         choices=[(s.value, s.label) for s in services.SELLER_STATUSES],
         required=False,

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from core.api import EarlyAnswerMixin, application_error_body
 from core.errors import ApplicationError
-from core.ids import MAX_ID, positive_int
+from core.ids import MAX_COUNT, MAX_ID, positive_int
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from marketplace.errors import ReviewErrorCode
 from marketplace.models import Order, RefundKind, RefundStatus, Review, VoucherClaim
@@ -44,10 +44,16 @@ from marketplace.services import reviews as review_services
 _QUANTITY_ERRORS = {"invalid": QUANTITY_NOT_A_NUMBER, "max_string_length": QUANTITY_NOT_A_NUMBER}
 
 
+#: A quantity's bounds are only what the column holds: the cart service's rule answers 0, negative
+#: and too many with its own message (``MAX_LINE_QUANTITY``), on every edge.
+_QUANTITY_BOUNDS = {"min_value": -MAX_COUNT, "max_value": MAX_COUNT}
+
+
 class CartItemAddSerializer(serializers.Serializer):
-    product = serializers.IntegerField()
+    product = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     quantity = serializers.IntegerField(
         default=1,
+        **_QUANTITY_BOUNDS,
         help_text=format_lazy(_("At most {max} of one product per order."), max=MAX_LINE_QUANTITY),
         error_messages=_QUANTITY_ERRORS,
     )
@@ -55,6 +61,7 @@ class CartItemAddSerializer(serializers.Serializer):
 
 class CartItemQuantitySerializer(serializers.Serializer):
     quantity = serializers.IntegerField(
+        **_QUANTITY_BOUNDS,
         help_text=format_lazy(_("0 removes the line; at most {max}."), max=MAX_LINE_QUANTITY),
         error_messages=_QUANTITY_ERRORS,
     )
@@ -238,7 +245,9 @@ class AfterSaleSerializer(serializers.Serializer):
 
 class ReviewSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    order_line = serializers.IntegerField(source="order_line_id", help_text=_("The order line being reviewed."))
+    order_line = serializers.IntegerField(
+        source="order_line_id", min_value=1, max_value=MAX_ID, help_text=_("The order line being reviewed.")
+    )
     product = serializers.IntegerField(source="product_id", read_only=True)
     shop = serializers.IntegerField(source="shop_id", read_only=True)
     author = serializers.SerializerMethodField()

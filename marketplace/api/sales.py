@@ -10,6 +10,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.ids import MAX_COUNT, MAX_ID
 from marketplace.models import Deal, SaleEvent, SaleStatus, Voucher, VoucherClaim
 from marketplace.selectors import sales as sale_selectors
 from marketplace.selectors.catalogue import shop_get_for_writing, shop_get_public
@@ -125,11 +126,13 @@ class DealSerializer(serializers.ModelSerializer):
 
 
 class DealEnrolSerializer(serializers.Serializer):
-    product = serializers.IntegerField(help_text=_("Id of one of your shop's active products."))
+    product = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text=_("Id of one of your shop's active products.")
+    )
     deal_price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
     percent_off = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=99)
-    flash_quantity = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    per_buyer_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    flash_quantity = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_COUNT)
+    per_buyer_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_COUNT)
 
 
 class DealEnrolmentSerializer(serializers.ModelSerializer):

@@ -112,6 +112,8 @@ def test_the_form_shows_errors_and_keeps_the_input(signed_in):
     response = signed_in.post(reverse("headline:story_create"), {"title": "T", "body": "B", "products": "not-a-link"})
     assert response.status_code == 200
     assert "is not a product link or number" in response.content.decode()
+    huge = {"title": "T", "body": "B", "products": "99999999999999999999999"}  # an OverflowError on SQLite
+    assert "is not a product link or number" in signed_in.post(reverse("headline:story_create"), huge).content.decode()
     response = signed_in.post(reverse("headline:story_create"), {"title": "T", "body": "B", "products": "999999"})
     assert "A mentioned product is not on sale." in response.content.decode()
     response = signed_in.post(reverse("headline:story_create"), {"title": "T", "body": "B", "shops": "/shops/nope/"})

@@ -117,6 +117,12 @@ def test_studio_schedules_a_room_with_a_shelf(client):
         reverse("livestream:studio"), {"title": "x", "scheduled_at": "2030-01-01T20:00", "products": "999999"}
     )
     assert "not on sale" in bad.content.decode()
+    for odd in ("99999999999999999999999", "-3", "²"):  # the first an OverflowError (a 500) on SQLite
+        refused = client.post(
+            reverse("livestream:studio"), {"title": "x", "scheduled_at": "2030-01-01T20:00", "products": odd}
+        )
+        assert refused.status_code == 200 and "Use product ids separated by commas." in refused.content.decode()
+    assert host.live_rooms.count() == 1
 
 
 def test_moderators_force_end_with_a_message_and_remove_chat_in_admin(client):

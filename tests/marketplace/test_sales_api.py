@@ -150,9 +150,12 @@ def test_enrolment_refusals_over_the_api(api_client, user, upcoming_sale, live_s
     api_client.force_authenticate(product.shop.owner)
     too_late = api_client.post("/api/v1/sales/double-12/deals/", {"product": product.id, "percent_off": 10})
     bad = api_client.post("/api/v1/sales/new-year/deals/", {"product": product.id, "percent_off": 120})
+    huge = {"product": product.id, "percent_off": 10, "per_buyer_limit": 2**70}  # was a 500: integer out of range
+    too_big = api_client.post("/api/v1/sales/new-year/deals/", huge, format="json")
 
     assert anonymous.status_code == 401
     assert (not_mine.status_code, not_mine.json()["error"]["code"]) == (403, "not_your_product")
     assert (too_late.status_code, too_late.json()["error"]["code"]) == (409, "enrolment_closed")
     assert bad.status_code == 400
+    assert too_big.status_code == 400 and "per_buyer_limit" in too_big.json()["error"]["message"]
     assert not Deal.objects.exists()
