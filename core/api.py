@@ -9,6 +9,7 @@ The body is ``{"error": {"code": str, "message": str, "fields"?: {field: [messag
 (docs/api.md). The API's parsers (a depth limit, no NUL characters) are in ``core.parsers``."""
 
 import logging
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -191,13 +192,24 @@ class EarlyAnswerMixin:
     def early_response(self, body: bytes, *, status: int = 200) -> HttpResponse:
         """``body`` (JSON) as DRF would send it from this view: its default response headers."""
         response = HttpResponse(body, status=status, content_type="application/json")
-        headers = dict(self.default_response_headers)
-        vary = headers.pop("Vary", None)
-        if vary is not None:
-            patch_vary_headers(response, cc_delim_re.split(vary))
-        for name, value in headers.items():
+        for name, value in _early_headers(tuple(self.default_response_headers.items())):
             response[name] = value
         return response
+
+
+@lru_cache(maxsize=64)
+def _early_headers(defaults: tuple) -> tuple:
+    """A view's default response headers (``defaults``: DRF's ``default_response_headers``) as
+    DRF's response sets them, in order: ``Vary`` patched in first (as ``patch_vary_headers``
+    merges it), then the others."""
+    response = HttpResponse()
+    headers = dict(defaults)
+    vary = headers.pop("Vary", None)
+    if vary is not None:
+        patch_vary_headers(response, cc_delim_re.split(vary))
+    for name, value in headers.items():
+        response[name] = value
+    return tuple((name, value) for name, value in response.items() if name != "Content-Type")
 
 
 def _negotiates_json(view, request, kwargs: dict) -> bool:

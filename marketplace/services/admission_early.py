@@ -62,7 +62,7 @@ from datetime import datetime
 
 from django.core.cache import caches
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.authtoken.models import Token
 
 from core.cache import MAX_TTL, CacheScript, tag_versions
@@ -178,10 +178,23 @@ _EARLY_READ = CompiledQuery(
 @dataclass(frozen=True)
 class EarlyRefusal:
     buyer_id: int
+    #: Read-only: a refusal answered from the entry is shared by every request refused alike
+    #: (:data:`_REFUSALS`); never raised.
     error: ApplicationError
     #: The throttles' counts after counting this request, in the order of ``counters``; None
     #: when they were not counted (the caller counts).
     counts: list[int] | None = None
+    #: Equal for refusals answered from the entry with an equal ``error`` (the script's answer
+    #: but the buyer, and the language): what the caller may key a rendered answer on. None for
+    #: one read from PostgreSQL.
+    same_as: tuple | None = None
+
+
+#: The refusals answered from entries, by :attr:`EarlyRefusal.same_as`: on sale day every late
+#: buyer of a deal gets the same one, built once per process and language (its message is a
+#: translated, formatted string). Cleared when it holds :data:`MAX_REFUSALS_KEPT`.
+_REFUSALS: dict[tuple, ApplicationError] = {}
+MAX_REFUSALS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -238,19 +251,31 @@ def flash_early(
         return None
     code = int(answer[0])
     if code in (0, 2):
-        n, product_id, title, limit = int(answer[2]), int(answer[3]), answer[4].decode(), int(answer[5])
-        if code == 0:
-            message = units_left_message(title=title, left=n, in_sale=True)
-            error = not_enough_error(product_id=product_id, limit=QuantityLimit(n, message))
-        else:
-            error = limit_reached_error(product_id=product_id, title=title, limit=limit, bought=n)
+        same_as = (translation.get_language(), code, *answer[2:6])
+        error = _REFUSALS.get(same_as)
+        if error is None:
+            error = _early_error(
+                code, n=int(answer[2]), product_id=int(answer[3]), title=answer[4].decode(), limit=int(answer[5])
+            )
+            if len(_REFUSALS) >= MAX_REFUSALS_KEPT:
+                _REFUSALS.clear()
+            _REFUSALS[same_as] = error
         counts = [int(count) for count in answer[6:]] if counters is not None else None
-        return EarlyRefusal(buyer_id=int(answer[1]), error=error, counts=counts)
+        return EarlyRefusal(buyer_id=int(answer[1]), error=error, counts=counts, same_as=same_as)
     if code in (1, -8):
         return None
     return _refusal_by_sql(
         token=token, idempotency_key=idempotency_key, build=code == -9, admit=admit, counters=counters
     )
+
+
+def _early_error(code: int, *, n: int, product_id: int, title: str, limit: int) -> ApplicationError:
+    """The refusal the script answered: code 0 (not enough units, ``n`` left) or 2 (the
+    buyer's ``limit``, ``n`` bought), in the active language."""
+    if code == 0:
+        message = units_left_message(title=title, left=n, in_sale=True)
+        return not_enough_error(product_id=product_id, limit=QuantityLimit(n, message))
+    return limit_reached_error(product_id=product_id, title=title, limit=limit, bought=n)
 
 
 def _refusal_by_sql(*, build: bool, **decision) -> EarlyRefusal | EarlyAdmitted | None:

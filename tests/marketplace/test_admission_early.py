@@ -202,6 +202,40 @@ def test_a_throttled_buyer_is_told_so_and_counted_once_per_request(redis_url, mo
 
 
 @pytest.mark.django_db
+def test_refusals_answered_alike_share_one_body_per_language_and_change_with_the_answer(redis_url, caplog):
+    # given a sold-out deal of 2 units and three late buyers, each refused once (entries built)
+    product, deal, people = sold_out_sale(units=2, buyers=5)
+    late = people[2:]
+    for person in late:
+        assert buy(token_client(person)).status_code == 409
+    whole = APIClient()
+    whole.force_login(late[0])
+    english = buy(whole, key="whole-en")
+
+    # when they retry early, in English and in Chinese, with a WARNING logger listening
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="django.request"):
+        answers = [buy(token_client(person), key=f"again-{i}") for i, person in enumerate(late)]
+        chinese = buy(token_client(late[0]), key="zh", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    logged = list(caplog.records)
+
+    # then each is the whole path's answer in the buyer's language, byte for byte, and none of
+    # the early refusals is logged as a client error (the sale working, by the thousand a second)
+    assert {(answer.status_code, answer.content) for answer in answers} == {(409, english.content)}
+    assert chinese.status_code == 409 and chinese.content != english.content
+    assert chinese.json()["error"]["code"] == "sold_out" and "Jade bangle" in chinese.json()["error"]["message"]
+    whole_zh = buy(whole, key="whole-zh", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert whole_zh.content == chinese.content
+    assert logged == []
+
+    # and when a unit comes back (an order cancelled), the next refusal says what is left now
+    first_order = OrderLine.objects.get(deal=deal, order__buyer=people[0]).order
+    order_services.order_cancel_by(order=first_order, user=people[0])
+    assert buy(token_client(late[0]), key="back").status_code == 201
+    assert buy(token_client(late[1]), key="gone").json() == english.json()
+
+
+@pytest.mark.django_db
 def test_a_cancelled_unit_goes_to_the_next_buyer_past_the_early_answer(redis_url):
     # given a sold-out deal: the late buyer is refused early
     product, deal, (first, late) = sold_out_sale()
