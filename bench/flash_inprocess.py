@@ -41,7 +41,9 @@ class Timed:
         import redis.client
 
         self.redis_calls, self.redis_seconds, self.queries, self.db_seconds = 0, 0.0, 0, 0.0
-        self._patched = [(redis.Redis, "execute_command"), (redis.client.Pipeline, "execute")]
+        from core.cache import RedisCache
+
+        self._patched = [(redis.Redis, "execute_command"), (redis.client.Pipeline, "execute"), (RedisCache, "_send")]
         self._originals = [getattr(cls, name) for cls, name in self._patched]
 
     def _sql(self, execute, sql, params, many, context):

@@ -264,6 +264,7 @@ def run_wrk(url: str, duration: int, connections: int, threads: int, *, headers=
 PROFILE = r"""
 import json, sys, time
 import redis
+from core.cache import RedisCache
 from django.db import connection
 from django.test import Client
 
@@ -296,6 +297,7 @@ def timed(method):
 
 redis.Redis.execute_command = timed(redis.Redis.execute_command)
 redis.client.Pipeline.execute = timed(redis.client.Pipeline.execute)
+RedisCache._send = timed(RedisCache._send)  # the cache's own round trips (core/cache.py)
 
 out = {}
 for name, case in cases.items():

@@ -33,7 +33,9 @@ class RedisCounter:
         import redis.client
 
         self.count = 0
-        self._patched = [(redis.Redis, "execute_command"), (redis.client.Pipeline, "execute")]
+        from core.cache import RedisCache
+
+        self._patched = [(redis.Redis, "execute_command"), (redis.client.Pipeline, "execute"), (RedisCache, "_send")]
         self._originals = [getattr(cls, name) for cls, name in self._patched]
 
     def __enter__(self):

@@ -69,11 +69,14 @@ class RedisSwitch:
 
 
 class RedisRoundTrips:
-    """Counts what redis-py sends to the server: one command or one pipeline, each a round trip."""
+    """Counts what is sent to the server: one command or one pipeline through redis-py, or the
+    commands the cache sends on its own (``core.cache.RedisCache._send``), each a round trip."""
 
     def __init__(self, monkeypatch):
+        from core.cache import RedisCache
+
         self.count = 0
-        for cls, name in ((redis.Redis, "execute_command"), (redis.client.Pipeline, "execute")):
+        for cls, name in ((redis.Redis, "execute_command"), (redis.client.Pipeline, "execute"), (RedisCache, "_send")):
             original = getattr(cls, name)
 
             def counted(*args, _original=original, **kwargs):

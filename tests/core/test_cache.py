@@ -199,3 +199,40 @@ def test_entries_read_ahead_are_answered_without_a_round_trip_until_a_write_or_t
     read_ahead(keys=["ahead:plain"])
     request_started.send(sender=None)
     assert ahead_get("ahead:plain") == (False, None)
+
+
+def test_commands_sent_by_the_cache_are_packed_as_redis_py_packs_them(redis_url):
+    # given a command with text (not only ASCII), bytes and numbers
+    args = ("MGET", "cat:page:π:1", b"\x80raw", 42, -7)
+    # when the cache packs it
+    packed = core_cache._pack(*args)
+    # then the bytes are redis-py's
+    connection = redis.Redis.from_url(redis_url).connection_pool.make_connection()
+    assert packed == b"".join(connection.pack_command(*args))
+
+
+def test_a_refused_command_is_raised_after_every_reply_is_read(redis_url):
+    # given a key that holds text, not a counter
+    cache = backend(redis_url)
+    cache.set("text", "not a number", 30)
+    # when a read with counters counts on it
+    with pytest.raises(redis.exceptions.ResponseError):
+        cache.get_many_counting(["text"], [("text", 5)])
+    # then the connection is still in step: the next calls get their own replies
+    assert cache.get("text") == "not a number"
+    assert cache.get_many(["text", "missing"]) == {"text": "not a number"}
+    assert cache.get_many_counting([], [("counter", 5)]) == ({}, [1])
+    cache.delete_many(["text", "counter"])
+
+
+def test_values_read_back_are_djangos_whatever_they_hold(redis_url):
+    # given values of every kind written by Django's own backend
+    django = DjangoRedisCache(redis_url, {"KEY_PREFIX": "core-test"})
+    values = {"int": 7, "negative": -3, "big": 2**70, "bool": True, "text": "12", "bytes": b"\x80", "none": None}
+    django.set_many(values, 30)
+    # when ours reads them
+    ours = backend(redis_url)
+    # then each is what was written (an int stored plain, the rest pickled)
+    assert ours.get_many([*values, "missing"]) == values
+    assert (ours.get("none", "default"), ours.get("missing", "default")) == (None, "default")
+    django.delete_many(list(values))
