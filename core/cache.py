@@ -616,13 +616,15 @@ def clock_fill(response):
     return response
 
 
-def bump(*tags: str) -> None:
-    """Invalidate every entry that depends on any of ``tags`` (call after commit)."""
+def bump(*tags: str, marks: Iterable[tuple["Marks", Any, float | None]] = ()) -> None:
+    """Invalidate every entry that depends on any of ``tags`` (call after commit). ``marks``:
+    ``(marks, member, since)`` checks asked in the same round trip, as :meth:`Marks.ahead` asks
+    them (a domain signal's receivers' marks, ``core.signals.send_now(bump=...)``)."""
     forget_ahead()
     with _lost_lock:
         tags = (*tags, *_lost_tags)
         _lost_tags.clear()
-    failed = cache.set_many({tag: _token() for tag in tags}, timeout=None)
+    failed = Marks.ahead(marks, store={tag: _token() for tag in tags})
     if failed:
         with _lost_lock:
             _lost_tags.update(failed)
@@ -749,27 +751,6 @@ if ARGV[3] ~= '' then redis.call('ZADD', KEYS[1], 'NX', ARGV[3], '@since') end
 return 1
 """)
 
-#: :data:`_MARKS_CHECK` for many sets at once (no reset): KEYS the sets, ARGV a member and a
-#: time per set; answers one -1 / 1 / 0 per set.
-_MARKS_AHEAD = CacheScript("""
-local answers = {}
-for i, key in ipairs(KEYS) do
-  local answer = 0
-  local started = redis.call('ZSCORE', key, '@since')
-  local cut = tonumber(ARGV[2 * i])
-  if not started then
-    answer = -1
-  elseif tonumber(started) > cut then
-    answer = 1
-  else
-    local marked = redis.call('ZSCORE', key, ARGV[2 * i - 1])
-    if marked and tonumber(marked) >= cut then answer = 1 end
-  end
-  answers[i] = answer
-end
-return answers
-""")
-
 #: What :meth:`Marks.ahead` asked in this context: ``{(set key, member): (cut, answer)}``.
 _marks_ahead: ContextVar[dict | None] = ContextVar("jishi_marks_ahead", default=None)
 
@@ -877,27 +858,41 @@ class Marks:
         return True
 
     @staticmethod
-    def ahead(checks: Iterable[tuple["Marks", Any, float | None]]) -> None:
+    def ahead(checks: Iterable[tuple["Marks", Any, float | None]], *, store: dict | None = None) -> list:
         """Ask every ``(marks, member, since)`` of ``checks`` in ONE round trip, for the
         :meth:`may_exist` calls that follow in this context (until :func:`marks_forget_ahead`):
         the receivers of one signal (``core.signals.DomainSignal.ahead``). A set that is missing
-        or must be dropped is left to its own call."""
-        if not isinstance(caches["default"], RedisCache):
-            return
+        or must be dropped is left to its own call. ``store``: cache entries (``{key: value}``,
+        kept until replaced) written in the same round trip (:func:`bump`'s tags); the keys that
+        could not be stored are returned (all of them while Redis is unreachable), as
+        ``set_many``."""
+        backend = caches["default"]
+        if not isinstance(backend, RedisCache):
+            return cache.set_many(store, timeout=None) if store else []
         now = time.time()
         asked = [(marks, str(member), marks._cut(now=now, since=since)) for marks, member, since in checks]
         asked = [check for check in asked if not check[0]._lost]
-        if not asked:
-            return
-        args = [value for _marks, member, cut in asked for value in (member, repr(cut))]
-        answers = _MARKS_AHEAD(keys=[marks.key for marks, _member, _cut in asked], args=args, fallback=None)
+        if not asked and not store:
+            return []
+        raw = {backend.make_key(key): backend._dumps(value) for key, value in (store or {}).items()}
+
+        def command():
+            pipeline = backend.client.pipeline(transaction=False)
+            if raw:
+                pipeline.mset(raw)
+            for marks, member, _cut in asked:
+                pipeline.zmscore(backend.make_key(marks.key), ["@since", member])
+            return pipeline.execute()
+
+        answers = backend._call(None, command)
         if answers is None:
-            return
+            return list(store or ())
         memo = dict(_marks_ahead.get() or {})
-        for (marks, member, cut), answer in zip(asked, answers, strict=True):
-            if int(answer) != -1:
-                memo[(marks.key, member)] = (cut, bool(int(answer)))
+        for (marks, member, cut), (started, marked) in zip(asked, answers[1:] if raw else answers, strict=True):
+            if started is not None:  # else no set: left to its own call, which rebuilds it
+                memo[(marks.key, member)] = (cut, started > cut or (marked is not None and marked >= cut))
         _marks_ahead.set(memo)
+        return []
 
     @staticmethod
     def latest(queryset, *, member: str, at: str, since: float) -> list[tuple[Any, float]]:

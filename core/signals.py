@@ -30,6 +30,7 @@ from django.db import transaction
 from django.dispatch import Signal
 
 from core.cache import Marks, marks_forget_ahead
+from core.cache import bump as cache_bump
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +66,19 @@ def _check_args(signal: DomainSignal, kwargs: dict) -> None:
         raise TypeError(f"{signal!r} sent with {sorted(kwargs)}; its arguments are {list(signal.args)}")
 
 
-def send_now(signal: DomainSignal, *, sender, **kwargs) -> list[tuple]:
+def send_now(signal: DomainSignal, *, sender, bump: Iterable[str] = (), **kwargs) -> list[tuple]:
     """Send ``signal`` now to every receiver; a receiver that raises is logged with its traceback
     and the others still run. Returns ``send_robust``'s ``[(receiver, result or exception)]``.
-    Services call :func:`send_on_commit`; this is its second half (and what tests may call)."""
+    Services call :func:`send_on_commit`; this is its second half (and what tests may call).
+    ``bump``: cache tags to bump (``core.cache.bump``) first, in the round trip that asks the
+    receivers' marks."""
     _check_args(signal, kwargs)
     ahead = getattr(signal, "_ahead", None)
-    if ahead:
-        Marks.ahead([check for checks in ahead.values() for check in checks(**kwargs)])
+    checks = [check for checks in ahead.values() for check in checks(**kwargs)] if ahead else []
+    if bump:
+        cache_bump(*bump, marks=checks)
+    elif checks:
+        Marks.ahead(checks)
     try:
         results = signal.send_robust(sender=sender, **kwargs)
     finally:
@@ -90,9 +96,11 @@ def send_now(signal: DomainSignal, *, sender, **kwargs) -> list[tuple]:
     return results
 
 
-def send_on_commit(signal: DomainSignal, *, sender, **kwargs) -> None:
+def send_on_commit(signal: DomainSignal, *, sender, bump: Iterable[str] = (), **kwargs) -> None:
     """Send ``signal`` (robustly, see :func:`send_now`) when the current transaction commits —
     at once outside a transaction, never if it rolls back. Keyword arguments must be exactly
-    the signal's documented ``args``; they are checked now, so a mistake fails at the call."""
+    the signal's documented ``args``; they are checked now, so a mistake fails at the call.
+    ``bump``: cache tags the change invalidates, bumped on commit before the receivers run, in
+    the round trip of their marks (instead of a ``core.cache.bump_on_commit`` of their own)."""
     _check_args(signal, kwargs)
-    transaction.on_commit(partial(send_now, signal, sender=sender, **kwargs))
+    transaction.on_commit(partial(send_now, signal, sender=sender, bump=tuple(bump), **kwargs))

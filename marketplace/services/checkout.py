@@ -356,9 +356,13 @@ def _order_place(
         for p in by_shop[order.shop_id]
     ]
     insert_rows(placed)
+    # The buyer's cart page too: the cart emptied, vouchers used, units of deals bought. Bumped on
+    # commit with the first order's announcement (one round trip with its receivers' marks).
+    tags = (TAG_STOCK, cart_tag(buyer.pk), *(product_tag(product_id) for product_id in quantities))
     for order in orders:
         order.lines_placed = [line for line in placed if line.order_id == order.pk]
-        order_announce_on_commit(order_placed, order=order, lines=order.lines_placed)
+        order_announce_on_commit(order_placed, order=order, lines=order.lines_placed, bump=tags)
+        tags = ()
 
     # 4. The hot rows, last: deals by id, then products by id; each stays locked until commit.
     for product in in_deals:
@@ -366,8 +370,6 @@ def _order_place(
     for product_id in sorted(quantities):
         product = products[product_id]
         _take_stock(product=product, quantity=quantities[product_id])
-    # The buyer's cart page too: the cart emptied, vouchers used, units of deals bought.
-    bump_on_commit(TAG_STOCK, cart_tag(buyer.pk), *(product_tag(product_id) for product_id in quantities))
     return orders
 
 

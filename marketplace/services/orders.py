@@ -42,7 +42,8 @@ ORDER_AUTO_COMPLETE_DAYS = settings.ORDER_AUTO_COMPLETE_DAYS
 
 def order_announce_on_commit(signal, *, order: Order, lines: Sequence[OrderLine], **extra) -> None:
     """Send ``order_placed`` / ``order_cancelled`` for ``order`` on commit (see marketplace.signals).
-    Checkout announces what it placed; :func:`_release` what it closed."""
+    Checkout announces what it placed; :func:`_release` what it closed. ``extra``: the signal's
+    other arguments, and ``bump`` (cache tags bumped with it: ``core.signals.send_on_commit``)."""
     send_on_commit(
         signal,
         sender=Order,

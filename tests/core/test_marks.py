@@ -159,3 +159,31 @@ def test_a_signals_receivers_ask_their_marks_in_one_round_trip(monkeypatch):
         False,
         True,
     )
+
+
+def test_tags_bumped_with_a_signal_ride_in_its_marks_round_trip(monkeypatch):
+    # given a built set, a signal whose receiver asks it (registered ahead), and an entry cached
+    # under a tag
+    from core.cache import cached
+    from core.signals import DomainSignal, send_now
+    from tests.redis_switch import RedisRoundTrips
+
+    pins = complete([7])
+    pins.may_exist(0)
+    signal = DomainSignal("test_bumped", ["deal_id"])
+    answers = []
+    signal.connect(
+        lambda sender, deal_id, **kwargs: answers.append(pins.may_exist(deal_id)), dispatch_uid="a", weak=False
+    )
+    signal.ahead(lambda deal_id, **_: [(pins, deal_id, None)], dispatch_uid="a")
+    assert cached("test:bumped", tags=["tag:test-bumped"], build=lambda: ("old", None)) == "old"
+
+    # when it is sent with that tag to bump
+    trips = RedisRoundTrips(monkeypatch)
+    send_now(signal, sender=None, bump=("tag:test-bumped",), deal_id=7)
+    send_now(signal, sender=None, bump=("tag:test-bumped",), deal_id=8)
+
+    # then each send was one round trip, the receiver got its answers, and the entry was dropped
+    assert trips.count == 2
+    assert answers == [True, False]
+    assert cached("test:bumped", tags=["tag:test-bumped"], build=lambda: ("new", None)) == "new"

@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 
 from core.errors import ApplicationError
 from core.throttles import UserWindowThrottle
+from marketplace.caching import cart_tag, product_tag
 from marketplace.models import CheckoutRequest, Deal, OrderLine
 from marketplace.services import admission, admission_early
 from marketplace.services import orders as order_services
@@ -582,6 +583,33 @@ def test_a_throttled_or_inactive_token_buyer_the_gate_would_admit_is_answered_by
     assert cache.get(admission._deal_key(product.deals.get().pk)) in (0, None)
     key, _ttl, _allowed = UserWindowThrottle().window_counter(SimpleNamespace(user=throttled, META={}), None)
     assert int(cache.client.get(cache.make_key(key))) == 2
+
+
+@pytest.mark.django_db
+def test_an_admitted_token_order_is_three_round_trips_with_its_commit(
+    redis_url, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a buyer of a flash deal with units left, checking out with a token for the first time
+    # after another buyer's order (which built the marks its receivers ask)
+    product, _deal, buyer = a_buyer_of_a_live_deal(per_buyer_limit=1)
+    first = UserFactory()
+    fill_cart(first, (product, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert buy(token_client(first), key="first").status_code == 201
+    client = token_client(buyer)
+    cached_cart = cache.get(cart_tag(buyer.pk))
+
+    # when the order is placed and its transaction's commit callbacks run
+    redis_calls = RedisRoundTrips(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = buy(client, key="first")
+
+    # then Redis was asked three times: the early script, the gate's admission with the throttle,
+    # and on commit the receivers' marks with the cart's and products' tags bumped
+    assert answer.status_code == 201
+    assert redis_calls.count == 3
+    assert cache.get(cart_tag(buyer.pk)) != cached_cart
+    assert cache.get(product_tag(product.pk)) is not None
 
 
 @pytest.mark.django_db
