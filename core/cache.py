@@ -595,6 +595,50 @@ def _ensure_versions(tags: tuple[str, ...], found: dict) -> tuple[str | None, ..
     return tuple(found.get(tag) for tag in tags)
 
 
+class ProcessEntries:
+    """Versioned entries kept in this process's memory instead of the cache, all depending on
+    the same ``tags``: small values that many requests share, where a round trip would cost
+    more than keeping them (e.g. each title word's best-selling products,
+    ``marketplace.selectors.search``). They are valid as the cache's entries are: while every tag
+    still holds the token read *before* the data was (module docstring). The tokens come from
+    what the request read ahead (a page reads its own tags with its entry: no round trip), else
+    from one round trip, which makes a missing tag as :func:`cached` does. When a token changes
+    every entry goes; while the cache is unreachable nothing is kept. At most ``max_entries``
+    are kept (first in, first out)."""
+
+    def __init__(self, *, tags: Iterable[str], max_entries: int = 10_000):
+        self.tags = tuple(tags)
+        self.max_entries = max_entries
+        #: ``(the tags' tokens, {key: value})``, replaced as a whole when the tokens change.
+        self._kept: tuple[tuple, dict] = ((), {})
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Iterable[Any], build: Callable[[list], dict]) -> dict:
+        """``{key: value}`` for ``keys``: the values kept under the tags' current tokens, and
+        ``build(missing)`` — ``{key: value}`` for every key given it — for the others, then kept."""
+        keys = list(dict.fromkeys(keys))
+        found = _get_many(list(self.tags))
+        versions = tuple(found.get(tag) for tag in self.tags)
+        if None in versions:  # made since the request read them ahead, or not yet: one round trip
+            versions = tuple(tag_versions(self.tags).values())
+        if None in versions:
+            return build(keys) if keys else {}
+        kept_versions, entries = self._kept
+        if kept_versions != versions:
+            entries = {}
+            self._kept = (versions, entries)
+        answer = {key: entries[key] for key in keys if key in entries}
+        missing = [key for key in keys if key not in answer]
+        if missing:
+            built = build(missing)
+            answer.update(built)
+            with self._lock:
+                entries.update(built)
+                while len(entries) > self.max_entries:
+                    del entries[next(iter(entries))]
+        return answer
+
+
 #: Tags whose bump could not be stored (cache unreachable), bumped again by this process's next
 #: :func:`bump` or :func:`cached` call, so a write made during an outage cannot leave a stale
 #: entry behind once the cache is back (at worst until MAX_TTL if this process goes quiet).

@@ -15,21 +15,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.contrib.postgres.fields import ArrayField
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
-    BooleanField,
     Count,
     F,
-    Func,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
-    Value,
     Window,
 )
 from django.shortcuts import get_object_or_404
@@ -54,17 +49,18 @@ from marketplace.models import (
 )
 from marketplace.selectors.pricing import product_annotate_prices
 from marketplace.selectors.search import (
-    CLOSE_SENTINELS,
     SUGGESTION_LIMIT,
-    SearchQueryOnce,
+    IdIn,
     TsQuery,
     close_by_likeness,
-    close_by_words,
+    close_by_words_once,
+    close_sentinels,
+    close_word_count,
+    close_word_values,
+    ids_value,
     product_search,
     product_suggestion_rows,
     query_words,
-    title_any_terms_text,
-    title_any_tsquery_text,
     tsquery_text,
 )
 
@@ -317,24 +313,9 @@ class PageRows(Sequence):
         return self._all()[index]
 
 
-class _IdIn(Func):
-    """``<column> = ANY(<array>)``: a list of ids as ONE parameter (PostgreSQL), so the SQL of a
-    read by ids is the same whatever their number (compiled and prepared once)."""
-
-    output_field = BooleanField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        column, ids = self.get_source_expressions()
-        column_sql, column_params = compiler.compile(column)
-        ids_sql, ids_params = compiler.compile(ids)
-        return f"{column_sql} = ANY({ids_sql})", [*column_params, *ids_params]
-
-
 def _product_cards_queryset(*, ids: list[int], now: datetime | None) -> QuerySet[Product]:
     if connection.vendor == "postgresql":
-        return product_list_public(now=now).filter(
-            _IdIn(F("pk"), Value(ids, output_field=ArrayField(BigIntegerField())))
-        )
+        return product_list_public(now=now).filter(IdIn(F("pk"), ids_value(ids)))
     return product_list_public(now=now).filter(pk__in=ids)
 
 
@@ -506,15 +487,26 @@ def product_list_page(*, filters: dict, number=1, per_page: int, now: datetime) 
     )
 
 
-def _close_cards_queryset(*, terms: str, tsquery: str, now: datetime) -> QuerySet:
-    close = close_by_words(product_list_public(now=now), terms=SearchQueryOnce(terms), ranked=SearchQueryOnce(tsquery))
-    return close.values_list("pk", *CARD_COLUMNS)[:SUGGESTION_LIMIT]
-
-
 #: The close matches' first step with their cards (:func:`product_suggestion_cards`), compiled
-#: once and prepared (its terms made once per statement: ``search.SearchQueryOnce``); the cards'
-#: subqueries run for the six rows kept, after the sort.
-_CLOSE_CARDS = CompiledQuery(_close_cards_queryset, prepare="jishi_close_cards_2", now=_SEARCH_NOW, **CLOSE_SENTINELS)
+#: once per number of words and prepared (its terms made once per statement:
+#: ``search.SearchQueryOnce``); the cards' subqueries run for the six rows kept, after the sort.
+_CLOSE_CARDS: dict[int, CompiledQuery] = {}
+
+
+def _close_cards_query(count: int) -> CompiledQuery:
+    query = _CLOSE_CARDS.get(count)
+    if query is None:
+
+        def build(*, now, **values):
+            close = close_by_words_once(product_list_public(now=now), **values)
+            return close.values_list("pk", *CARD_COLUMNS)[:SUGGESTION_LIMIT]
+
+        query = _CLOSE_CARDS[count] = CompiledQuery(
+            build, prepare=f"jishi_close_cards_3_{count}", now=_SEARCH_NOW, **close_sentinels(count)
+        )
+    return query
+
+
 #: The close matches' second step with their cards, compiled once per number of words (not
 #: prepared: it runs only for a query no title has a word of, and a generic plan of a trigram
 #: match could not see how common the words are).
@@ -551,7 +543,8 @@ def product_suggestion_cards(*, search: str, now: datetime) -> list[CardRow]:
         cards = _product_cards_queryset(ids=ids, now=now).values_list("pk", *CARD_COLUMNS) if ids else []
         found = {row[0]: row for row in cards}
         return [CardRow(*found[pk]) for pk in ids if pk in found]
-    rows = _CLOSE_CARDS.rows(terms=title_any_terms_text(words), tsquery=title_any_tsquery_text(words), now=now)
+    values = close_word_values(words)
+    rows = _close_cards_query(close_word_count(values)).rows(now=now, **values) if values is not None else []
     if not rows:
         values = {f"w{i}": word for i, word in enumerate(words)}
         rows = _close_like_query(len(words)).rows(now=now, phrase=" ".join(words), **values)

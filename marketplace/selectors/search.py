@@ -21,15 +21,20 @@ stemming, same contract.
 """
 
 import difflib
+import functools
+import operator
 import re
 import unicodedata
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField, TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Case, F, FloatField, Func, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, BooleanField, Case, F, FloatField, Func, Q, QuerySet, Value, When
 from django.db.models.functions import Upper
 
+from core.cache import ProcessEntries
 from core.queries import CompiledQuery
+from marketplace.caching import TAG_ALL, TAG_LISTS
 from marketplace.models import Product
 
 #: At most this many words of a query are matched.
@@ -116,20 +121,16 @@ def tsquery_text(words: list[str]) -> str:
     return " & ".join(term for word in words for term in _word_terms(word))
 
 
-def title_any_tsquery_text(words: list[str]) -> str:
-    """A raw ``to_tsquery`` string: any one word of ``words`` in a title (weight A; a word's own
+def title_word_terms_text(word: str) -> str:
+    """A raw ``to_tsquery`` string: one query word in a title's terms (:class:`TitleTerms`; its
     terms AND-ed, as in :func:`tsquery_text`)."""
-    weighted = []
-    for word in words:
-        terms = [f"{term}A" if term.endswith(":*") else f"{term}:A" for term in _word_terms(word)]
-        weighted.append("(" + " & ".join(terms) + ")")
-    return " | ".join(weighted)
+    return " & ".join(_word_terms(word))
 
 
-def title_any_terms_text(words: list[str]) -> str:
-    """:func:`title_any_tsquery_text` without the weights, for the titles' terms alone
-    (:class:`TitleTerms`)."""
-    return " | ".join("(" + " & ".join(_word_terms(word)) + ")" for word in words)
+def title_pairs_terms_text(terms: list[str]) -> str:
+    """A raw ``to_tsquery`` string: any two of the words ``terms`` (each
+    :func:`title_word_terms_text`) in a title's terms."""
+    return " | ".join(f"({a} & {b})" for i, a in enumerate(terms) for b in terms[i + 1 :])
 
 
 class TitleTerms(Func):
@@ -199,15 +200,98 @@ def product_suggestions(queryset: QuerySet[Product], *, search: str, limit: int 
     return [found[pk] for pk in ids if pk in found]
 
 
-def close_by_words(queryset: QuerySet[Product], *, terms: SearchQuery, ranked: SearchQuery) -> QuerySet[Product]:
+class IdIn(Func):
+    """``<column> = ANY(<array>)``: a list of ids as ONE parameter (PostgreSQL), so the SQL of a
+    read by ids is the same whatever their number (compiled and prepared once)."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, ids = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        ids_sql, ids_params = compiler.compile(ids)
+        return f"{column_sql} = ANY({ids_sql})", [*column_params, *ids_params]
+
+
+def ids_value(ids: list[int]) -> Value:
+    """``ids`` as one array parameter (for :class:`IdIn`)."""
+    return Value(list(ids), output_field=ArrayField(BigIntegerField()))
+
+
+#: Each title word's best-selling public products (:func:`title_word_best_sellers`), kept per
+#: process while the catalogue's tags hold (a product write — its sales, stock, status — bumps
+#: ``TAG_LISTS``): queries differ, their words recur.
+_BEST_SELLERS = ProcessEntries(tags=(TAG_ALL, TAG_LISTS), max_entries=20_000)
+
+
+def _best_sellers_read(terms: list[str], *, size: int) -> dict[str, list[tuple[int, int]]]:
+    from marketplace.selectors.catalogue import product_list_public_plain  # catalogue imports this module
+
+    titled = product_list_public_plain().alias(title_terms=TitleTerms("search_vector"))
+    parts = [
+        titled.filter(title_terms=SearchQuery(text, search_type="raw", config=TS_CONFIG))
+        .annotate(word=Value(i))
+        .order_by("-sales_count", "-id")
+        .values_list("pk", "sales_count", "word")[:size]
+        for i, text in enumerate(terms)
+    ]
+    found: dict[str, list[tuple[int, int]]] = {text: [] for text in terms}
+    for pk, sales, i in parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]:
+        found[terms[i]].append((pk, sales))
+    for rows in found.values():
+        rows.sort(key=lambda row: (-row[1], -row[0]))
+    return found
+
+
+def title_word_best_sellers(terms: list[str], *, size: int = SUGGESTION_LIMIT) -> dict[str, list[tuple[int, int]]]:
+    """PostgreSQL: for each title word (``terms``: :func:`title_word_terms_text` of each word),
+    the ``(id, sales_count)`` of the ``size`` best-selling public products whose title has it
+    (then newest), in that order; empty for a word no title has. One query for the words this
+    process does not know under the catalogue's current tags (:data:`_BEST_SELLERS`), none for
+    the others."""
+    if size != SUGGESTION_LIMIT:
+        return _best_sellers_read(terms, size=size)
+    return _BEST_SELLERS.get_many(terms, lambda missing: _best_sellers_read(missing, size=size))
+
+
+def close_word_values(words: list[str], *, limit: int = SUGGESTION_LIMIT) -> dict | None:
+    """The values of :func:`close_by_words` for the query ``words`` (its first step of the close
+    matches), or None when no title has any of them: ``w0`` ... (each word's title terms, once
+    per distinct word), ``pairs`` (any two of them: None for one word) and ``best`` (the ids of
+    the ``limit`` best-selling products whose title has any of the words, from
+    :func:`title_word_best_sellers`)."""
+    terms = list(dict.fromkeys(title_word_terms_text(word) for word in words))
+    lists = title_word_best_sellers(terms, size=limit)
+    ranked = sorted({(sales, pk) for rows in lists.values() for pk, sales in rows}, reverse=True)
+    if not ranked:
+        return None
+    values = {f"w{i}": text for i, text in enumerate(terms)}
+    values["pairs"] = title_pairs_terms_text(terms) if len(terms) > 1 else None
+    values["best"] = [pk for _, pk in ranked[:limit]]
+    return values
+
+
+def close_by_words(queryset: QuerySet[Product], *, words: list, pairs, best) -> QuerySet[Product]:
     """The first step of the close matches (:func:`product_suggestion_rows`), over ``queryset``:
-    its products whose title has any of the words (``terms``: :func:`title_any_terms_text`,
-    matched against :class:`TitleTerms`), most of the words first (``ts_rank`` of the whole
-    vector for ``ranked``: :func:`title_any_tsquery_text`), then best-selling."""
+    its products whose title has **most of the query's words** (``words``: each word's
+    :func:`title_word_terms_text` as a ``SearchQuery``, matched against :class:`TitleTerms`),
+    then **best-selling**, then newest. The candidates are the titles with any two of the words
+    (``pairs``, None for one word: the title-terms index) and ``best`` (ids, :func:`ids_value`:
+    the ``limit`` best sellers with any one word): their first ``limit`` are the first ``limit``
+    of every title with any of the words. Those with two words or more are all candidates; the
+    *k*-th one-word title of the first ``limit`` (*k* ≤ ``limit`` less the titles with more
+    words) has by sales alone at most *k* - 1 one-word titles and those with more words before
+    it, fewer than ``limit``: it is one of ``best``. So the ~1,300 titles that share a common
+    word are neither read nor ranked for every misspelt query (~2.5–4 ms of PostgreSQL CPU); the
+    words' best sellers are kept per process (:func:`title_word_best_sellers`)."""
+    titled = queryset.alias(title_terms=TitleTerms("search_vector"))
+    candidates = Q(IdIn(F("pk"), best))
+    if pairs is not None:
+        candidates |= Q(title_terms=pairs)
+    has = [Case(When(title_terms=word, then=Value(1)), default=Value(0)) for word in words]
     return (
-        queryset.alias(title_terms=TitleTerms("search_vector"))
-        .filter(title_terms=terms)
-        .annotate(likeness=SearchRank(F("search_vector"), ranked, cover_density=False))
+        titled.filter(candidates)
+        .annotate(likeness=functools.reduce(operator.add, has))
         .order_by("-likeness", "-sales_count", "-id")
     )
 
@@ -224,41 +308,69 @@ def close_by_likeness(queryset: QuerySet[Product], *, words: list[str], phrase: 
     )
 
 
-def _close_by_words_queryset(*, terms: str, tsquery: str) -> QuerySet:
-    from marketplace.selectors.catalogue import product_list_public_plain  # catalogue imports this module
-
-    close = close_by_words(product_list_public_plain(), terms=SearchQueryOnce(terms), ranked=SearchQueryOnce(tsquery))
-    return close.values_list("pk", "title")[:SUGGESTION_LIMIT]
-
-
-#: The sentinels of the close matches' word step (:data:`_CLOSE_BY_WORDS`; also
-#: ``selectors.catalogue._CLOSE_CARDS``): its two parameters, the terms and the weighted query.
-CLOSE_SENTINELS = {
-    "terms": ("jishisentinelta:*", "jishisentineltb:*"),
-    "tsquery": ("jishisentinela:*A", "jishisentinelb:*A"),
-}
+def close_sentinels(count: int) -> dict:
+    """The sentinels of :func:`close_by_words` compiled for ``count`` distinct words (``w0`` ...,
+    ``pairs`` from two words on, ``best``): here and in ``selectors.catalogue``'s cards."""
+    sentinels = {f"w{i}": (f"jishisentinel{i}ta:*", f"jishisentinel{i}tb:*") for i in range(count)}
+    if count > 1:
+        sentinels["pairs"] = ("jishisentinelpa:*", "jishisentinelpb:*")
+    sentinels["best"] = ([-7_700_031], [-7_700_032])
+    return sentinels
 
 
-#: The word step of the close matches, compiled once per process (a misspelt query per request
-#: spent more Python building it than PostgreSQL answering it) and prepared: its terms are made
-#: once per statement (:class:`SearchQueryOnce`).
-_CLOSE_BY_WORDS = CompiledQuery(_close_by_words_queryset, prepare="jishi_close_by_words_2", **CLOSE_SENTINELS)
+def close_word_count(values: dict) -> int:
+    """How many distinct words :func:`close_word_values`' ``values`` are for."""
+    return sum(1 for name in values if name.startswith("w"))
+
+
+def close_by_words_once(queryset: QuerySet[Product], **values) -> QuerySet[Product]:
+    """:func:`close_by_words` of :func:`close_word_values`' values for SQL compiled once: the
+    words' terms made once per statement (:class:`SearchQueryOnce`), the ids one parameter."""
+    count = close_word_count(values)
+    return close_by_words(
+        queryset,
+        words=[SearchQueryOnce(values[f"w{i}"]) for i in range(count)],
+        pairs=SearchQueryOnce(values["pairs"]) if values.get("pairs") is not None else None,
+        best=ids_value(values["best"]),
+    )
+
+
+#: The word step of the close matches (``(id, title)``), compiled once per process and number of
+#: words (a misspelt query per request spent more Python building it than PostgreSQL answering
+#: it) and prepared: its terms are made once per statement (:class:`SearchQueryOnce`).
+_CLOSE_BY_WORDS: dict[int, CompiledQuery] = {}
+
+
+def _close_by_words_query(count: int) -> CompiledQuery:
+    query = _CLOSE_BY_WORDS.get(count)
+    if query is None:
+        from marketplace.selectors.catalogue import product_list_public_plain  # catalogue imports this module
+
+        def build(**values):
+            return close_by_words_once(product_list_public_plain(), **values).values_list("pk", "title")[
+                :SUGGESTION_LIMIT
+            ]
+
+        query = _CLOSE_BY_WORDS[count] = CompiledQuery(
+            build, prepare=f"jishi_close_by_words_3_{count}", **close_sentinels(count)
+        )
+    return query
 
 
 def product_suggestion_rows(*, search: str, limit: int = SUGGESTION_LIMIT) -> list[tuple[int, str]]:
     """Close matches for a search that found nothing: ``(id, title)`` of the public products
-    whose title is most like the query, best first (the search page takes their cards from the
-    card cache, like its results).
+    whose title is most like the query, best first.
 
-    PostgreSQL, in two steps: products whose **title has any of the query's words** (the
-    full-text index: ``word:*A | …``, weight A is the title), those with most of the words first
-    (``ts_rank``), then best-selling — "woven gold teapot" that no title has whole shows the
-    gold teapots; only when no title has any of the words (a misspelling: "perl necklase"),
-    titles like a query word by **trigram word similarity**, each word served by the title's
-    trigram index, most similar to the query first. The first step answers in a few
-    milliseconds; the trigram step computes a similarity for every title that shares a word's
-    trigrams (~100 ms at 10,000 products when the words are common), so it runs only when the
-    words themselves are nowhere. SQLite: difflib over the titles of the newest 2,000 products."""
+    PostgreSQL, in two steps: products whose **title has any of the query's words** (the title
+    terms' index), those with **most of the words** first, then **best-selling**, then newest
+    (:func:`close_by_words`) — "woven gold teapot" that no title has whole shows the gold
+    teapots, best sellers first; only when no title has any of the words (a misspelling: "perl
+    necklase"), titles like a query word by **trigram word similarity**, each word served by the
+    title's trigram index, most similar to the query first. The first step answers in a
+    millisecond or so; the trigram step computes a similarity for every title that shares a
+    word's trigrams (~100 ms at 10,000 products when the words are common), so it runs only when
+    the words themselves are nowhere. SQLite: difflib over the titles of the newest 2,000
+    products."""
     from marketplace.selectors.catalogue import product_list_public_plain  # catalogue imports this module
 
     words = query_words(search)
@@ -266,12 +378,12 @@ def product_suggestion_rows(*, search: str, limit: int = SUGGESTION_LIMIT) -> li
         return []
     phrase = " ".join(words)
     if _is_postgres():
-        if limit == SUGGESTION_LIMIT:
-            found = _CLOSE_BY_WORDS.rows(terms=title_any_terms_text(words), tsquery=title_any_tsquery_text(words))
-        else:
-            terms = SearchQuery(title_any_terms_text(words), search_type="raw", config=TS_CONFIG)
-            ranked = SearchQuery(title_any_tsquery_text(words), search_type="raw", config=TS_CONFIG)
-            close = close_by_words(product_list_public_plain(), terms=terms, ranked=ranked)
+        values = close_word_values(words, limit=limit)
+        found = []
+        if values is not None and limit == SUGGESTION_LIMIT:
+            found = _close_by_words_query(close_word_count(values)).rows(**values)
+        elif values is not None:
+            close = close_by_words_once(product_list_public_plain(), **values)
             found = list(close.values_list("pk", "title")[:limit])
         if found:
             return found

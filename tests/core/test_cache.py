@@ -236,3 +236,48 @@ def test_values_read_back_are_djangos_whatever_they_hold(redis_url):
     assert ours.get_many([*values, "missing"]) == values
     assert (ours.get("none", "default"), ours.get("missing", "default")) == (None, "default")
     django.delete_many(list(values))
+
+
+@pytest.mark.django_db  # request_started closes old database connections
+def test_process_entries_are_kept_while_their_tags_hold_and_read_them_ahead_without_a_round_trip(
+    redis_url, monkeypatch, settings
+):
+    from django.core.signals import request_started
+
+    from core.cache import ProcessEntries, read_ahead
+    from tests.redis_switch import RedisRoundTrips
+
+    # given entries kept in this process under two tags
+    entries = ProcessEntries(tags=("pe:a", "pe:b"), max_entries=3)
+    builds = []
+
+    def build(keys):
+        builds.append(list(keys))
+        return {key: f"{key}@{len(builds)}" for key in keys}
+
+    # when first asked (the tags made), then built; asked again, kept: only the missing are built
+    assert entries.get_many(["x", "y"], build) == {"x": "x@1", "y": "y@1"}
+    assert entries.get_many(["y", "z", "y"], build) == {"y": "y@1", "z": "z@2"}
+    assert builds == [["x", "y"], ["z"]]
+
+    # and a request that read the tags ahead (a page reads its own) asks them without a round trip
+    request_started.send(sender=None)
+    read_ahead({"some-page": ("pe:a", "pe:b")})
+    round_trips = RedisRoundTrips(monkeypatch)
+    assert entries.get_many(["x"], build) == {"x": "x@1"}
+    assert round_trips.count == 0
+    monkeypatch.undo()
+
+    # when one of the tags is bumped (a write committed), then every entry is built again
+    bump("pe:b")
+    assert entries.get_many(["x", "z"], build) == {"x": "x@3", "z": "z@3"}
+    # and no more than max_entries are kept, the first in going first
+    entries.get_many(["p", "q"], build)
+    assert entries.get_many(["x"], build) == {"x": "x@5"}
+    assert entries.get_many(["q"], build) == {"q": "q@4"}
+
+    # when the cache is unreachable, then nothing is kept: built for every call
+    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": dead_url(), "OPTIONS": FAST}}
+    assert entries.get_many(["q"], build) == {"q": "q@6"}
+    assert entries.get_many(["q"], build) == {"q": "q@7"}
+    request_started.send(sender=None)

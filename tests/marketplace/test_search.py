@@ -10,7 +10,9 @@ from django.db import connection
 from django.http import QueryDict
 from django.urls import reverse
 
+from core.cache import bump
 from core.visibility import Visibility
+from marketplace.caching import TAG_LISTS
 from marketplace.cards import card_row_html, product_card_html
 from marketplace.models import Category, ProductStatus
 from marketplace.selectors import catalogue as selectors
@@ -272,32 +274,44 @@ def test_search_page_query_count(client, django_assert_num_queries, rows):
 @pytest.mark.parametrize(
     ("query", "queries"),
     [
-        # the four of a results page, then the close matches (titles with one of the words:
-        # "longjing") with their cards: one query on PostgreSQL
-        ("longjing coffee", 1),
-        # no title has any of the words: then titles like them (trigram) with their cards, one
-        # more query (SQLite, the default of a fresh clone: recent titles compared in Python,
-        # then their cards)
-        ("longjinn", 2),
+        # the four of a results page, then the close matches: each title word's best sellers (one
+        # query for the words this process does not know yet), then the titles with one of the
+        # words ("longjing") with their cards: one query on PostgreSQL
+        ("longjing coffee", (1, 1)),
+        # no title has any of the words (the words' best sellers: none): then titles like them
+        # (trigram) with their cards (SQLite, the default of a fresh clone: recent titles
+        # compared in Python, then their cards)
+        ("longjinn", (1, 1)),
     ],
 )
 def test_no_results_page_query_count(client, django_assert_num_queries, rows, query, queries):
-    steps = queries if connection.vendor == "postgresql" else 2  # the close matches' queries
+    words, close = queries if connection.vendor == "postgresql" else (0, 2)  # the close matches' queries
     shop = ShopFactory(name="Tea house")
     for i in range(rows):
         ProductImageFactory(product=ProductFactory(shop=shop, title=f"Longjing tea {i}", category=category("tea")))
 
-    with django_assert_num_queries(4 + steps):
+    with django_assert_num_queries(4 + words + close):
         response = client.get(reverse("marketplace:search"), {"q": query})
     html = response.content.decode()
     assert "No products match" in html and "Close matches" in html
     assert "Longjing tea " in html.split("Close matches", 1)[1]
-    # another misspelt query with the same close matches: the (empty) page, the close matches
-    # with their cards; the sidebar and the boundary come from the cache
-    with django_assert_num_queries(1 + steps):
+    # another query of the same words, with the same close matches: the (empty) page, the close
+    # matches with their cards; the words' best sellers, the sidebar and the boundary are known
+    with django_assert_num_queries(1 + close):
+        response = client.get(reverse("marketplace:search"), {"q": f"{query} {query.split()[0]}"})
+    close_html = response.content.decode().split("Close matches", 1)[1]
+    assert close_html.count('class="product-card"') == min(rows, 6) and "Longjing tea " in close_html
+    # a new word: its best sellers are read (one query on PostgreSQL), the others' are known
+    with django_assert_num_queries(1 + words + close):
         response = client.get(reverse("marketplace:search"), {"q": f"{query} zzz"})
-    close = response.content.decode().split("Close matches", 1)[1]
-    assert close.count('class="product-card"') == min(rows, 6) and "Longjing tea " in close
+    assert "Longjing tea " in response.content.decode().split("Close matches", 1)[1]
+    # a product write (its sales, say) bumps the lists' tag after its commit: every word's best
+    # sellers are read again
+    bump(TAG_LISTS)
+    with django_assert_num_queries(1 + words + close):
+        response = client.get(reverse("marketplace:search"), {"q": f"{query} zzz {query.split()[0]}"})
+    close_html = response.content.decode().split("Close matches", 1)[1]
+    assert close_html.count('class="product-card"') == min(rows, 6) and "Longjing tea " in close_html
 
 
 @pytest.mark.parametrize("rows", [5, 50])
@@ -566,17 +580,37 @@ def test_title_terms_keep_exactly_the_products_with_a_word_at_weight_a(postgres,
     ProductFactory(shop=catalogue["pendant"].shop, title="Pearl and silver brooch", description="tea teapot")
     ProductFactory(title="Plain box", description="pearl silver 珍珠")
     public = selectors.product_list_public_plain()
+
+    def at_weight_a(terms: list[str]) -> str:
+        return " & ".join(f"{term}A" if term.endswith(":*") else f"{term}:A" for term in terms)
+
     for query in ("pearl", "pearl silver teapot", "tea", "珍珠", "珍珠项链 pearls", "meimei", "necklace lotus", "xiao"):
         words = search_selectors.query_words(query)
-        weighted = SearchQuery(search_selectors.title_any_tsquery_text(words), search_type="raw", config="english")
-        terms = SearchQuery(search_selectors.title_any_terms_text(words), search_type="raw", config="english")
-        by_weight = set(public.filter(search_vector=weighted).values_list("pk", flat=True))
-        by_terms = set(
-            public.alias(terms=search_selectors.TitleTerms("search_vector"))
-            .filter(terms=terms)
-            .values_list("pk", flat=True)
+        texts = [search_selectors.title_word_terms_text(word) for word in words]
+        weighted = [at_weight_a(search_selectors._word_terms(word)) for word in words]
+        # each word, and any two of them
+        pairs = (
+            [
+                (
+                    search_selectors.title_pairs_terms_text(texts),
+                    " | ".join(f"({a} & {b})" for a in weighted for b in weighted if a < b),
+                )
+            ]
+            if len(words) > 1
+            else []
         )
-        assert by_terms == by_weight, query
+        for text, by in [*zip(texts, weighted, strict=True), *pairs]:
+            by_weight = set(
+                public.filter(search_vector=SearchQuery(by, search_type="raw", config="english")).values_list(
+                    "pk", flat=True
+                )
+            )
+            by_terms = set(
+                public.alias(terms=search_selectors.TitleTerms("search_vector"))
+                .filter(terms=SearchQuery(text, search_type="raw", config="english"))
+                .values_list("pk", flat=True)
+            )
+            assert by_terms == by_weight, (query, text)
     with connection.cursor() as cursor:  # the index that answers it
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
@@ -586,10 +620,44 @@ def test_title_terms_keep_exactly_the_products_with_a_word_at_weight_a(postgres,
 
 
 @pytest.mark.parametrize("plan", ["auto", "force_generic_plan"])
+def test_close_matches_are_most_words_then_best_selling_of_every_title_with_a_word(postgres, plan):
+    # the close matches rank every public title with any of the query's words: most of the words
+    # first, then best-selling, then newest — read from the titles with two of the words and the
+    # six best sellers with one (each word's, kept per process): the same six as ranking them
+    # all, whether the words are new to the process or not, in a generic plan too
+    import random
+
+    from django.utils import timezone
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL plan_cache_mode = {plan}")
+    rng = random.Random(5)
+    vocabulary = ["pearl", "silver", "teapot", "jade", "珍珠", "茶壶"]
+    made = []
+    for i in range(60):
+        words = rng.sample(vocabulary, rng.choice([1, 1, 1, 2, 2, 3]))
+        made.append(ProductFactory(title=" ".join([*words, f"item{i}"]), sales_count=rng.choice([0, 1, 2, 5, 9])))
+    ProductFactory(title="pearl silver teapot hidden", sales_count=99, status=ProductStatus.DRAFT)
+    made.append(ProductFactory(title="jade the rest in its description", description="pearl silver", sales_count=9))
+
+    def expected(query: str, limit: int = 6) -> list[int]:
+        words = set(query.split())
+        ranked = sorted(made, key=lambda p: (-len(words & set(p.title.split())), -p.sales_count, -p.pk))
+        return [p.pk for p in ranked if words & set(p.title.split())][:limit]
+
+    rows, now = search_selectors.product_suggestion_rows, timezone.now()
+    queries = ["pearl", "pearl silver", "silver teapot jade", "珍珠 teapot", "茶壶 jade pearl silver", "jade zzz"]
+    for query in queries * 2:  # the words new to the process, then known
+        assert [pk for pk, _ in rows(search=query)] == expected(query), query
+        assert [card.id for card in selectors.product_suggestion_cards(search=query, now=now)] == expected(query)
+        assert [pk for pk, _ in rows(search=query, limit=7)] == expected(query, limit=7)
+
+
+@pytest.mark.parametrize("plan", ["auto", "force_generic_plan"])
 def test_close_matches_from_prepared_sql_are_those_of_the_queryset(postgres, catalogue, plan):
-    # the close matches' word step is compiled once and prepared; its terms are made once per
-    # statement (an InitPlan), also in a generic plan: the same rows, in the same order, as the
-    # queryset's (a limit other than six takes the queryset)
+    # the close matches' word step is compiled once per number of words and prepared; its terms
+    # are made once per statement (an InitPlan), also in a generic plan: the same rows, in the
+    # same order, as the queryset's (a limit other than six takes the queryset)
     ProductFactory(shop=catalogue["pendant"].shop, title="Pearl and silver brooch", sales_count=3)
     ProductFactory(shop=catalogue["pendant"].shop, title="Silver pearl ring", sales_count=3)
     ProductFactory(title="Pearl pearl", description="pearl silver", sales_count=0)
@@ -599,7 +667,8 @@ def test_close_matches_from_prepared_sql_are_those_of_the_queryset(postgres, cat
     for query in ("pearl silver teapot", "silver coffee", "龙井 pearl", "pearls earring zz") * 2:
         expected = rows(search=query, limit=search_selectors.SUGGESTION_LIMIT + 1)[: search_selectors.SUGGESTION_LIMIT]
         assert rows(search=query) == expected and expected, query
-    assert search_selectors._CLOSE_BY_WORDS._compiled.get("default") is not None  # did not fall back
+    compiled = search_selectors._CLOSE_BY_WORDS.values()
+    assert compiled and all(query._compiled.get("default") is not None for query in compiled)  # none fell back
     # the search page reads the close matches with their cards, in one query per step: the same
     # products in the same order, and the cards of those products (priced now)
     from django.utils import timezone
@@ -611,9 +680,13 @@ def test_close_matches_from_prepared_sql_are_those_of_the_queryset(postgres, cat
         close = selectors.product_suggestion_cards(search=query, now=now)
         assert [card.id for card in close] == [pk for pk, _ in rows(search=query)] and close, query
         assert [card_row_html(card) for card in close] == [product_card_html(public[card.id]) for card in close]
-    assert selectors._CLOSE_CARDS._compiled.get("default") is not None
+    compiled = selectors._CLOSE_CARDS.values()
+    assert compiled and all(query._compiled.get("default") is not None for query in compiled)
     assert all(query._compiled.get("default") is not None for query in selectors._CLOSE_LIKE.values())
-    with connection.cursor() as cursor:  # its two parameters: the title terms, the ranked query
-        cursor.execute("EXPLAIN EXECUTE jishi_close_by_words_2 (%s, %s)", ["pearl:*", "pearl:*A"])
+    with connection.cursor() as cursor:  # its parameters: each word's terms, any two, the best sellers
+        cursor.execute(
+            "EXPLAIN EXECUTE jishi_close_by_words_3_3 (%s, %s, %s, %s, %s)",
+            ["pearl:*", "silver:*", "teapot:*", "(pearl:* & silver:*)", [1, 2]],
+        )
         plan_text = "\n".join(row[0] for row in cursor.fetchall())
     assert "InitPlan" in plan_text  # to_tsquery made once, not for every row ranked
