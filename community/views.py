@@ -396,10 +396,10 @@ def questions_home(request):
     template = "community/questions_home.html"
     number = request.GET.get("page")
     cacheable = set(request.GET) <= {"page"} and (number is None or _CACHED_PAGE_NUMBER.fullmatch(number))
-    reader_id = pages.visitor_id(request) if cacheable else None
-    if reader_id is not None:  # the page's shell with the reader's user, in one round trip
-        pages.read_ahead_shell(
-            request, key=_questions_page_key(reader_id, number), tags=_questions_page_tags(reader_id)
+    if cacheable:  # the reader's session, then their page's shell with their user (one round trip
+        # for a session this process has served)
+        pages.visitor_shell_ahead(
+            request, key=lambda reader_id: _questions_page_key(reader_id, number), tags=_questions_page_tags
         )
     if not request.user.is_authenticated:
         return render(request, template, {"page": _page(request, qa_selectors.question_feed_popular())})

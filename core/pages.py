@@ -25,7 +25,8 @@ the signed-in user's entry (installed by community: :func:`install`'s ``user_ent
 entries of those slots (their ``ahead=``, ``core.slots.ahead``). Without reading ahead it was one
 round trip for each of them. A visitor this process has served before costs one: the first read
 also takes the user's and slots' entries of their last visit (:func:`read_ahead_shell`'s guess,
-checked against the session once it is read).
+checked against the session once it is read). So does a page cached per visitor, whose key
+names them (:func:`visitor_shell_ahead`: the session is read with the shell it led to last time).
 """
 
 import os
@@ -139,6 +140,29 @@ def read_ahead_shell(request, *, key: str, tags, also: dict | None = None) -> No
         {f"{key}:shell": tags, **_entries_of(user_id), **guessed, **(also or {})},
         keys=[session_key] if session_key and not known else (),
     )
+
+
+def visitor_shell_ahead(request, *, key: Callable[[str], str], tags: Callable[[str], tuple]) -> str | None:
+    """For a page cached per visitor (its key and tags name them: a cart, a feed): the visitor's
+    id as their session holds it (:func:`visitor_id`), with the shell of their page read ahead
+    (:func:`read_ahead_shell` of ``key(id)`` under ``tags(id)``). The session must be read to
+    know whose page it is, so that is two round trips; for a session this process has served
+    signed in it is one: the session is read with the shell and entries of the person it held
+    then (the guess), and only if it holds someone else now is their shell read after it. A
+    wrong guess read another person's entries for nothing; the page is served only for
+    ``request.user``, under their own key."""
+    session_key = _session_ahead_key(request)
+    if session_key is None:
+        return None
+    guess = _session_users.get(session_key) if not request.session.known() else None
+    if guess is not None:
+        shell = f"{key(guess)}:shell"
+        entries = {shell: tags(guess), **_entries_of(guess), **_shell_entries.get((shell, guess), {})}
+        read_ahead(entries, keys=[session_key])
+    user_id = visitor_id(request)
+    if user_id is not None:
+        read_ahead_shell(request, key=key(user_id), tags=tags(user_id))  # no round trip if guessed
+    return user_id
 
 
 def messages_waiting(request) -> bool:

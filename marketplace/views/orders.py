@@ -107,9 +107,9 @@ def cart(request):
     ``TAG_ALL`` (sales and deals), with the tags of the products and shops it shows (price,
     stock, deals' flash units, visibility; the shops' vouchers) read before the data they cover,
     until the next instant the clock alone could change it (``selectors.cart_next_change``)."""
-    buyer_id = pages.visitor_id(request)
-    if buyer_id is not None:  # the page's shell with the buyer's user, in one round trip
-        pages.read_ahead_shell(request, key=_cart_page_key(buyer_id), tags=_cart_page_tags(buyer_id))
+    # The buyer's session, then their page's shell with their user; one round trip for a session
+    # this process has served.
+    pages.visitor_shell_ahead(request, key=_cart_page_key, tags=_cart_page_tags)
     if not request.user.is_authenticated:
         return render(request, "marketplace/cart.html", {"cart": _cart_for(request)})
     user = request.user
