@@ -224,31 +224,62 @@ def ids_value(ids: list[int]) -> Value:
 _BEST_SELLERS = ProcessEntries(tags=(TAG_ALL, TAG_LISTS), max_entries=20_000)
 
 
-def _best_sellers_read(terms: list[str], *, size: int) -> dict[str, list[tuple[int, int]]]:
+def _best_sellers_queryset(queries: list, *, size: int) -> QuerySet:
+    """``(id, sales_count, i)`` of the ``size`` best sellers whose title has the word of each
+    ``queries[i]`` (a ``SearchQuery`` of :func:`title_word_terms_text`), one branch a word."""
     from marketplace.selectors.catalogue import product_list_public_plain  # catalogue imports this module
 
     titled = product_list_public_plain().alias(title_terms=TitleTerms("search_vector"))
     parts = [
-        titled.filter(title_terms=SearchQuery(text, search_type="raw", config=TS_CONFIG))
+        titled.filter(title_terms=query)
         .annotate(word=Value(i))
         .order_by("-sales_count", "-id")
         .values_list("pk", "sales_count", "word")[:size]
-        for i, text in enumerate(terms)
+        for i, query in enumerate(queries)
     ]
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+
+
+#: :func:`_best_sellers_queryset` of ``SUGGESTION_LIMIT`` for 1 to ``SEARCH_MAX_TERMS`` words,
+#: compiled once per number of words and prepared (the close matches' words that a process does
+#: not know yet: every word of them after each product write).
+_BEST_SELLERS_READ: dict[int, CompiledQuery] = {}
+
+
+def _best_sellers_query(count: int) -> CompiledQuery:
+    query = _BEST_SELLERS_READ.get(count)
+    if query is None:
+
+        def build(**texts):
+            return _best_sellers_queryset(
+                [SearchQueryOnce(texts[f"t{i}"]) for i in range(count)], size=SUGGESTION_LIMIT
+            )
+
+        sentinels = {f"t{i}": (f"jishisentinel{i}sa:*", f"jishisentinel{i}sb:*") for i in range(count)}
+        query = _BEST_SELLERS_READ[count] = CompiledQuery(build, prepare=f"jishi_best_sellers_{count}", **sentinels)
+    return query
+
+
+def _best_sellers_read(terms: list[str], *, size: int) -> dict[str, list[tuple[int, int]]]:
+    if size == SUGGESTION_LIMIT:
+        rows = _best_sellers_query(len(terms)).rows(**{f"t{i}": text for i, text in enumerate(terms)})
+    else:
+        queries = [SearchQuery(text, search_type="raw", config=TS_CONFIG) for text in terms]
+        rows = _best_sellers_queryset(queries, size=size)
     found: dict[str, list[tuple[int, int]]] = {text: [] for text in terms}
-    for pk, sales, i in parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]:
+    for pk, sales, i in rows:
         found[terms[i]].append((pk, sales))
-    for rows in found.values():
-        rows.sort(key=lambda row: (-row[1], -row[0]))
+    for best in found.values():
+        best.sort(key=lambda row: (-row[1], -row[0]))
     return found
 
 
 def title_word_best_sellers(terms: list[str], *, size: int = SUGGESTION_LIMIT) -> dict[str, list[tuple[int, int]]]:
     """PostgreSQL: for each title word (``terms``: :func:`title_word_terms_text` of each word),
     the ``(id, sales_count)`` of the ``size`` best-selling public products whose title has it
-    (then newest), in that order; empty for a word no title has. One query for the words this
-    process does not know under the catalogue's current tags (:data:`_BEST_SELLERS`), none for
-    the others."""
+    (then newest), in that order; empty for a word no title has. One query (compiled once per
+    number of words) for the words this process does not know under the catalogue's current
+    tags (:data:`_BEST_SELLERS`), none for the others."""
     if size != SUGGESTION_LIMIT:
         return _best_sellers_read(terms, size=size)
     return _BEST_SELLERS.get_many(terms, lambda missing: _best_sellers_read(missing, size=size))

@@ -651,6 +651,9 @@ def test_close_matches_are_most_words_then_best_selling_of_every_title_with_a_wo
         assert [pk for pk, _ in rows(search=query)] == expected(query), query
         assert [card.id for card in selectors.product_suggestion_cards(search=query, now=now)] == expected(query)
         assert [pk for pk, _ in rows(search=query, limit=7)] == expected(query, limit=7)
+    # the words' best sellers were read by SQL compiled once per number of words (none fell back)
+    compiled = search_selectors._BEST_SELLERS_READ.values()
+    assert compiled and all(query._compiled.get("default") is not None for query in compiled)
 
 
 @pytest.mark.parametrize("plan", ["auto", "force_generic_plan"])
