@@ -652,11 +652,22 @@ _lost_lock = threading.Lock()
 NOW_PLACEHOLDER = "__JISHI_NOW_MS__"
 
 
+_NOW = NOW_PLACEHOLDER.encode()
+
+
+def clock_filled(content: bytes) -> bytes:
+    """``content`` with :data:`NOW_PLACEHOLDER` replaced by the server's clock now (``content``
+    itself when it has none): one pass over the page."""
+    parts = content.split(_NOW)
+    return content if len(parts) == 1 else str(int(time.time() * 1000)).encode().join(parts)
+
+
 def clock_fill(response):
     """Replace :data:`NOW_PLACEHOLDER` in ``response``'s HTML with the server's clock now."""
-    placeholder = NOW_PLACEHOLDER.encode()
-    if placeholder in response.content:
-        response.content = response.content.replace(placeholder, str(int(time.time() * 1000)).encode())
+    content = response.content
+    filled = clock_filled(content)
+    if filled is not content:
+        response.content = filled
     return response
 
 

@@ -14,13 +14,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import urlencode
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
@@ -171,9 +170,7 @@ def _serve(
 
     if also:
         read_ahead({f"{key}:anon": tags, **also})
-    response = HttpResponse(cached(f"{key}:anon", tags=tags, build=build_page))
-    patch_vary_headers(response, ["Cookie"])
-    return _with_csrf(request, response)
+    return pages.page_response(pages.csrf_filled(request, cached(f"{key}:anon", tags=tags, build=build_page)))
 
 
 # --- browsing ----------------------------------------------------------------------------------
