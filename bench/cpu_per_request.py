@@ -13,10 +13,11 @@ client's CPU come on top; the CPU of the PostgreSQL backends of the bench's data
 beside it). Cases: ``/ping`` and the sold-out checkout (a late buyer's token,
 JSON ``{}``, a fresh Idempotency-Key per request, every answer a 409); with ``--pages`` also the
 product page anonymous and signed in (the demo shopper's session cookie, signed in through the
-login form), the product list API (20) with the shopper's token and search with a distinct
-query per request (``search, distinct``: anonymous, each round on queries no earlier round
-asked; the first round of a run after a code change also builds the per-process frames), on the data
-``bench/marketplace_http.py`` or ``bench/signed_in_split.py`` prepared (10,000 products).
+login form), home, questions and cart signed in, the product list API (20) with the shopper's
+token and search with a distinct query per request (``search, distinct``: anonymous, each round
+on queries no earlier round asked; the first round of a run after a code change also builds the
+per-process frames), on the data ``bench/marketplace_http.py`` or ``bench/signed_in_split.py``
+prepared (10,000 products).
 ``--only`` picks cases by name (comma-separated; ``/ping`` always runs first).
 """
 
@@ -58,6 +59,8 @@ from rest_framework.authtoken.models import Token
 from marketplace.demo.bench import bench_catalogue, bench_search_queries
 token, _ = Token.objects.get_or_create(user=get_user_model().objects.get(username="wei"))
 print(json.dumps({"token": token.key, "urls": bench_catalogue(reverse=reverse), "login": reverse("login"),
+                  "home": reverse("home"), "questions": reverse("community:questions"),
+                  "cart": reverse("marketplace:cart"),
                   "queries": bench_search_queries(count=13000)}))
 """
 
@@ -158,6 +161,9 @@ def main() -> None:
             cases["product, anonymous"] = wrk(product)
             cases["product, signed in"] = wrk(product, cookie)
             cases["product API, token"] = wrk(base + pages["urls"]["product list API"], token)
+            cases["home, signed in"] = wrk(base + pages["home"], cookie)
+            cases["questions, signed in"] = wrk(base + pages["questions"], cookie)
+            cases["cart, signed in"] = wrk(base + pages["cart"], cookie)
             # a distinct query per request (anonymous, as bench/marketplace_http.py's row): each
             # round starts further along the list, so it walks queries no earlier round cached
             search = pages["urls"]["search"].split("?")[0]
