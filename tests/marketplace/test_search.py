@@ -693,3 +693,16 @@ def test_close_matches_from_prepared_sql_are_those_of_the_queryset(postgres, cat
         )
         plan_text = "\n".join(row[0] for row in cursor.fetchall())
     assert "InitPlan" in plan_text  # to_tsquery made once, not for every row ranked
+
+
+def test_odd_queries_answer_a_page_with_or_without_close_matches(client, catalogue):
+    # stop words only, a stop word beside a word (the title-pairs query then degenerates to the
+    # word: more candidates, the same rule), repeated words, more words than are matched,
+    # tsquery syntax, one Chinese character, a very long word: each a page, never an error
+    url = reverse("marketplace:search")
+    queries = ["the", "the of and", "the pearl coffee", "pearl pearl pearl zz", "a b c d e f g h", "pearl:*A | !silver"]
+    for query in [*queries, "珍 咖啡", "'; select", "x" * 190, "pearl " * 40]:
+        response = client.get(url, {"q": query})
+        assert response.status_code == 200, query
+    close = client.get(url, {"q": "the pearl coffee"}).content.decode().split("Close matches", 1)[1]
+    assert "Pearl stud earrings" in close
