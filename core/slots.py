@@ -65,7 +65,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -242,6 +242,18 @@ def _decode_marker(raw: bytes) -> tuple[Contribution, tuple] | None:
         return None
 
 
+def _markers(content: bytes) -> Iterator[re.Match]:
+    """The slot markers in ``content``, in order, as ``_MARKER.finditer`` finds them: each found
+    by ``bytes.find`` of its start and matched there (a regex search over a 20 KB page costs
+    ~12 µs, these finds ~3 µs)."""
+    at = content.find(_MARKER_START)
+    while at != -1:
+        match = _MARKER.match(content, at)
+        at = content.find(_MARKER_START, match.end() if match else at + 1)
+        if match:
+            yield match
+
+
 def ahead(content: bytes, *, user_id) -> dict[str, tuple[str, ...]]:
     """The cache entries (``{key: tags}``) that filling the per-request markers in ``content`` for
     the visitor ``user_id`` (as the session holds it; None if nobody is signed in) will read, as
@@ -249,7 +261,7 @@ def ahead(content: bytes, *, user_id) -> dict[str, tuple[str, ...]]:
     if _MARKER_START not in content:
         return {}
     entries: dict[str, tuple[str, ...]] = {}
-    for decoded in map(_decode, _MARKER.finditer(content)):
+    for decoded in map(_decode, _markers(content)):
         if decoded is not None and decoded[0].ahead is not None:
             contribution, values = decoded
             entries.update({key: tuple(tags) for key, tags in contribution.ahead(user_id=user_id, **values).items()})
@@ -267,7 +279,14 @@ def fill(content: bytes, request) -> bytes:
         contribution, values = decoded
         return _call(contribution, request=request, **values).encode()
 
-    return _MARKER.sub(replace, content)
+    parts, done = [], 0
+    for match in _markers(content):
+        parts += [content[done : match.start()], replace(match)]
+        done = match.end()
+    if not parts:
+        return content
+    parts.append(content[done:])
+    return b"".join(parts)
 
 
 def prerender(content: bytes, *, everyone_only: bool = False) -> tuple[bytes, float | None, dict[str, str | None]]:
