@@ -185,3 +185,18 @@ def test_a_broken_anonymous_rendering_is_left_to_the_middleware(registered, rf, 
 def test_only_a_per_request_contribution_has_an_anonymous_rendering():
     with pytest.raises(ValueError):
         slots.register("product.sidebar", lambda **_: "", anonymous=lambda **_: ("", None))
+
+
+def test_markers_are_filled_wherever_they_are_among_text_that_looks_like_one(registered, rf):
+    # given a page with two markers, text that starts like a marker before, between and after
+    def greeting(*, request, item_id, **values):
+        return f"<b>{item_id}</b>"
+
+    registered(greeting, per_request=True)
+    marker = render_page(item=Item()).removeprefix("<main>").removesuffix("</main>")
+    html = f"<!--jishi-slot:{marker}<!--jishi-slot:x y-->{marker}<!--jishi-slot:"
+    middleware = slots.SlotMiddleware(lambda request: HttpResponse(html))
+    # when it goes through the middleware
+    filled = middleware(rf.get("/")).content.decode()
+    # then both markers are filled and the look-alikes stay as they were
+    assert filled == "<!--jishi-slot:<b>7</b><!--jishi-slot:x y--><b>7</b><!--jishi-slot:"
