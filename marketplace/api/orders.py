@@ -5,6 +5,7 @@ Money is sent as strings with two decimals; errors are ``{"error": {"code", "mes
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
@@ -472,21 +473,21 @@ def _checkout_early(view: "CheckoutView", request) -> HttpResponse | None:
     return response
 
 
-#: The JSON bodies of refusals answered from Redis, by ``EarlyRefusal.same_as`` (every late buyer
-#: of a deal gets the same bytes); cleared when it holds ``MAX_REFUSALS_KEPT``.
-_REFUSAL_BODIES: dict[tuple, bytes] = {}
-
-
 def _refusal_body(refusal: admission_early.EarlyRefusal) -> bytes:
     if refusal.same_as is None:
-        return JSONRenderer().render(application_error_body(refusal.error))
-    body = _REFUSAL_BODIES.get(refusal.same_as)
-    if body is None:
-        body = JSONRenderer().render(application_error_body(refusal.error))
-        if len(_REFUSAL_BODIES) >= admission_early.MAX_REFUSALS_KEPT:
-            _REFUSAL_BODIES.clear()
-        _REFUSAL_BODIES[refusal.same_as] = body
-    return body
+        return _error_json(refusal.error)
+    return _kept_refusal_body(refusal.same_as, refusal.error)
+
+
+def _error_json(error: ApplicationError) -> bytes:
+    return JSONRenderer().render(application_error_body(error))
+
+
+@lru_cache(maxsize=admission_early.MAX_REFUSALS_KEPT)
+def _kept_refusal_body(same_as: tuple, error: ApplicationError) -> bytes:
+    """The JSON body of a refusal answered from Redis, kept by ``EarlyRefusal.same_as``: every
+    late buyer of a deal gets the same bytes (and the same kept ``error``)."""
+    return _error_json(error)
 
 
 def _checkout_admitted(view: "CheckoutView", request, admitted, *, body: dict, key: str | None) -> HttpResponse | None:

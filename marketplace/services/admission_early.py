@@ -59,6 +59,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from django.core.cache import caches
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
@@ -179,7 +180,7 @@ _EARLY_READ = CompiledQuery(
 class EarlyRefusal:
     buyer_id: int
     #: Read-only: a refusal answered from the entry is shared by every request refused alike
-    #: (:data:`_REFUSALS`); never raised.
+    #: (:func:`_early_error`); never raised.
     error: ApplicationError
     #: The throttles' counts after counting this request, in the order of ``counters``; None
     #: when they were not counted (the caller counts).
@@ -190,10 +191,8 @@ class EarlyRefusal:
     same_as: tuple | None = None
 
 
-#: The refusals answered from entries, by :attr:`EarlyRefusal.same_as`: on sale day every late
-#: buyer of a deal gets the same one, built once per process and language (its message is a
-#: translated, formatted string). Cleared when it holds :data:`MAX_REFUSALS_KEPT`.
-_REFUSALS: dict[tuple, ApplicationError] = {}
+#: How many refusals answered from entries a process keeps built (:func:`_early_error`, and the
+#: API's rendered bodies of them).
 MAX_REFUSALS_KEPT = 256
 
 
@@ -252,14 +251,7 @@ def flash_early(
     code = int(answer[0])
     if code in (0, 2):
         same_as = (translation.get_language(), code, *answer[2:6])
-        error = _REFUSALS.get(same_as)
-        if error is None:
-            error = _early_error(
-                code, n=int(answer[2]), product_id=int(answer[3]), title=answer[4].decode(), limit=int(answer[5])
-            )
-            if len(_REFUSALS) >= MAX_REFUSALS_KEPT:
-                _REFUSALS.clear()
-            _REFUSALS[same_as] = error
+        error = _early_error(same_as)
         counts = [int(count) for count in answer[6:]] if counters is not None else None
         return EarlyRefusal(buyer_id=int(answer[1]), error=error, counts=counts, same_as=same_as)
     if code in (1, -8):
@@ -269,9 +261,14 @@ def flash_early(
     )
 
 
-def _early_error(code: int, *, n: int, product_id: int, title: str, limit: int) -> ApplicationError:
-    """The refusal the script answered: code 0 (not enough units, ``n`` left) or 2 (the
-    buyer's ``limit``, ``n`` bought), in the active language."""
+@lru_cache(maxsize=MAX_REFUSALS_KEPT)
+def _early_error(same_as: tuple) -> ApplicationError:
+    """The refusal the script answered (``same_as``: the language, then the script's code 0 —
+    not enough units, ``n`` left — or 2 — the buyer's ``limit``, ``n`` bought — and its
+    ``n, product_id, title, limit``), built once per process and language: on sale day every
+    late buyer of a deal gets the same one (its message is a translated, formatted string)."""
+    _language, code, n, product_id, title, limit = same_as
+    n, product_id, title, limit = int(n), int(product_id), title.decode(), int(limit)
     if code == 0:
         message = units_left_message(title=title, left=n, in_sale=True)
         return not_enough_error(product_id=product_id, limit=QuantityLimit(n, message))
