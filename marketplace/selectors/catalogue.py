@@ -57,6 +57,7 @@ from marketplace.selectors.search import (
     close_sentinels,
     close_word_count,
     close_word_values,
+    exact_tsquery_text,
     ids_value,
     product_search,
     product_suggestion_rows,
@@ -394,7 +395,8 @@ _SEARCH_PAGE_VALUES = {
     "max_price": (Decimal("-7700003.03"), Decimal("-7700004.04")),
 }
 _SEARCH_NOW = (datetime(1901, 1, 1, 0, 0, 17, tzinfo=UTC), datetime(1902, 2, 2, 0, 0, 19, tzinfo=UTC))
-_SEARCH_TSQUERY = (TsQuery("jishisentinela:*"), TsQuery("jishisentinelb:*"))
+_SEARCH_TSQUERY = ("jishisentinela:*", "jishisentinelb:*")
+_SEARCH_MATCH = ("'jishisentinelma'", "'jishisentinelmb'")
 #: Pages of a search served by compiled SQL (the offset is in the SQL): later pages build theirs.
 SEARCH_COMPILED_PAGES = 10
 #: Compiled search pages kept per process (shapes: filters given, category, order, page).
@@ -409,8 +411,9 @@ def _search_page_query(shape: tuple) -> CompiledQuery:
     """The page query of one *shape* of search page (which filters are given, the category, the
     order, the page), compiled once: :func:`product_filter` over :func:`product_list_public` as
     :class:`ProductPaginator` asks it — each row's id and the count of matches — with each row's
-    card (:data:`CARD_COLUMNS`), the search words, the shop, the prices and the clock standing as
-    sentinels. PostgreSQL computes the cards' correlated subqueries (prices, covers) after the
+    card (:data:`CARD_COLUMNS`), the search words (ranked as ``to_tsquery`` makes them, matched as
+    the lexemes their prefixes stand for: ``search.exact_tsquery_text``), the shop, the prices
+    and the clock standing as sentinels. PostgreSQL computes the cards' correlated subqueries (prices, covers) after the
     sort and the limit, for the page's rows only (``EXPLAIN``: a ``Result`` above the ``Sort``,
     each subplan run once per row of the page)."""
     query = _SEARCH_PAGES.get(shape)
@@ -418,10 +421,10 @@ def _search_page_query(shape: tuple) -> CompiledQuery:
         return query
     given, category, flags, ordering, bottom, per_page = shape
 
-    def build(*, tsquery, now=None, **values):
+    def build(*, match, tsquery=_SEARCH_TSQUERY[0], now=None, **values):
         queryset = product_filter(
             product_list_public(now=now),
-            search=tsquery,
+            search=TsQuery(tsquery, match),
             category=category,
             ordering=ordering,
             in_stock="in_stock" in flags,
@@ -434,10 +437,11 @@ def _search_page_query(shape: tuple) -> CompiledQuery:
 
     sentinels = {name: _SEARCH_PAGE_VALUES[name] for name in given}
     sentinels["now"] = _SEARCH_NOW
+    sentinels["match"] = _SEARCH_MATCH
+    if ordering == "relevance":  # the words as to_tsquery makes them rank the rows
+        sentinels["tsquery"] = _SEARCH_TSQUERY
     # Prepared: the terms are made once per statement (search.SearchQueryOnce), also in a generic plan.
-    query = CompiledQuery(
-        build, prepare=f"jishi_search_page_{next(_search_page_names)}", tsquery=_SEARCH_TSQUERY, **sentinels
-    )
+    query = CompiledQuery(build, prepare=f"jishi_search_page_{next(_search_page_names)}", **sentinels)
     if len(_SEARCH_PAGES) < SEARCH_COMPILED_MAX:
         _SEARCH_PAGES[shape] = query
     return query
@@ -475,7 +479,7 @@ def product_list_page(*, filters: dict, number=1, per_page: int, now: datetime) 
     shape = (given, category, flags, ordering or "relevance", bottom, per_page)
     query = _search_page_query(shape)
     values = {name: filters[name] for name in given}
-    rows = query.rows(tsquery=TsQuery(tsquery_text(words)), now=now, **values)
+    rows = query.rows(tsquery=tsquery_text(words), match=exact_tsquery_text(words), now=now, **values)
     if not rows and bottom:  # past the last page: the queryset path counts and serves the last one
         queryset = product_filter(product_list_public(now=now), **filters)
         return ProductPaginator(queryset, per_page).get_page(number)
@@ -502,7 +506,7 @@ def _close_cards_query(count: int) -> CompiledQuery:
             return close.values_list("pk", *CARD_COLUMNS)[:SUGGESTION_LIMIT]
 
         query = _CLOSE_CARDS[count] = CompiledQuery(
-            build, prepare=f"jishi_close_cards_3_{count}", now=_SEARCH_NOW, **close_sentinels(count)
+            build, prepare=f"jishi_close_cards_4_{count}", now=_SEARCH_NOW, **close_sentinels(count)
         )
     return query
 

@@ -7,6 +7,11 @@ SQLite matches on it); on PostgreSQL ``search_vector`` holds their terms as a we
 of those fields changes: product create and edit, shop rename, category rename. Anything that
 writes products another way (a bulk load, a fix in the shell) runs
 ``manage.py search_reindex`` afterwards.
+
+On PostgreSQL every lexeme written is also kept in ``marketplace_search_lexeme`` (migration 0018;
+never deleted): a search matches a prefix as the lexemes it stands for
+(``selectors.search.exact_terms``), which must be all of them. A write that adds one bumps the
+lists' tag, under which processes keep what the prefixes stand for.
 """
 
 from collections.abc import Iterable
@@ -14,6 +19,8 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Q
 
+from core.cache import bump_on_commit
+from marketplace.caching import TAG_LISTS
 from marketplace.models import Category, Product
 from marketplace.selectors.search import TS_CONFIG, document_terms, normalize
 
@@ -42,19 +49,35 @@ def _write(rows: list[tuple]) -> None:
         Product.objects.bulk_update([Product(id=row[0], search_text=row[1]) for row in rows], ["search_text"])
         return
     values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    # The vectors' lexemes go into marketplace_search_lexeme in the same statement (in order, so
+    # two writers adding the same new lexemes wait for each other instead of deadlocking).
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE marketplace_product AS p SET
-                search_text = v.text,
-                search_vector = setweight(to_tsvector('{TS_CONFIG}', v.a), 'A')
-                             || setweight(to_tsvector('{TS_CONFIG}', v.b), 'B')
-                             || setweight(to_tsvector('{TS_CONFIG}', v.c), 'C')
-            FROM (VALUES {values}) AS v(id, text, a, b, c)
-            WHERE p.id = v.id
+            WITH written AS (
+                UPDATE marketplace_product AS p SET
+                    search_text = v.text,
+                    search_vector = setweight(to_tsvector('{TS_CONFIG}', v.a), 'A')
+                                 || setweight(to_tsvector('{TS_CONFIG}', v.b), 'B')
+                                 || setweight(to_tsvector('{TS_CONFIG}', v.c), 'C')
+                FROM (VALUES {values}) AS v(id, text, a, b, c)
+                WHERE p.id = v.id
+                RETURNING p.search_vector
+            ), added AS (
+                INSERT INTO marketplace_search_lexeme (lexeme)
+                SELECT DISTINCT unnest(tsvector_to_array(search_vector)) FROM written ORDER BY 1
+                ON CONFLICT DO NOTHING
+                RETURNING 1
+            )
+            SELECT count(*) FROM added
             """,
             [value for row in rows for value in row],
         )
+        (added,) = cursor.fetchone()
+    if added:
+        # what a search's prefixes stand for (selectors.search.exact_terms, kept per process
+        # under the lists' tags) is asked again
+        bump_on_commit(TAG_LISTS)
 
 
 def product_search_refresh(

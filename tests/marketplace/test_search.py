@@ -176,6 +176,61 @@ def test_new_products_are_found_at_once():
     assert search("白茶") == ["白茶 White tea"]
 
 
+def test_prefixes_are_matched_as_the_lexemes_they_stand_for(postgres, catalogue, django_capture_on_commit_callbacks):
+    # a search page matches each prefix as the lexemes of the vectors that start with it
+    # (search.exact_terms): the same rows, order and count as to_tsquery's prefixes, stop words
+    # and Chinese pairs too; the close matches' candidates the same
+    from django.utils import timezone
+
+    ProductFactory(shop=catalogue["pendant"].shop, title="Silky silk scarf", description="silver tea necklace")
+    ProductFactory(title="Teapot and tea tray", description="the pearls")
+
+    def pages(query: str):
+        now = timezone.now()
+        page = selectors.product_list_page(filters={"search": query}, number=1, per_page=24, now=now)
+        expected = selectors.ProductPaginator(
+            selectors.product_filter(selectors.product_list_public(now=now), search=query), 24
+        ).get_page(1)
+        return (page.paginator.count, list(page.object_list.ids)), (
+            expected.paginator.count,
+            [p.pk for p in expected.object_list],
+        )
+
+    queries = ("neck", "silk", "silk tea", "the tea", "the", "tea teapot", "珍珠 pearl", "silv ear", "zzz", "s")
+    for query in (*queries, "pe 珍"):
+        page, expected = pages(query)
+        assert page == expected, query
+        words = search_selectors.query_words(query)
+        values = search_selectors.close_word_values(words)
+        if values is None:
+            continue
+        texts = list(dict.fromkeys(search_selectors.title_word_terms_text(word) for word in words))
+        prefixes = search_selectors.close_by_words(
+            selectors.product_list_public_plain(),
+            words=[search_selectors.SearchQueryOnce(text) for text in texts],
+            pairs=search_selectors.SearchQueryOnce(search_selectors.title_pairs_terms_text(texts))
+            if len(texts) > 1
+            else None,
+            best=search_selectors.ids_value(values["best"]),
+        )
+        exact = search_selectors.close_by_words_once(selectors.product_list_public_plain(), **values)
+        assert list(exact.values_list("pk", flat=True)) == list(prefixes.values_list("pk", flat=True)), query
+    assert search_selectors.exact_terms(["silk:*"]) == {"silk:*": "'silk' | 'silki'"}
+    assert search_selectors.exact_terms(["zzz:*", "the:*"]) == {"zzz:*": "'zzz':*", "the:*": ""}
+    # a write that adds a lexeme (a new word of a known prefix) is found on the next request
+    with django_capture_on_commit_callbacks(execute=True):
+        silkworm = services.product_create(
+            shop=catalogue["pendant"].shop,
+            category=category("tea"),
+            title="Silkworm cocoon tea",
+            price=Decimal("10"),
+            status=ProductStatus.ACTIVE,
+        )
+    page, expected = pages("silk")
+    assert page == expected and silkworm.pk in page[1] and page[0] == 2
+    assert search_selectors.exact_terms(["silk:*"]) == {"silk:*": "'silk' | 'silki' | 'silkworm'"}
+
+
 def test_postgres_serves_search_from_the_gin_index(postgres, catalogue):
     from marketplace.models import Product
     from marketplace.selectors.search import product_search
@@ -257,13 +312,14 @@ def test_search_page_query_count(client, django_assert_num_queries, rows):
     for i in range(rows):
         ProductImageFactory(product=ProductFactory(shop=shop, title=f"龙井 {i}", category=category("tea")))
 
-    # the page's products with their cards and the count (one query on PostgreSQL; SQLite loads
-    # the page's products apart), category choices of the form, category tree, next sale boundary
-    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 5):
+    # what the words' terms stand for (PostgreSQL: once per term and process), the page's
+    # products with their cards and the count (one query on PostgreSQL; SQLite loads the page's
+    # products apart), category choices of the form, category tree, next sale boundary
+    with django_assert_num_queries(5):
         response = client.get(reverse("marketplace:search"), {"q": "茶叶 龙井", "ordering": "relevance"})
     assert response.status_code == 200 and f"{rows} products" in response.content.decode()
-    # another query finding the same products: its page with the cards; the sidebar (with the
-    # filter form, the same for every search words) and the boundary come from the cache
+    # another query finding the same products: its page with the cards; its terms, the sidebar
+    # (with the filter form, the same for every search words) and the boundary are known
     with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
         response = client.get(reverse("marketplace:search"), {"q": "龙井", "ordering": "relevance"})
     assert response.status_code == 200 and f"{rows} products" in response.content.decode()
@@ -274,7 +330,7 @@ def test_search_page_query_count(client, django_assert_num_queries, rows):
 @pytest.mark.parametrize(
     ("query", "queries"),
     [
-        # the four of a results page, then the close matches: each title word's best sellers (one
+        # the five of a results page, then the close matches: each title word's best sellers (one
         # query for the words this process does not know yet), then the titles with one of the
         # words ("longjing") with their cards: one query on PostgreSQL
         ("longjing coffee", (1, 1)),
@@ -286,11 +342,12 @@ def test_search_page_query_count(client, django_assert_num_queries, rows):
 )
 def test_no_results_page_query_count(client, django_assert_num_queries, rows, query, queries):
     words, close = queries if connection.vendor == "postgresql" else (0, 2)  # the close matches' queries
+    terms = 1 if connection.vendor == "postgresql" else 0  # what new terms stand for (search.exact_terms)
     shop = ShopFactory(name="Tea house")
     for i in range(rows):
         ProductImageFactory(product=ProductFactory(shop=shop, title=f"Longjing tea {i}", category=category("tea")))
 
-    with django_assert_num_queries(4 + words + close):
+    with django_assert_num_queries(4 + terms + words + close):
         response = client.get(reverse("marketplace:search"), {"q": query})
     html = response.content.decode()
     assert "No products match" in html and "Close matches" in html
@@ -301,14 +358,15 @@ def test_no_results_page_query_count(client, django_assert_num_queries, rows, qu
         response = client.get(reverse("marketplace:search"), {"q": f"{query} {query.split()[0]}"})
     close_html = response.content.decode().split("Close matches", 1)[1]
     assert close_html.count('class="product-card"') == min(rows, 6) and "Longjing tea " in close_html
-    # a new word: its best sellers are read (one query on PostgreSQL), the others' are known
-    with django_assert_num_queries(1 + words + close):
+    # a new word: what its terms stand for and its best sellers are read (a query each on
+    # PostgreSQL), the others' are known
+    with django_assert_num_queries(1 + terms + words + close):
         response = client.get(reverse("marketplace:search"), {"q": f"{query} zzz"})
     assert "Longjing tea " in response.content.decode().split("Close matches", 1)[1]
     # a product write (its sales, say) bumps the lists' tag after its commit: every word's best
-    # sellers are read again
+    # sellers (and what the terms stand for) are read again
     bump(TAG_LISTS)
-    with django_assert_num_queries(1 + words + close):
+    with django_assert_num_queries(1 + terms + words + close):
         response = client.get(reverse("marketplace:search"), {"q": f"{query} zzz {query.split()[0]}"})
     close_html = response.content.decode().split("Close matches", 1)[1]
     assert close_html.count('class="product-card"') == min(rows, 6) and "Longjing tea " in close_html
@@ -688,7 +746,7 @@ def test_close_matches_from_prepared_sql_are_those_of_the_queryset(postgres, cat
     assert all(query._compiled.get("default") is not None for query in selectors._CLOSE_LIKE.values())
     with connection.cursor() as cursor:  # its parameters: each word's terms, any two, the best sellers
         cursor.execute(
-            "EXPLAIN EXECUTE jishi_close_by_words_3_3 (%s, %s, %s, %s, %s)",
+            "EXPLAIN EXECUTE jishi_close_by_words_4_3 (%s, %s, %s, %s, %s)",
             ["pearl:*", "silver:*", "teapot:*", "(pearl:* & silver:*)", [1, 2]],
         )
         plan_text = "\n".join(row[0] for row in cursor.fetchall())
