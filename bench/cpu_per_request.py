@@ -18,7 +18,10 @@ token and search with a distinct query per request (``search, distinct``: anonym
 on queries no earlier round asked; the first round of a run after a code change also builds the
 per-process frames), on the data ``bench/marketplace_http.py`` or ``bench/signed_in_split.py``
 prepared (10,000 products).
-``--only`` picks cases by name (comma-separated; ``/ping`` always runs first).
+``--only`` picks cases by name (comma-separated; ``/ping`` always runs first). ``--orders N``
+adds ``order (201)``: N buyers of another flash deal (N units a round, one per buyer) each check
+out once, ``--connections`` in flight from this script's Python client (as
+``bench/flash_sale_http.py`` fires them): the worker's and PostgreSQL's CPU per order placed.
 """
 
 import argparse
@@ -31,7 +34,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from flash_sale_http import checkout, sold_out_wrk  # noqa: E402
+from flash_sale_http import checkout, fire, sold_out_wrk  # noqa: E402
 from marketplace_http import (  # noqa: E402
     SHOPPER,
     bench_env,
@@ -48,7 +51,7 @@ from marketplace_http import (  # noqa: E402
 SETUP = """
 import json
 from marketplace.demo.sales import bench_flash_sale
-print(json.dumps(bench_flash_sale(run={run!r}, buyers=210, flash_quantity=10, stock=100)))
+print(json.dumps(bench_flash_sale(run={run!r}, buyers={buyers}, flash_quantity={flash}, stock={stock})))
 """
 
 PAGES = """
@@ -127,11 +130,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds of every case (default 2)")
     parser.add_argument("--pages", action="store_true", help="also the product page and the product list API")
     parser.add_argument("--only", help="comma-separated case names (default: every case)")
+    parser.add_argument(
+        "--orders", type=int, default=0, help="orders a round in the case 'order (201)' (default: none)"
+    )
     args = parser.parse_args()
     env = bench_env()
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput")
-    data = shell_json(env, SETUP.format(run=uuid.uuid4().hex[:8]))
+    data = shell_json(env, SETUP.format(run=uuid.uuid4().hex[:8], buyers=210, flash=10, stock=100))
+    units = args.orders * args.rounds
+    sale = (
+        shell_json(env, SETUP.format(run=uuid.uuid4().hex[:8], buyers=units, flash=units, stock=units))
+        if units
+        else None
+    )
     pages = shell_json(env, PAGES) if args.pages else None
     port = free_port()
     server = start_gunicorn(env, port, 1, stderr=(Path(env["JISHI_VAR_DIR"]) / "cpu-gunicorn.log").open("w"))
@@ -149,6 +161,18 @@ def main() -> None:
             "/ping": lambda: run_wrk(f"{base}/ping", args.seconds, args.connections, 2),
             "sold-out checkout": lambda: sold_out_wrk(port, late, seconds=args.seconds, connections=args.connections),
         }
+        if sale:
+            buyers = iter(sale["tokens"])
+
+            def orders():
+                tokens = [next(buyers) for _ in range(args.orders)]
+                results, elapsed, _began, ordered = fire(port, tokens, concurrency=args.connections, time_limit=600)
+                statuses: dict[int, int] = {}
+                for status, *_ in results:
+                    statuses[status] = statuses.get(status, 0) + 1
+                return {"requests": len(ordered), "rps": len(ordered) / elapsed, "statuses": statuses}
+
+            cases["order (201)"] = orders
         if pages:
             product = base + pages["urls"]["product page"]
             jar = sign_in(port, pages["login"], *SHOPPER)

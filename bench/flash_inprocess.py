@@ -79,11 +79,59 @@ class Timed:
             setattr(cls, name, original)
 
 
+def sample(calls: list, log, interval: float = 0.0005) -> None:
+    """Run ``calls`` with a SIGPROF every ``interval`` of this process's CPU time, and print the
+    share of samples in which each function was on the stack (inclusive) and on top (own time;
+    time in C is the calling Python function's). Unlike cProfile, no cost per call is added."""
+    import signal
+    from collections import Counter
+
+    inclusive, own, total = Counter(), Counter(), [0]
+
+    def name(code) -> str:
+        path = code.co_filename
+        for cut in ("site-packages/", "/lib/python3.11/", str(Path.cwd()) + "/"):
+            if cut in path:
+                path = path.split(cut, 1)[1]
+        return f"{path}:{code.co_firstlineno}({code.co_name})"
+
+    def handler(_signum, frame):
+        total[0] += 1
+        own[name(frame.f_code)] += 1
+        seen = set()
+        while frame is not None:
+            seen.add(name(frame.f_code))
+            frame = frame.f_back
+        inclusive.update(seen)
+
+    signal.signal(signal.SIGPROF, handler)
+    started = time.process_time()
+    signal.setitimer(signal.ITIMER_PROF, interval, interval)
+    try:
+        for call in calls:
+            call()
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+    spent = time.process_time() - started
+    log(f"{total[0]} samples, {spent * 1000 / len(calls):.2f} ms of CPU per call")
+    for title, counts in (("own", own), ("inclusive", inclusive)):
+        log(f"--- {title}")
+        for function, count in counts.most_common(60 if title == "own" else 110):
+            log(f"{100 * count / total[0]:6.1f}%  {function}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=200, help="flash units, each bought by one buyer")
     parser.add_argument("-n", type=int, default=2000, help="timed sold-out answers")
     parser.add_argument("--profile", action="store_true", help="pyinstrument profile of 50 orders")
+    parser.add_argument(
+        "--profile-orders", action="store_true", help="cProfile of the orders (wall clock), by own and cumulative time"
+    )
+    parser.add_argument("--sql", action="store_true", help="print the SQL statements of one order")
+    parser.add_argument(
+        "--sample", action="store_true", help="sample the orders' stacks every 0.5 ms of CPU time (SIGPROF)"
+    )
     parser.add_argument(
         "--profile-sold-out", action="store_true", help="cProfile of the -n repeated sold-out answers (by own time)"
     )
@@ -118,17 +166,29 @@ def main() -> None:
             HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
         )
 
+    def postgres_cpu() -> float:
+        """CPU seconds of this process's PostgreSQL backend (from /proc: same machine; 10 ms ticks)."""
+        from django.db import connection
+
+        connection.ensure_connection()
+        pid = connection.connection.info.backend_pid
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def measure(label: str, calls: list, expect: int) -> None:
-        times, splits = [], []
+        times, cpu, splits = [], [], []
+        backend_before = postgres_cpu()
         for call in calls:
             with Timed() as timed:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 response = call()
-                elapsed = time.perf_counter() - started
+                elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - started_cpu
             if response.status_code != expect:
                 raise SystemExit(f"{label}: {response.status_code} {response.content[:300]!r}")
             times.append(elapsed * 1000)
+            cpu.append(elapsed_cpu * 1000)
             splits.append(timed)
+        backend = (postgres_cpu() - backend_before) / len(calls) * 1000
         median = statistics.median(times)
         db = statistics.median(s.db_seconds * 1000 for s in splits)
         rd = statistics.median(s.redis_seconds * 1000 for s in splits)
@@ -137,12 +197,45 @@ def main() -> None:
             f"  queries {statistics.median(s.queries for s in splits):4.1f}"
             f"  Redis {statistics.median(s.redis_calls for s in splits):3.0f} round trips"
             f"  DB {db:5.2f} ms  Redis {rd:5.2f} ms  Python {median - db - rd:5.2f} ms"
+            f"  CPU median {statistics.median(cpu):5.2f} ms mean {statistics.mean(cpu):5.2f} ms"
+            f"  PostgreSQL backend CPU {backend:5.2f} ms"
         )
 
     log(f"flash deal {data['deal']}: {args.orders} units, {len(tokens)} buyers; load {os.getloadavg()[0]:.2f}")
     buyers, late = tokens[: args.orders], tokens[args.orders :]
     checkout(buyers[0])  # warm-up: compiled and prepared statements, the gate's counters
-    if args.profile:
+    if args.sql:
+        from django.db import connection
+
+        def shown(execute, sql, params, many, context):
+            log(f"  SQL {sql[:160]!r} {str(params)[:80]}")
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(shown):
+            checkout(buyers[1])
+        buyers = [buyers[0], *buyers[2:]]
+    if args.sample:
+        sample([lambda t=t: checkout(t) for t in buyers[1:]], log)
+        buyers = buyers[:1]
+    elif args.profile_orders:
+        import cProfile
+        import io
+        import pstats
+
+        calls = [lambda t=t: checkout(t) for t in buyers[1:]]
+        # wall-clock timer: process_time is a system call here (~0.4 us), which would weigh a
+        # function by its number of calls; run it on a quiet machine
+        profile = cProfile.Profile()
+        profile.runcall(lambda: [call() for call in calls])
+        out = io.StringIO()
+        stats = pstats.Stats(profile, stream=out)
+        stats.sort_stats("tottime").print_stats(40)
+        stats.sort_stats("cumulative").print_stats(80)
+        if os.environ.get("CALLERS"):
+            stats.print_callers(os.environ["CALLERS"])
+        log(out.getvalue())
+        buyers = buyers[:1]
+    elif args.profile:
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.0005)
