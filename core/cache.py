@@ -58,6 +58,7 @@ instead of four (``core/pages.py``). What was read ahead is forgotten by :func:`
 this request must not be answered from before it) and at the start and end of every request.
 """
 
+import hashlib
 import logging
 import math
 import os
@@ -146,12 +147,19 @@ _outages: dict[tuple, Outage] = {}
 _thread_clients = threading.local()
 
 
-def _pack(*args: str | bytes | int) -> bytes:
-    """A command in Redis's protocol (RESP), as redis-py packs ``str`` (UTF-8), ``bytes`` and
-    ``int`` arguments."""
+def _pack(*args: str | bytes | int | float) -> bytes:
+    """A command in Redis's protocol (RESP), as redis-py packs ``str`` (UTF-8), ``bytes``,
+    ``int`` and ``float`` (its ``repr``) arguments."""
     parts = [b"*%d\r\n" % len(args)]
     for arg in args:
-        raw = arg.encode() if isinstance(arg, str) else b"%d" % arg if isinstance(arg, int) else arg
+        if isinstance(arg, str):
+            raw = arg.encode()
+        elif isinstance(arg, int):
+            raw = b"%d" % arg
+        elif isinstance(arg, float):
+            raw = repr(arg).encode()
+        else:
+            raw = arg
         parts.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
     return b"".join(parts)
 
@@ -446,26 +454,28 @@ class CacheScript:
 
     ``script(keys=[...], args=[...], fallback=...)`` prefixes ``keys`` as the cache does and
     returns the script's answer, or ``fallback`` when the cache is not Redis (local memory in
-    ``make run``) or Redis is unreachable. redis-py runs it by ``EVALSHA`` and loads it again if
-    the server lost it. For atomic counters that must check and change in one step (e.g. the
-    flash-deal admission gate in ``marketplace/services/admission.py``)."""
+    ``make run``) or Redis is unreachable. It runs by ``EVALSHA`` on the backend's kept
+    connection (:meth:`RedisCache._send`: redis-py's ``Script`` and command layer cost ~0.1 ms
+    of CPU more per call), and by ``EVAL`` (which loads it again) when the server has lost it.
+    For atomic counters that must check and change in one step (e.g. the flash-deal admission
+    gate in ``marketplace/services/admission.py``)."""
 
     def __init__(self, source: str):
         self.source = source
-        self._script = None
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
 
     def __call__(self, *, keys: Iterable[str], args: Iterable[Any], fallback: Any) -> Any:
         backend = caches["default"]
         if not isinstance(backend, RedisCache):
             return fallback
         redis_keys = [backend.make_key(key) for key in keys]
+        tail = (len(redis_keys), *redis_keys, *args)
 
         def command():
-            # Inside the fail-open call: a thread's client connects at its first command.
-            client = backend.client
-            if self._script is None:
-                self._script = client.register_script(self.source)
-            return self._script(keys=redis_keys, args=list(args), client=client)
+            try:
+                return backend._send(("EVALSHA", self.sha, *tail))[0]
+            except redis.exceptions.NoScriptError:
+                return backend._send(("EVAL", self.source, *tail))[0]
 
         return backend._call(fallback, command)
 
@@ -931,19 +941,14 @@ class Marks:
             return []
         raw = {backend.make_key(key): backend._dumps(value) for key, value in (store or {}).items()}
 
-        def command():
-            pipeline = backend.client.pipeline(transaction=False)
-            if raw:
-                pipeline.mset(raw)
-            for marks, member, _cut in asked:
-                pipeline.zmscore(backend.make_key(marks.key), ["@since", member])
-            return pipeline.execute()
-
-        answers = backend._call(None, command)
+        commands = [("MSET", *(part for pair in raw.items() for part in pair))] if raw else []
+        commands += [("ZMSCORE", backend.make_key(marks.key), "@since", member) for marks, member, _cut in asked]
+        answers = backend._call(None, lambda: backend._send(*commands))
         if answers is None:
             return list(store or ())
         memo = dict(_marks_ahead.get() or {})
-        for (marks, member, cut), (started, marked) in zip(asked, answers[1:] if raw else answers, strict=True):
+        for (marks, member, cut), scores in zip(asked, answers[1:] if raw else answers, strict=True):
+            started, marked = (None if score is None else float(score) for score in scores)
             if started is not None:  # else no set: left to its own call, which rebuilds it
                 memo[(marks.key, member)] = (cut, started > cut or (marked is not None and marked >= cut))
         _marks_ahead.set(memo)

@@ -4,6 +4,7 @@ outage. Redis "goes down" through a relay this test owns (tests/redis_switch.py)
 import logging
 import socket
 import time
+import uuid
 
 import pytest
 import redis
@@ -203,12 +204,33 @@ def test_entries_read_ahead_are_answered_without_a_round_trip_until_a_write_or_t
 
 def test_commands_sent_by_the_cache_are_packed_as_redis_py_packs_them(redis_url):
     # given a command with text (not only ASCII), bytes and numbers
-    args = ("MGET", "cat:page:π:1", b"\x80raw", 42, -7)
+    args = ("MGET", "cat:page:π:1", b"\x80raw", 42, -7, 1764633600.125)
     # when the cache packs it
     packed = core_cache._pack(*args)
     # then the bytes are redis-py's
     connection = redis.Redis.from_url(redis_url).connection_pool.make_connection()
     assert packed == b"".join(connection.pack_command(*args))
+
+
+def test_a_script_the_server_does_not_know_yet_is_loaded_and_run(redis_url):
+    # given a script Redis has never seen (its text is new), on the cache's kept connection
+    script = core_cache.CacheScript(f"-- {uuid.uuid4()}\nreturn {{KEYS[1], ARGV[1], tonumber(ARGV[2]) + 1}}")
+    # when it runs twice (EVALSHA refused with NOSCRIPT, then EVAL; then EVALSHA)
+    first = script(keys=["k"], args=["a", 41], fallback=None)
+    second = script(keys=["k"], args=["b", 1], fallback=None)
+    # then both answered, with the key prefixed as the cache prefixes it
+    assert first == [cache.make_key("k").encode(), b"a", 42]
+    assert second == [cache.make_key("k").encode(), b"b", 2]
+
+
+def test_a_script_that_fails_raises_and_leaves_the_connection_in_step(redis_url):
+    # given a script that raises an error in Redis
+    script = core_cache.CacheScript("return redis.error_reply('nope')")
+    # when it runs, then its error is raised, and the next call gets its own reply
+    with pytest.raises(redis.exceptions.ResponseError):
+        script(keys=[], args=[], fallback=None)
+    cache.set("after-script", "fine", 30)
+    assert cache.get("after-script") == "fine"
 
 
 def test_a_refused_command_is_raised_after_every_reply_is_read(redis_url):
