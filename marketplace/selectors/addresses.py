@@ -16,17 +16,24 @@ def address_get_for_user(*, user, address_id: int) -> Address | None:
     return Address.objects.filter(user=user, pk=address_id).first()
 
 
-def _default_address(*, user_id: int) -> QuerySet[Address]:
-    return Address.objects.filter(user_id=user_id, is_default=True).order_by("pk")[:1]
+def _default_address_snapshot(*, user_id: int) -> QuerySet:
+    return (
+        Address.objects.filter(user_id=user_id, is_default=True).order_by("pk").values_list(*Address.SNAPSHOT_FIELDS)
+    )[:1]
 
 
-#: Every checkout reads it: compiled once per process (the ORM's build cost more than the read).
-_DEFAULT_ADDRESS = CompiledQuery(_default_address, user_id=(-7_200_001, -7_200_002))
+#: Every checkout reads it: compiled once per process (the ORM's build cost more than the read)
+#: and prepared once per connection (as text PostgreSQL spent ~100 us parsing and planning it,
+#: ~40 us prepared), read as a row (no model instance: ~160 -> ~80 us of the worker's CPU).
+_DEFAULT_ADDRESS_SNAPSHOT = CompiledQuery(
+    _default_address_snapshot, prepare="jishi_default_address_snapshot", user_id=(-7_200_001, -7_200_002)
+)
 
 
-def address_get_default(*, user) -> Address | None:
-    """The user's default address, or None when the book is empty."""
+def address_snapshot_default(*, user) -> dict | None:
+    """The copy of the user's default address an order keeps (``Address.snapshot()``), or None
+    when the book is empty."""
     if user.pk is None:
         return None
-    found = _DEFAULT_ADDRESS.run(user_id=user.pk)
-    return found[0] if found else None
+    found = _DEFAULT_ADDRESS_SNAPSHOT.rows(user_id=user.pk)
+    return dict(zip(Address.SNAPSHOT_FIELDS, found[0], strict=True)) if found else None

@@ -57,7 +57,7 @@ from marketplace.models import (
     Product,
     VoucherClaim,
 )
-from marketplace.selectors.addresses import address_get_default, address_get_for_user
+from marketplace.selectors.addresses import address_get_for_user, address_snapshot_default
 from marketplace.selectors.catalogue import product_is_public
 from marketplace.selectors.orders import (
     QuantityLimit,
@@ -380,13 +380,13 @@ def _shipping_address(*, buyer, address_id: int | None) -> dict:
         address = address_get_for_user(user=buyer, address_id=address_id)
         if address is None:
             raise address_not_found()
-    else:
-        address = address_get_default(user=buyer)
-        if address is None:
-            raise ApplicationError(
-                _("Add a delivery address before placing the order."), code=CheckoutErrorCode.ADDRESS_REQUIRED
-            )
-    return address.snapshot()
+        return address.snapshot()
+    snapshot = address_snapshot_default(user=buyer)
+    if snapshot is None:
+        raise ApplicationError(
+            _("Add a delivery address before placing the order."), code=CheckoutErrorCode.ADDRESS_REQUIRED
+        )
+    return snapshot
 
 
 def _cart_take_sql() -> str:
