@@ -12,7 +12,8 @@ set) is Django's ``RedisCache`` with two changes that matter on the request path
   connection, medians on the loaded machine). Same keys and same serializer as Django's backend,
   so the two can share a database.
 * The hottest calls (``get``, ``get_many``, the counters of ``incr_expiring`` and
-  ``get_many_counting``) go on the wire
+  ``get_many_counting``, the Lua scripts of :class:`CacheScript`, the tags and marks of
+  :meth:`Marks.ahead`) go on the wire
   themselves (:meth:`RedisCache._send`): the command packed by :func:`_pack`, sent and read on
   the kept connection, the values unpickled without a failed ``int()`` first. redis-py's
   ``mget`` (its packer, retry wrapper, command hooks and observability) cost ~75 µs of CPU for

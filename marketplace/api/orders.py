@@ -347,17 +347,29 @@ class CheckoutView(EarlyAnswerMixin, APIView):
         data = CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         seen = self.admitted_early
+        if seen is not None and seen.buyer_id != request.user.pk:
+            seen = None
         body, status_code, headers = _checkout(
             buyer=request.user,
             vouchers=data.validated_data["vouchers"],
             address=data.validated_data["address"],
             key=request.headers.get("Idempotency-Key"),
-            gated=seen.gated if seen is not None and seen.buyer_id == request.user.pk else None,
+            gated=None if seen is None else seen.gated,
+            items=None if seen is None else seen.items,
         )
         return Response(body, status=status_code, headers=headers)
 
 
-def _checkout(*, buyer, vouchers: list[int], address: int | None, key: str | None, gated: dict | None, admission=None):
+def _checkout(
+    *,
+    buyer,
+    vouchers: list[int],
+    address: int | None,
+    key: str | None,
+    gated: dict | None,
+    items: list | None = None,
+    admission=None,
+):
     """The checkout's answer, ``(body, status, headers)``, for the whole way and the early one
     alike (``checkout_services.checkout_submit``; other refusals raise ``ApplicationError``)."""
     try:
@@ -367,6 +379,7 @@ def _checkout(*, buyer, vouchers: list[int], address: int | None, key: str | Non
             address_id=address,
             idempotency_key=key,
             gated_deals=gated,
+            cart_items=items,
             admission=admission,
         )
     except checkout_services.CheckoutRefusalReplayed as refusal:
@@ -508,6 +521,7 @@ def _checkout_admitted(view: "CheckoutView", request, admitted, *, body: dict, k
             address=body["address"],
             key=key,
             gated=admitted.gated,
+            items=admitted.items,
             admission=admitted.admission,
         )
     except Exception as exc:

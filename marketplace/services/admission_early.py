@@ -62,7 +62,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.core.cache import caches
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone, translation
 from rest_framework.authtoken.models import Token
 
@@ -149,18 +149,24 @@ def _entry_key(token: str) -> str:
 
 def _early_read(*, token: str, key: str | None, now: datetime) -> QuerySet:
     """The candidate deals of the cart of the active user whose API ``token`` this is, each with
-    the buyer's id, the cart's quantity of the product and whether the buyer already has a
-    checkout recorded under Idempotency-Key ``key``: no rows when the token is unknown or its
-    user inactive, or the cart has no candidate deal."""
+    the number of lines in the cart, the buyer's id, the cart's quantity of the product and
+    whether the buyer already has a checkout recorded under Idempotency-Key ``key``: no rows
+    when the token is unknown or its user inactive, or the cart has no candidate deal."""
     buyer = Token.objects.filter(key=token, user__is_active=True).values("user_id")[:1]
     cart = CartItem.objects.filter(cart__user_id=Subquery(buyer))
     mine = DealPurchase.objects.filter(deal=OuterRef("pk"), buyer_id=Subquery(buyer)).values("quantity")[:1]
     quantity = cart.filter(product_id=OuterRef("product_id")).order_by().values("quantity")[:1]
     recorded = CheckoutRequest.objects.filter(user_id=Subquery(buyer), key=key)
+    lines = cart.order_by().values("cart_id").annotate(lines=Count("pk")).values("lines")
     return (
         _candidate_deals(product_ids=cart.values("product_id"), mine=Subquery(mine), now=now)
-        .annotate(buyer_id=Subquery(buyer), quantity=Subquery(quantity), recorded=Exists(recorded))
-        .values_list(*_DEAL_COLUMNS, "buyer_id", "quantity", "recorded")
+        .annotate(
+            cart_lines=Subquery(lines),
+            buyer_id=Subquery(buyer),
+            quantity=Subquery(quantity),
+            recorded=Exists(recorded),
+        )
+        .values_list(*_DEAL_COLUMNS, "cart_lines", "buyer_id", "quantity", "recorded")
     )
 
 
@@ -211,6 +217,10 @@ class EarlyAdmitted:
     gated: dict
     admission: Admission | None = None
     counts: list[int] | None = None
+    #: The buyer's whole cart, ``(product_id, quantity)`` by product, when the read's rows named
+    #: every line of it (each line's product has a candidate deal, as a sale-day cart of a flash
+    #: deal): the checkout takes it instead of reading the cart again. None: it reads the cart.
+    items: list[tuple[int, int]] | None = None
 
 
 def flash_refusal_early(
@@ -299,9 +309,14 @@ def _refusal_by_sql(*, build: bool, **decision) -> EarlyRefusal | EarlyAdmitted 
     return refusal
 
 
+def _cart_quantities(rows) -> dict[int, int]:
+    """The cart's quantity of each product of :func:`_early_read`'s rows."""
+    return {row[1]: row[-2] for row in rows}
+
+
 def _gated_lines(rows) -> list:
     """``(GatedDeal, units in the cart)`` of :func:`_early_read`'s rows, in product order."""
-    quantities = {row[1]: row[-2] for row in rows}
+    quantities = _cart_quantities(rows)
     deals = _gated(rows)
     return [(deals[product_id], quantities[product_id]) for product_id in sorted(deals)]
 
@@ -322,8 +337,10 @@ def _decide(
     buyer_id = rows[0][-3]
     gated = _gated_lines(rows)
     deals = {deal.product_id: deal for deal, _quantity in gated}
+    quantities = _cart_quantities(rows)
+    items = sorted(quantities.items()) if len(quantities) == rows[0][-4] else None  # the whole cart
     if not gated:
-        return EarlyAdmitted(buyer_id=buyer_id, gated=deals)
+        return EarlyAdmitted(buyer_id=buyer_id, gated=deals, items=items)
     mine = [(key.replace(BUYER, str(buyer_id)), ttl, allowed) for key, ttl, allowed in counters or ()]
     asked = _ask_gate(buyer_id=buyer_id, gated=gated, count=admit, counters=mine)
     if asked is None:
@@ -332,10 +349,10 @@ def _decide(
     counts = counts if counters is not None else None
     code = int(answer[0])
     if code == 3:  # throttled: the gate was not asked, the whole way answers 429
-        return EarlyAdmitted(buyer_id=buyer_id, gated=deals, counts=counts)
+        return EarlyAdmitted(buyer_id=buyer_id, gated=deals, counts=counts, items=items)
     if code not in (0, 2):
         admission = Admission(buyer_id=buyer_id, units=gated) if admit else None
-        return EarlyAdmitted(buyer_id=buyer_id, gated=deals, admission=admission, counts=counts)
+        return EarlyAdmitted(buyer_id=buyer_id, gated=deals, admission=admission, counts=counts, items=items)
     return EarlyRefusal(buyer_id=buyer_id, error=_refusal(answer, gated), counts=counts)
 
 
