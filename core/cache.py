@@ -650,6 +650,26 @@ class ProcessEntries:
         return answer
 
 
+#: How many keys :func:`asked_before` remembers per process (then it starts again).
+ASKED_REMEMBERED = 50_000
+_asked: set[str] = set()
+
+
+def asked_before(key: str) -> bool:
+    """Whether this process was asked for ``key`` before; remembers that it is now. For entries
+    most of which are asked once — a search's page, with a query per request, most queries new
+    — that are worth storing only when asked again: a value built and not stored is the same
+    value, and a key asked twice of this process is stored the second time (with several
+    processes, once one of them was asked twice). Not stored, a page costs neither its pickle nor
+    the store's round trip, nor the cache's memory. Bounded (:data:`ASKED_REMEMBERED`)."""
+    if key in _asked:
+        return True
+    if len(_asked) >= ASKED_REMEMBERED:
+        _asked.clear()
+    _asked.add(key)
+    return False
+
+
 #: Tags whose bump could not be stored (cache unreachable), bumped again by this process's next
 #: :func:`bump` or :func:`cached` call, so a write made during an outage cannot leave a stale
 #: entry behind once the cache is back (at worst until MAX_TTL if this process goes quiet).

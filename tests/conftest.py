@@ -39,8 +39,12 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache (throttles, cached pages)."""
+    """Each test starts with an empty cache (throttles, cached pages), and no key asked before
+    (``core.cache.asked_before``: what a search page's store waits for)."""
+    from core.cache import _asked
+
     cache.clear()
+    _asked.clear()
     yield
 
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import pages, slots
-from core.cache import NOW_PLACEHOLDER, cached, read_ahead
+from core.cache import NOW_PLACEHOLDER, asked_before, cached, read_ahead
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.cards import card_rows_html, product_card_html
@@ -386,6 +386,9 @@ def _list_page(request, *, category_slug: str | None = None):
                 **_sidebar(context["filterset"], category=category),
             }
         )
+        if search and not asked_before(key):
+            # Most search queries are asked once: the page is stored when one is asked again.
+            return {"title": title, "html": html}, 0
         return {"title": title, "html": html}, boundary
 
     key = _key(f"cat:page:list:{category_slug or '-'}", params)
