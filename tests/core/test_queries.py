@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import BooleanField, Case, F, FloatField, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
-from core.queries import CompiledQuery, execute_prepared, insert_rows
+from core.queries import CompiledQuery, execute_prepared, insert_row_with_rows, insert_rows
 from marketplace.models import Product, ProductImage
 from tests.marketplace.factories import ProductFactory
 
@@ -191,6 +191,54 @@ def test_insert_rows_writes_what_bulk_create_writes_in_one_statement(django_asse
     assert rows[mine[0].pk]["status"] == OrderStatus.PENDING_PAYMENT
     assert rows[mine[0].pk]["shipping_address"] is None
     assert rows[mine[1].pk]["shipping_address"] == {"recipient": "王小明", "street": "南京东路 1 号"}
+
+
+def test_an_order_and_its_lines_are_inserted_as_two_insert_rows_would(django_assert_num_queries):
+    # given a new order with two new lines, and the same again
+    from django.db import connection
+
+    from marketplace.models import Order, OrderLine
+    from tests.community.factories import UserFactory
+    from tests.marketplace.factories import ShopFactory
+
+    buyer, shop = UserFactory(), ShopFactory()
+    products = [ProductFactory(shop=shop), ProductFactory(shop=shop)]
+
+    def order_and_lines():
+        order = Order(buyer=buyer, shop=shop, subtotal=Decimal("30.00"), total=Decimal("30.00"), shipping_address={})
+        lines = [
+            OrderLine(
+                order=order,
+                product=p,
+                title=f"line {i}",
+                unit_price=Decimal("10.00"),
+                list_price=Decimal("20.00"),
+                quantity=i + 1,
+            )
+            for i, p in enumerate(products)
+        ]
+        return order, lines
+
+    # when one is inserted by insert_row_with_rows (one statement on PostgreSQL) and the other by
+    # insert_rows twice
+    (order, lines), (other, other_lines) = order_and_lines(), order_and_lines()
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        insert_row_with_rows(order, lines, link="order")
+    insert_rows([other])
+    for line in other_lines:
+        line.order = other
+    insert_rows(other_lines)
+
+    # then the order and the lines have their ids, the lines point at the order, and every column
+    # but the ids is the same
+    assert order.pk and all(line.pk for line in lines) and lines[0].pk < lines[1].pk
+    assert [line.order_id for line in lines] == [order.pk, order.pk] and lines[0].order is order
+    assert not order._state.adding and not any(line._state.adding for line in lines)
+    columns = [f.attname for f in OrderLine._meta.concrete_fields if f.attname not in ("id", "order_id")]
+    mine = list(OrderLine.objects.filter(order=order).order_by("id").values(*columns))
+    theirs = list(OrderLine.objects.filter(order=other).order_by("id").values(*columns))
+    assert mine == theirs and len(mine) == 2
+    assert Order.objects.get(pk=order.pk).total == Decimal("30.00")
 
 
 def test_sql_written_by_hand_is_prepared_once_per_connection(postgres, no_prepared_statements):
