@@ -312,7 +312,8 @@ def insert_row_with_rows(parent: Model, children: list[Model], *, link: str, usi
         )
     sql, (parent_fields, child_fields) = _INSERTS[key]
     params = _values([parent], parent_fields, connection) + _values(children, child_fields, connection)
-    name = f"insert_{parent._meta.db_table}_with_{child_model._meta.db_table}_{len(children)}"
+    # model names, not tables: PostgreSQL cuts a statement's name at 63 bytes
+    name = f"insert_{parent._meta.model_name}_with_{child_model._meta.model_name}_{len(children)}"
     ids = _insert(connection, name, sql, params, prepare=len(children) <= INSERT_PREPARED_MAX)
     _inserted(parent, ids[0][0], using)
     for child, (_parent_pk, pk) in zip(children, ids, strict=True):
