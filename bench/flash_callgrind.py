@@ -55,17 +55,12 @@ def run(tokens: list[str], *, show_sql: bool) -> None:
     from django.db import connection
     from django.test import Client
 
+    from bench.flash_inprocess import token_checkout
+
     client = Client()
 
     def checkout(token: str) -> None:
-        response = client.post(
-            "/api/v1/checkout/",
-            b"{}",
-            content_type="application/json",
-            secure=True,
-            HTTP_AUTHORIZATION=f"Token {token}",
-            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
-        )
+        response = token_checkout(client, token)
         if response.status_code != 201:
             raise SystemExit(f"{response.status_code} {response.content[:300]!r}")
 

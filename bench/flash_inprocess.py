@@ -32,6 +32,19 @@ os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECRET_KEY", "bench-flash-inprocess-not-secret-" + "x" * 40)
 
 
+def token_checkout(client, token: str):
+    """A buyer's token checkout of their cart through Django's test ``client``, as the mobile app
+    sends it (also used by bench/flash_callgrind.py)."""
+    return client.post(
+        "/api/v1/checkout/",
+        b"{}",
+        content_type="application/json",
+        secure=True,
+        HTTP_AUTHORIZATION=f"Token {token}",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+
+
 class Timed:
     """Counts and times what redis-py sends (one command or one pipeline: one round trip) and
     the SQL statements run."""
@@ -157,14 +170,7 @@ def main() -> None:
     client = Client()
 
     def checkout(token: str):
-        return client.post(
-            "/api/v1/checkout/",
-            b"{}",
-            content_type="application/json",
-            secure=True,
-            HTTP_AUTHORIZATION=f"Token {token}",
-            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
-        )
+        return token_checkout(client, token)
 
     def postgres_cpu() -> float:
         """CPU seconds of this process's PostgreSQL backend (from /proc: same machine; 10 ms ticks)."""
