@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import (
     Count,
     F,
+    Field,
     OuterRef,
     Prefetch,
     Q,
@@ -47,7 +48,7 @@ from marketplace.models import (
     SaleEvent,
     Shop,
 )
-from marketplace.selectors.pricing import product_annotate_prices
+from marketplace.selectors.pricing import SqlArray, live_deal_values, product_annotate_prices, product_live_deal_once
 from marketplace.selectors.search import (
     SUGGESTION_LIMIT,
     IdIn,
@@ -187,6 +188,14 @@ def product_annotate_cover(queryset: QuerySet[Product]) -> QuerySet[Product]:
     )
 
 
+def product_annotate_cover_once(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """PostgreSQL only: :func:`product_annotate_cover`'s two names as one annotation, ``covers``
+    (``ARRAY[cover, cover_320]``, null without an image): one correlated subquery, not two."""
+    first = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
+    pair = SqlArray(F("image"), F("image_320"), output_field=Field())
+    return queryset.annotate(covers=Subquery(first.annotate(pair=pair).values("pair")[:1], output_field=Field()))
+
+
 def product_list_public_plain() -> QuerySet[Product]:
     """Public products without annotations (existence checks, the moderation registry)."""
     return _public(Product.objects.all())
@@ -267,6 +276,27 @@ class CardRow(NamedTuple):
     deal_id: int | None
     sold_out: bool
     sales_count: int
+
+
+#: :data:`CARD_COLUMNS` as a PostgreSQL query reads them (:func:`product_cards_once`): the cover
+#: and the live deal in one correlated subquery each (two and three to four in CARD_COLUMNS'
+#: form: the prices' subqueries run once for each column that reads them); :func:`card_row`
+#: makes the card's values from them.
+CARD_COLUMNS_ONCE = ("title", "shop__name", "covers", "price", "stock", "live_deal", "sales_count")
+
+
+def product_cards_once(queryset: QuerySet[Product], *, now: datetime | None) -> QuerySet[Product]:
+    """PostgreSQL only: ``queryset`` (products, as :func:`product_list_public` makes them, or
+    filtered and ordered from it) with what :data:`CARD_COLUMNS_ONCE` reads."""
+    return product_annotate_cover_once(queryset.annotate(live_deal=product_live_deal_once(now=now)))
+
+
+def card_row(pk, title, shop_name, covers, price, stock, live, sales_count) -> "CardRow":
+    """The :class:`CardRow` of a row of :data:`CARD_COLUMNS_ONCE` (after its id): the same values
+    as :data:`CARD_COLUMNS` read (``pricing.live_deal_values``)."""
+    cover, cover_320 = covers or (None, None)
+    deal_id, effective_price, _, _, sold_out = live_deal_values(price=price, stock=stock, live=live)
+    return CardRow(pk, title, shop_name, cover, cover_320, effective_price, price, deal_id, sold_out, sales_count)
 
 
 class PageRows(Sequence):
@@ -431,9 +461,8 @@ def _search_page_query(shape: tuple) -> CompiledQuery:
             on_sale="on_sale" in flags,
             **values,
         )
-        return queryset.annotate(matches=Window(Count("pk"))).values_list("pk", "matches", *CARD_COLUMNS)[
-            bottom : bottom + per_page
-        ]
+        queryset = product_cards_once(queryset.annotate(matches=Window(Count("pk"))), now=now)
+        return queryset.values_list("pk", "matches", *CARD_COLUMNS_ONCE)[bottom : bottom + per_page]
 
     sentinels = {name: _SEARCH_PAGE_VALUES[name] for name in given}
     sentinels["now"] = _SEARCH_NOW
@@ -485,7 +514,7 @@ def product_list_page(*, filters: dict, number=1, per_page: int, now: datetime) 
         return ProductPaginator(queryset, per_page).get_page(number)
     paginator = ProductPaginator([], per_page)
     paginator.__dict__["count"] = rows[0][1] if rows else 0  # Paginator.count is a cached property
-    cards = [CardRow(pk, *card) for pk, _, *card in rows]
+    cards = [card_row(pk, *card) for pk, _, *card in rows]
     return paginator._get_page(
         PageRows(product_cards_load(now=now), [card.id for card in cards], cards=cards), page_number, paginator
     )
@@ -503,7 +532,7 @@ def _close_cards_query(count: int) -> CompiledQuery:
 
         def build(*, now, **values):
             close = close_by_words_once(product_list_public(now=now), **values)
-            return close.values_list("pk", *CARD_COLUMNS)[:SUGGESTION_LIMIT]
+            return product_cards_once(close, now=now).values_list("pk", *CARD_COLUMNS_ONCE)[:SUGGESTION_LIMIT]
 
         query = _CLOSE_CARDS[count] = CompiledQuery(
             build, prepare=f"jishi_close_cards_4_{count}", now=_SEARCH_NOW, **close_sentinels(count)
@@ -525,7 +554,7 @@ def _close_like_query(count: int) -> CompiledQuery:
             like = close_by_likeness(
                 product_list_public(now=now), words=[words[f"w{i}"] for i in range(count)], phrase=phrase
             )
-            return like.values_list("pk", *CARD_COLUMNS)[:SUGGESTION_LIMIT]
+            return product_cards_once(like, now=now).values_list("pk", *CARD_COLUMNS_ONCE)[:SUGGESTION_LIMIT]
 
         words = {f"w{i}": (f"jishisentinel{i}a", f"jishisentinel{i}b") for i in range(count)}
         query = _CLOSE_LIKE[count] = CompiledQuery(
@@ -552,7 +581,7 @@ def product_suggestion_cards(*, search: str, now: datetime) -> list[CardRow]:
     if not rows:
         values = {f"w{i}": word for i, word in enumerate(words)}
         rows = _close_like_query(len(words)).rows(now=now, phrase=" ".join(words), **values)
-    return [CardRow(*row) for row in rows]
+    return [card_row(*row) for row in rows]
 
 
 def product_list_for_shop_owner(*, shop: Shop, status: str | None = None) -> QuerySet[Product]:

@@ -19,6 +19,7 @@ quantizes what the database returns.
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.db.models import (
     BooleanField,
@@ -26,6 +27,8 @@ from django.db.models import (
     DecimalField,
     Exists,
     F,
+    Field,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -91,7 +94,8 @@ def annotate_availability(queryset: QuerySet, *, stock: str, flash_left: str) ->
 
     Products get it from :func:`product_annotate_prices` (through their live deal), deals from
     :func:`deal_annotate_availability`; pages, the API, the cart and checkout read these two
-    annotations and nothing else decides "sold out"."""
+    annotations and nothing else decides "sold out" — but :func:`live_deal_values`, the same
+    rule over values read once (a search page's cards), which a test keeps in step with it."""
     return queryset.annotate(
         units_left=Case(
             When(Q(**{f"{flash_left}__lt": F(stock)}), then=F(flash_left)),
@@ -110,6 +114,19 @@ def deal_annotate_availability(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
     return annotate_availability(queryset, stock="product__stock", flash_left="flash_left")
 
 
+def _best_live_deal(*, now: datetime | None, buyer) -> QuerySet[Deal]:
+    """The live deals of product ``OuterRef("pk")`` at ``now``, the best first: the cheapest
+    (``live_price``), then the oldest."""
+    # The subquery joins the product itself rather than using OuterRef("price"): SQLite cannot
+    # order a correlated subquery by an outer column.
+    return (
+        deal_list_live(now=now, buyer=buyer)
+        .filter(product=OuterRef("pk"))
+        .annotate(live_price=deal_price_expression(F("product__price")))
+        .order_by("live_price", "id")
+    )
+
+
 def product_annotate_prices(queryset: QuerySet, *, now: datetime | None = None, buyer=None) -> QuerySet:
     """Annotate products with ``deal_id`` (the best live deal at ``now``, or None),
     ``effective_price`` (that deal's price, else ``price``), ``flash_left`` (that deal's flash
@@ -118,14 +135,7 @@ def product_annotate_prices(queryset: QuerySet, *, now: datetime | None = None, 
     deal wins; ``buyer`` adds the room-only deals they claimed. Other deal details (per-buyer
     limit) are read from the deal row by ``deal_id`` where a page needs them.
     """
-    # The subquery joins the product itself rather than using OuterRef("price"): SQLite cannot
-    # order a correlated subquery by an outer column.
-    best = (
-        deal_list_live(now=now, buyer=buyer)
-        .filter(product=OuterRef("pk"))
-        .annotate(live_price=deal_price_expression(F("product__price")))
-        .order_by("live_price", "id")
-    )
+    best = _best_live_deal(now=now, buyer=buyer)
     flash_left = best.annotate(left=F("flash_quantity") - F("flash_sold")).values("left")[:1]
     queryset = queryset.annotate(
         deal_id=Subquery(best.values("id")[:1]),
@@ -135,3 +145,45 @@ def product_annotate_prices(queryset: QuerySet, *, now: datetime | None = None, 
         flash_left=Subquery(flash_left, output_field=IntegerField()),
     )
     return annotate_availability(queryset, stock="stock", flash_left="flash_left")
+
+
+class SqlArray(Func):
+    """PostgreSQL's ``ARRAY[a, b, ...]``."""
+
+    template = "ARRAY[%(expressions)s]"
+
+
+def product_live_deal_once(*, now: datetime | None = None, buyer=None) -> Subquery:
+    """PostgreSQL only: product ``OuterRef("pk")``'s best live deal at ``now`` (the deal of
+    :func:`product_annotate_prices`) as ONE subquery — ``ARRAY[id, live price, flash units
+    left]`` (numbers; null without a live deal) — for reads of many rows that only *show* the
+    prices (a search page's cards): :func:`product_annotate_prices` reads its deal in three
+    to four correlated subqueries per row (deal id, price, flash units left — twice in the
+    sold-out rule), this in one. :func:`live_deal_values` turns it, with the product's ``price``
+    and ``stock``, into the same values; a test keeps the two forms in step."""
+    best = _best_live_deal(now=now, buyer=buyer)
+    fields = SqlArray(F("id"), F("live_price"), F("flash_quantity") - F("flash_sold"), output_field=Field())
+    return Subquery(best.annotate(live=fields).values("live")[:1], output_field=Field())
+
+
+class LiveValues(NamedTuple):
+    """What :func:`product_annotate_prices` annotates a product with, as values."""
+
+    deal_id: int | None
+    effective_price: Decimal
+    flash_left: int | None
+    units_left: int
+    sold_out: bool
+
+
+def live_deal_values(*, price: Decimal, stock: int, live: list | None) -> LiveValues:
+    """The annotations of :func:`product_annotate_prices` from a product's ``price``, ``stock``
+    and ``live`` (its :func:`product_live_deal_once`): the deal's price, else the list price;
+    units left and sold out as :func:`annotate_availability` decides them."""
+    if live is None:
+        return LiveValues(None, money_quantize(price), None, stock, stock <= 0)
+    deal_id, live_price, left = live
+    if left is not None:
+        left = int(left)
+    units_left = left if left is not None and left < stock else stock
+    return LiveValues(int(deal_id), money_quantize(live_price), left, units_left, units_left <= 0)
