@@ -98,14 +98,17 @@ class CompiledQuery:
             places[name] = changed
         return sql, params, places, compiler
 
-    def _fetch(self, using: str, values: dict):
-        """(the compiler, the rows of the SQL compiled once run with ``values``), or None when
-        the query cannot be reused."""
+    def _compiled_for(self, using: str):
         if using not in self._compiled:
             with self._lock:
                 if using not in self._compiled:
                     self._compiled[using] = self._compile(using)
-        compiled = self._compiled[using]
+        return self._compiled[using]
+
+    def _fetch(self, using: str, values: dict):
+        """(the compiler, the rows of the SQL compiled once run with ``values``), or None when
+        the query cannot be reused."""
+        compiled = self._compiled_for(using)
         if compiled is None:
             return None
         sql, params, places, compiler = compiled
@@ -130,6 +133,34 @@ class CompiledQuery:
                 cursor.execute(sql, params)
             rows = [row[: compiler.col_count] for row in cursor.fetchall()]
         return compiler, rows
+
+    def queue(self, batch: "Batch", *, instances: bool = True, **values) -> "Queued":
+        """:meth:`run` (``instances``) or :meth:`rows` as one of ``batch``'s statements (its
+        ``value()``: the list), prepared as :meth:`run` prepares it. A query that cannot be
+        reused, or runs with its generic plan, is queued as a call of :meth:`run` / :meth:`rows`
+        (run in its turn, a round trip of its own)."""
+        using = batch.using
+        compiled = self._compiled_for(using)
+        if compiled is None or self.generic:
+            read = self.run if instances else self.rows
+            return batch.call(lambda: read(using=using, **values))
+        sql, params, places, compiler = compiled
+        connection = connections[using]
+        if self.prepare and connection.vendor == "postgresql" and _prepared(connection, self.prepare, sql, compiled):
+            # only the values: the compiled constants are part of the prepared statement
+            sql = f"EXECUTE {self.prepare} ({', '.join(['%s'] * len(places))})"
+            params = [values[name] for name in places]
+        else:
+            params = [*params]
+            for name, indexes in places.items():
+                for i in indexes:
+                    params[i] = values[name]
+
+        def convert(cursor):
+            rows = [row[: compiler.col_count] for row in cursor.fetchall()]
+            return list(_instances(compiler, rows, using)) if instances else [tuple(row) for row in rows]
+
+        return batch.add(sql, params, convert)
 
     def run(self, *, using: str = "default", **values) -> list[Model]:
         fetched = self._fetch(using, values)
@@ -197,6 +228,12 @@ def _prepare(connection, name: str, sql: str, compiled) -> bool:
     return True
 
 
+def _prepared(connection, name: str, sql: str, compiled) -> bool:
+    """:func:`_prepare` on a connection that may not be open yet."""
+    connection.ensure_connection()
+    return _prepare(connection, name, sql, compiled)
+
+
 def prepared_sql(connection, *, name: str, sql: str, params: list, places: dict[str, list[int]]) -> str | None:
     """For SQL compiled by hand (``places``: each value's name → its indexes in ``params``):
     prepare it as ``name`` on the connection (PostgreSQL; as :class:`CompiledQuery`'s
@@ -227,6 +264,90 @@ def execute_prepared(cursor, *, name: str, sql: str, params: list) -> None:
     cursor.execute(execute or sql, params)
 
 
+class Queued:
+    """One statement of a :class:`Batch`: :meth:`value` is what its ``convert`` made of its
+    result, sending it (and, on PostgreSQL, every statement queued with it) first if need be."""
+
+    __slots__ = ("batch", "sql", "params", "convert", "call", "done", "result")
+
+    def __init__(self, batch: "Batch", sql: str | None, params: list, convert: Callable | None, call: Callable | None):
+        self.batch, self.sql, self.params, self.convert, self.call = batch, sql, params, convert, call
+        self.done, self.result = False, None
+
+    def value(self):
+        if not self.done:
+            self.batch.send(upto=self)
+        return self.result
+
+
+class Batch:
+    """Statements queued to travel to the database together: on PostgreSQL every statement
+    queued and not sent yet goes in ONE query (the statements separated by semicolons: one round
+    trip; PostgreSQL runs them one after the other, in the order queued, each with its own
+    result) as soon as one of their results is read (:meth:`Queued.value`); elsewhere each runs
+    when its result, or a later one's, is read, in the order queued.
+
+    So on PostgreSQL the statements queued after one whose result makes the caller refuse have
+    run too, and elsewhere they have not: queue writes only inside a transaction that is rolled
+    back when the caller raises, and read the results in the order queued. A database error
+    raises from the read that sent the statement (on PostgreSQL the statements after it in the
+    same query do not run, and the transaction is aborted, as after any failed statement).
+    A batch is for one transaction; each statement is sent once.
+
+    ``add`` queues SQL written by hand whose every ``%s`` is a value (prepared on PostgreSQL as
+    :func:`execute_prepared` prepares it when given a ``name``); ``CompiledQuery.queue`` queues a
+    compiled query; ``call`` queues a Python call that runs its own statements (in its turn: what
+    is queued before it is sent first)."""
+
+    def __init__(self, using: str = "default"):
+        self.using = using
+        self.connection = connections[using]
+        self.together = self.connection.vendor == "postgresql"
+        self._queued: list[Queued] = []
+
+    def add(self, sql: str, params: list, convert: Callable, *, name: str | None = None) -> Queued:
+        """Queue ``sql`` with ``params``; its value is ``convert(cursor)``, called with the
+        cursor on the statement's result (``fetchall()``, ``rowcount``, ...)."""
+        if name is not None:
+            if sql not in _NAMES:
+                _NAMES[sql] = f"jishi_{name}_{hashlib.sha256(sql.encode()).hexdigest()[:10]}"
+            places = {str(i): [i] for i in range(len(params))}
+            sql = prepared_sql(self.connection, name=_NAMES[sql], sql=sql, params=params, places=places) or sql
+        return self._queue(Queued(self, sql, list(params), convert, None))
+
+    def call(self, call: Callable) -> Queued:
+        """Queue ``call()``, whose return is the value."""
+        return self._queue(Queued(self, None, [], None, call))
+
+    def _queue(self, queued: Queued) -> Queued:
+        self._queued.append(queued)
+        return queued
+
+    def send(self, *, upto: Queued | None = None) -> None:
+        """Send what is queued: everything on PostgreSQL, elsewhere up to ``upto`` (default: all)."""
+        while self._queued:
+            if self._queued[0].call is not None:
+                queued = self._queued.pop(0)
+                queued.result, queued.done = queued.call(), True
+            else:
+                count = 1
+                if self.together:
+                    while count < len(self._queued) and self._queued[count].call is None:
+                        count += 1
+                group, self._queued = self._queued[:count], self._queued[count:]
+                self._execute(group)
+            if not self.together and upto is not None and upto.done:
+                return
+
+    def _execute(self, group: list[Queued]) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("; ".join(queued.sql for queued in group), [p for queued in group for p in queued.params])
+            for i, queued in enumerate(group):
+                if i:
+                    cursor.cursor.nextset()
+                queued.result, queued.done = queued.convert(cursor), True
+
+
 def _instances(compiler, rows, using: str):
     """Model instances from ``rows`` of ``compiler``'s SQL, as ``django.db.models.query.ModelIterable``."""
     select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
@@ -251,15 +372,17 @@ _INSERTS: dict[tuple, tuple[str, list]] = {}
 INSERT_PREPARED_MAX = 2
 
 
-def insert_rows(objs: list[Model], *, using: str = "default") -> None:
+def insert_rows(objs: list[Model], *, using: str = "default", batch: "Batch | None" = None) -> "Queued | None":
     """Insert new instances of one model (no primary key yet) in one statement and set their
     primary keys, as ``bulk_create`` does without its per-call build: the SQL is written once per
     model and number of rows, and each call sends only the values, prepared by each field as
     ``bulk_create`` prepares them (``pre_save`` — ``auto_now_add`` — then ``get_db_prep_save``).
     No signals, no ``ON CONFLICT``; the rows come back in the order given (``bulk_create``
-    relies on the same). Prepared for up to :data:`INSERT_PREPARED_MAX` rows."""
+    relies on the same). Prepared for up to :data:`INSERT_PREPARED_MAX` rows. With ``batch`` (a
+    :class:`Batch` of ``using``), the ``INSERT`` is queued there: the primary keys are set when it
+    is sent (the returned statement's ``value()`` sends it)."""
     if not objs:
-        return
+        return None
     model = type(objs[0])
     connection = connections[using]
     key = (model, using, len(objs))
@@ -274,22 +397,30 @@ def insert_rows(objs: list[Model], *, using: str = "default") -> None:
         )
     sql, fields = _INSERTS[key]
     name = f"insert_{model._meta.db_table}_{len(objs)}"
-    ids = _insert(connection, name, sql, _values(objs, fields, connection), prepare=len(objs) <= INSERT_PREPARED_MAX)
-    for obj, (pk,) in zip(objs, ids, strict=True):
-        _inserted(obj, pk, using)
+
+    def inserted(cursor) -> None:
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            _inserted(obj, pk, using)
+
+    params = _values(objs, fields, connection)
+    prepare = len(objs) <= INSERT_PREPARED_MAX
+    return _insert(batch or Batch(using), name, sql, params, inserted, prepare=prepare, now=batch is None)
 
 
-def insert_row_with_rows(parent: Model, children: list[Model], *, link: str, using: str = "default") -> None:
+def insert_row_with_rows(
+    parent: Model, children: list[Model], *, link: str, using: str = "default", batch: "Batch | None" = None
+) -> None:
     """:func:`insert_rows` of a new ``parent`` and then of its new ``children``, whose foreign key
     ``link`` is set to it, in ONE statement on PostgreSQL: the parent's ``INSERT`` in a ``WITH``,
     each child's ``link`` the id it returns (one round trip fewer: an order and its lines).
-    Elsewhere, or without children, the two ``INSERT`` s."""
+    Elsewhere, or without children, the two ``INSERT`` s. With ``batch``, queued there as
+    :func:`insert_rows` (elsewhere the parent's ``INSERT`` is sent for the children's)."""
     connection = connections[using]
     if connection.vendor != "postgresql" or not children:
-        insert_rows([parent], using=using)
+        insert_rows([parent], using=using, batch=batch).value()
         for child in children:
             setattr(child, link, parent)
-        insert_rows(children, using=using)
+        insert_rows(children, using=using, batch=batch)
         return
     child_model = type(children[0])
     key = (type(parent), child_model, link, using, len(children))
@@ -314,11 +445,16 @@ def insert_row_with_rows(parent: Model, children: list[Model], *, link: str, usi
     params = _values([parent], parent_fields, connection) + _values(children, child_fields, connection)
     # model names, not tables: PostgreSQL cuts a statement's name at 63 bytes
     name = f"insert_{parent._meta.model_name}_with_{child_model._meta.model_name}_{len(children)}"
-    ids = _insert(connection, name, sql, params, prepare=len(children) <= INSERT_PREPARED_MAX)
-    _inserted(parent, ids[0][0], using)
-    for child, (_parent_pk, pk) in zip(children, ids, strict=True):
-        setattr(child, link, parent)
-        _inserted(child, pk, using)
+
+    def inserted(cursor) -> None:
+        ids = cursor.fetchall()
+        _inserted(parent, ids[0][0], using)
+        for child, (_parent_pk, pk) in zip(children, ids, strict=True):
+            setattr(child, link, parent)
+            _inserted(child, pk, using)
+
+    prepare = len(children) <= INSERT_PREPARED_MAX
+    _insert(batch or Batch(using), name, sql, params, inserted, prepare=prepare, now=batch is None)
 
 
 def _inserted_fields(model, *, but: str | None = None) -> list:
@@ -333,14 +469,13 @@ def _values(objs: list[Model], fields: list, connection) -> list:
     return [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs for field in fields]
 
 
-def _insert(connection, name: str, sql: str, params: list, *, prepare: bool) -> list[tuple]:
-    """The rows ``sql`` returns, run prepared (:func:`execute_prepared`) when ``prepare``."""
-    with connection.cursor() as cursor:
-        if prepare:
-            execute_prepared(cursor, name=name, sql=sql, params=params)
-        else:
-            cursor.execute(sql, params)
-        return cursor.fetchall()
+def _insert(batch: "Batch", name: str, sql: str, params: list, inserted, *, prepare: bool, now: bool) -> "Queued":
+    """``sql`` queued in ``batch``, prepared (:func:`execute_prepared`) when ``prepare``, its
+    rows handed to ``inserted(cursor)``; sent at once when ``now``."""
+    queued = batch.add(sql, params, inserted, name=name if prepare else None)
+    if now:
+        queued.value()
+    return queued
 
 
 def _inserted(obj: Model, pk, using: str) -> None:

@@ -1,8 +1,10 @@
 """Reads of the address book (one query each, whatever its size)."""
 
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 
-from core.queries import CompiledQuery
+from core.queries import Batch, CompiledQuery
 from marketplace.models import Address
 
 
@@ -30,10 +32,15 @@ _DEFAULT_ADDRESS_SNAPSHOT = CompiledQuery(
 )
 
 
-def address_snapshot_default(*, user) -> dict | None:
+def address_snapshot_default(*, user, batch: Batch) -> Callable[[], dict | None]:
     """The copy of the user's default address an order keeps (``Address.snapshot()``), or None
-    when the book is empty."""
+    when the book is empty: its read queued in ``batch`` (``core.queries.Batch``), the snapshot
+    when the result is called."""
     if user.pk is None:
-        return None
-    found = _DEFAULT_ADDRESS_SNAPSHOT.rows(user_id=user.pk)
+        return lambda: None
+    found = _DEFAULT_ADDRESS_SNAPSHOT.queue(batch, instances=False, user_id=user.pk)
+    return lambda: _snapshot(found.value())
+
+
+def _snapshot(found: list[tuple]) -> dict | None:
     return dict(zip(Address.SNAPSHOT_FIELDS, found[0], strict=True)) if found else None

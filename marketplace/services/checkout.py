@@ -29,7 +29,7 @@ What happens to an order afterwards (payment, cancellation, expiry, shipping) is
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from core.queries import CompiledQuery, execute_prepared, insert_row_with_rows, insert_rows
+from core.queries import Batch, CompiledQuery, Queued, execute_prepared, insert_row_with_rows, insert_rows
 from marketplace.caching import TAG_STOCK, buyer_checkout_tag, cart_tag, product_tag
 from marketplace.errors import CheckoutErrorCode
 from marketplace.models import (
@@ -98,19 +98,36 @@ RETURNING quantity
 _NO_LIMIT = 2**31 - 1
 
 
-def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int) -> None:
-    """Count ``quantity`` units against the buyer's limit for the deal, or raise."""
+#: What a queued statement's result is made of (:meth:`core.queries.Batch.add`).
+def _one_row(cursor) -> tuple | None:
+    return cursor.fetchone()
+
+
+def _row_count(cursor) -> int:
+    return cursor.rowcount
+
+
+#: A check of a queued statement's result: raises the refusal, if any (reading the result sends
+#: the statement, see :class:`core.queries.Batch`).
+Check = Callable[[], None]
+
+
+def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int, batch: Batch) -> Check:
+    """Count ``quantity`` units against the buyer's limit for the deal (queued in ``batch``);
+    the check raises if the limit refused them."""
     limit = _NO_LIMIT if deal.per_buyer_limit is None else deal.per_buyer_limit
     taken = None
     if quantity <= limit:
-        with connection.cursor() as cursor:
-            execute_prepared(
-                cursor, name="buyer_units", sql=_TAKE_BUYER_UNITS, params=[deal.pk, buyer.pk, quantity, limit]
+        taken = batch.add(_TAKE_BUYER_UNITS, [deal.pk, buyer.pk, quantity, limit], _one_row, name="buyer_units")
+
+    def check() -> None:
+        if taken is None or taken.value() is None:
+            bought = DealPurchase.objects.filter(deal=deal, buyer=buyer).values_list("quantity", flat=True).first()
+            raise limit_reached_error(
+                product_id=product.pk, title=product.title, limit=deal.per_buyer_limit, bought=bought or 0
             )
-            taken = cursor.fetchone()
-    if taken is None:
-        bought = DealPurchase.objects.filter(deal=deal, buyer=buyer).values_list("quantity", flat=True).first() or 0
-        raise limit_reached_error(product_id=product.pk, title=product.title, limit=deal.per_buyer_limit, bought=bought)
+
+    return check
 
 
 #: The flash cap and the stock, each one conditional UPDATE whose WHERE clause is the invariant
@@ -133,44 +150,47 @@ SELECT (SELECT count(*) FROM flash), (SELECT count(*) FROM stock)
 """
 
 
-def _updated(name: str, sql: str, params: list) -> int:
-    with connection.cursor() as cursor:
-        execute_prepared(cursor, name=name, sql=sql, params=params)
-        return cursor.rowcount
-
-
 def _take_flash_units(
-    *, deal: Deal, product: Product, quantity: int, then_stock: tuple[Product, int] | None = None
-) -> None:
-    """Count ``quantity`` units against the deal's flash cap, or raise. Locks the deal row.
-    ``then_stock``: ``(product, quantity)`` whose stock is taken right after (:func:`_take_stock`),
-    in the same statement on PostgreSQL."""
+    *, deal: Deal, product: Product, quantity: int, batch: Batch, then_stock: tuple[Product, int] | None = None
+) -> Check:
+    """Count ``quantity`` units against the deal's flash cap (queued in ``batch``; locks the deal
+    row); the check raises if it refused them. ``then_stock``: ``(product, quantity)`` whose stock
+    is taken right after (:func:`_take_stock`), in the same statement on PostgreSQL."""
     flash_params = [quantity, deal.pk, quantity]
+    stock_check = None
     if then_stock is not None and connection.vendor == "postgresql":
         stocked, units = then_stock
-        with connection.cursor() as cursor:
-            execute_prepared(
-                cursor,
-                name="flash_then_stock",
-                sql=_TAKE_FLASH_THEN_STOCK,
-                params=[*flash_params, units, stocked.pk, units],
-            )
-            flash_taken, stock_taken = cursor.fetchone()
+        params = [*flash_params, units, stocked.pk, units]
+        both = batch.add(_TAKE_FLASH_THEN_STOCK, params, _one_row, name="flash_then_stock")
     else:
-        flash_taken, stock_taken = _updated("flash_units", _TAKE_FLASH_UNITS, flash_params), True
-    if not flash_taken:
-        row = Deal.objects.values("flash_quantity", "flash_sold").get(pk=deal.pk)
-        raise _sold_out(product, row["flash_quantity"] - row["flash_sold"], in_sale=True)
-    if not stock_taken:
-        raise _stock_refusal(then_stock[0])
-    if then_stock is not None and connection.vendor != "postgresql":
-        _take_stock(product=then_stock[0], quantity=then_stock[1])
+        both = None
+        flash = batch.add(_TAKE_FLASH_UNITS, flash_params, _row_count, name="flash_units")
+        if then_stock is not None:
+            stock_check = _take_stock(product=then_stock[0], quantity=then_stock[1], batch=batch)
+
+    def check() -> None:
+        flash_taken, stock_taken = both.value() if both is not None else (flash.value(), True)
+        if not flash_taken:
+            row = Deal.objects.values("flash_quantity", "flash_sold").get(pk=deal.pk)
+            raise _sold_out(product, row["flash_quantity"] - row["flash_sold"], in_sale=True)
+        if not stock_taken:
+            raise _stock_refusal(then_stock[0])
+        if stock_check is not None:
+            stock_check()
+
+    return check
 
 
-def _take_stock(*, product: Product, quantity: int) -> None:
-    """Take ``quantity`` units of stock, or raise. Locks the product row."""
-    if not _updated("stock", _TAKE_STOCK, [quantity, product.pk, quantity]):
-        raise _stock_refusal(product)
+def _take_stock(*, product: Product, quantity: int, batch: Batch) -> Check:
+    """Take ``quantity`` units of stock (queued in ``batch``; locks the product row); the check
+    raises if refused."""
+    taken = batch.add(_TAKE_STOCK, [quantity, product.pk, quantity], _row_count, name="stock")
+
+    def check() -> None:
+        if not taken.value():
+            raise _stock_refusal(product)
+
+    return check
 
 
 def _stock_refusal(product: Product) -> ApplicationError:
@@ -195,10 +215,11 @@ _PRICED_PRODUCTS: dict[int, CompiledQuery] = {}
 PRICED_COMPILED_MAX = 8
 
 
-def _priced_products(*, product_ids: Sequence[int], buyer, now: datetime) -> list[Product]:
+def _priced_products(*, product_ids: Sequence[int], buyer, now: datetime, batch: Batch) -> Queued:
+    """The read of :func:`_priced_products_queryset`, queued in ``batch`` (its value: the list)."""
     size = len(product_ids)
     if not 0 < size <= PRICED_COMPILED_MAX or getattr(buyer, "pk", None) is None:
-        return list(_priced_products_queryset(product_ids=product_ids, buyer=buyer, now=now))
+        return batch.call(lambda: list(_priced_products_queryset(product_ids=product_ids, buyer=buyer, now=now)))
     if size not in _PRICED_PRODUCTS:
         user_model = get_user_model()
 
@@ -214,7 +235,7 @@ def _priced_products(*, product_ids: Sequence[int], buyer, now: datetime) -> lis
             **{f"p{i}": (-7_500_000 - i, -7_600_000 - i) for i in range(size)},
         )
     ids = {f"p{i}": product_id for i, product_id in enumerate(product_ids)}
-    return _PRICED_PRODUCTS[size].run(now=now, buyer_id=buyer.pk, **ids)
+    return _PRICED_PRODUCTS[size].queue(batch, now=now, buyer_id=buyer.pk, **ids)
 
 
 def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Decimal], now: datetime) -> dict:
@@ -262,15 +283,23 @@ def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Dec
     return by_shop
 
 
-def _use_claim(*, claim: VoucherClaim, now: datetime) -> Decimal:
-    voucher = claim.voucher
-    if not VoucherClaim.objects.filter(pk=claim.pk, used_at__isnull=True).update(used_at=now):
-        raise ApplicationError(
-            _("Voucher “%(voucher)s” was already used.") % {"voucher": voucher},
-            status=409,
-            code=CheckoutErrorCode.VOUCHER_USED,
-        )
-    return voucher.discount
+_USE_CLAIM = f"UPDATE {VoucherClaim._meta.db_table} SET used_at = %s WHERE id = %s AND used_at IS NULL"
+
+
+def _use_claim(*, claim: VoucherClaim, now: datetime, batch: Batch) -> Check:
+    """Mark the claim used (queued in ``batch``); the check raises if it already was."""
+    used_at = VoucherClaim._meta.get_field("used_at").get_db_prep_save(now, batch.connection)
+    used = batch.add(_USE_CLAIM, [used_at, claim.pk], _row_count, name="use_claim")
+
+    def check() -> None:
+        if not used.value():
+            raise ApplicationError(
+                _("Voucher “%(voucher)s” was already used.") % {"voucher": claim.voucher},
+                status=409,
+                code=CheckoutErrorCode.VOUCHER_USED,
+            )
+
+    return check
 
 
 @transaction.atomic
@@ -305,9 +334,17 @@ def _order_place(
     checkout: CheckoutRequest | None,
     now: datetime,
     shipping_address: dict | None = None,
+    priced: tuple[list[int], Queued] | None = None,
 ) -> list[Order]:
     """:func:`order_place` without its own savepoint: call inside a transaction that is rolled
-    back (to a savepoint at least) when this raises."""
+    back (to a savepoint at least) when this raises. ``priced``: the priced products' read
+    (:func:`_priced_products`) already queued for these product ids at ``now``; used when the
+    ids are the items' (else they are read).
+
+    The writes are queued in one :class:`core.queries.Batch` (one round trip on PostgreSQL:
+    the buyer's units, the voucher claims, the orders and lines, the hot rows, in the global
+    lock order) and their results checked in that order: the first refusal raises. On
+    PostgreSQL the statements after a refused one ran too, and are rolled back with it."""
     quantities: dict[int, int] = defaultdict(int)
     for product_id, quantity in items:
         line_quantity_validate(quantity)
@@ -318,7 +355,10 @@ def _order_place(
         line_quantity_validate(quantity)
 
     # 1. Read and validate; nothing is locked yet.
-    products = {p.pk: p for p in _priced_products(product_ids=sorted(quantities), buyer=buyer, now=now)}
+    product_ids = sorted(quantities)
+    if priced is None or priced[0] != product_ids:
+        priced = (product_ids, _priced_products(product_ids=product_ids, buyer=buyer, now=now, batch=Batch()))
+    products = {p.pk: p for p in priced[1].value()}
     for product_id in sorted(quantities):
         product = products.get(product_id)
         if product is None or not product_is_public(product):
@@ -355,9 +395,15 @@ def _order_place(
         left = product_units_limit(product=products[product_id])
         if quantities[product_id] > left.allowed:
             raise _not_enough(products[product_id], left)
-    for product in in_deals:
-        _take_buyer_units(deal=deals[product.deal_id], product=product, buyer=buyer, quantity=quantities[product.pk])
-    discounts = {shop_id: _use_claim(claim=claim, now=now) for shop_id, claim in sorted(claims.items())}
+    batch = Batch()
+    checks = [
+        _take_buyer_units(
+            deal=deals[product.deal_id], product=product, buyer=buyer, quantity=quantities[product.pk], batch=batch
+        )
+        for product in in_deals
+    ]
+    checks += [_use_claim(claim=claim, now=now, batch=batch) for _shop_id, claim in sorted(claims.items())]
+    discounts = {shop_id: claim.voucher.discount for shop_id, claim in claims.items()}
 
     # 3. The orders and their lines.
     expires_at = now + timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
@@ -395,11 +441,35 @@ def _order_place(
     # one statement with its lines
     if len(orders) == 1:
         placed = lines_of(orders[0])
-        insert_row_with_rows(orders[0], placed, link="order")
+        insert_row_with_rows(orders[0], placed, link="order", batch=batch)
     else:
-        insert_rows(orders)
+        inserted = insert_rows(orders, batch=batch)
+        for check in checks:  # the lines need the orders' ids: what is queued goes now
+            check()
+        checks = []
+        inserted.value()
         placed = [line for order in orders for line in lines_of(order)]
-        insert_rows(placed)
+        insert_rows(placed, batch=batch)
+
+    # 4. The hot rows, last: deals by id, then products by id; each stays locked until commit.
+    #    The last deal goes in one statement with the first product.
+    stocks = [(products[product_id], quantities[product_id]) for product_id in sorted(quantities)]
+    for i, product in enumerate(in_deals):
+        then_stock = stocks.pop(0) if i == len(in_deals) - 1 else None
+        checks.append(
+            _take_flash_units(
+                deal=deals[product.deal_id],
+                product=product,
+                quantity=quantities[product.pk],
+                then_stock=then_stock,
+                batch=batch,
+            )
+        )
+    checks += [_take_stock(product=product, quantity=quantity, batch=batch) for product, quantity in stocks]
+    for check in checks:
+        check()
+    batch.send()  # nothing is left unsent (SQLite: the inserts of a one-shop order)
+
     # The buyer's cart page too: the cart emptied, vouchers used, units of deals bought. Bumped on
     # commit with the first order's announcement (one round trip with its receivers' marks).
     tags = (TAG_STOCK, cart_tag(buyer.pk), *(product_tag(product_id) for product_id in quantities))
@@ -407,29 +477,19 @@ def _order_place(
         order.lines_placed = [line for line in placed if line.order_id == order.pk]
         order_announce_on_commit(order_placed, order=order, lines=order.lines_placed, bump=tags)
         tags = ()
-
-    # 4. The hot rows, last: deals by id, then products by id; each stays locked until commit.
-    #    The last deal goes in one statement with the first product.
-    stocks = [(products[product_id], quantities[product_id]) for product_id in sorted(quantities)]
-    for i, product in enumerate(in_deals):
-        then_stock = stocks.pop(0) if i == len(in_deals) - 1 else None
-        _take_flash_units(
-            deal=deals[product.deal_id], product=product, quantity=quantities[product.pk], then_stock=then_stock
-        )
-    for product, quantity in stocks:
-        _take_stock(product=product, quantity=quantity)
     return orders
 
 
-def _shipping_address(*, buyer, address_id: int | None) -> dict:
+def _shipping_address(*, buyer, address_id: int | None, default: Callable[[], dict | None] | None) -> dict:
     """The snapshot of the delivery address a checkout ships to: ``address_id`` from the buyer's
-    address book, else their default address; refused when there is none."""
+    address book, else their default address (``default()``: its read, queued); refused when
+    there is none."""
     if address_id is not None:
         address = address_get_for_user(user=buyer, address_id=address_id)
         if address is None:
             raise address_not_found()
         return address.snapshot()
-    snapshot = address_snapshot_default(user=buyer)
+    snapshot = default()
     if snapshot is None:
         raise ApplicationError(
             _("Add a delivery address before placing the order."), code=CheckoutErrorCode.ADDRESS_REQUIRED
@@ -445,12 +505,36 @@ def _cart_take_sql() -> str:
     )
 
 
-def _cart_take(*, buyer) -> list[tuple[int, int]]:
-    """Lock the buyer's cart row and empty it, in one statement: its ``(product_id, quantity)``
-    items. Call inside the checkout's transaction (its rollback puts them back)."""
-    with connection.cursor() as cursor:
-        execute_prepared(cursor, name="cart_take", sql=_cart_take_sql(), params=[buyer.pk])
-        return sorted(cursor.fetchall())
+def _sorted_rows(cursor) -> list[tuple]:
+    return sorted(cursor.fetchall())
+
+
+@dataclass(frozen=True)
+class _CartReads:
+    """A checkout's first statements, queued in one :class:`core.queries.Batch` (one round trip
+    on PostgreSQL, with the Idempotency-Key's record queued before them): the buyer's cart row
+    locked and emptied (``items``: its ``(product_id, quantity)`` items), the default address
+    (``address()``: its snapshot; None when an address was chosen) and, when the cart was read
+    before (outside the transaction), the priced products of that cart (``priced``: their ids
+    and the read; :func:`_order_place` takes it when the cart emptied holds the same products)."""
+
+    items: Queued
+    address: Callable[[], dict | None] | None
+    priced: tuple[list[int], Queued] | None
+    now: datetime
+
+
+def _cart_reads(*, buyer, address_id: int | None, batch: Batch, cart_items: list | None = None) -> _CartReads:
+    """Queue the checkout's first statements (:class:`_CartReads`): call inside the checkout's
+    transaction (its rollback puts the cart back)."""
+    now = timezone.now()
+    items = batch.add(_cart_take_sql(), [buyer.pk], _sorted_rows, name="cart_take")
+    address = address_snapshot_default(user=buyer, batch=batch) if address_id is None else None
+    priced = None
+    if cart_items:
+        product_ids = sorted({product_id for product_id, _quantity in cart_items})
+        priced = (product_ids, _priced_products(product_ids=product_ids, buyer=buyer, now=now, batch=batch))
+    return _CartReads(items=items, address=address, priced=priced, now=now)
 
 
 @transaction.atomic
@@ -460,32 +544,44 @@ def cart_checkout(
     voucher_claim_ids: Sequence[int] = (),
     address_id: int | None = None,
     checkout: CheckoutRequest | None = None,
+    cart_items: list[tuple[int, int]] | None = None,
 ) -> list[Order]:
     """Place the buyer's cart (see :func:`order_place`), delivered to ``address_id`` (one of the
     buyer's addresses; default: their default address, and none at all is refused with 400
     ``address_required``), and empty it. The cart row is locked, so two checkouts of one cart run
-    one after the other and the second finds it empty."""
-    return _cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id, checkout=checkout)
+    one after the other and the second finds it empty. ``cart_items``: the cart as read before,
+    outside this transaction (its products' priced read then travels with the cart's; what is
+    placed is the cart emptied here, as always)."""
+    reads = _cart_reads(buyer=buyer, address_id=address_id, batch=Batch(), cart_items=cart_items)
+    return _cart_checkout(
+        buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id, reads=reads, checkout=checkout
+    )
 
 
 def _cart_checkout(
-    *, buyer, voucher_claim_ids: Sequence[int], address_id: int | None, checkout: CheckoutRequest | None
+    *,
+    buyer,
+    voucher_claim_ids: Sequence[int],
+    address_id: int | None,
+    reads: _CartReads,
+    checkout: CheckoutRequest | None = None,
 ) -> list[Order]:
-    """:func:`cart_checkout` without its own savepoint: call inside a transaction that is rolled
-    back when this raises."""
+    """:func:`cart_checkout` from its queued ``reads`` (:func:`_cart_reads`) and without its own
+    savepoint: call inside a transaction that is rolled back when this raises."""
     # emptied first, so nothing but the commit follows the hot rows' UPDATEs (a refusal below
     # rolls it back)
-    items = _cart_take(buyer=buyer)
+    items = reads.items.value()
     shipping_address = None
     if items:  # an empty cart is refused as such by _order_place
-        shipping_address = _shipping_address(buyer=buyer, address_id=address_id)
+        shipping_address = _shipping_address(buyer=buyer, address_id=address_id, default=reads.address)
     return _order_place(
         buyer=buyer,
         items=items,
         voucher_claim_ids=voucher_claim_ids,
         checkout=checkout,
         shipping_address=shipping_address,
-        now=timezone.now(),
+        now=reads.now,
+        priced=reads.priced,
     )
 
 
@@ -551,22 +647,28 @@ VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING 
 """
 
 
-def _record_create(*, buyer, key: str, fingerprint: str, refusal: dict | None = None) -> CheckoutRequest | None:
+def _record_create(
+    *, buyer, key: str, fingerprint: str, refusal: dict | None = None, batch: Batch | None = None
+) -> Callable[[], CheckoutRequest | None]:
     """Insert the key's record, with its ``refusal`` if it was refused (call in the transaction
     that answers it: ``answered_at`` is set now, since no one sees the record before that
-    transaction commits with its answer)."""
+    transaction commits with its answer), queued in ``batch`` (default: one of its own). The
+    result: the record, or None when the key already has one."""
     now = timezone.now()
-    stored = CheckoutRequest._meta.get_field("refusal").get_db_prep_save(refusal, connection)
-    with connection.cursor() as cursor:
-        execute_prepared(
-            cursor, name="checkout_record", sql=_RECORD_CREATE, params=[buyer.pk, key, fingerprint, stored, now, now]
+    batch = batch or Batch()
+    stored = CheckoutRequest._meta.get_field("refusal").get_db_prep_save(refusal, batch.connection)
+    params = [buyer.pk, key, fingerprint, stored, now, now]
+    inserted = batch.add(_RECORD_CREATE, params, _one_row, name="checkout_record")
+
+    def record() -> CheckoutRequest | None:
+        row = inserted.value()
+        if row is None:
+            return None
+        return CheckoutRequest(
+            pk=row[0], user=buyer, key=key, request_hash=fingerprint, refusal=refusal, answered_at=now, created_at=now
         )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return CheckoutRequest(
-        pk=row[0], user=buyer, key=key, request_hash=fingerprint, refusal=refusal, answered_at=now, created_at=now
-    )
+
+    return record
 
 
 def _checkout_fingerprint(
@@ -643,7 +745,9 @@ def checkout_submit(
     items = _cart_items(buyer=buyer) if cart_items is None else cart_items
     if not idempotency_key:
         with flash_admission(buyer=buyer, items=items, gated=gated_deals, admitted=admission) as admitted:
-            orders = cart_checkout(buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id)
+            orders = cart_checkout(
+                buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id, cart_items=items
+            )
             admitted.keep()
         return CheckoutResult(orders=orders)
     fingerprint = _checkout_fingerprint(voucher_claim_ids=voucher_claim_ids, items=items, address_id=address_id)
@@ -662,21 +766,31 @@ def checkout_submit(
         # The record and the orders in one transaction, without a savepoint: a refusal rolls all
         # of it back, then the refusal is recorded in a transaction of its own — unless a
         # concurrent duplicate (waiting on our record's unique index until the rollback) recorded
-        # its answer first: then that answer is this request's too (replayed below).
+        # its answer first: then that answer is this request's too (replayed below). The record
+        # travels with the cart's reads (one round trip on PostgreSQL; the record first, as the
+        # lock order wants).
         try:
             with transaction.atomic():
-                record = _record_create(buyer=buyer, key=idempotency_key, fingerprint=fingerprint)
+                batch = Batch()
+                created = _record_create(buyer=buyer, key=idempotency_key, fingerprint=fingerprint, batch=batch)
+                reads = _cart_reads(buyer=buyer, address_id=address_id, batch=batch, cart_items=items)
+                record = created()
                 if record is not None:  # else the key has a record (maybe a concurrent duplicate's)
                     orders = _cart_checkout(
-                        buyer=buyer, voucher_claim_ids=voucher_claim_ids, address_id=address_id, checkout=record
+                        buyer=buyer,
+                        voucher_claim_ids=voucher_claim_ids,
+                        address_id=address_id,
+                        reads=reads,
+                        checkout=record,
                     )
                     admission.keep()
                     return CheckoutResult(orders=orders)
+                transaction.set_rollback(True)  # the cart emptied with it (PostgreSQL) goes back
         except ApplicationError as error:
             with transaction.atomic():
                 recorded = _record_create(
                     buyer=buyer, key=idempotency_key, fingerprint=fingerprint, refusal=_refusal_record(error)
-                )
+                )()
                 if recorded is not None:
                     # a recorded refusal is replayed, never answered early (admission_early)
                     bump_on_commit(buyer_checkout_tag(buyer.pk))
