@@ -176,17 +176,27 @@ def _serve(
 # --- browsing ----------------------------------------------------------------------------------
 
 
-def _results(params: str, *, forced: dict, now) -> dict:
+#: What the filter set is given as its queryset: it only parses (the selector reads), and reads
+#: only the queryset's model.
+_NO_PRODUCTS = Product.objects.none()
+
+
+def _results(params: str, *, forced: dict, now, data: QueryDict | None = None) -> dict:
     """Filter, order and paginate public products for ``params`` (``list_params`` of the
-    request's query; ``forced`` wins); when a search finds nothing, its close matches
-    (``suggestions``: ids and titles; ``suggestion_cards``: their card rows)."""
-    data = QueryDict(params, mutable=True)
-    data.update(forced)
-    filterset = ProductFilter(data, queryset=Product.objects.none())  # parses; the selector reads
+    request's query; ``forced`` wins) — or for ``data``, the same parameters already parsed
+    with ``forced`` in (not changed here); when a search finds nothing, its close matches
+    (``suggestions``: ids and titles; ``suggestion_cards``: their card rows). ``links`` (the
+    parameters but the page, for the pagination's links) only when there is more than a page."""
+    if data is None:
+        data = QueryDict(params, mutable=True)
+        data.update(forced)
+    filterset = ProductFilter(data, queryset=_NO_PRODUCTS)  # parses; the selector reads
     filters = filterset.product_filters()
     page = selectors.product_list_page(filters=filters, number=data.get("page"), per_page=PAGE_SIZE, now=now)
-    links = data.copy()
-    links.pop("page", None)
+    links = None
+    if page.paginator.num_pages > 1:  # the pagination's links (a search: mostly one page)
+        links = data.copy()
+        links.pop("page", None)
     search = filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else ""
     close = selectors.product_suggestion_cards(search=search, now=now) if search and not page.object_list else []
     return {
@@ -313,29 +323,33 @@ def _sidebar_key(data: QueryDict, *, category_slug: str | None, invalid: bool) -
     return f"cat:sidebar:{get_language()}:{category_slug or '-'}:{digest}:{int(invalid)}"
 
 
-def _sidebar(filterset, *, category) -> dict:
+def _sidebar(filterset, *, category, key: str | None = None) -> dict:
     """The browsing sidebar as template context, its parts rendered once for everyone (key
     :func:`_sidebar_key`, tag ``TAG_ALL``: categories change only with it): the category tree
     (``category_nav``, the current ``category`` marked), the filter form's category select
     (``category_select``: its options are every category) and the whole filter form
     (``filters``) with :data:`Q_PLACEHOLDER` for the search words, which differ with every
     search and are put in per request. A form with an invalid parameter is rendered per request
-    (its errors show the values)."""
+    (its errors show the values). ``key``: the entry's key for a valid category, when the caller
+    made it already (:func:`_sidebar_key` of the same parameters)."""
     form = filterset.form
-    field = form["category"]
-    searched = bool(form["q"].value())
-    key = _sidebar_key(form.data, category_slug=category.slug if category else None, invalid=bool(field.errors))
+    # the values and errors of the form's q and category, without a bound field each (a bound
+    # field evaluates its lazily translated label and help text): what their bound fields give
+    q = form.data.get("q")
+    invalid = "category" in form.errors
+    if key is None or invalid:
+        key = _sidebar_key(form.data, category_slug=category.slug if category else None, invalid=invalid)
 
     def build() -> tuple[dict, None]:
         nav = render_to_string(
             "marketplace/_category_nav.html", {"tree": selectors.category_tree(), "category": category}
         )
-        select = str(field)
+        select = str(form["category"])
         filters = ""
         if not form.errors:  # the same form (validated: no query again) showing the placeholder
             marked = copy.copy(form)
             marked.data = form.data.copy()
-            if searched:
+            if q:
                 marked.data["q"] = Q_PLACEHOLDER
             marked._bound_fields_cache = {}
             filters = render_to_string(
@@ -351,18 +365,23 @@ def _sidebar(filterset, *, category) -> dict:
         )
         sidebar["filters"] = mark_safe(html)
     else:
-        sidebar["filters"] = mark_safe(parts["filters"].replace(Q_PLACEHOLDER, escape(form["q"].value() or "")))
+        sidebar["filters"] = mark_safe(parts["filters"].replace(Q_PLACEHOLDER, escape(q or "")))
     return sidebar
 
 
 def _list_page(request, *, category_slug: str | None = None):
     params = list_params(request.GET)
+    # The parameters parsed once: the sidebar's key (read ahead with the page's entry) and, when
+    # the page is built, its filters.
+    data = QueryDict(params, mutable=True)
+    if category_slug:
+        data["category"] = category_slug
+    sidebar_key = _sidebar_key(data, category_slug=category_slug, invalid=False)
 
     def build():
         now = timezone.now()
         category = selectors.category_get(slug=category_slug) if category_slug else None
-        forced = {"category": category.slug} if category else {}
-        context = _results(params, forced=forced, now=now)
+        context = _results(params, forced={}, now=now, data=data)
         boundary = _timestamp(selectors.catalogue_next_price_change())
         cards = _cards(context["page"])
         if context["suggestions"]:
@@ -383,7 +402,7 @@ def _list_page(request, *, category_slug: str | None = None):
                 "title": title,
                 "category": category,
                 "ancestors": selectors.category_ancestors(category=category) if category else [],
-                **_sidebar(context["filterset"], category=category),
+                **_sidebar(context["filterset"], category=category, key=sidebar_key),
             }
         )
         if search and not asked_before(key):
@@ -393,10 +412,7 @@ def _list_page(request, *, category_slug: str | None = None):
 
     key = _key(f"cat:page:list:{category_slug or '-'}", params)
     # The sidebar of a valid form is read ahead with the page's entry and the next sale boundary.
-    data = QueryDict(params, mutable=True)
-    if category_slug:
-        data["category"] = category_slug
-    sidebar = {_sidebar_key(data, category_slug=category_slug, invalid=False): (TAG_ALL,)}
+    sidebar = {sidebar_key: (TAG_ALL,)}
     return _serve(
         request,
         key=key,

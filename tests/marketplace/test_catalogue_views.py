@@ -112,6 +112,21 @@ def test_invalid_filters_are_explained_not_fatal(client):
     assert "Pearl" in html_of(response)
 
 
+def test_the_sidebar_shows_the_search_words_and_a_bad_category_of_each_request(client):
+    # the sidebar (filter form, category select) is cached once for everyone with a placeholder
+    # for the search words; a bad category's error is shown for that request, not cached for
+    # the next ones, and the words of each search are in their own page's form
+    ProductFactory(title="Pearl earrings")
+    url = reverse("marketplace:search")
+    bad = html_of(client.get(url, {"q": "pearl", "category": "nope"}))
+    assert "Select a valid choice" in bad and 'value="pearl"' in bad
+    for words in ("earrings", "pearl earrings"):
+        page = html_of(client.get(url, {"q": words}))
+        assert "Select a valid choice" not in page and f'value="{words}"' in page and "Pearl earrings" in page
+    other = html_of(client.get(reverse("marketplace:products"), {"category": "nope", "page": "1"}))
+    assert "Select a valid choice" in other
+
+
 def test_filter_forms_share_their_fields_but_each_has_its_own_values_and_errors():
     # the filter form's fields are made once per process and shared by every form (not deep-copied
     # per request): nothing of one request's form may show in another's
