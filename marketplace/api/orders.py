@@ -3,8 +3,10 @@
 Money is sent as strings with two decimals; errors are ``{"error": {"code", "message", ...}}``.
 """
 
+import decimal
 import json
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
 
@@ -151,15 +153,64 @@ class ReceiptOrderSerializer(serializers.Serializer):
 
 
 class ReceiptSerializer(serializers.Serializer):
-    """What a checkout answers: the orders it placed (one per shop), awaiting payment."""
+    """What a checkout answers: the orders it placed (one per shop), awaiting payment. The
+    schema's description of :func:`receipt`, which writes it (the same JSON: a test compares
+    them)."""
 
     orders = ReceiptOrderSerializer(many=True)
 
 
-#: One bound receipt serializer for every checkout: binding one (DRF deep-copies the declared
-#: fields of it and of each nested serializer) cost more than rendering the receipt. Read-only:
-#: ``to_representation`` keeps no state between calls.
-RECEIPT = ReceiptSerializer()
+_CENTS = Decimal("0.01")
+#: DRF's DecimalField(max_digits=12) quantizes in a context of 12 digits.
+_MONEY = decimal.Context(prec=12)
+
+
+def _money(value: Decimal) -> str:
+    return f"{value.quantize(_CENTS, context=_MONEY):f}"
+
+
+def _when(value: datetime) -> str:
+    """An aware datetime as DRF writes it: in the current time zone, ISO 8601, UTC as ``Z``."""
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _receipt_order(order: Order) -> dict:
+    address = order.shipping_address
+    return {
+        "id": order.pk,
+        "shop": {"id": order.shop_id, "name": order.shop.name},
+        "status": str(order.status),
+        "currency": str(order.currency),
+        "subtotal": _money(order.subtotal),
+        "discount": _money(order.discount),
+        "total": _money(order.total),
+        "expires_at": _when(order.expires_at),
+        "shipping_address": None
+        if address is None
+        else {
+            name: None if address[name] is None else str(address[name])
+            for name in ShippingAddressSerializer._declared_fields
+        },
+        "lines": [
+            {
+                "product": line.product_id,
+                "title": str(line.title),
+                "quantity": line.quantity,
+                "unit_price": _money(line.unit_price),
+                "list_price": _money(line.list_price),
+                "deal": line.deal_id,
+            }
+            for line in order.lines_placed
+        ],
+    }
+
+
+def receipt(result: checkout_services.CheckoutResult) -> dict:
+    """A checkout's answer (:class:`ReceiptSerializer`'s shape) from the orders it placed, each
+    with ``shop`` and ``lines_placed``: written directly, as DRF's serializer would write it
+    (~5x less CPU than its ``to_representation``: every order of a flash sale answers it)."""
+    return {"orders": [_receipt_order(order) for order in result.orders]}
 
 
 class OrderLineSerializer(ReceiptLineSerializer):
@@ -384,7 +435,7 @@ def _checkout(
         )
     except checkout_services.CheckoutRefusalReplayed as refusal:
         return application_error_body(refusal), refusal.status, REPLAYED
-    return RECEIPT.to_representation(result), status.HTTP_201_CREATED, REPLAYED if result.replayed else {}
+    return receipt(result), status.HTTP_201_CREATED, REPLAYED if result.replayed else {}
 
 
 def _plain_checkout_body(request) -> dict | None:

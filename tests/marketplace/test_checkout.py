@@ -429,3 +429,38 @@ def test_idempotency_keys_are_forgotten_after_their_window_and_orders_stay(user,
     fill_cart(user, (product, 1))
     assert checkout_submit(buyer=user, idempotency_key="old").replayed is False
     assert Order.objects.count() == 3
+
+
+# --- the receipt ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC"])
+def test_the_receipt_is_what_its_serializer_writes(user, zone):
+    # given a checkout of two shops' products, one at a deal price, one shop's with a voucher,
+    # delivered to an address without a postcode
+    from marketplace.api.orders import ReceiptSerializer, receipt
+    from marketplace.models import Address
+
+    pearls = make_product(title="Pearls “A”", price=Decimal("159.00"), stock=10)
+    make_live_deal(pearls, percent_off=30, flash_quantity=5)
+    tea = make_product(shop=ShopFactory(), title="Tea", price=Decimal("120.00"), stock=10)
+    claim = make_voucher_claim(user, tea.shop, min_spend="100.00", discount="20.00")
+    fill_cart(user, (pearls, 3), (tea, 1))
+    Address.objects.filter(user=user).update(postcode="")
+
+    # when the buyer checks out, and retries with the same key (a replay, read back)
+    placed = checkout_submit(buyer=user, voucher_claim_ids=[claim.pk], idempotency_key="k")
+    replayed = checkout_submit(buyer=user, voucher_claim_ids=[claim.pk], idempotency_key="k")
+    # and an amount as SQLite reads a computed price back (more places than the fen)
+    odd = checkout_submit(buyer=user, voucher_claim_ids=[claim.pk], idempotency_key="k")
+    odd.orders[0].subtotal = Decimal("333.900000000000")
+
+    # then the receipt written directly is the serializer's, in any time zone
+    with timezone.override(zone):
+        for result in (placed, replayed, odd):
+            assert receipt(result) == ReceiptSerializer().to_representation(result)
+    written = receipt(placed)
+    assert [order["shipping_address"]["postcode"] for order in written["orders"]] == ["", ""]
+    assert {order["discount"] for order in written["orders"]} == {"0.00", "20.00"}
+    assert receipt(odd)["orders"][0]["subtotal"] == "333.90"
+    assert replayed.replayed and receipt(replayed) == written
