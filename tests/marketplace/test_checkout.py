@@ -431,6 +431,32 @@ def test_idempotency_keys_are_forgotten_after_their_window_and_orders_stay(user,
     assert Order.objects.count() == 3
 
 
+def test_of_two_live_deals_the_cheaper_prices_the_order_and_its_limit_and_units_apply(user):
+    # given a product in two live sales: 10% off with a limit of 5, and 30% off with a limit of 1
+    # and 2 flash units left
+    product = make_product(title="Jade", price=Decimal("100.00"), stock=50)
+    make_live_deal(product, percent_off=10, per_buyer_limit=5)
+    cheaper = make_live_deal(product, percent_off=30, per_buyer_limit=1, flash_quantity=3, flash_sold=1)
+
+    # when the buyer orders 2, then 1
+    with pytest.raises(ApplicationError) as info:
+        order_place(buyer=user, items=[(product.pk, 2)])
+    (order,) = order_place(buyer=user, items=[(product.pk, 1)])
+
+    # then the cheaper deal decides: its limit refuses 2, and 1 is placed at its price, from its units
+    assert (info.value.code, info.value.extra["limit"]) == ("limit_reached", 1)
+    line = order.lines.get()
+    assert (line.deal_id, line.unit_price, order.total) == (cheaper.pk, Decimal("70.00"), Decimal("70.00"))
+    assert Deal.objects.get(pk=cheaper.pk).flash_sold == 2
+    # and with its last flash unit gone, the product is sold out for the sale
+    other = UserFactory()
+    DealPurchase.objects.filter(deal=cheaper).delete()
+    Deal.objects.filter(pk=cheaper.pk).update(flash_sold=3)
+    with pytest.raises(ApplicationError) as gone:
+        order_place(buyer=other, items=[(product.pk, 1)])
+    assert (gone.value.code, gone.value.extra["available"]) == ("sold_out", 0)
+
+
 # --- the receipt ----------------------------------------------------------------------------
 
 
