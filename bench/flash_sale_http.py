@@ -15,17 +15,23 @@ What it does, in one run (bench/marketplace_http.py runs the same sale after its
    day) and measures the minimal view (``/ping``) on it with wrk for the ratios;
 4. fires every buyer's ``POST /api/v1/checkout/`` (with an Idempotency-Key) from ``--concurrency``
    threads at once, stopping new requests after ``--time-limit`` seconds;
-5. prints orders (201) per second until the last order, and this client's "sold out" answers
-   (409) with their p50/p99 timed from send (what the 800 late buyers wait behind the orders
-   queued ahead of them; this Python client tops out near 0.4x wrk's /ping, so its rate is the
-   client's, not the server's);
-6. then measures the sold-out answers apart, with wrk on the same server (``--sold-out-seconds``):
+5. prints this Python client's orders (201) per second until the last order (the target's
+   figure), and its "sold out" answers (409) with their p50/p99 timed from send (what the 800
+   late buyers wait behind the orders queued ahead of them). Both rates are partly the
+   client's: its thread pool costs the machine ~0.25 ms of CPU per request (wrk ~0.05 ms), on
+   the two cores the server runs on, and on a loaded machine it is starved of them;
+6. races the same sale again on a second deal (its own ``--buyers`` buyers), driven by wrk
+   (:func:`wrk_race`): every buyer's checkout once, ``--concurrency`` connections, timed from the
+   first checkout sent to the last order answered: the orders/s with the client the ``/ping``
+   they are compared with was measured with, printed beside the target's figure (the Python
+   client's, 5.), which stays the verdict's;
+7. then measures the sold-out answers apart, with wrk on the same server (``--sold-out-seconds``):
    a Lua script sends the same checkout as the client above (token, JSON ``{}``, a fresh UUID
-   Idempotency-Key per request), rotating through the buyers who got no order, so every request
-   is a real buyer's checkout the server must refuse with 409; any other answer is an error.
-   Prints req/s, wrk's p50/p99 and the ratio to /ping measured by wrk just before it;
-7. prints the 5xx (both phases) and the number oversold, read from PostgreSQL after both phases:
-   units counted or ordered past the flash cap (must be 0).
+   Idempotency-Key per request), rotating through the buyers of 4. who got no order, so every
+   request is a real buyer's checkout the server must refuse with 409; any other answer is an
+   error. Prints req/s, wrk's p50/p99 and the ratio to /ping measured by wrk just before it;
+8. prints the 5xx (every phase) and the number oversold, read from PostgreSQL after the phases:
+   units counted or ordered past either deal's flash cap (must be 0).
 
 Issue 14's targets: orders/s >= 0.1x and sold-out answers/s >= 0.5x the /ping rate of the same
 run, sold-out p99 <= 100 ms, 0 oversold, 0 5xx.
@@ -35,7 +41,9 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -85,7 +93,10 @@ def flash_prepare(env: dict, *, buyers: int, flash: int, stock: int = 5000, warm
         warm = shell_json(env, SETUP.format(run=run, buyers=warm_buyers, flash=warm_buyers // 2, stock=stock))
     run = uuid.uuid4().hex[:8]
     data = shell_json(env, SETUP.format(run=run, buyers=buyers, flash=flash, stock=stock))
-    return {**data, "buyers": buyers, "flash": flash, "warm": warm}
+    # the same sale again, for the race driven by wrk (:func:`wrk_race`)
+    run = uuid.uuid4().hex[:8]
+    again = shell_json(env, SETUP.format(run=run, buyers=buyers, flash=flash, stock=stock))
+    return {**data, "buyers": buyers, "flash": flash, "warm": warm, "wrk_race": again}
 
 
 def flash_warm(port: int, data: dict, *, concurrency: int) -> None:
@@ -150,6 +161,112 @@ function done(summary, latency, requests)
   for code, count in pairs(totals) do io.write(string.format("status %%d: %%d\\n", code, count)) end
 end
 """
+
+
+#: wrk script for the race driven by wrk (:func:`wrk_race`): each buyer's checkout once, in
+#: ``tokens`` order (threads interleave), as :data:`WRK_SOLD_OUT` sends it. A thread that has
+#: sent its share sends ``/ping`` until its share is answered. Each thread notes when it sent its
+#: first checkout and when its last 201 came back (LuaJIT's FFI: CLOCK_MONOTONIC, one clock for
+#: all threads) and, once its share is answered, prints ``race first F last L orders N`` and its
+#: answers (``CODE:COUNT`` pairs) on one line and stops (wrk itself would wait out ``-d``).
+WRK_RACE = """
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } jishi_timespec; int clock_gettime(int, jishi_timespec *); ]]
+local clock = ffi.new("jishi_timespec")
+local function now()
+  ffi.C.clock_gettime(1, clock)
+  return tonumber(clock.tv_sec) + tonumber(clock.tv_nsec) * 1e-9
+end
+local tokens = {%(tokens)s}
+local threads, counter = %(threads)d, 0
+function setup(thread)
+  thread:set("id", counter); counter = counter + 1
+end
+local function hex(k)
+  local t = {}
+  for i = 1, k do t[i] = string.format("%%x", math.random(0, 15)) end
+  return table.concat(t)
+end
+function init(args)
+  n, answered, orders, first, last, statuses, share = id - threads, 0, 0, 0, 0, {}, 0
+  for i = id + 1, #tokens, threads do share = share + 1 end
+  math.randomseed(os.time() + 7919 * id)
+end
+function request()
+  -- wrk calls the first thread's request() once before the run to count pipelined requests,
+  -- and never sends what it returns: that call must not use a buyer
+  if id == 0 and not verified then verified = true; return wrk.format("GET", "/ping") end
+  n = n + threads
+  if n >= #tokens then return wrk.format("GET", "/ping") end
+  if first == 0 then first = now() end
+  local key = hex(8) .. "-" .. hex(4) .. "-4" .. hex(3) .. "-" .. string.format("%%x", math.random(8, 11))
+    .. hex(3) .. "-" .. hex(12)
+  return wrk.format("POST", %(path)s, {
+    ["Authorization"] = "Token " .. tokens[n + 1],
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = key,
+  }, %(body)s)
+end
+function response(status, headers, body)
+  if status ~= 200 then
+    answered = answered + 1
+    statuses[status] = (statuses[status] or 0) + 1
+    if status == 201 then orders = orders + 1; last = now() end
+  end
+  if answered >= share and not reported then
+    reported = true
+    local line = string.format("race first %%.6f last %%.6f orders %%d", first, last, orders)
+    for code, count in pairs(statuses) do line = line .. string.format(" %%d:%%d", code, count) end
+    io.write(line .. "\\n"); io.flush()
+    wrk.thread:stop()
+  end
+end
+"""
+
+
+def wrk_race(port: int, tokens: list[str], *, connections: int, threads: int = 2, time_limit: int = 60) -> dict:
+    """The race of :func:`fire` driven by wrk instead of this Python client (:data:`WRK_RACE`):
+    every buyer's checkout once, ``connections`` in flight. wrk costs the machine about a fifth
+    of what the thread pool does per request (~50 against ~240 us of CPU per ``/ping`` here), so
+    on two cores shared with the server its orders/s is the server's, as the ``/ping`` it is
+    compared with is. Returns ``orders``, ``span`` (seconds from the first checkout sent to the
+    last order answered), ``statuses`` (answers per HTTP status) and ``complete`` (every thread
+    had its share answered within ``time_limit`` seconds)."""
+    lua = WRK_RACE % {
+        "tokens": ", ".join(json.dumps(t) for t in tokens),
+        "threads": threads,
+        "path": json.dumps(CHECKOUT_PATH),
+        "body": json.dumps(CHECKOUT_BODY),
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(lua)
+        script.flush()
+        command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{time_limit}s", "--timeout", "10s"]
+        wrk = subprocess.Popen(
+            [*command, "-s", script.name, f"http://127.0.0.1:{port}{CHECKOUT_PATH}"], stdout=subprocess.PIPE, text=True
+        )
+        reports = []
+        for line in wrk.stdout:  # wrk prints its own summary only after -d: stop it once all reported
+            if line.startswith("race "):
+                reports.append(line.split())
+                if len(reports) == threads:
+                    break
+        wrk.terminate()
+        wrk.wait()
+    statuses: dict[int, int] = {}
+    for report in reports:
+        for pair in report[7:]:
+            code, count = pair.split(":")
+            statuses[int(code)] = statuses.get(int(code), 0) + int(count)
+    firsts = [float(r[2]) for r in reports if float(r[2]) > 0]
+    lasts = [float(r[4]) for r in reports]
+    orders = sum(int(r[6]) for r in reports)
+    return {
+        "orders": orders,
+        "span": max(lasts) - min(firsts) if orders and firsts else 0.0,
+        "statuses": statuses,
+        "complete": len(reports) == threads,
+    }
 
 
 def sold_out_wrk(port: int, tokens: list[str], *, seconds: int, connections: int, threads: int = 2) -> dict:
@@ -265,15 +382,28 @@ def flash_run(
     print(f"checkouts sent     {len(results)} of {data['buyers']} in {elapsed:.2f} s ({len(results) / elapsed:.0f}/s)")
     print(f"answers            {', '.join(f'{k}: {v}' for k, v in sorted(by_status.items()))}")
     print(
-        f"orders             {len(orders)} in {orders_span:.2f} s: {orders_rps:.0f}/s = "
-        f"{orders_rps / ping_rps:.3f}x /ping "
-        f"(>= {ORDERS_TARGET}x {verdict(orders_ok)}); p50 {percentile(order_ms, 50):.1f} ms, "
-        f"p99 {percentile(order_ms, 99):.1f} ms"
+        f"orders, Python     {len(orders)} in {orders_span:.2f} s: {orders_rps:.0f}/s = "
+        f"{orders_rps / ping_rps:.3f}x /ping (>= {ORDERS_TARGET}x {verdict(orders_ok)}); "
+        f"p50 {percentile(order_ms, 50):.1f} ms, p99 {percentile(order_ms, 99):.1f} ms"
     )
     print(
         f"sold-out, Python client (timed from send, queued behind orders; client-bound, not the target's "
         f"measure): {len(sold_out)}: {sold_out_rps:.0f}/s = {sold_out_rps / ping_rps:.2f}x /ping; "
         f"p50 {so_p50:.1f} ms, p99 {so_p99:.1f} ms",
+        flush=True,
+    )
+
+    # The same race again on the second deal, driven by wrk: the server's orders/s, measured with
+    # the client the /ping it is compared with was measured with.
+    race = wrk_race(port, data["wrk_race"]["tokens"], connections=concurrency)
+    race_rps = race["orders"] / race["span"] if race["orders"] and race["span"] > 0 else 0.0
+    race_5xx = sum(n for code, n in race["statuses"].items() if code >= 500)
+    race_ok = race["complete"] and race["orders"] == expected and not race_5xx
+    print(
+        f"orders (wrk race)  {race['orders']} in {race['span']:.2f} s: {race_rps:.0f}/s = "
+        f"{race_rps / ping_rps:.3f}x /ping (for comparison; the Python client's is the verdict's); answers "
+        f"{', '.join(f'{k}: {v}' for k, v in sorted(race['statuses'].items()))}"
+        f"{'' if race['complete'] else ' (INCOMPLETE: some answers never came)'}",
         flush=True,
     )
 
@@ -306,14 +436,22 @@ def flash_run(
             f"socket errors: {socket}"
         )
     after = shell_json(env, RESULT.format(deal=data["deal"]))
-    oversold = max(0, after["flash_sold"] - after["flash_quantity"], after["units_in_orders"] - after["flash_quantity"])
+    raced = shell_json(env, RESULT.format(deal=data["wrk_race"]["deal"]))
+    oversold = sum(
+        max(0, deal["flash_sold"] - deal["flash_quantity"], deal["units_in_orders"] - deal["flash_quantity"])
+        for deal in (after, raced)
+    )
     print(
         f"flash deal         {after['flash_sold']} of {after['flash_quantity']} counted, "
         f"{after['units_in_orders']} units in {after['orders']} orders, stock left {after['stock_left']} "
         f"(PostgreSQL, after both phases)"
     )
     print(f"oversold           {oversold}")
-    print(f"5xx / no answer    {errors} (Python client), {wrk_5xx} 5xx (wrk)")
+    print(
+        f"flash deal, wrk    {raced['flash_sold']} of {raced['flash_quantity']} counted, "
+        f"{raced['units_in_orders']} units in {raced['orders']} orders (the wrk race's deal)"
+    )
+    print(f"5xx / no answer    {errors} (Python client), {wrk_5xx + race_5xx} 5xx (wrk)")
     print(f"load average after {os.getloadavg()[0]:.2f}")
     complete = len(results) == data["buyers"]
     return (
@@ -322,6 +460,7 @@ def flash_run(
         and not wrk_errors
         and (not complete or len(orders) == expected)
         and orders_ok
+        and race_ok
         and sold_ok
     )
 
