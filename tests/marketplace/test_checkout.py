@@ -457,6 +457,47 @@ def test_of_two_live_deals_the_cheaper_prices_the_order_and_its_limit_and_units_
     assert (gone.value.code, gone.value.extra["available"]) == ("sold_out", 0)
 
 
+@pytest.mark.parametrize("key", [None, "k"])
+def test_a_cart_read_before_the_transaction_does_not_decide_what_is_placed(user, key):
+    # given a cart read before the checkout's transaction (as the API's early read hands it
+    # over), then changed: one product swapped for another, the other's quantity raised
+    shop = ShopFactory()
+    kept = make_product(shop=shop, title="Kept", price=Decimal("10.00"), stock=10)
+    dropped = make_product(shop=shop, title="Dropped", price=Decimal("99.00"), stock=10)
+    added = make_product(shop=shop, title="Added", price=Decimal("7.00"), stock=10)
+    fill_cart(user, (kept, 3), (added, 1))
+    read_before = [(kept.pk, 1), (dropped.pk, 1)]
+
+    # when the buyer checks out with that earlier read
+    result = checkout_submit(buyer=user, idempotency_key=key, cart_items=read_before)
+
+    # then the cart emptied in the transaction is what is placed, at its products' prices
+    (order,) = result.orders
+    lines = sorted((line.product_id, line.quantity, line.unit_price) for line in order.lines_placed)
+    assert lines == [(kept.pk, 3, Decimal("10.00")), (added.pk, 1, Decimal("7.00"))]
+    assert order.total == Decimal("37.00")
+    assert Product.objects.get(pk=dropped.pk).stock == 10
+    assert not CartItem.objects.filter(cart__user=user).exists()
+
+
+def test_a_key_with_a_record_puts_back_the_cart_its_statements_emptied(user):
+    # given a checkout placed under a key, and the cart filled again
+    product = make_product(stock=10)
+    fill_cart(user, (product, 1))
+    first = checkout_submit(buyer=user, idempotency_key="k")
+    fill_cart(user, (product, 2))
+
+    # when the same key is sent again with the new cart (its record is found by the INSERT that
+    # travels with the cart's emptying)
+    with pytest.raises(ApplicationError) as info:
+        checkout_submit(buyer=user, idempotency_key="k")
+
+    # then it is refused as a reused key, and the new cart is still there
+    assert info.value.code == "idempotency_key_reused"
+    assert list(CartItem.objects.filter(cart__user=user).values_list("product_id", "quantity")) == [(product.pk, 2)]
+    assert Order.objects.count() == len(first.orders) == 1
+
+
 # --- the receipt ----------------------------------------------------------------------------
 
 
