@@ -9,6 +9,8 @@ request then touches neither the session store nor the database.
 import copy
 import hashlib
 import re
+from html import escape as html_escape
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,12 +18,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import urlencode
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -113,11 +113,11 @@ def _render_framed(request, value: dict, template: str, **context) -> tuple[byte
         parts = _FRAME_SPLIT.split(content.decode())
         if len(_frames) < FRAMES_MAX:
             _frames[key] = parts
-    fill = {
-        _FRAME_MARKS["title"]: escape(value["title"]),
+    fill = {  # escaped as the template escapes them (Django's escape is html.escape of the text)
+        _FRAME_MARKS["title"]: html_escape(str(value["title"])),
         _FRAME_MARKS["body"]: value["html"],
-        _FRAME_MARKS["q"]: escape(q),
-        _FRAME_MARKS["path"]: escape(request.get_full_path()),
+        _FRAME_MARKS["q"]: html_escape(q),
+        _FRAME_MARKS["path"]: html_escape(request.get_full_path()),
     }
     return "".join(fill.get(part, part) if i % 2 else part for i, part in enumerate(parts)).encode(), False
 
@@ -239,10 +239,14 @@ def _search_url() -> str:
 
 def _suggestion_links(suggestions: list[tuple[int, str]]) -> str:
     """The "did you mean" links of the first three close matches (``(id, title)``): a search
-    for each title."""
-    url = _search_url()
-    links = (format_html('<a href="{}?q={}">{}</a>', url, urlencode(title), title) for _, title in suggestions[:3])
-    return mark_safe(" · ".join(links))  # noqa: S308 - each link made by format_html
+    for each title — ``format_html('<a href="{}?q={}">{}</a>', url, title|urlencode, title)``
+    written out (each value escaped as format_html escapes a str: ``html.escape``)."""
+    url = html_escape(_search_url())
+    links = (
+        f'<a href="{url}?q={html_escape(quote(title, safe="/"))}">{html_escape(title)}</a>'
+        for _, title in suggestions[:3]
+    )
+    return SafeString(" · ".join(links))  # each value escaped
 
 
 LIST_TEMPLATE = "marketplace/_product_list.html"
@@ -310,11 +314,11 @@ def _list_html(context: dict) -> str:
         else:
             return render_to_string(LIST_TEMPLATE, context)
     fill = {
-        _LIST_MARKS["title"]: escape(context["title"]),
+        _LIST_MARKS["title"]: html_escape(str(context["title"])),  # as escape: without its check for lazy text
         _LIST_MARKS["filters"]: context["filters"],
         _LIST_MARKS["nav"]: context["category_nav"],
         _LIST_MARKS["cards"]: context.get("cards_html", ""),
-        _LIST_MARKS["search"]: escape(search),
+        _LIST_MARKS["search"]: html_escape(search),
         _LIST_MARKS["links"]: context.get("suggestion_links", ""),
         _LIST_MARKS["close"]: context.get("suggestion_cards_html", ""),
     }
@@ -373,14 +377,14 @@ def _sidebar(filterset, *, category, key: str | None = None) -> dict:
         return {"category_nav": nav, "category_select": select, "filters": filters}, None
 
     parts = cached(key, tags=(TAG_ALL,), build=build)
-    sidebar = {name: mark_safe(html) for name, html in parts.items()}
+    sidebar = {name: SafeString(html) for name, html in parts.items()}  # rendered HTML, as mark_safe makes it
     if form.errors or not parts.get("filters"):  # the errors show what was given: rendered now
         html = render_to_string(
             "marketplace/_filters.html", {"filterset": filterset, "category_select": sidebar["category_select"]}
         )
         sidebar["filters"] = mark_safe(html)
     else:
-        sidebar["filters"] = mark_safe(parts["filters"].replace(Q_PLACEHOLDER, escape(q or "")))
+        sidebar["filters"] = SafeString(parts["filters"].replace(Q_PLACEHOLDER, html_escape(q or "")))
     return sidebar
 
 
@@ -403,7 +407,7 @@ def _list_page(request, *, category_slug: str | None = None):
             cards = card_rows_html(context.pop("suggestion_cards"))
             context["suggestion_links"] = _suggestion_links(context["suggestions"])
         # One string: the template's loop over 24 cards cost ~0.1 ms more.
-        context["suggestion_cards_html" if context["suggestions"] else "cards_html"] = mark_safe("".join(cards))
+        context["suggestion_cards_html" if context["suggestions"] else "cards_html"] = SafeString("".join(cards))
         search = context["search"]
         if category:
             title = category.name

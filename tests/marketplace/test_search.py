@@ -769,3 +769,20 @@ def test_odd_queries_answer_a_page_with_or_without_close_matches(client, catalog
         assert response.status_code == 200, query
     close = client.get(url, {"q": "the pearl coffee"}).content.decode().split("Close matches", 1)[1]
     assert "Pearl stud earrings" in close
+
+
+def test_did_you_mean_links_are_those_format_html_makes():
+    # the close matches' "did you mean" links are written out without format_html (per request):
+    # the same HTML for titles with quotes, ampersands, angle brackets, slashes, spaces, Chinese
+    from django.template.defaultfilters import urlencode
+    from django.utils.html import format_html
+
+    from marketplace.views.catalogue import _suggestion_links
+
+    titles = ['Pearl "moon" & <b>star</b>', "a/b c?d=e#f", "龙井 tea 50% off", "it's", "plain"]
+    url = reverse("marketplace:search")
+    expected = " · ".join(format_html('<a href="{}?q={}">{}</a>', url, urlencode(t), t) for t in titles[:3])
+    assert _suggestion_links(list(enumerate(titles))) == expected
+    assert str(_suggestion_links([(1, titles[3])])) == str(
+        format_html('<a href="{}?q={}">{}</a>', url, urlencode(titles[3]), titles[3])
+    )
