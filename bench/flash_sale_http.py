@@ -121,20 +121,36 @@ def flash_warm(port: int, data: dict, *, concurrency: int) -> None:
 #: The checkout every buyer sends (the Python client below and the wrk script alike).
 CHECKOUT_PATH, CHECKOUT_BODY = "/api/v1/checkout/", "{}"
 
-#: wrk script for the sold-out phase: each request is the checkout of the next of ``tokens``
-#: (threads interleave), with a fresh random UUID as its Idempotency-Key as :func:`checkout`
-#: sends; the answers' statuses are counted per thread and printed by ``done`` as
-#: ``status CODE: COUNT`` lines.
-WRK_SOLD_OUT = """
-local tokens = {%(tokens)s}
-local threads, counter, all = %(threads)d, 0, {}
-function setup(thread)
-  thread:set("id", counter); counter = counter + 1; table.insert(all, thread)
-end
+#: Lua shared by the wrk scripts below: ``checkout(token)``, the request :func:`checkout` sends
+#: (the token, JSON ``{}``, a fresh random UUID as its Idempotency-Key).
+WRK_CHECKOUT = """
 local function hex(k)
   local t = {}
   for i = 1, k do t[i] = string.format("%%x", math.random(0, 15)) end
   return table.concat(t)
+end
+local function checkout(token)
+  local key = hex(8) .. "-" .. hex(4) .. "-4" .. hex(3) .. "-" .. string.format("%%x", math.random(8, 11))
+    .. hex(3) .. "-" .. hex(12)
+  return wrk.format("POST", %(path)s, {
+    ["Authorization"] = "Token " .. token,
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = key,
+  }, %(body)s)
+end
+"""
+
+#: wrk script for the sold-out phase: each request is the checkout of the next of ``tokens``
+#: (threads interleave), with a fresh random UUID as its Idempotency-Key as :func:`checkout`
+#: sends; the answers' statuses are counted per thread and printed by ``done`` as
+#: ``status CODE: COUNT`` lines.
+WRK_SOLD_OUT = (
+    WRK_CHECKOUT
+    + """
+local tokens = {%(tokens)s}
+local threads, counter, all = %(threads)d, 0, {}
+function setup(thread)
+  thread:set("id", counter); counter = counter + 1; table.insert(all, thread)
 end
 function init(args)
   n, statuses = id, {}
@@ -142,13 +158,7 @@ function init(args)
 end
 function request()
   n = n + threads
-  local key = hex(8) .. "-" .. hex(4) .. "-4" .. hex(3) .. "-" .. string.format("%%x", math.random(8, 11))
-    .. hex(3) .. "-" .. hex(12)
-  return wrk.format("POST", %(path)s, {
-    ["Authorization"] = "Token " .. tokens[(n %% #tokens) + 1],
-    ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = key,
-  }, %(body)s)
+  return checkout(tokens[(n %% #tokens) + 1])
 end
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
@@ -161,6 +171,7 @@ function done(summary, latency, requests)
   for code, count in pairs(totals) do io.write(string.format("status %%d: %%d\\n", code, count)) end
 end
 """
+)
 
 
 #: wrk script for the race driven by wrk (:func:`wrk_race`): each buyer's checkout once, in
@@ -169,7 +180,9 @@ end
 #: first checkout and when its last 201 came back (LuaJIT's FFI: CLOCK_MONOTONIC, one clock for
 #: all threads) and, once its share is answered, prints ``race first F last L orders N`` and its
 #: answers (``CODE:COUNT`` pairs) on one line and stops (wrk itself would wait out ``-d``).
-WRK_RACE = """
+WRK_RACE = (
+    WRK_CHECKOUT
+    + """
 local ffi = require("ffi")
 ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } jishi_timespec; int clock_gettime(int, jishi_timespec *); ]]
 local clock = ffi.new("jishi_timespec")
@@ -181,11 +194,6 @@ local tokens = {%(tokens)s}
 local threads, counter = %(threads)d, 0
 function setup(thread)
   thread:set("id", counter); counter = counter + 1
-end
-local function hex(k)
-  local t = {}
-  for i = 1, k do t[i] = string.format("%%x", math.random(0, 15)) end
-  return table.concat(t)
 end
 function init(args)
   n, answered, orders, first, last, statuses, share = id - threads, 0, 0, 0, 0, {}, 0
@@ -199,13 +207,7 @@ function request()
   n = n + threads
   if n >= #tokens then return wrk.format("GET", "/ping") end
   if first == 0 then first = now() end
-  local key = hex(8) .. "-" .. hex(4) .. "-4" .. hex(3) .. "-" .. string.format("%%x", math.random(8, 11))
-    .. hex(3) .. "-" .. hex(12)
-  return wrk.format("POST", %(path)s, {
-    ["Authorization"] = "Token " .. tokens[n + 1],
-    ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = key,
-  }, %(body)s)
+  return checkout(tokens[n + 1])
 end
 function response(status, headers, body)
   if status ~= 200 then
@@ -222,6 +224,7 @@ function response(status, headers, body)
   end
 end
 """
+)
 
 
 def wrk_race(port: int, tokens: list[str], *, connections: int, threads: int = 2, time_limit: int = 60) -> dict:
