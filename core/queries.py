@@ -51,7 +51,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
@@ -280,6 +280,20 @@ class Queued:
         return self.result
 
 
+#: SQLSTATE of ``jishi_refuse(what)`` (core/migrations/0001_refuse_function.py).
+REFUSED_SQLSTATE = "JR001"
+
+
+def refuse_without_row(sql: str) -> str:
+    """``sql`` (a data-modifying statement with ``RETURNING``) as one that fails when it returns
+    no row: for :meth:`Batch.refusing` (one ``%s`` more, after ``sql``'s own parameters)."""
+    return f"WITH done AS ({sql}) SELECT CASE WHEN NOT EXISTS (SELECT FROM done) THEN jishi_refuse(%s) END"
+
+
+def _nothing(cursor) -> None:
+    return None
+
+
 class Batch:
     """Statements queued to travel to the database together: on PostgreSQL every statement
     queued and not sent yet goes in ONE query (the statements separated by semicolons: one round
@@ -297,13 +311,20 @@ class Batch:
     ``add`` queues SQL written by hand whose every ``%s`` is a value (prepared on PostgreSQL as
     :func:`execute_prepared` prepares it when given a ``name``); ``CompiledQuery.queue`` queues a
     compiled query; ``call`` queues a Python call that runs its own statements (in its turn: what
-    is queued before it is sent first)."""
+    is queued before it is sent first).
+
+    The transaction's ends travel with its statements (PostgreSQL): when a batch's query is the
+    first statement of an atomic block's transaction, the ``BEGIN`` psycopg would send alone
+    goes with it; and a batch in the outermost block may end with the ``COMMIT`` (:meth:`commit`),
+    its statements that may refuse then queued with :meth:`refusing`."""
 
     def __init__(self, using: str = "default"):
         self.using = using
         self.connection = connections[using]
         self.together = self.connection.vendor == "postgresql"
         self._queued: list[Queued] = []
+        self._refusals: list[Callable[[], Exception]] = []
+        self._commit: Queued | None = None
 
     def add(self, sql: str, params: list, convert: Callable, *, name: str | None = None) -> Queued:
         """Queue ``sql`` with ``params``; its value is ``convert(cursor)``, called with the
@@ -318,6 +339,42 @@ class Batch:
     def call(self, call: Callable) -> Queued:
         """Queue ``call()``, whose return is the value."""
         return self._queue(Queued(self, None, [], None, call))
+
+    def can_commit(self) -> bool:
+        """Whether this batch may end its transaction (:meth:`commit`): on PostgreSQL, in the
+        outermost atomic block, which commits on exit and is not marked for rollback."""
+        connection = self.connection
+        return (
+            self.together
+            and connection.in_atomic_block
+            and len(connection.atomic_blocks) == 1
+            and connection.commit_on_exit
+            and not connection.needs_rollback
+        )
+
+    def commit(self) -> None:
+        """Queue the transaction's ``COMMIT`` (only when :meth:`can_commit`), last: it travels
+        with the last statements (one round trip fewer, and the rows they lock are released a
+        round trip sooner). Every statement sent with it that may refuse must be queued with
+        :meth:`refusing`: a refusal then fails the query, so the ``COMMIT`` does not run. Once
+        sent, the transaction is committed: nothing may fail after it in the atomic block."""
+        if not self.can_commit():
+            raise RuntimeError("Batch.commit() outside the outermost atomic block, or not on PostgreSQL")
+        self._commit = self._queue(Queued(self, "COMMIT", [], _nothing, None))
+
+    def refusing(self, sql: str, params: list, *refusals: Callable[[], Exception], name: str | None = None) -> None:
+        """Queue ``sql``, a statement that fails (``jishi_refuse(%s)``, one ``%s`` per refusal
+        after its own ``params``; :func:`refuse_without_row`) when it refuses, for a batch that
+        commits (:meth:`commit`, queued later). When it fails, the batch rolls the transaction
+        back and raises the refusal's exception, ``refusal()`` (which may read: it is called
+        after the rollback); the caller, in the outermost block, lets it end the block."""
+        if not self.can_commit():
+            raise RuntimeError("Batch.refusing() needs a batch that commits (Batch.can_commit())")
+        names = []
+        for refusal in refusals:
+            names.append(str(len(self._refusals)))
+            self._refusals.append(refusal)
+        self.add(sql, [*params, *names], _nothing, name=name)
 
     def _queue(self, queued: Queued) -> Queued:
         self._queued.append(queued)
@@ -340,12 +397,59 @@ class Batch:
                 return
 
     def _execute(self, group: list[Queued]) -> None:
+        sql = "; ".join(queued.sql for queued in group)
+        params = [p for queued in group for p in queued.params]
         with self.connection.cursor() as cursor:
-            cursor.execute("; ".join(queued.sql for queued in group), [p for queued in group for p in queued.params])
+            driver = self.connection.connection if self.together else None
+            begins = driver is not None and self._begins(driver)
+            if begins:  # psycopg would send it alone: it goes with the statements
+                driver.autocommit = True
+                sql = f"BEGIN; {sql}"
+            try:
+                cursor.execute(sql, params)
+            except DatabaseError as error:
+                if getattr(error.__cause__, "sqlstate", None) == REFUSED_SQLSTATE:  # a statement of
+                    # refusing(): the batch may end the transaction, and the refusal may read
+                    driver.rollback()
+                    self.connection.errors_occurred = False  # the rollback's answer: it is usable
+                    self._idle(driver)
+                    refusal = self._refusals[int(error.__cause__.diag.message_primary)]
+                    raise refusal() from None
+                if begins:
+                    self._idle(driver)
+                raise
+            if begins:
+                cursor.cursor.nextset()  # past the BEGIN's result
             for i, queued in enumerate(group):
                 if i:
                     cursor.cursor.nextset()
                 queued.result, queued.done = queued.convert(cursor), True
+            if self._commit in group:
+                self._idle(driver)
+
+    def _begins(self, driver) -> bool:
+        """Whether the query about to be sent starts its atomic block's transaction: psycopg
+        would send ``BEGIN`` alone first."""
+        from psycopg import pq  # PostgreSQL only
+
+        return (
+            self.connection.in_atomic_block
+            and not driver.autocommit
+            and driver.pgconn.transaction_status == pq.TransactionStatus.IDLE
+            and driver.isolation_level is None
+            and driver.read_only is None
+            and driver.deferrable is None
+        )
+
+    @staticmethod
+    def _idle(driver) -> None:
+        """After the transaction ended here (or never began), inside an atomic block: psycopg
+        begins the next statement's transaction again (committed or rolled back as the block
+        ends), as Django left it."""
+        from psycopg import pq  # PostgreSQL only
+
+        if driver.autocommit and driver.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+            driver.autocommit = False
 
 
 def _instances(compiler, rows, using: str):

@@ -135,3 +135,34 @@ def celery_worker():
                 pass
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=CELERY_QUEUES):
         yield
+
+
+@pytest.fixture
+def pg_wire(postgres):
+    """The queries this test's database connection sends, read off the wire (libpq's trace of the
+    protocol: each ``Query`` message is one round trip, psycopg's own ``BEGIN`` and ``COMMIT``
+    included): each call returns the texts of those sent since the previous call."""
+    import re
+    import tempfile
+
+    from django.db import connection
+    from psycopg import pq
+
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    trace = tempfile.TemporaryFile("w+")
+    pgconn.trace(trace.fileno())
+    pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+
+    seen = [0]
+
+    def queries() -> list[str]:
+        trace.flush()
+        trace.seek(0)
+        sent = re.findall(r'^F\t\d+\tQuery\t "(.*?)"\n(?=[FB]\t|\Z)', trace.read(), re.M | re.S)
+        new, seen[0] = sent[seen[0] :], len(sent)
+        return new
+
+    yield queries
+    pgconn.untrace()
+    trace.close()

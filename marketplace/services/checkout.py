@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -43,7 +44,15 @@ from django.utils.translation import gettext as _
 
 from core.cache import bump_on_commit
 from core.errors import ApplicationError
-from core.queries import Batch, CompiledQuery, Queued, execute_prepared, insert_row_with_rows, insert_rows
+from core.queries import (
+    Batch,
+    CompiledQuery,
+    Queued,
+    execute_prepared,
+    insert_row_with_rows,
+    insert_rows,
+    refuse_without_row,
+)
 from marketplace.caching import TAG_STOCK, buyer_checkout_tag, cart_tag, product_tag
 from marketplace.errors import CheckoutErrorCode
 from marketplace.models import (
@@ -117,20 +126,33 @@ def _row_count(cursor) -> int:
 Check = Callable[[], None]
 
 
-def _take_buyer_units(*, deal: Deal, product: Product, buyer, quantity: int, batch: Batch) -> Check:
+def _passed() -> None:
+    """The check of a statement queued with ``Batch.refusing``: it refuses by failing."""
+
+
+def _take_buyer_units(
+    *, deal: Deal, product: Product, buyer, quantity: int, batch: Batch, commits: bool = False
+) -> Check:
     """Count ``quantity`` units against the buyer's limit for the deal (queued in ``batch``);
-    the check raises if the limit refused them."""
+    the check raises if the limit refused them. ``commits``: ``batch`` ends with the COMMIT
+    (``Batch.commit``), so the statement refuses by failing."""
     limit = _NO_LIMIT if deal.per_buyer_limit is None else deal.per_buyer_limit
-    taken = None
-    if quantity <= limit:
-        taken = batch.add(_TAKE_BUYER_UNITS, [deal.pk, buyer.pk, quantity, limit], _one_row, name="buyer_units")
+
+    def refusal() -> ApplicationError:
+        bought = DealPurchase.objects.filter(deal=deal, buyer=buyer).values_list("quantity", flat=True).first()
+        return limit_reached_error(
+            product_id=product.pk, title=product.title, limit=deal.per_buyer_limit, bought=bought or 0
+        )
+
+    params = [deal.pk, buyer.pk, quantity, limit]
+    if quantity <= limit and commits:
+        batch.refusing(refuse_without_row(_TAKE_BUYER_UNITS), params, refusal, name="buyer_units_or_refuse")
+        return _passed
+    taken = batch.add(_TAKE_BUYER_UNITS, params, _one_row, name="buyer_units") if quantity <= limit else None
 
     def check() -> None:
         if taken is None or taken.value() is None:
-            bought = DealPurchase.objects.filter(deal=deal, buyer=buyer).values_list("quantity", flat=True).first()
-            raise limit_reached_error(
-                product_id=product.pk, title=product.title, limit=deal.per_buyer_limit, bought=bought or 0
-            )
+            raise refusal()
 
     return check
 
@@ -153,31 +175,57 @@ _TAKE_FLASH_THEN_STOCK = f"""
 WITH flash AS ({_TAKE_FLASH_UNITS} RETURNING 1), stock AS ({_TAKE_STOCK} AND EXISTS (SELECT FROM flash) RETURNING 1)
 SELECT (SELECT count(*) FROM flash), (SELECT count(*) FROM stock)
 """
+#: The same for a batch that commits: refuses by failing, naming the flash cap or the stock.
+_TAKE_FLASH_THEN_STOCK_OR_REFUSE = f"""
+WITH flash AS ({_TAKE_FLASH_UNITS} RETURNING 1), stock AS ({_TAKE_STOCK} AND EXISTS (SELECT FROM flash) RETURNING 1)
+SELECT CASE WHEN NOT EXISTS (SELECT FROM flash) THEN jishi_refuse(%s)
+            WHEN NOT EXISTS (SELECT FROM stock) THEN jishi_refuse(%s) END
+"""
 
 
 def _take_flash_units(
-    *, deal: Deal, product: Product, quantity: int, batch: Batch, then_stock: tuple[Product, int] | None = None
+    *,
+    deal: Deal,
+    product: Product,
+    quantity: int,
+    batch: Batch,
+    commits: bool = False,
+    then_stock: tuple[Product, int] | None = None,
 ) -> Check:
     """Count ``quantity`` units against the deal's flash cap (queued in ``batch``; locks the deal
-    row); the check raises if it refused them. ``then_stock``: ``(product, quantity)`` whose stock
-    is taken right after (:func:`_take_stock`), in the same statement on PostgreSQL."""
+    row); the check raises if it refused them (``commits``: see :func:`_take_buyer_units`).
+    ``then_stock``: ``(product, quantity)`` whose stock is taken right after (:func:`_take_stock`),
+    in the same statement on PostgreSQL."""
     flash_params = [quantity, deal.pk, quantity]
+
+    def flash_refusal() -> ApplicationError:
+        row = Deal.objects.values("flash_quantity", "flash_sold").get(pk=deal.pk)
+        return _sold_out(product, row["flash_quantity"] - row["flash_sold"], in_sale=True)
+
     stock_check = None
     if then_stock is not None and connection.vendor == "postgresql":
         stocked, units = then_stock
         params = [*flash_params, units, stocked.pk, units]
+        if commits:
+            refusals = (flash_refusal, partial(_stock_refusal, stocked))
+            batch.refusing(_TAKE_FLASH_THEN_STOCK_OR_REFUSE, params, *refusals, name="flash_then_stock_or_refuse")
+            return _passed
         both = batch.add(_TAKE_FLASH_THEN_STOCK, params, _one_row, name="flash_then_stock")
+    elif commits:
+        batch.refusing(refuse_without_row(f"{_TAKE_FLASH_UNITS} RETURNING 1"), flash_params, flash_refusal)
+        if then_stock is not None:
+            _take_stock(product=then_stock[0], quantity=then_stock[1], batch=batch, commits=commits)
+        return _passed
     else:
         both = None
         flash = batch.add(_TAKE_FLASH_UNITS, flash_params, _row_count, name="flash_units")
         if then_stock is not None:
-            stock_check = _take_stock(product=then_stock[0], quantity=then_stock[1], batch=batch)
+            stock_check = _take_stock(product=then_stock[0], quantity=then_stock[1], batch=batch, commits=commits)
 
     def check() -> None:
         flash_taken, stock_taken = both.value() if both is not None else (flash.value(), True)
         if not flash_taken:
-            row = Deal.objects.values("flash_quantity", "flash_sold").get(pk=deal.pk)
-            raise _sold_out(product, row["flash_quantity"] - row["flash_sold"], in_sale=True)
+            raise flash_refusal()
         if not stock_taken:
             raise _stock_refusal(then_stock[0])
         if stock_check is not None:
@@ -186,10 +234,15 @@ def _take_flash_units(
     return check
 
 
-def _take_stock(*, product: Product, quantity: int, batch: Batch) -> Check:
+def _take_stock(*, product: Product, quantity: int, batch: Batch, commits: bool = False) -> Check:
     """Take ``quantity`` units of stock (queued in ``batch``; locks the product row); the check
-    raises if refused."""
-    taken = batch.add(_TAKE_STOCK, [quantity, product.pk, quantity], _row_count, name="stock")
+    raises if refused (``commits``: see :func:`_take_buyer_units`)."""
+    params = [quantity, product.pk, quantity]
+    if commits:
+        refusal = partial(_stock_refusal, product)
+        batch.refusing(refuse_without_row(f"{_TAKE_STOCK} RETURNING 1"), params, refusal, name="stock_or_refuse")
+        return _passed
+    taken = batch.add(_TAKE_STOCK, params, _row_count, name="stock")
 
     def check() -> None:
         if not taken.value():
@@ -313,18 +366,27 @@ def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Dec
 _USE_CLAIM = f"UPDATE {VoucherClaim._meta.db_table} SET used_at = %s WHERE id = %s AND used_at IS NULL"
 
 
-def _use_claim(*, claim: VoucherClaim, now: datetime, batch: Batch) -> Check:
-    """Mark the claim used (queued in ``batch``); the check raises if it already was."""
+def _use_claim(*, claim: VoucherClaim, now: datetime, batch: Batch, commits: bool = False) -> Check:
+    """Mark the claim used (queued in ``batch``); the check raises if it already was
+    (``commits``: see :func:`_take_buyer_units`)."""
     used_at = VoucherClaim._meta.get_field("used_at").get_db_prep_save(now, batch.connection)
+
+    def refusal() -> ApplicationError:
+        return ApplicationError(
+            _("Voucher “%(voucher)s” was already used.") % {"voucher": claim.voucher},
+            status=409,
+            code=CheckoutErrorCode.VOUCHER_USED,
+        )
+
+    if commits:
+        sql = refuse_without_row(f"{_USE_CLAIM} RETURNING 1")
+        batch.refusing(sql, [used_at, claim.pk], refusal, name="use_claim_or_refuse")
+        return _passed
     used = batch.add(_USE_CLAIM, [used_at, claim.pk], _row_count, name="use_claim")
 
     def check() -> None:
         if not used.value():
-            raise ApplicationError(
-                _("Voucher “%(voucher)s” was already used.") % {"voucher": claim.voucher},
-                status=409,
-                code=CheckoutErrorCode.VOUCHER_USED,
-            )
+            raise refusal()
 
     return check
 
@@ -423,13 +485,24 @@ def _order_place(
         if quantities[product_id] > left.allowed:
             raise _not_enough(products[product_id], left)
     batch = Batch()
+    # In the outermost atomic block (PostgreSQL) the COMMIT goes with the last statements, which
+    # then refuse by failing (core.queries.Batch.commit): the hot rows are unlocked a round trip
+    # sooner.
+    commits = batch.can_commit()
     checks = [
         _take_buyer_units(
-            deal=deals[product.deal_id], product=product, buyer=buyer, quantity=quantities[product.pk], batch=batch
+            deal=deals[product.deal_id],
+            product=product,
+            buyer=buyer,
+            quantity=quantities[product.pk],
+            batch=batch,
+            commits=commits,
         )
         for product in in_deals
     ]
-    checks += [_use_claim(claim=claim, now=now, batch=batch) for _shop_id, claim in sorted(claims.items())]
+    checks += [
+        _use_claim(claim=claim, now=now, batch=batch, commits=commits) for _shop_id, claim in sorted(claims.items())
+    ]
     discounts = {shop_id: claim.voucher.discount for shop_id, claim in claims.items()}
 
     # 3. The orders and their lines.
@@ -490,12 +563,17 @@ def _order_place(
                 quantity=quantities[product.pk],
                 then_stock=then_stock,
                 batch=batch,
+                commits=commits,
             )
         )
-    checks += [_take_stock(product=product, quantity=quantity, batch=batch) for product, quantity in stocks]
+    checks += [
+        _take_stock(product=product, quantity=quantity, batch=batch, commits=commits) for product, quantity in stocks
+    ]
+    if commits:
+        batch.commit()
     for check in checks:
         check()
-    batch.send()  # nothing is left unsent (SQLite: the inserts of a one-shop order)
+    batch.send()  # nothing is left unsent (SQLite: the inserts of a one-shop order; the COMMIT)
 
     # The buyer's cart page too: the cart emptied, vouchers used, units of deals bought. Bumped on
     # commit with the first order's announcement (one round trip with its receivers' marks).

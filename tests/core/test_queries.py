@@ -260,3 +260,146 @@ def test_sql_written_by_hand_is_prepared_once_per_connection(postgres, no_prepar
     assert counts == [1, 1, 0]
     assert Product.objects.get(pk=product.pk).stock == 0
     assert prepared == 1
+
+
+# --- a batch's transaction: BEGIN and COMMIT travel with its statements (PostgreSQL) ---------
+
+_TAKE = "UPDATE marketplace_product SET stock = stock - %s WHERE id = %s AND stock >= %s RETURNING stock"
+
+
+def _stock(product) -> int:
+    return Product.objects.values_list("stock", flat=True).get(pk=product.pk)
+
+
+class _Refused(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_of_two_batches_is_two_queries_with_its_begin_and_commit(postgres, pg_wire):
+    # given a product with stock and a callback for the transaction's commit
+    from django.db import transaction
+
+    from core.queries import Batch, refuse_without_row
+
+    product = ProductFactory(stock=5)
+    committed = []
+    pg_wire()
+
+    # when a transaction takes units in two batches, the second ending with the COMMIT
+    with transaction.atomic():
+        transaction.on_commit(lambda: committed.append(_stock(product)))
+        first = Batch()
+        left = first.add(_TAKE, [2, product.pk, 2], lambda cursor: cursor.fetchone()[0])
+        assert left.value() == 3
+        second = Batch()
+        second.refusing(refuse_without_row(_TAKE), [1, product.pk, 1], _Refused)
+        second.commit()
+        second.send()
+        sent = pg_wire()
+    after = pg_wire()
+
+    # then the database was asked twice: the BEGIN with the first, the COMMIT with the last
+    assert len(sent) == 2
+    assert sent[0].startswith("BEGIN; ") and sent[1].endswith("; COMMIT")
+    # and the block's end sent nothing: its commit's callback ran (its read alone, in autocommit)
+    assert committed == [2] and len(after) == 1 and after[0].startswith("SELECT")
+    assert _stock(product) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_sent_with_the_commit_rolls_back_the_transaction_then_raises(postgres, pg_wire):
+    # given a product with 3 units, and a refusal that reads what is left when it is raised
+    from django.db import connection, transaction
+
+    from core.queries import Batch, refuse_without_row
+
+    product = ProductFactory(stock=3)
+    read_by_refusal = []
+    pg_wire()
+
+    def refusal():
+        read_by_refusal.append(_stock(product))
+        return _Refused("not enough")
+
+    # when one batch takes 2 units, then 2 more (refused), with the COMMIT
+    with pytest.raises(_Refused):
+        with transaction.atomic():
+            batch = Batch()
+            batch.refusing(refuse_without_row(_TAKE), [2, product.pk, 2], _Refused)
+            batch.refusing(refuse_without_row(_TAKE), [2, product.pk, 2], refusal)
+            batch.commit()
+            batch.send()
+
+    # then nothing was taken: the transaction was rolled back before the refusal read (3 left)
+    assert read_by_refusal == [3] and _stock(product) == 3
+    # and the COMMIT did not run: the query failed at the refusal, then the batch rolled back
+    sent = pg_wire()
+    assert sent[0].startswith("BEGIN; ") and sent[0].endswith("; COMMIT") and sent[1] == "ROLLBACK"
+    # and the connection is usable, not marked for a check
+    assert not connection.errors_occurred
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_runs_after_the_commit_in_the_block_is_a_transaction_of_its_own(postgres):
+    # given a product with stock
+    from django.db import transaction
+
+    from core.queries import Batch
+
+    product = ProductFactory(stock=5)
+
+    # when a batch commits a unit taken, then the block takes another and fails
+    with pytest.raises(ZeroDivisionError):
+        with transaction.atomic():
+            batch = Batch()
+            batch.add(_TAKE, [1, product.pk, 1], lambda cursor: None)
+            batch.commit()
+            batch.send()
+            Product.objects.filter(pk=product.pk).update(stock=0)
+            1 / 0  # noqa: B018
+
+    # then the committed unit stays taken and the later write is rolled back with the block
+    assert _stock(product) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_begins_nothing_when_its_transaction_has_begun(postgres, pg_wire):
+    # given a transaction whose first statement already ran
+    from django.db import transaction
+
+    from core.queries import Batch
+
+    product = ProductFactory(stock=5)
+    pg_wire()
+    with transaction.atomic():
+        _stock(product)
+
+        # when a batch is sent in it
+        batch = Batch()
+        batch.add(_TAKE, [1, product.pk, 1], lambda cursor: None)
+        batch.send()
+
+    # then psycopg's BEGIN went with the first statement alone, the batch's query as it is, and
+    # the block's end committed it
+    sent = pg_wire()
+    assert sent[0] == "BEGIN" and sent[2].startswith("UPDATE") and sent[-1] == "COMMIT"
+    assert _stock(product) == 4
+
+
+@pytest.mark.django_db
+def test_only_the_outermost_block_of_a_transaction_may_commit_from_a_batch(postgres):
+    # given a test's transaction: every block inside it is a savepoint
+    from django.db import transaction
+
+    from core.queries import Batch
+
+    with transaction.atomic():
+        batch = Batch()
+
+        # then a batch may not end it, nor queue refusing statements
+        assert not batch.can_commit()
+        with pytest.raises(RuntimeError):
+            batch.commit()
+        with pytest.raises(RuntimeError):
+            batch.refusing("SELECT %s", [1])

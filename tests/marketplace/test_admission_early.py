@@ -640,6 +640,32 @@ def test_an_admitted_token_order_is_three_round_trips_with_its_commit(
     assert cache.get(product_tag(product.pk)) is not None
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_admitted_token_order_is_three_queries_to_postgresql(redis_url, pg_wire):
+    # given a buyer of a flash deal with units left, checking out with a token for the first time
+    # (after another buyer's order: the statements are prepared on the connection)
+    product, deal, buyer = a_buyer_of_a_live_deal(per_buyer_limit=1)
+    first = UserFactory()
+    fill_cart(first, (product, 1))
+    assert buy(token_client(first), key="first").status_code == 201
+    client = token_client(buyer)
+    pg_wire()
+
+    # when the order is placed
+    answer = buy(client, key="first")
+
+    # then PostgreSQL was asked three times: the early read; the transaction's BEGIN with the
+    # key's record, the cart and the priced products; the buyer's units, the order and the hot
+    # rows with the COMMIT
+    sent = pg_wire()
+    assert answer.status_code == 201
+    assert len(sent) == 3, sent
+    assert sent[1].startswith("BEGIN; ") and sent[2].endswith("; COMMIT")
+    # and it is placed: the unit counted once, the order with its line
+    assert Deal.objects.get(pk=deal.pk).flash_sold == 2
+    assert OrderLine.objects.filter(order__buyer=buyer, product=product, quantity=1).count() == 1
+
+
 @pytest.mark.django_db
 def test_units_the_early_read_admitted_for_another_cart_are_given_back(redis_url):
     # given a buyer whose early read admitted one unit of a flash deal (counted in the gate)

@@ -193,6 +193,72 @@ def test_the_last_deal_and_the_first_products_stock_are_taken_in_one_statement_d
     assert Deal.objects.get(pk=short_deal.pk).flash_sold == 0
 
 
+def _refusal(take, *, commits: bool) -> ApplicationError:
+    """The refusal of the statement(s) ``take(batch=..., commits=...)`` queues (its check), in a
+    transaction of its own; with ``commits`` the batch ends with the COMMIT, so they refuse by
+    failing (core.queries.Batch.refusing)."""
+    from django.db import transaction
+
+    from core.queries import Batch
+
+    with pytest.raises(ApplicationError) as refused:
+        with transaction.atomic():
+            batch = Batch()
+            check = take(batch=batch, commits=commits)
+            if commits:
+                batch.commit()
+            check()
+            batch.send()
+    return refused.value
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("case", ["flash_then_stock", "stock_after_flash", "flash", "stock", "limit", "voucher"])
+def test_a_refusal_sent_with_the_commit_is_the_refusal_checked_after_the_statement(postgres, case):
+    # given a statement checkout queues that its row refuses (a sale's changes between checkout's
+    # read and its writes: a race)
+    from functools import partial
+
+    from marketplace.services import checkout
+
+    buyer = UserFactory()
+    product = make_product(title="Jade", stock=0 if case in {"stock_after_flash", "stock"} else 5)
+    deal = make_live_deal(product, flash_quantity=2, flash_sold=1 if case == "stock_after_flash" else 2)
+    take = {
+        "flash_then_stock": partial(checkout._take_flash_units, then_stock=(product, 1)),
+        "stock_after_flash": partial(checkout._take_flash_units, then_stock=(product, 1)),
+        "flash": checkout._take_flash_units,
+        "stock": checkout._take_stock,
+    }.get(case)
+    if take is not None:
+        take = partial(take, product=product, quantity=1)
+        if case != "stock":
+            take = partial(take, deal=deal)
+    elif case == "limit":
+        limited = Deal(pk=deal.pk, per_buyer_limit=1)
+        DealPurchase.objects.create(deal=deal, buyer=buyer, quantity=1)
+        take = partial(checkout._take_buyer_units, deal=limited, product=product, buyer=buyer, quantity=1)
+    else:
+        claim = make_voucher_claim(buyer, product.shop, used_at=timezone.now())
+        take = partial(checkout._use_claim, claim=claim, now=timezone.now())
+
+    # when it is sent with the COMMIT, and when it is checked after it ran
+    with_commit = _refusal(take, commits=True)
+    checked = _refusal(take, commits=False)
+
+    # then both refuse alike, naming the same product and what is left, and nothing was written
+    assert (with_commit.status, with_commit.code, with_commit.message, with_commit.extra) == (
+        checked.status,
+        checked.code,
+        checked.message,
+        checked.extra,
+    )
+    assert with_commit.status in {403, 409}
+    assert Product.objects.get(pk=product.pk).stock == product.stock
+    assert Deal.objects.get(pk=deal.pk).flash_sold == deal.flash_sold
+    assert DealPurchase.objects.filter(buyer=buyer).count() == (1 if case == "limit" else 0)
+
+
 # --- vouchers -------------------------------------------------------------------------------
 
 
