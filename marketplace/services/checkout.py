@@ -108,7 +108,9 @@ ON CONFLICT (deal_id, buyer_id) DO UPDATE SET quantity = {DealPurchase._meta.db_
 WHERE {DealPurchase._meta.db_table}.quantity + excluded.quantity <= %s
 RETURNING quantity
 """
-#: "No limit" in the statement above.
+#: The same for a batch that commits (``Batch.refusing``): refuses by failing.
+_TAKE_BUYER_UNITS_OR_REFUSE = refuse_without_row(_TAKE_BUYER_UNITS)
+#: "No limit" in the statements above.
 _NO_LIMIT = 2**31 - 1
 
 
@@ -146,7 +148,7 @@ def _take_buyer_units(
 
     params = [deal.pk, buyer.pk, quantity, limit]
     if quantity <= limit and commits:
-        batch.refusing(refuse_without_row(_TAKE_BUYER_UNITS), params, refusal, name="buyer_units_or_refuse")
+        batch.refusing(_TAKE_BUYER_UNITS_OR_REFUSE, params, refusal, name="buyer_units_or_refuse")
         return _passed
     taken = batch.add(_TAKE_BUYER_UNITS, params, _one_row, name="buyer_units") if quantity <= limit else None
 
@@ -165,6 +167,9 @@ UPDATE {Deal._meta.db_table} SET flash_sold = flash_sold + %s
 WHERE id = %s AND (flash_quantity IS NULL OR flash_sold <= flash_quantity - %s)
 """
 _TAKE_STOCK = f"UPDATE {Product._meta.db_table} SET stock = stock - %s WHERE id = %s AND stock >= %s"
+#: The same for a batch that commits (``Batch.refusing``): refuse by failing.
+_TAKE_FLASH_UNITS_OR_REFUSE = refuse_without_row(f"{_TAKE_FLASH_UNITS} RETURNING 1")
+_TAKE_STOCK_OR_REFUSE = refuse_without_row(f"{_TAKE_STOCK} RETURNING 1")
 
 
 #: A deal's flash units and then a product's stock in one statement (PostgreSQL): one round trip
@@ -212,7 +217,7 @@ def _take_flash_units(
             return _passed
         both = batch.add(_TAKE_FLASH_THEN_STOCK, params, _one_row, name="flash_then_stock")
     elif commits:
-        batch.refusing(refuse_without_row(f"{_TAKE_FLASH_UNITS} RETURNING 1"), flash_params, flash_refusal)
+        batch.refusing(_TAKE_FLASH_UNITS_OR_REFUSE, flash_params, flash_refusal, name="flash_units_or_refuse")
         if then_stock is not None:
             _take_stock(product=then_stock[0], quantity=then_stock[1], batch=batch, commits=commits)
         return _passed
@@ -240,7 +245,7 @@ def _take_stock(*, product: Product, quantity: int, batch: Batch, commits: bool 
     params = [quantity, product.pk, quantity]
     if commits:
         refusal = partial(_stock_refusal, product)
-        batch.refusing(refuse_without_row(f"{_TAKE_STOCK} RETURNING 1"), params, refusal, name="stock_or_refuse")
+        batch.refusing(_TAKE_STOCK_OR_REFUSE, params, refusal, name="stock_or_refuse")
         return _passed
     taken = batch.add(_TAKE_STOCK, params, _row_count, name="stock")
 
@@ -364,6 +369,7 @@ def _claims_by_shop(*, buyer, claim_ids: Sequence[int], subtotals: dict[int, Dec
 
 
 _USE_CLAIM = f"UPDATE {VoucherClaim._meta.db_table} SET used_at = %s WHERE id = %s AND used_at IS NULL"
+_USE_CLAIM_OR_REFUSE = refuse_without_row(f"{_USE_CLAIM} RETURNING 1")
 
 
 def _use_claim(*, claim: VoucherClaim, now: datetime, batch: Batch, commits: bool = False) -> Check:
@@ -379,8 +385,7 @@ def _use_claim(*, claim: VoucherClaim, now: datetime, batch: Batch, commits: boo
         )
 
     if commits:
-        sql = refuse_without_row(f"{_USE_CLAIM} RETURNING 1")
-        batch.refusing(sql, [used_at, claim.pk], refusal, name="use_claim_or_refuse")
+        batch.refusing(_USE_CLAIM_OR_REFUSE, [used_at, claim.pk], refusal, name="use_claim_or_refuse")
         return _passed
     used = batch.add(_USE_CLAIM, [used_at, claim.pk], _row_count, name="use_claim")
 
