@@ -443,9 +443,10 @@ class Batch:
 
     @staticmethod
     def _idle(driver) -> None:
-        """After the transaction ended here (or never began), inside an atomic block: psycopg
-        begins the next statement's transaction again (committed or rolled back as the block
-        ends), as Django left it."""
+        """psycopg back out of autocommit once no transaction is open (this batch committed or
+        rolled back, or its ``BEGIN`` never ran), as Django set it for the atomic block: a later
+        statement in the block starts a transaction of its own, which the block's end commits
+        or rolls back."""
         from psycopg import pq  # PostgreSQL only
 
         if driver.autocommit and driver.pgconn.transaction_status == pq.TransactionStatus.IDLE:
