@@ -12,6 +12,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -24,9 +25,20 @@ PARAMS = ("q", "category", "shop", "min_price", "max_price", "in_stock", "on_sal
 ALIASES = {"search": "q"}
 
 
+def param(query, name: str, default=None):
+    """``query.get(name, default)`` — the last value of parameter ``name``, ``default`` when it
+    is absent or has no value — without an exception for an absent one: ``MultiValueDict.get``
+    raises and catches two (``KeyError``, ``MultiValueDictKeyError``) per absent name, ~0.5 µs,
+    and a search page asked for ~18 absent parameters."""
+    if isinstance(query, MultiValueDict):
+        values = dict.get(query, name)
+        return values[-1] if values else default
+    return query.get(name, default)
+
+
 def with_aliases(query):
     """``query`` (a QueryDict) with aliased parameters under their current names."""
-    renamed = {new: old for old, new in ALIASES.items() if query.get(old) and not query.get(new)}
+    renamed = {new: old for old, new in ALIASES.items() if param(query, old) and not param(query, new)}
     if not renamed:
         return query
     query = query.copy()
@@ -203,4 +215,5 @@ class ProductFilter(django_filters.FilterSet):
 def list_params(query) -> str:
     """A canonical query string of the browsing parameters in ``query`` (a QueryDict)."""
     query = with_aliases(query)
-    return urlencode(sorted((key, query.get(key, "")) for key in PARAMS if query.get(key, "") != ""))
+    given = ((key, param(query, key, "")) for key in PARAMS)
+    return urlencode(sorted((key, value) for key, value in given if value != ""))

@@ -32,7 +32,7 @@ from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.cards import card_rows_html, product_card_html
 from marketplace.charts import bar_chart
-from marketplace.filters import ProductFilter, list_params
+from marketplace.filters import ProductFilter, list_params, param
 from marketplace.forms import ImageUploadForm, ProductForm, ShopForm
 from marketplace.models import Product
 from marketplace.permissions import user_can_manage
@@ -195,7 +195,7 @@ def _results(params: str, *, forced: dict, now, data: QueryDict | None = None) -
         data.update(forced)
     filterset = ProductFilter(data, queryset=_NO_PRODUCTS)  # parses; the selector reads
     filters = filterset.product_filters()
-    page = selectors.product_list_page(filters=filters, number=data.get("page"), per_page=PAGE_SIZE, now=now)
+    page = selectors.product_list_page(filters=filters, number=param(data, "page"), per_page=PAGE_SIZE, now=now)
     links = None
     if page.paginator.num_pages > 1:  # the pagination's links (a search: mostly one page)
         links = data.copy()
@@ -338,9 +338,9 @@ def _sidebar_key(data: QueryDict, *, category_slug: str | None, invalid: bool) -
     """The sidebar entry's key (:func:`_sidebar`) for the filter form's ``data`` on the page of
     ``category_slug`` (None: every category), ``invalid`` if the form's category is: known from
     the parameters alone, so a list page reads it ahead with its own entry (one round trip)."""
-    chosen = str(data.get("category") or "")[:100]
-    given = "&".join(f"{name}={data.get(name, '')}" for name in _FORM_PARAMS)
-    searched = int(bool(data.get("q")))
+    chosen = str(param(data, "category") or "")[:100]
+    given = "&".join(f"{name}={param(data, name, '')}" for name in _FORM_PARAMS)
+    searched = int(bool(param(data, "q")))
     digest = hashlib.sha1(f"{chosen}|{given}|{searched}".encode()).hexdigest()[:16]
     return f"cat:sidebar:{get_language()}:{category_slug or '-'}:{digest}:{int(invalid)}"
 

@@ -188,6 +188,23 @@ def test_the_filter_form_cleans_as_django_forms_do(query):
     assert cleaned(forms.Form._clean_fields) == cleaned(lambda form: form._clean_fields())
 
 
+def test_a_parameter_is_read_as_querydict_get_reads_it():
+    # filters.param reads a parameter without the exceptions QueryDict.get raises for an absent
+    # one: the same value for absent, empty, repeated and given parameters, and from a plain dict
+    from django.http import QueryDict
+
+    from marketplace.filters import list_params, param
+
+    query = QueryDict("q=pearl&q=silk+scarf&shop=&page=2&search=tea", mutable=True)
+    query.setlist("empty", [])
+    for name in ("q", "shop", "page", "search", "empty", "category", "min_price"):
+        for default in (None, ""):
+            assert param(query, name, default) == query.get(name, default), name
+    assert param({"q": "tea"}, "q") == "tea" and param({}, "q", "") == ""
+    assert list_params(query) == "page=2&q=silk+scarf"
+    assert list_params(QueryDict("search=%E8%8C%B6&ordering=price&x=1")) == "ordering=price&q=%E8%8C%B6"
+
+
 def test_pagination_keeps_filters(client):
     shop = ShopFactory()
     for i in range(30):
