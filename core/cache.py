@@ -624,6 +624,12 @@ class ProcessEntries:
         self._kept: tuple[tuple, dict] = ((), {})
         self._lock = threading.Lock()
 
+    def holds(self, key: Any) -> bool:
+        """Whether ``key`` is kept under the tokens last seen, without asking the tags (they may
+        have changed since: :meth:`get_many` then builds it): e.g. whether a page needs to read
+        ahead the cache entry its build would read."""
+        return key in self._kept[1]
+
     def get_many(self, keys: Iterable[Any], build: Callable[[list], dict]) -> dict:
         """``{key: value}`` for ``keys``: the values kept under the tags' current tokens, and
         ``build(missing)`` — ``{key: value}`` for every key given it — for the others, then kept."""

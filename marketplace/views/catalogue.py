@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import pages, slots
-from core.cache import NOW_PLACEHOLDER, asked_before, cached, read_ahead
+from core.cache import NOW_PLACEHOLDER, ProcessEntries, asked_before, cached, read_ahead
 from core.errors import ApplicationError
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.cards import card_rows_html, product_card_html
@@ -65,9 +65,23 @@ def _pristine(request) -> bool:
     return settings.SESSION_COOKIE_NAME not in request.COOKIES and "messages" not in request.COOKIES
 
 
+def _body(value: dict) -> SafeString:
+    """A main part's ``html`` as the page's ``body``: safe HTML, given as text or, by a list page,
+    UTF-8 encoded (:func:`_list_html`)."""
+    html = value["html"]
+    return SafeString(html.decode()) if isinstance(html, bytes) else mark_safe(html)
+
+
+def _utf8(value: dict) -> bytes:
+    """A main part's ``html`` UTF-8 encoded (a list page's already is)."""
+    html = value["html"]
+    return html if isinstance(html, bytes) else html.encode()
+
+
 def _render(request, value: dict, template: str):
-    """``value`` is a cached main part: ``title``, ``html`` and any template context."""
-    return render(request, template, {**value, "body": mark_safe(value["html"])})
+    """``value`` is a cached main part: ``title``, ``html`` (text, or UTF-8: :func:`_body`) and
+    any template context."""
+    return render(request, template, {**value, "body": _body(value)})
 
 
 _with_csrf = pages.with_csrf
@@ -75,7 +89,7 @@ _with_csrf = pages.with_csrf
 
 def _render_shared(request, value: dict, template: str, **context) -> tuple[bytes, bool]:
     """A page to be cached for others (``core.pages.render_shared``): content, personal."""
-    return pages.render_shared(request, template, {**value, **context, "body": mark_safe(value["html"])})
+    return pages.render_shared(request, template, {**value, **context, "body": _body(value)})
 
 
 #: Where a frame (``_render_framed``) takes the request's values.
@@ -117,12 +131,12 @@ def _render_framed(request, value: dict, template: str, **context) -> tuple[byte
         if len(_frames) < FRAMES_MAX:
             _frames[key] = parts
     fill = {  # escaped as the template escapes them (Django's escape is html.escape of the text)
-        _FRAME_MARKS["title"]: html_escape(str(value["title"])),
-        _FRAME_MARKS["body"]: value["html"],
-        _FRAME_MARKS["q"]: html_escape(q),
-        _FRAME_MARKS["path"]: html_escape(request.get_full_path()),
+        _FRAME_MARKS["title"]: html_escape(str(value["title"])).encode(),
+        _FRAME_MARKS["body"]: _utf8(value),  # a list page's main part comes encoded
+        _FRAME_MARKS["q"]: html_escape(q).encode(),
+        _FRAME_MARKS["path"]: html_escape(request.get_full_path()).encode(),
     }
-    return b"".join(fill[part].encode() if i % 2 else part for i, part in enumerate(parts)), False
+    return b"".join(fill[part] if i % 2 else part for i, part in enumerate(parts)), False
 
 
 def _serve(
@@ -264,7 +278,7 @@ _COUNT_MARKS = (880_013_627, 880_013_621, 880_013_622, 880_013_625)
 _COUNT = ("%(counter)s product", "%(counter)s products")
 #: List frames kept per process (language × found × searched × close matches × plural form).
 LIST_FRAMES_MAX = 64
-_list_frames: dict[tuple, list[str]] = {}
+_list_frames: dict[tuple, list] = {}
 #: The count mark that takes each plural form (None: none does), per process.
 _count_marks: dict[str, int | None] = {}
 
@@ -277,19 +291,23 @@ class _PageStandIn:
         self.paginator = type("Paginator", (), {"count": count, "num_pages": 1})()
 
 
-def _list_html(context: dict) -> str:
-    """``render_to_string(LIST_TEMPLATE, context)`` — the main part of a list page — from a
-    per-process *frame* when the list has no category and one page (every distinct search of a
-    few products): the template rendered once per language and kind of list (found, searched,
-    close matches, the plural form of its count) with marks, then the page's values put in,
-    escaped as the template escapes them (a test compares both byte for byte). The count is a
-    mark number of the same plural form, or, when none takes it (English "1 product"), written
-    in a frame of its own. Rendering it cost a distinct search ~0.3 ms of CPU; other lists (a
-    category's breadcrumbs, pagination) are rendered."""
+def _list_html(context: dict) -> bytes:
+    """``render_to_string(LIST_TEMPLATE, context)`` — the main part of a list page — UTF-8
+    encoded, from a per-process *frame* when the list has no category and one page (every
+    distinct search of a few products): the template rendered once per language and kind of list
+    (found, searched, close matches, the plural form of its count) with marks, then the page's
+    values put in, escaped as the template escapes them (a test compares both byte for byte).
+    The count is a mark number of the same plural form, or, when none takes it (English "1
+    product"), written in a frame of its own. Rendering it cost a distinct search ~0.3 ms of CPU;
+    other lists (a category's breadcrumbs, pagination) are rendered. The frame's text is kept
+    encoded, and so are the sidebar's parts (``filters_utf8``, ``category_nav_utf8`` when the
+    context has them: :func:`_sidebar`): a page encodes only its own values, not the ~5 KB of the
+    sidebar and frame again — widened to UCS-2 by the sidebar's Chinese category names, joined
+    and encoded, they cost ~100k instructions a search."""
     page = context["page"]
     count = page.paginator.count
     if context["category"] is not None or page.paginator.num_pages > 1:
-        return render_to_string(LIST_TEMPLATE, context)
+        return render_to_string(LIST_TEMPLATE, context).encode()
     found, search, close = bool(page.object_list), context["search"], bool(context["suggestions"])
     form = ngettext(*_COUNT, count)
     number = _count_marks.get(form, 0)
@@ -313,23 +331,35 @@ def _list_html(context: dict) -> str:
                 "suggestion_cards_html": mark_safe(_LIST_MARKS["close"]),
                 "page": _PageStandIn(count=count if number is None else number, found=found),
             }
-            parts = _list_frames[variant] = _LIST_SPLIT.split(render_to_string(LIST_TEMPLATE, marked))
+            split = _LIST_SPLIT.split(render_to_string(LIST_TEMPLATE, marked))
+            parts = _list_frames[variant] = [part if i % 2 else part.encode() for i, part in enumerate(split)]
         else:
-            return render_to_string(LIST_TEMPLATE, context)
+            return render_to_string(LIST_TEMPLATE, context).encode()
+    filters, nav = context.get("filters_utf8"), context.get("category_nav_utf8")
     fill = {
         _LIST_MARKS["title"]: html_escape(str(context["title"])),  # as escape: without its check for lazy text
-        _LIST_MARKS["filters"]: context["filters"],
-        _LIST_MARKS["nav"]: context["category_nav"],
+        _LIST_MARKS["filters"]: context["filters"] if filters is None else filters,
+        _LIST_MARKS["nav"]: context["category_nav"] if nav is None else nav,
         _LIST_MARKS["cards"]: context.get("cards_html", ""),
         _LIST_MARKS["search"]: html_escape(search),
         _LIST_MARKS["links"]: context.get("suggestion_links", ""),
         _LIST_MARKS["close"]: context.get("suggestion_cards_html", ""),
     }
-    return "".join(fill.get(part, str(count)) if i % 2 else part for i, part in enumerate(parts))
+    # the frame's text (even places) is encoded; each value is encoded alone (ASCII ones by a copy)
+    return b"".join(_encoded(fill.get(part, str(count))) if i % 2 else part for i, part in enumerate(parts))
+
+
+def _encoded(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode()
 
 
 #: Stands for the search words in the cached filter form (``_sidebar``).
 Q_PLACEHOLDER = "__JISHI_Q__"
+_Q_PLACEHOLDER = Q_PLACEHOLDER.encode()
+#: The sidebar's parts kept in each process under ``TAG_ALL`` (:func:`_sidebar`): text and
+#: UTF-8, per sidebar key (language, category, the filter form's values: a few in use at a time).
+SIDEBARS_MAX = 256
+_SIDEBARS = ProcessEntries(tags=(TAG_ALL,), max_entries=SIDEBARS_MAX)
 #: The filter form's parameters besides the search words and the category (in the sidebar's key).
 _FORM_PARAMS = ("shop", "min_price", "max_price", "in_stock", "on_sale", "ordering")
 
@@ -353,7 +383,12 @@ def _sidebar(filterset, *, category, key: str | None = None) -> dict:
     (``filters``) with :data:`Q_PLACEHOLDER` for the search words, which differ with every
     search and are put in per request. A form with an invalid parameter is rendered per request
     (its errors show the values). ``key``: the entry's key for a valid category, when the caller
-    made it already (:func:`_sidebar_key` of the same parameters)."""
+    made it already (:func:`_sidebar_key` of the same parameters).
+
+    Each process keeps the entry's parts, text and UTF-8 encoded, under the same tag
+    (:data:`_SIDEBARS`), so a page neither reads nor unpickles ~5 KB of sidebar per request;
+    ``filters_utf8`` and ``category_nav_utf8`` are the filter form and the tree encoded, which
+    :func:`_list_html` puts in as they are."""
     form = filterset.form
     # the values and errors of the form's q and category, without a bound field each (a bound
     # field evaluates its lazily translated label and help text): what their bound fields give
@@ -379,15 +414,27 @@ def _sidebar(filterset, *, category, key: str | None = None) -> dict:
             )
         return {"category_nav": nav, "category_select": select, "filters": filters}, None
 
-    parts = cached(key, tags=(TAG_ALL,), build=build)
+    def kept(keys: list) -> dict:
+        # the shared entry (read ahead by a list page when this process does not hold it), then
+        # its parts encoded once here; a filter form's text split where the search words go
+        parts = cached(key, tags=(TAG_ALL,), build=build)
+        encoded = {name: html.encode() for name, html in parts.items()}
+        encoded["filters"] = encoded["filters"].split(_Q_PLACEHOLDER)
+        return {key: (parts, encoded)}
+
+    parts, encoded = _SIDEBARS.get_many([key], kept)[key]
     sidebar = {name: SafeString(html) for name, html in parts.items()}  # rendered HTML, as mark_safe makes it
+    sidebar["category_nav_utf8"] = encoded["category_nav"]
     if form.errors or not parts.get("filters"):  # the errors show what was given: rendered now
         html = render_to_string(
             "marketplace/_filters.html", {"filterset": filterset, "category_select": sidebar["category_select"]}
         )
         sidebar["filters"] = mark_safe(html)
+        sidebar["filters_utf8"] = html.encode()
     else:
-        sidebar["filters"] = SafeString(parts["filters"].replace(Q_PLACEHOLDER, html_escape(q or "")))
+        words = html_escape(q or "")
+        sidebar["filters"] = SafeString(parts["filters"].replace(Q_PLACEHOLDER, words))
+        sidebar["filters_utf8"] = words.encode().join(encoded["filters"])
     return sidebar
 
 
@@ -433,8 +480,9 @@ def _list_page(request, *, category_slug: str | None = None):
         return {"title": title, "html": html}, boundary
 
     key = _key(f"cat:page:list:{category_slug or '-'}", params)
-    # The sidebar of a valid form is read ahead with the page's entry and the next sale boundary.
-    sidebar = {sidebar_key: (TAG_ALL,)}
+    # The sidebar of a valid form is read ahead with the page's entry and the next sale boundary,
+    # unless this process holds its parts (most pages: one round trip's ~5 KB less to unpickle).
+    sidebar = {} if _SIDEBARS.holds(sidebar_key) else {sidebar_key: (TAG_ALL,)}
     return _serve(
         request,
         key=key,

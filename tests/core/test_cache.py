@@ -281,6 +281,7 @@ def test_process_entries_are_kept_while_their_tags_hold_and_read_them_ahead_with
     assert entries.get_many(["x", "y"], build) == {"x": "x@1", "y": "y@1"}
     assert entries.get_many(["y", "z", "y"], build) == {"y": "y@1", "z": "z@2"}
     assert builds == [["x", "y"], ["z"]]
+    assert entries.holds("z") and not entries.holds("w")
 
     # and a request that read the tags ahead (a page reads its own) asks them without a round trip
     request_started.send(sender=None)
@@ -292,7 +293,9 @@ def test_process_entries_are_kept_while_their_tags_hold_and_read_them_ahead_with
 
     # when one of the tags is bumped (a write committed), then every entry is built again
     bump("pe:b")
+    assert entries.holds("y")  # the tokens last seen: not asked again
     assert entries.get_many(["x", "z"], build) == {"x": "x@3", "z": "z@3"}
+    assert not entries.holds("y")
     # and no more than max_entries are kept, the first in going first
     entries.get_many(["p", "q"], build)
     assert entries.get_many(["x"], build) == {"x": "x@5"}

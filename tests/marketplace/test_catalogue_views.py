@@ -127,6 +127,34 @@ def test_the_sidebar_shows_the_search_words_and_a_bad_category_of_each_request(c
     assert "Select a valid choice" in other
 
 
+def test_a_list_page_keeps_its_sidebar_in_the_process_until_the_categories_change(client, monkeypatch):
+    # the sidebar's parts are kept in the process under the catalogue's tag (views._sidebar): a
+    # page whose process holds them does not read their cache entry ahead; each page still shows
+    # its own words; a category edit (TAG_ALL bumped) shows on the next page
+    from core.cache import bump
+    from marketplace.caching import TAG_ALL
+    from marketplace.views import catalogue as views
+    from tests.marketplace.factories import CategoryFactory
+
+    ProductFactory(title="Pearl earrings")
+    url = reverse("marketplace:search")
+    read = []
+    real = views.read_ahead
+    monkeypatch.setattr(
+        views, "read_ahead", lambda entries=None, **kw: read.append(list(entries or {})) or real(entries, **kw)
+    )
+    assert 'value="pearl"' in html_of(client.get(url, {"q": "pearl"}))
+    page = html_of(client.get(url, {"q": "earrings <&>"}))
+    assert 'value="earrings &lt;&amp;&gt;"' in page
+    page = html_of(client.get(url, {"q": "earrings"}))
+    assert 'value="earrings"' in page and "Pearl earrings" in page and "Lacquerware" not in page
+    assert read and not any(key.startswith("cat:sidebar:") for key in read[-1])  # held: not read ahead
+    CategoryFactory(name="Lacquerware", slug="lacquerware")
+    bump(TAG_ALL)  # as a category edit does
+    page = html_of(client.get(url, {"q": "pearl earrings"}))
+    assert "Lacquerware" in page and 'value="pearl earrings"' in page
+
+
 def test_filter_forms_share_their_fields_but_each_has_its_own_values_and_errors():
     # the filter form's fields are made once per process and shared by every form (not deep-copied
     # per request): nothing of one request's form may show in another's

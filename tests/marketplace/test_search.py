@@ -451,7 +451,7 @@ def test_a_list_page_from_its_frame_is_the_page_rendered_in_full(rf, language):
     from marketplace.views import catalogue as views
 
     views._frames.clear()
-    value = {"title": "Results for “<b>&\"'”", "html": "<section>results &amp; cards</section>"}
+    value = {"title": "Results for “<b>&\"'”", "html": "<section>results &amp; cards 珍珠</section>"}
     paths = [
         "/search/?q=pearl",
         "/search/?q=%3Cb%3E%22%26amp%3B%27",  # <b>"&amp;'
@@ -468,6 +468,10 @@ def test_a_list_page_from_its_frame_is_the_page_rendered_in_full(rf, language):
             framed, personal = views._render_framed(request, value, "marketplace/page.html")
             full = views._render_shared(request, value, "marketplace/page.html")[0]
             assert framed == full and not personal, path
+            # a list page's main part comes UTF-8 encoded (views._list_html): the same page
+            encoded = {**value, "html": value["html"].encode()}
+            assert views._render_framed(request, encoded, "marketplace/page.html") == (full, False), path
+            assert views._render_shared(request, encoded, "marketplace/page.html")[0] == full, path
     assert len(views._frames) == 4  # search and products, with and without search words
 
 
@@ -514,7 +518,11 @@ def test_a_list_main_part_from_its_frame_is_the_template_rendered(language):
                 "suggestion_links": views._suggestion_links(suggestions),
                 "suggestion_cards_html": mark_safe("<article>close</article>" * len(suggestions)),
             }
-            assert views._list_html(context) == render_to_string(views.LIST_TEMPLATE, context), (count, search)
+            rendered = render_to_string(views.LIST_TEMPLATE, context).encode()
+            assert views._list_html(context) == rendered, (count, search)
+            # the sidebar's parts given encoded (views._sidebar) are put in as they are
+            encoded = {"filters_utf8": b"<form>filters &amp; q</form>", "category_nav_utf8": b"<nav>tree</nav>"}
+            assert views._list_html({**context, **encoded}) == rendered, (count, search)
     # five kinds of list; English "1 product" has a frame of its own (no mark number is singular)
     assert len(views._list_frames) == (6 if language == "en" else 5)
 
