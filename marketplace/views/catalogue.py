@@ -281,6 +281,21 @@ LIST_FRAMES_MAX = 64
 _list_frames: dict[tuple, list] = {}
 #: The count mark that takes each plural form (None: none does), per process.
 _count_marks: dict[str, int | None] = {}
+#: The plural form of the count per language and number, per process (bounded: counts are many).
+COUNT_FORMS_MAX = 20_000
+_count_forms: dict[tuple[str, int], str] = {}
+
+
+def _count_form(language: str, count: int) -> str:
+    """``ngettext`` of the list's count in the active language (``language``), remembered: a
+    lookup that misses the catalogue (English, the source language) raises and catches three
+    exceptions in Django's translation machinery."""
+    form = _count_forms.get((language, count))
+    if form is None:
+        form = ngettext(*_COUNT, count)
+        if len(_count_forms) < COUNT_FORMS_MAX:
+            _count_forms[(language, count)] = form
+    return form
 
 
 class _PageStandIn:
@@ -309,14 +324,15 @@ def _list_html(context: dict) -> bytes:
     if context["category"] is not None or page.paginator.num_pages > 1:
         return render_to_string(LIST_TEMPLATE, context).encode()
     found, search, close = bool(page.object_list), context["search"], bool(context["suggestions"])
-    form = ngettext(*_COUNT, count)
+    language = get_language()
+    form = _count_form(language, count)
     number = _count_marks.get(form, 0)
     if number == 0:
         number = next((n for n in _COUNT_MARKS if ngettext(*_COUNT, n) == form), None)
         if len(_count_marks) < LIST_FRAMES_MAX:
             _count_marks[form] = number
     # a count whose plural form no mark number takes ("1 product") is written in its frame
-    variant = (get_language(), found, bool(search), close, form, count if number is None else None)
+    variant = (language, found, bool(search), close, form, count if number is None else None)
     parts = _list_frames.get(variant)
     if parts is None:
         if len(_list_frames) < LIST_FRAMES_MAX:
