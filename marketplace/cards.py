@@ -22,6 +22,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
 
+from core.plurals import PluralForms
 from marketplace.templatetags.catalogue import media_url, money
 
 TEMPLATE = "marketplace/_product_card.html"
@@ -107,20 +108,8 @@ def card_rows_html(rows) -> list[SafeString]:
     return [_card(row, row.shop_name, language) for row in rows]
 
 
-#: "N sold" per language and number, as the template's ``blocktranslate count`` words it
-#: (bounded: sales counts are many).
-_SOLD_FORMS_MAX = 20_000
-_sold_forms: dict[tuple[str, int], str] = {}
-
-
-def _sold(language: str, count: int) -> str:
-    """The plural form of "N sold" for ``count`` in the active language (``language``)."""
-    form = _sold_forms.get((language, count))
-    if form is None:
-        form = ngettext(*_SOLD, count)
-        if len(_sold_forms) < _SOLD_FORMS_MAX:
-            _sold_forms[(language, count)] = form
-    return form
+#: "N sold" per language and number, as the template's ``blocktranslate count`` words it.
+_sold = PluralForms(*_SOLD)
 
 
 def _card(p, shop_name: str, language: str) -> SafeString:

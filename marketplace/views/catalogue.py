@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from core import pages, slots
 from core.cache import NOW_PLACEHOLDER, ProcessEntries, asked_before, cached, read_ahead
 from core.errors import ApplicationError
+from core.plurals import PluralForms
 from marketplace.caching import TAG_ALL, TAG_LISTS, product_tag
 from marketplace.cards import card_rows_html, product_card_html
 from marketplace.charts import bar_chart
@@ -281,21 +282,8 @@ LIST_FRAMES_MAX = 64
 _list_frames: dict[tuple, list] = {}
 #: The count mark that takes each plural form (None: none does), per process.
 _count_marks: dict[str, int | None] = {}
-#: The plural form of the count per language and number, per process (bounded: counts are many).
-COUNT_FORMS_MAX = 20_000
-_count_forms: dict[tuple[str, int], str] = {}
-
-
-def _count_form(language: str, count: int) -> str:
-    """``ngettext`` of the list's count in the active language (``language``), remembered: a
-    lookup that misses the catalogue (English, the source language) raises and catches three
-    exceptions in Django's translation machinery."""
-    form = _count_forms.get((language, count))
-    if form is None:
-        form = ngettext(*_COUNT, count)
-        if len(_count_forms) < COUNT_FORMS_MAX:
-            _count_forms[(language, count)] = form
-    return form
+#: The plural form of the list's count per language and number.
+_count_form = PluralForms(*_COUNT)
 
 
 class _PageStandIn:
